@@ -1,0 +1,49 @@
+# ragflow-serverless — the two commands a newcomer needs: `make serve` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PORT ?= 9380
+DATA_DIR ?= ./var
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+DEVSTAMP := $(VENV)/.installed-dev
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
+
+.PHONY: serve test lint typecheck synth deploy bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e .
+	touch $(STAMP)
+
+$(DEVSTAMP): $(STAMP) pyproject.toml
+	$(PY) -m pip install -q -e '.[dev]'
+	# ragflow-sdk 0.27.3 declares Python >= 3.13 but is pure Python and runs on 3.11
+	$(PY) -m pip install -q --ignore-requires-python --no-deps ragflow-sdk==0.27.3
+	touch $(DEVSTAMP)
+
+serve: $(STAMP)
+	PORT=$(PORT) DATA_DIR=$(DATA_DIR) $(VENV)/bin/ragflow-serverless serve
+
+test: $(DEVSTAMP)
+	$(VENV)/bin/ruff check shared functions tests infra bench
+	$(VENV)/bin/mypy
+	$(PY) -m pytest
+
+lint: $(DEVSTAMP)
+	$(VENV)/bin/ruff check shared functions tests infra bench
+
+typecheck: $(DEVSTAMP)
+	$(VENV)/bin/mypy
+
+synth: $(DEVSTAMP)
+	$(PY) infra/app.py
+
+deploy: $(DEVSTAMP)
+	npx --yes aws-cdk@2.1148.1 deploy --app "$(PY) infra/app.py" --require-approval never
+
+bench: $(STAMP)
+	$(PY) bench/ingest.py
+
+clean:
+	rm -rf cdk.out layers/build

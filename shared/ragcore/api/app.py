@@ -1,0 +1,59 @@
+"""The FastAPI app factory every function (and the local server) uses: envelope-only replies."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ragcore.api.envelope import error
+from ragcore.api.validation import format_validation_error
+from ragcore.errors import ApiError, RetCode, StorageError
+
+log = logging.getLogger("ragcore.api")
+
+
+def create_app(routers: Iterable[APIRouter], *, title: str = "ragflow-serverless") -> FastAPI:
+    app = FastAPI(title=title, version="0.1.0", docs_url="/docs", openapi_url="/openapi.json", redoc_url=None)
+    for router in routers:
+        app.include_router(router)
+    install_error_handlers(app)
+    return app
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return error(exc.code, exc.message, http_status=exc.http_status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _request_validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        lines = []
+        for err in exc.errors():
+            loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
+            lines.append(f"Field: <{'.'.join(loc)}> - Message: <{err.get('msg')}> - Value: <{err.get('input')}>")
+        return error(RetCode.ARGUMENT_ERROR, "\n".join(lines))
+
+    @app.exception_handler(ValidationError)
+    async def _model_validation(_: Request, exc: ValidationError) -> JSONResponse:
+        return error(RetCode.ARGUMENT_ERROR, format_validation_error(exc))
+
+    @app.exception_handler(StorageError)
+    async def _storage(_: Request, exc: StorageError) -> JSONResponse:
+        return error(RetCode.SERVER_ERROR, str(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        messages = {404: "Not Found", 405: "Method Not Allowed"}
+        return error(exc.status_code, messages.get(exc.status_code, str(exc.detail)), http_status=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        # never a stack trace to the client; the log keeps it
+        log.exception("unhandled error")
+        return error(RetCode.EXCEPTION_ERROR, f"Internal error: {type(exc).__name__}")

@@ -1,0 +1,48 @@
+"""RAGFlow's envelope codes and the one exception services raise to reach the client."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class RetCode(IntEnum):
+    SUCCESS = 0
+    NOT_EFFECTIVE = 10
+    EXCEPTION_ERROR = 100
+    ARGUMENT_ERROR = 101
+    DATA_ERROR = 102
+    OPERATING_ERROR = 103
+    CONNECTION_ERROR = 105
+    RUNNING = 106
+    PERMISSION_ERROR = 108
+    AUTHENTICATION_ERROR = 109
+    BAD_REQUEST = 400
+    UNAUTHORIZED = 401
+    FORBIDDEN = 403
+    NOT_FOUND = 404
+    CONFLICT = 409
+    SERVER_ERROR = 500
+    INVALID_CHUNK_ID = 1001
+    CHUNK_UPDATE_FAILED = 1002
+
+
+class ApiError(Exception):
+    """A failure the client sees as {"code": code, "message": message}."""
+
+    def __init__(self, code: int, message: str, *, http_status: int = 200) -> None:
+        super().__init__(message)
+        self.code = int(code)
+        self.message = message
+        self.http_status = http_status
+
+
+def argument_error(message: str) -> ApiError:
+    return ApiError(RetCode.ARGUMENT_ERROR, message)
+
+
+def data_error(message: str) -> ApiError:
+    return ApiError(RetCode.DATA_ERROR, message)
+
+
+class StorageError(Exception):
+    """The store could not write (disk full, read-only data folder, throttled table)."""

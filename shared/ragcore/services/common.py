@@ -1,0 +1,51 @@
+"""Helpers every service uses: id lists, paging, sorting, timestamps on items."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from ragcore.errors import ApiError, RetCode
+from ragcore.ids import http_date, is_hex_id, now_ms
+
+
+def stamp_new(item: dict[str, Any]) -> dict[str, Any]:
+    ms = now_ms()
+    item.setdefault("create_time", ms)
+    item.setdefault("create_date", http_date(ms))
+    item["update_time"] = ms
+    item["update_date"] = http_date(ms)
+    return item
+
+
+def stamp_update(changes: dict[str, Any]) -> dict[str, Any]:
+    ms = now_ms()
+    changes["update_time"] = ms
+    changes["update_date"] = http_date(ms)
+    return changes
+
+
+def check_id_format(value: Any) -> str:
+    if not is_hex_id(value) and not (isinstance(value, str) and is_hex_id(value.lower())):
+        raise ApiError(RetCode.ARGUMENT_ERROR, "Invalid UUID format")
+    return str(value).lower()
+
+
+def check_id_list(ids: list[Any] | None) -> list[str] | None:
+    """RAGFlow's rules for `ids` bodies: each a 32-hex id, no duplicates."""
+    if ids is None:
+        return None
+    normalized = [check_id_format(i) for i in ids]
+    dupes = [i for i, n in Counter(normalized).items() if n > 1]
+    if dupes:
+        raise ApiError(RetCode.ARGUMENT_ERROR, f"Duplicate ids: '{', '.join(dupes)}'")
+    return normalized
+
+
+def sort_items(items: list[dict[str, Any]], orderby: str, desc: bool) -> list[dict[str, Any]]:
+    return sorted(items, key=lambda it: (it.get(orderby) or 0, it.get("create_time") or 0), reverse=desc)
+
+
+def page_items(items: list[Any], page: int, page_size: int) -> list[Any]:
+    start = (max(page, 1) - 1) * page_size
+    return items[start : start + page_size]

@@ -1,0 +1,251 @@
+"""Datasets: create, list, get, update, delete — tenant-scoped, names unique case-insensitively."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ragcore.api.validation import parse_model
+from ragcore.domain.datasets import CreateDataset, ListDatasetsQuery, UpdateDataset, merge_parser_config
+from ragcore.errors import ApiError, RetCode
+from ragcore.ids import new_id
+from ragcore.ports import MetadataStore
+from ragcore.services.common import check_id_format, check_id_list, page_items, sort_items, stamp_new, stamp_update
+
+KIND = "dataset"
+NAME_SCOPE = "dataset-name"
+RUN_STATES = {"0": "unstart_count", "1": "running_count", "2": "cancel_count", "3": "done_count", "4": "fail_count"}
+
+
+def no_permission(tenant: str, dataset_id: str) -> ApiError:
+    return ApiError(RetCode.DATA_ERROR, f"User '{tenant}' lacks permission for dataset '{dataset_id}'")
+
+
+class DatasetService:
+    def __init__(
+        self,
+        store: MetadataStore,
+        *,
+        default_embedding_model: str,
+        known_embedding_models: Callable[[], set[str]],
+        purge: Callable[[str, str], None] | None = None,
+        run_counts: Callable[[str, str], dict[str, int]] | None = None,
+    ) -> None:
+        self._store = store
+        self._default_embedding_model = default_embedding_model
+        self._known_models = known_embedding_models
+        self._purge = purge
+        self._run_counts = run_counts
+
+    # ---- reads -----------------------------------------------------------------
+    def get_owned(self, tenant: str, dataset_id: str) -> dict[str, Any]:
+        item = self._store.get(KIND, tenant, dataset_id) if isinstance(dataset_id, str) else None
+        if item is None:
+            raise no_permission(tenant, str(dataset_id))
+        return item
+
+    def find(self, tenant: str, dataset_id: str) -> dict[str, Any] | None:
+        return self._store.get(KIND, tenant, dataset_id)
+
+    def find_by_name(self, tenant: str, name: str) -> dict[str, Any] | None:
+        wanted = name.strip().lower()
+        for item in self._store.list(KIND, tenant):
+            if item["name"].lower() == wanted:
+                return item
+        return None
+
+    def list(self, tenant: str, params: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
+        unknown = set(params) - set(ListDatasetsQuery.model_fields)
+        if unknown:
+            field = sorted(unknown)[0]
+            raise ApiError(
+                RetCode.ARGUMENT_ERROR,
+                f"Field: <{field}> - Message: <Extra inputs are not permitted> - Value: <{params[field]}>",
+            )
+        query = parse_model(ListDatasetsQuery, {k: v for k, v in params.items() if v is not None})
+        items = self._store.list(KIND, tenant)
+        if query.id is not None:
+            wanted_id = check_id_format(query.id)
+            items = [it for it in items if it["id"] == wanted_id]
+            if not items:
+                raise no_permission(tenant, query.id)
+        if query.name:
+            if query.id is None and not any(it["name"] == query.name for it in self._store.list(KIND, tenant)):
+                raise no_permission(tenant, query.name)
+            items = [it for it in items if it["name"] == query.name]
+            if query.id is not None and not items and self.find(tenant, query.id) is not None:
+                by_name = [it for it in self._store.list(KIND, tenant) if it["name"] == query.name]
+                if not by_name:
+                    raise no_permission(tenant, query.name)
+        total = len(items)
+        items = page_items(sort_items(items, query.orderby, query.desc), query.page, query.page_size)
+        out = [self.view(tenant, it) for it in items]
+        if query.include_parsing_status:
+            for view in out:
+                counts = self._run_counts(tenant, view["id"]) if self._run_counts else {}
+                for name in RUN_STATES.values():
+                    view[name] = counts.get(name, 0)
+        return out, total
+
+    def view(self, tenant: str, item: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in item.items() if not k.startswith("_")}
+
+    # ---- writes ----------------------------------------------------------------
+    def create(self, tenant: str, payload: dict[str, Any]) -> dict[str, Any]:
+        req = parse_model(CreateDataset, payload)
+        embedding_model = req.embedding_model or self._default_embedding_model
+        self._check_model(embedding_model)
+        chunk_method = req.chunk_method or "naive"
+        given = req.parser_config.model_dump(exclude_none=True) if req.parser_config else None
+        # parser_config: fields the client did not send are not echoed as null
+        if req.parser_config is not None:
+            given = _only_sent(payload.get("parser_config") or {}, given or {})
+        dataset_id = new_id()
+        name = self._claim_free_name(tenant, req.name, dataset_id)
+        item = stamp_new(
+            {
+                "id": dataset_id,
+                "name": name,
+                "avatar": req.avatar,
+                "description": req.description,
+                "embedding_model": embedding_model,
+                "permission": req.permission,
+                "chunk_method": chunk_method,
+                "parser_config": merge_parser_config(chunk_method, given),
+                "pagerank": 0,
+                "language": "English",
+                "similarity_threshold": 0.2,
+                "vector_similarity_weight": 0.3,
+                "status": "1",
+                "tenant_id": tenant,
+                "created_by": tenant,
+                "chunk_count": 0,
+                "document_count": 0,
+                "token_num": 0,
+                "pipeline_id": req.pipeline_id,
+                "parse_type": req.parse_type,
+                "connectors": [],
+            }
+        )
+        try:
+            self._store.put(KIND, tenant, item)
+        except Exception:
+            self._store.release(tenant, NAME_SCOPE, name.lower(), dataset_id)
+            raise
+        return self.view(tenant, item)
+
+    def update(self, tenant: str, dataset_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        dataset_id = check_id_format(dataset_id)
+        req = parse_model(UpdateDataset, payload)
+        current = self.get_owned(tenant, dataset_id)
+        if not payload:
+            raise ApiError(RetCode.DATA_ERROR, "no properties were modified")
+        sent = req.model_dump(exclude_unset=True)
+        changes: dict[str, Any] = {}
+        if "pagerank" in sent and sent["pagerank"] not in (None, current.get("pagerank", 0)):
+            raise ApiError(RetCode.DATA_ERROR, "'pagerank' can only be set when doc_engine is elasticsearch")
+        for field in ("avatar", "description"):
+            if field in sent:
+                changes[field] = sent[field]
+        if "permission" in sent and sent["permission"] is not None:
+            changes["permission"] = sent["permission"]
+        if "embedding_model" in sent:
+            model = sent["embedding_model"] or self._default_embedding_model
+            if model != current["embedding_model"]:
+                self._check_model(model)
+                if current.get("chunk_count", 0) > 0:
+                    raise ApiError(
+                        RetCode.DATA_ERROR, "When chunk_num (1) > 0, embedding_model must remain unchanged."
+                    )
+            changes["embedding_model"] = model
+        chunk_method = current["chunk_method"]
+        if sent.get("chunk_method") is not None:
+            chunk_method = sent["chunk_method"]
+            changes["chunk_method"] = chunk_method
+        if "parser_config" in sent or "chunk_method" in changes:
+            given = _only_sent(payload.get("parser_config") or {}, sent.get("parser_config") or {})
+            base = current.get("parser_config") if "chunk_method" not in changes else None
+            if "parser_config" in sent and not payload.get("parser_config"):
+                base = None  # {} or null resets to the defaults
+            changes["parser_config"] = merge_parser_config(chunk_method, given, base)
+        new_name = sent.get("name")
+        old_key = current["name"].lower()
+        if new_name is not None and new_name.lower() != old_key:
+            if not self._store.claim(tenant, NAME_SCOPE, new_name.lower(), dataset_id):
+                raise ApiError(RetCode.DATA_ERROR, f"Dataset name '{new_name}' already exists")
+            changes["name"] = new_name
+        elif new_name is not None:
+            changes["name"] = new_name
+        updated = self._store.update(KIND, tenant, dataset_id, stamp_update(changes))
+        if updated is None:
+            raise no_permission(tenant, dataset_id)
+        if "name" in changes and changes["name"].lower() != old_key:
+            self._store.release(tenant, NAME_SCOPE, old_key, dataset_id)
+        return self.view(tenant, updated)
+
+    def delete(self, tenant: str, payload: dict[str, Any]) -> int:
+        unknown = set(payload) - {"ids", "delete_all"}
+        if unknown:
+            field = sorted(unknown)[0]
+            raise ApiError(
+                RetCode.ARGUMENT_ERROR,
+                f"Field: <{field}> - Message: <Extra inputs are not permitted> - Value: <{payload[field]}>",
+            )
+        raw_ids = payload.get("ids")
+        if raw_ids is not None and not isinstance(raw_ids, list):
+            raise ApiError(RetCode.ARGUMENT_ERROR, f"Field: <ids> - Message: <Input should be a valid list> - Value: <{raw_ids}>")
+        ids = check_id_list(raw_ids)
+        delete_all = payload.get("delete_all", False)
+        if not isinstance(delete_all, bool):
+            raise ApiError(RetCode.ARGUMENT_ERROR, f"Field: <delete_all> - Message: <Input should be a valid boolean> - Value: <{delete_all}>")
+        if not ids:
+            if not delete_all:
+                return 0
+            targets = self._store.list(KIND, tenant)
+        else:
+            found = {it["id"]: it for it in self._store.get_many(KIND, tenant, ids)}
+            missing = [i for i in ids if i not in found]
+            if missing:
+                raise no_permission(tenant, ", ".join(missing))
+            targets = [found[i] for i in ids]
+        for item in targets:
+            self._delete_one(tenant, item)
+        return len(targets)
+
+    def _delete_one(self, tenant: str, item: dict[str, Any]) -> None:
+        # the row goes first so nothing new lands in it; then its documents, chunks, vectors and blobs
+        self._store.delete(KIND, tenant, item["id"])
+        self._store.release(tenant, NAME_SCOPE, item["name"].lower(), item["id"])
+        if self._purge is not None:
+            self._purge(tenant, item["id"])
+
+    # ---- helpers ---------------------------------------------------------------
+    def _claim_free_name(self, tenant: str, name: str, owner: str) -> str:
+        candidate, n = name, 0
+        while not self._store.claim(tenant, NAME_SCOPE, candidate.lower(), owner):
+            n += 1
+            candidate = f"{name}({n})"
+        return candidate
+
+    def _check_model(self, model: str) -> None:
+        if model not in self._known_models():
+            name, _, provider = model.rpartition("@")
+            known_providers = {m.rpartition("@")[2] for m in self._known_models()}
+            if provider in known_providers or provider in {"ZHIPU-AI"}:
+                raise ApiError(RetCode.DATA_ERROR, f"Unsupported model: <{model}>")
+            raise ApiError(RetCode.DATA_ERROR, f"Unauthorized model: <{model}>")
+
+
+def _only_sent(raw: dict[str, Any], parsed: dict[str, Any]) -> dict[str, Any]:
+    """Keep the validated values of the keys the client actually sent (nested one level)."""
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in parsed and value is None:
+            out[key] = None
+            continue
+        pv = parsed.get(key, value)
+        if isinstance(value, dict) and isinstance(pv, dict):
+            out[key] = {k: pv.get(k, v) for k, v in value.items()}
+        else:
+            out[key] = pv
+    return out

@@ -1,0 +1,130 @@
+"""Shared fixtures: an isolated local runtime per test, a real server for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh DATA_DIR for the in-process local runtime (settings and singletons rebuilt)."""
+    from ragcore import container
+
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("RAGFLOW_RUNTIME", "local")
+    container.reset()
+    yield tmp_path / "var"
+    container.reset()
+
+
+@dataclass
+class Api:
+    client: TestClient
+    key: str
+    tenant: str
+
+    def headers(self, key: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {key or self.key}"}
+
+    def call(self, method: str, path: str, key: str | None = None, **kw: object) -> dict:  # type: ignore[type-arg]
+        res = self.client.request(method, path, headers=self.headers(key), **kw)  # type: ignore[arg-type]
+        return res.json()  # type: ignore[no-any-return]
+
+    def new_tenant_key(self) -> str:
+        from ragcore.services.registry import tenants
+
+        service = tenants()
+        return service.create_key(service.create_tenant("other")).key
+
+
+@pytest.fixture
+def api(data_dir: Path) -> Iterator[Api]:
+    """The whole local app in process, with a tenant and key."""
+    from ragcore.services.registry import tenants
+
+    from functions.local import create_local_app
+
+    service = tenants()
+    tenant = service.create_tenant("test")
+    key = service.create_key(tenant).key
+    with TestClient(create_local_app()) as client:
+        yield Api(client=client, key=key, tenant=tenant)
+
+
+@dataclass
+class Server:
+    base_url: str
+    key: str
+    data_dir: Path
+    proc: subprocess.Popen  # type: ignore[type-arg]
+
+    def cli(self, *args: str) -> str:
+        env = {**os.environ, "DATA_DIR": str(self.data_dir)}
+        out = subprocess.run([str(BIN / "ragflow-serverless"), *args], env=env, capture_output=True, text=True, check=True)
+        return out.stdout
+
+
+def start_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> Server:
+    port = free_port()
+    env = {**os.environ, "DATA_DIR": str(data_dir), "PORT": str(port), "RAGFLOW_RUNTIME": "local", **(extra_env or {})}
+    proc = subprocess.Popen(
+        [str(BIN / "ragflow-serverless"), "serve"], env=env, cwd=ROOT,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    key = ""
+    deadline = time.time() + 60
+    base = f"http://127.0.0.1:{port}"
+    assert proc.stdout is not None
+    while time.time() < deadline:
+        line = proc.stdout.readline()
+        if line.startswith("API key:"):
+            key = line.split(":", 1)[1].strip()
+        if "Serving http" in line:
+            break
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"{base}/api/v1/system/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    server = Server(base_url=base, key=key, data_dir=data_dir, proc=proc)
+    if not key:
+        key = server.cli("apikey", "create").strip().splitlines()[-1]
+        server.key = key
+    return server
+
+
+def stop_server(server: Server) -> None:
+    server.proc.terminate()
+    try:
+        server.proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.proc.kill()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The real local server (uvicorn, random free port, own DATA_DIR), once per test module."""
+    srv = start_server(tmp_path_factory.mktemp("srv") / "var")
+    yield srv
+    stop_server(srv)
