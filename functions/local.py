@@ -2,18 +2,35 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 from ragcore.api.app import install_error_handlers
 
+import functions
+
 
 def routers() -> list[APIRouter]:
-    from functions.datasets.routes import router as datasets
-    from functions.system.routes import router as system
-
-    return [system, datasets]
+    """Every functions/<module>/routes.py `router`, so a new module needs no edit here."""
+    found: list[APIRouter] = []
+    for info in sorted(pkgutil.iter_modules([str(Path(functions.__file__).parent)]), key=lambda m: m.name):
+        if not info.ispkg:
+            continue
+        try:
+            module = importlib.import_module(f"functions.{info.name}.routes")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"functions.{info.name}.routes":
+                continue
+            raise
+        for name in ("router", "legacy_router"):
+            router = getattr(module, name, None)
+            if isinstance(router, APIRouter):
+                found.append(router)
+    return found
 
 
 def create_local_app() -> FastAPI:

@@ -1,43 +1,130 @@
-"""Builds the adapters the settings ask for, once per process (a Lambda cold start or `make serve`)."""
+"""Builds the adapters the settings ask for, once per process (a Lambda cold start or `make serve`).
+
+Heavy adapters (the embedding model, the vector index) are built on first use, so an API function
+that never embeds never pays for them.
+"""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from ragcore.config import Settings, get_settings
-from ragcore.ports import BlobStore, MetadataStore
+from ragcore.ports import BlobStore, ChatModel, Embedder, JobQueue, MetadataStore, Reranker, VectorIndex
+
+BUILTIN_EMBEDDING_MODEL = "all-MiniLM-L6-v2@Builtin"
 
 
-@dataclass
 class Container:
-    settings: Settings
-    store: MetadataStore
-    blobs: BlobStore
-    extras: dict[str, Any] = field(default_factory=dict)
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.extras: dict[str, Any] = {}
+        self._lock = threading.RLock()
+        self._embedders: dict[str, Embedder] = {}
+        self._queue: JobQueue | None = None
+        if settings.runtime == "local":
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def is_aws(self) -> bool:
+        return self.settings.runtime == "aws"
+
+    @cached_property
+    def store(self) -> MetadataStore:
+        if self.is_aws:
+            from ragcore.adapters.dynamodb_store import DynamoMetadataStore
+
+            return DynamoMetadataStore(self.settings.table_name, endpoint_url=self.settings.aws_endpoint_url)
+        from ragcore.adapters.sqlite_store import SqliteMetadataStore
+
+        return SqliteMetadataStore(self.settings.sqlite_path)
+
+    @cached_property
+    def blobs(self) -> BlobStore:
+        if self.is_aws:
+            from ragcore.adapters.s3_blobs import S3BlobStore
+
+            return S3BlobStore(self.settings.bucket_name, endpoint_url=self.settings.aws_endpoint_url)
+        from ragcore.adapters.local_blobs import LocalBlobStore
+
+        base = f"http://{self.settings.host}:{self.settings.port}/api/v1/uploads"
+        return LocalBlobStore(self.settings.blob_dir, upload_base_url=base)
+
+    @cached_property
+    def index(self) -> VectorIndex:
+        if self.settings.pinecone_host:
+            from ragcore.adapters.pinecone_index import PineconeVectorIndex
+
+            return PineconeVectorIndex(api_key=self.settings.pinecone_api_key, host=self.settings.pinecone_host)
+        from ragcore.adapters.local_index import LocalVectorIndex
+
+        return LocalVectorIndex(self.settings.data_dir / "index")
+
+    def embedding_models(self) -> set[str]:
+        """Embedding models this deployment can serve (model@provider)."""
+        models = {BUILTIN_EMBEDDING_MODEL}
+        if self.settings.embedding_base_url:
+            models.add(self.settings.embedding_model)
+        return models
+
+    def embedder_for(self, model_id: str) -> Embedder:
+        with self._lock:
+            if model_id not in self._embedders:
+                if model_id == BUILTIN_EMBEDDING_MODEL or not self.settings.embedding_base_url:
+                    from ragcore.adapters.local_embedder import LocalEmbedder
+
+                    self._embedders[model_id] = LocalEmbedder()
+                else:
+                    from ragcore.adapters.openai_embedder import OpenAIEmbedder
+
+                    self._embedders[model_id] = OpenAIEmbedder(
+                        model=model_id.rpartition("@")[0] or model_id,
+                        base_url=self.settings.embedding_base_url,
+                        api_key=self.settings.embedding_api_key,
+                    )
+            return self._embedders[model_id]
+
+    @cached_property
+    def chat_model(self) -> ChatModel:
+        if self.settings.llm_base_url:
+            from ragcore.adapters.openai_chat import OpenAIChatModel
+
+            return OpenAIChatModel(
+                model=self.settings.llm_model or "gpt-4o-mini",
+                base_url=self.settings.llm_base_url,
+                api_key=self.settings.llm_api_key,
+                timeout=self.settings.llm_timeout_s,
+            )
+        from ragcore.adapters.extractive_llm import ExtractiveChatModel
+
+        return ExtractiveChatModel()
+
+    @property
+    def has_llm(self) -> bool:
+        return bool(self.settings.llm_base_url)
+
+    @cached_property
+    def reranker(self) -> Reranker | None:
+        if not self.settings.rerank_base_url:
+            return None
+        from ragcore.adapters.http_reranker import HttpReranker
+
+        return HttpReranker(base_url=self.settings.rerank_base_url, api_key=self.settings.rerank_api_key)
+
+    def set_queue(self, queue: JobQueue) -> None:
+        self._queue = queue
+
+    @property
+    def queue(self) -> JobQueue:
+        if self._queue is None:
+            raise RuntimeError("no job queue configured")
+        return self._queue
 
 
 def build_container(settings: Settings) -> Container:
-    if settings.runtime == "aws":
-        from ragcore.adapters.dynamodb_store import DynamoMetadataStore
-        from ragcore.adapters.s3_blobs import S3BlobStore
-
-        return Container(
-            settings=settings,
-            store=DynamoMetadataStore(settings.table_name, endpoint_url=settings.aws_endpoint_url),
-            blobs=S3BlobStore(settings.bucket_name, endpoint_url=settings.aws_endpoint_url),
-        )
-    from ragcore.adapters.local_blobs import LocalBlobStore
-    from ragcore.adapters.sqlite_store import SqliteMetadataStore
-
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return Container(
-        settings=settings,
-        store=SqliteMetadataStore(settings.sqlite_path),
-        blobs=LocalBlobStore(settings.blob_dir, upload_base_url=f"http://{settings.host}:{settings.port}/api/v1/uploads"),
-    )
+    return Container(settings)
 
 
 @lru_cache(maxsize=1)

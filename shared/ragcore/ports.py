@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 Item = dict[str, Any]
 
@@ -60,3 +60,89 @@ class BlobStore(Protocol):
     def upload_url(self, key: str, expires_s: int, content_type: str) -> str:
         """A URL a client can PUT the bytes to directly (presigned on S3)."""
         ...
+
+
+# ---- retrieval side ---------------------------------------------------------------------------------
+
+
+class IndexRecord(TypedDict, total=False):
+    """One chunk as the search index holds it (namespace = tenant)."""
+
+    id: str  # chunk id, "<document_id>#<n>"-free: 32-hex or any string unique per tenant
+    dataset_id: str
+    document_id: str
+    content: str  # the text full-text search matches (content + keywords + questions)
+    vector: list[float]
+    available: bool
+
+
+class Hit(TypedDict):
+    id: str
+    score: float
+
+
+class VectorIndex(Protocol):
+    """Dense vectors + full text per tenant. Local: numpy + SQLite FTS5. AWS: Pinecone dense + sparse."""
+
+    def upsert(self, tenant: str, records: list[IndexRecord]) -> None: ...
+
+    def delete(self, tenant: str, ids: list[str]) -> None: ...
+
+    def delete_document(self, tenant: str, document_id: str) -> None: ...
+
+    def delete_dataset(self, tenant: str, dataset_id: str) -> None: ...
+
+    def set_available(self, tenant: str, ids: list[str], available: bool) -> None: ...
+
+    def search_dense(
+        self, tenant: str, vector: list[float], top_k: int, dataset_ids: list[str], document_ids: list[str] | None = None
+    ) -> list[Hit]:
+        """Cosine similarity (vectors are L2-normalised), best first; unavailable chunks never returned."""
+        ...
+
+    def search_text(
+        self, tenant: str, text: str, top_k: int, dataset_ids: list[str], document_ids: list[str] | None = None
+    ) -> list[Hit]:
+        """Keyword (BM25-like) candidates, best first; unavailable chunks never returned."""
+        ...
+
+    def fetch_vectors(self, tenant: str, ids: list[str]) -> dict[str, list[float]]: ...
+
+    def count(self, tenant: str, dataset_id: str | None = None) -> int: ...
+
+
+class Embedder(Protocol):
+    model_name: str
+    dimension: int
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        """L2-normalised vectors, one per text, in order."""
+        ...
+
+
+class ChatUsage(TypedDict):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class ChatModel(Protocol):
+    model_name: str
+
+    def complete(self, messages: list[dict[str, str]], **options: Any) -> tuple[str, ChatUsage]: ...
+
+    def stream(self, messages: list[dict[str, str]], **options: Any) -> Iterator[str]:
+        """Text deltas as the model produces them."""
+        ...
+
+
+class Reranker(Protocol):
+    def rerank(self, query: str, texts: list[str]) -> list[float]:
+        """A relevance score in [0, 1] per text, in order."""
+        ...
+
+
+class JobQueue(Protocol):
+    """Parse tasks. Local: a worker pool in the serving process. AWS: SQS → the ingest Lambda."""
+
+    def submit(self, task: dict[str, Any]) -> None: ...

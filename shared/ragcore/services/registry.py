@@ -8,14 +8,6 @@ from ragcore.container import Container, get_container, on_reset
 from ragcore.services.datasets import DatasetService
 from ragcore.services.tenants import TenantService
 
-BUILTIN_EMBEDDING_MODELS = {"all-MiniLM-L6-v2@Builtin"}
-
-
-def embedding_models(container: Container) -> set[str]:
-    models = set(BUILTIN_EMBEDDING_MODELS)
-    models.add(container.settings.embedding_model)
-    return models
-
 
 def build_dataset_service(container: Container) -> DatasetService:
     purge = container.extras.get("purge_dataset")
@@ -23,7 +15,7 @@ def build_dataset_service(container: Container) -> DatasetService:
     return DatasetService(
         container.store,
         default_embedding_model=container.settings.embedding_model,
-        known_embedding_models=lambda: embedding_models(container),
+        known_embedding_models=container.embedding_models,
         purge=purge,
         run_counts=run_counts,
     )
