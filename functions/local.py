@@ -1,10 +1,12 @@
-"""The all-in-one local app: every module's router in one FastAPI app (`make serve`)."""
+"""The all-in-one local app: every module's router in one FastAPI app, the parse workers and the
+drop-folder watcher (`make serve`). This is the local runtime's composition root."""
 
 from __future__ import annotations
 
 import importlib
+import logging
 import pkgutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -13,9 +15,11 @@ from ragcore.api.app import install_error_handlers
 
 import functions
 
+log = logging.getLogger("ragcore.local")
+
 
 def routers() -> list[APIRouter]:
-    """Every functions/<module>/routes.py `router`, so a new module needs no edit here."""
+    """Every functions/<module>/routes.py `router` (and `legacy_router`), so a new module needs no edit here."""
     found: list[APIRouter] = []
     for info in sorted(pkgutil.iter_modules([str(Path(functions.__file__).parent)]), key=lambda m: m.name):
         if not info.ispkg:
@@ -26,23 +30,77 @@ def routers() -> list[APIRouter]:
             if exc.name == f"functions.{info.name}.routes":
                 continue
             raise
-        for name in ("router", "legacy_router"):
+        for name in ("router", "legacy_router", "open_router"):
             router = getattr(module, name, None)
             if isinstance(router, APIRouter):
                 found.append(router)
     return found
 
 
-def create_local_app() -> FastAPI:
+def start_background() -> Callable[[], None]:
+    """Parse workers and the drop-folder watcher; returns the stop function."""
+    from ragcore.adapters.local_inbox import InboxWatcher
+    from ragcore.adapters.local_queue import LocalJobQueue
+    from ragcore.container import get_container
+    from ragcore.services import registry
+
+    container = get_container()
+    queue = LocalJobQueue(registry.ingestion().handle, workers=container.settings.parse_workers)
+    container.set_queue(queue)
+    recover_interrupted()
+
+    def tenant() -> str | None:
+        return container.settings.drop_folder_tenant or registry.tenants().first_tenant()
+
+    def on_put(rel: str, data: bytes) -> None:
+        owner = tenant()
+        if owner:
+            registry.dropfolder().put(owner, rel, data)
+
+    def on_remove(rel: str) -> None:
+        owner = tenant()
+        if owner:
+            registry.dropfolder().remove(owner, rel)
+
+    def known() -> list[str]:
+        owner = tenant()
+        return registry.dropfolder().known(owner) if owner else []
+
+    watcher = InboxWatcher(container.settings.inbox_dir, on_put, on_remove, known, interval_s=container.settings.inbox_poll_s)
+    watcher.start()
+
+    def stop() -> None:
+        watcher.stop()
+        queue.stop(wait=False)
+
+    return stop
+
+
+def recover_interrupted() -> None:
+    """Documents left RUNNING by a previous process lost their in-memory tasks: parse them again."""
+    from ragcore.container import get_container
+    from ragcore.services import registry
+    from ragcore.services.datasets import KIND as DATASET_KIND
+    from ragcore.services.documents import KIND as DOC_KIND
+
+    store = get_container().store
+    for tenant in {str(k["tenant_id"]) for k in registry.tenants().list_keys()}:
+        for dataset in store.list(DATASET_KIND, tenant):
+            for doc in store.list(DOC_KIND, tenant, parent=dataset["id"]):
+                if doc.get("run") == "RUNNING":
+                    log.info("re-queueing interrupted document %s", doc["id"])
+                    registry.documents().queue_parse(tenant, dataset, doc)
+
+
+def create_local_app(*, background: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        from ragcore.runtime_local import start_background, stop_background
-
-        start_background()
+        stop = start_background() if background else None
         try:
             yield
         finally:
-            stop_background()
+            if stop is not None:
+                stop()
 
     app = FastAPI(title="ragflow-serverless", version="0.1.0", docs_url="/docs", openapi_url="/openapi.json",
                   redoc_url=None, lifespan=lifespan)

@@ -32,6 +32,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("RAGFLOW_RUNTIME", "local")
+    monkeypatch.setenv("INBOX_POLL_S", "0.1")
     container.reset()
     yield tmp_path / "var"
     container.reset()
@@ -86,7 +87,8 @@ class Server:
 
 def start_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> Server:
     port = free_port()
-    env = {**os.environ, "DATA_DIR": str(data_dir), "PORT": str(port), "RAGFLOW_RUNTIME": "local", **(extra_env or {})}
+    env = {**os.environ, "DATA_DIR": str(data_dir), "PORT": str(port), "RAGFLOW_RUNTIME": "local", "INBOX_POLL_S": "0.2",
+           **(extra_env or {})}
     proc = subprocess.Popen(
         [str(BIN / "ragflow-serverless"), "serve"], env=env, cwd=ROOT,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

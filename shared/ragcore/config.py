@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(default=256 * 1024 * 1024, alias="MAX_REQUEST_BYTES")
     parse_workers: int = Field(default=2, alias="PARSE_WORKERS")
     parse_lease_s: float = Field(default=600.0, alias="PARSE_LEASE_S")
+    inbox_poll_s: float = Field(default=1.0, alias="INBOX_POLL_S")
+    # which tenant owns the drop folder (default: the first tenant, the one `make serve` creates)
+    drop_folder_tenant: str = Field(default="", alias="DROP_FOLDER_TENANT")
 
     @property
     def sqlite_path(self) -> Path:

@@ -46,3 +46,7 @@ def data_error(message: str) -> ApiError:
 
 class StorageError(Exception):
     """The store could not write (disk full, read-only data folder, throttled table)."""
+
+
+class ProviderError(Exception):
+    """A model provider (embeddings, chat, rerank) kept failing after retries; the message is user-readable."""

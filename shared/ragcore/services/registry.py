@@ -5,20 +5,45 @@ from __future__ import annotations
 from functools import lru_cache
 
 from ragcore.container import Container, get_container, on_reset
+from ragcore.ports import JobQueue
+from ragcore.services.chunk_store import ChunkStore
+from ragcore.services.chunks import ChunkService
 from ragcore.services.datasets import DatasetService
+from ragcore.services.documents import DocumentService
+from ragcore.services.dropfolder import DropFolderService
+from ragcore.services.ingestion import IngestionService
+from ragcore.services.retrieval import RetrievalService
 from ragcore.services.tenants import TenantService
+from ragcore.services.uploads import UploadService
 
 
 def build_dataset_service(container: Container) -> DatasetService:
-    purge = container.extras.get("purge_dataset")
-    run_counts = container.extras.get("run_counts")
     return DatasetService(
         container.store,
         default_embedding_model=container.settings.embedding_model,
         known_embedding_models=container.embedding_models,
-        purge=purge,
-        run_counts=run_counts,
+        purge=lambda tenant, dataset_id: documents().purge_dataset(tenant, dataset_id),
+        run_counts=lambda tenant, dataset_id: documents().run_counts(tenant, dataset_id),
     )
+
+
+def _queue() -> JobQueue:
+    container = get_container()
+    try:
+        return container.queue
+    except RuntimeError:
+        if container.is_aws:
+            from ragcore.adapters.sqs_queue import SqsJobQueue
+
+            container.set_queue(SqsJobQueue(container.settings.task_queue_url, endpoint_url=container.settings.aws_endpoint_url))
+            return container.queue
+        raise
+
+
+def _is_supported(name: str) -> bool:
+    from ragcore.parsing import is_supported
+
+    return bool(is_supported(name))
 
 
 @lru_cache(maxsize=1)
@@ -31,5 +56,77 @@ def tenants() -> TenantService:
     return TenantService(get_container().store)
 
 
-on_reset(datasets.cache_clear)
-on_reset(tenants.cache_clear)
+@lru_cache(maxsize=1)
+def chunk_store() -> ChunkStore:
+    container = get_container()
+    return ChunkStore(container.store, container.index)
+
+
+@lru_cache(maxsize=1)
+def documents() -> DocumentService:
+    container = get_container()
+    return DocumentService(
+        container.store, container.blobs, chunk_store(), _queue,
+        max_upload_bytes=container.settings.max_upload_bytes, lease_s=container.settings.parse_lease_s,
+        is_supported=_is_supported,
+    )
+
+
+@lru_cache(maxsize=1)
+def ingestion() -> IngestionService:
+    container = get_container()
+    return IngestionService(
+        container.store, container.blobs, chunk_store(), container.embedder_for, _queue,
+        lease_s=container.settings.parse_lease_s,
+    )
+
+
+@lru_cache(maxsize=1)
+def dropfolder() -> DropFolderService:
+    return DropFolderService(get_container().store, datasets(), documents())
+
+
+for _cached in (datasets, tenants, chunk_store, documents, ingestion, dropfolder):
+    on_reset(_cached.cache_clear)
+
+
+@lru_cache(maxsize=1)
+def uploads() -> UploadService:
+    container = get_container()
+    return UploadService(container.store, container.blobs, presigned=container.is_aws,
+                         max_bytes=container.settings.max_upload_bytes)
+
+
+on_reset(uploads.cache_clear)
+
+
+def _keyword_extractor(question: str) -> list[str]:
+    try:
+        from ragcore.text.tokenize import keywords
+
+        return list(keywords(question, 8))
+    except ImportError:
+        from ragcore.text.tokenize import content_terms
+
+        return content_terms(question)[:8]
+
+
+@lru_cache(maxsize=1)
+def retrieval() -> RetrievalService:
+    container = get_container()
+    return RetrievalService(
+        container.store, chunk_store(), container.index, container.embedder_for,
+        reranker=lambda: container.reranker, keyword_extractor=_keyword_extractor,
+    )
+
+
+on_reset(retrieval.cache_clear)
+
+
+@lru_cache(maxsize=1)
+def chunks() -> ChunkService:
+    container = get_container()
+    return ChunkService(container.store, chunk_store(), documents(), container.embedder_for)
+
+
+on_reset(chunks.cache_clear)

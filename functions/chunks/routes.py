@@ -1,0 +1,58 @@
+"""HTTP routes of chunk management within a document (PATCH and the deprecated PUT for updates)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from ragcore.api.auth import current_tenant
+from ragcore.api.envelope import ok, ok_bare
+from ragcore.api.requests import json_object, optional_json_object
+from ragcore.services import registry
+
+router = APIRouter(prefix="/api/v1", tags=["chunks"], dependencies=[Depends(current_tenant)])
+BASE = "/datasets/{dataset_id}/documents/{document_id}/chunks"
+
+
+@router.get(BASE)
+def list_chunks(dataset_id: str, document_id: str, request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    return ok(registry.chunks().list(tenant, dataset_id, document_id, dict(request.query_params)))
+
+
+@router.post(BASE)
+async def add_chunk(
+    dataset_id: str, document_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)
+) -> JSONResponse:
+    return ok({"chunk": registry.chunks().add(tenant, dataset_id, document_id, body)})
+
+
+@router.patch(BASE)
+async def switch_chunks(
+    dataset_id: str, document_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)
+) -> JSONResponse:
+    registry.chunks().set_available(tenant, dataset_id, document_id, body)
+    return ok(True)
+
+
+@router.delete(BASE)
+async def delete_chunks(
+    dataset_id: str, document_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)
+) -> JSONResponse:
+    registry.chunks().delete(tenant, dataset_id, document_id, body)
+    return ok_bare()
+
+
+@router.get(BASE + "/{chunk_id}")
+def get_chunk(dataset_id: str, document_id: str, chunk_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    return ok(registry.chunks().get(tenant, dataset_id, document_id, chunk_id))
+
+
+@router.patch(BASE + "/{chunk_id}")
+@router.put(BASE + "/{chunk_id}")
+async def update_chunk(
+    dataset_id: str, document_id: str, chunk_id: str, tenant: str = Depends(current_tenant),
+    body: dict[str, Any] = Depends(json_object),
+) -> JSONResponse:
+    registry.chunks().update(tenant, dataset_id, document_id, chunk_id, body)
+    return ok_bare()

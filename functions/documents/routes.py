@@ -1,0 +1,140 @@
+"""HTTP routes of the documents module: upload, list, update, download, delete, parse and stop."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+from ragcore.api.auth import current_tenant
+from ragcore.api.envelope import ok, ok_bare
+from ragcore.api.requests import json_object, optional_json_object
+from ragcore.errors import ApiError, RetCode
+from ragcore.services import registry
+from starlette.datastructures import UploadFile
+
+router = APIRouter(prefix="/api/v1", tags=["documents"], dependencies=[Depends(current_tenant)])
+
+
+async def _files(request: Request) -> list[tuple[str, bytes]]:
+    content_type = request.headers.get("content-type", "")
+    if "multipart/form-data" not in content_type:
+        raise ApiError(RetCode.ARGUMENT_ERROR, "No file part!")
+    try:
+        form = await request.form(max_files=1000, max_fields=1000)
+    except Exception as exc:  # malformed multipart bodies
+        raise ApiError(RetCode.ARGUMENT_ERROR, f"Malformed multipart body: {exc}") from exc
+    files: list[tuple[str, bytes]] = []
+    for value in form.getlist("file"):
+        if isinstance(value, UploadFile):
+            files.append((value.filename or "", await value.read()))
+    return files
+
+
+@router.post("/datasets/{dataset_id}/documents")
+async def upload_documents(dataset_id: str, request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    kind = request.query_params.get("type", "local")
+    service = registry.documents()
+    if kind == "empty":
+        body = await json_object(request)
+        return ok([service.create_empty(tenant, dataset_id, body.get("name", ""))])
+    if kind not in ("local", "web"):
+        raise ApiError(RetCode.ARGUMENT_ERROR, "`type` should be one of local, web, empty.")
+    if kind == "web":
+        raise ApiError(RetCode.ARGUMENT_ERROR, "type=web needs a crawler; this server has no outbound web access configured.")
+    service.dataset(tenant, dataset_id, "Can't find the dataset with ID {id}!")
+    return ok(service.upload(tenant, dataset_id, await _files(request)))
+
+
+@router.get("/datasets/{dataset_id}/documents")
+def list_documents(dataset_id: str, request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    params = dict(request.query_params)
+    multi = {name: request.query_params.getlist(name) for name in ("ids", "suffix", "run")}
+    docs, total = registry.documents().list(tenant, dataset_id, params, multi)
+    return ok({"docs": docs, "total": total})
+
+
+@router.get("/datasets/{dataset_id}/documents/{document_id}")
+def download_document(dataset_id: str, document_id: str, tenant: str = Depends(current_tenant)) -> Response:
+    name, data = registry.documents().download(tenant, dataset_id, document_id)
+    return Response(
+        content=data,
+        media_type="application/octet-stream",
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
+    )
+
+
+@router.put("/datasets/{dataset_id}/documents/{document_id}")
+@router.patch("/datasets/{dataset_id}/documents/{document_id}")
+async def update_document(
+    dataset_id: str, document_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)
+) -> JSONResponse:
+    return ok(registry.documents().update(tenant, dataset_id, document_id, body))
+
+
+@router.delete("/datasets/{dataset_id}/documents")
+async def delete_documents(
+    dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)
+) -> JSONResponse:
+    registry.documents().delete(tenant, dataset_id, body)
+    return ok_bare()
+
+
+@router.post("/datasets/{dataset_id}/chunks")
+@router.post("/datasets/{dataset_id}/documents/parse")
+async def parse_documents(
+    dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)
+) -> JSONResponse:
+    registry.documents().start_parse(tenant, dataset_id, body)
+    return ok_bare()
+
+
+@router.post("/datasets/{dataset_id}/documents/{document_id}/run")
+def run_document(dataset_id: str, document_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    """The seed's older per-document parse path."""
+    registry.documents().start_parse(tenant, dataset_id, {"document_ids": [document_id]})
+    return ok(True)
+
+
+@router.delete("/datasets/{dataset_id}/chunks")
+@router.post("/datasets/{dataset_id}/documents/stop")
+async def stop_parsing(
+    dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)
+) -> JSONResponse:
+    registry.documents().stop_parse(tenant, dataset_id, body)
+    return ok_bare()
+
+
+@router.get("/documents/{document_id}")
+def get_document(document_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    return ok(registry.documents().get_any(tenant, document_id))
+
+
+@router.post("/datasets/{dataset_id}/documents/upload_url")
+async def upload_url(
+    dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)
+) -> JSONResponse:
+    """Large files: a URL to PUT the bytes to (presigned S3 on AWS), then parse the returned document."""
+    name = body.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise ApiError(RetCode.ARGUMENT_ERROR, "`name` is required")
+    service = registry.documents()
+    view = service.create_from_bytes(tenant, dataset_id, name.strip(), b"")
+    item = service.find(tenant, dataset_id, view["id"])
+    assert item is not None
+    token = secrets.token_urlsafe(24)
+    registry.uploads().remember(token, tenant, item["_blob"], view["id"])
+    url = registry.uploads().url(item["_blob"], token)
+    return ok({"document": view, "upload_url": url, "method": "PUT", "expires_in": 3600})
+
+
+open_router = APIRouter(prefix="/api/v1", tags=["documents"])
+
+
+@open_router.put("/uploads/{token}")
+async def receive_upload(token: str, request: Request) -> JSONResponse:
+    """The local stand-in for a presigned S3 PUT: the one-time token is the credential."""
+    document_id = registry.uploads().receive(token, await request.body())
+    return ok({"document_id": document_id})

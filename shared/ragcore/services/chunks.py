@@ -1,0 +1,209 @@
+"""Chunk management within a document: list, get, add, update, availability, delete.
+
+Added and updated chunks are embedded and indexed before the call returns, so they are searchable at once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from ragcore.errors import ApiError, RetCode
+from ragcore.ids import now_ms
+from ragcore.ports import Embedder, MetadataStore
+from ragcore.services.chunk_store import ChunkStore, chunk_id
+from ragcore.services.datasets import KIND as DATASET_KIND
+from ragcore.services.documents import KIND as DOC_KIND
+from ragcore.services.documents import DocumentService
+from ragcore.services.ingestion import count_tokens
+
+RUN_CODE = {"UNSTART": "0", "RUNNING": "1", "CANCEL": "2", "DONE": "3", "FAIL": "4"}
+
+
+def _str_list(payload: dict[str, Any], name: str) -> list[str]:
+    value = payload.get(name)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ApiError(RetCode.ARGUMENT_ERROR, f"`{name}` is required to be a list")
+    return [v.strip() for v in value if v.strip()]
+
+
+class ChunkService:
+    def __init__(
+        self, store: MetadataStore, chunks: ChunkStore, documents: DocumentService, embedder_for: Callable[[str], Embedder]
+    ) -> None:
+        self._store = store
+        self._chunks = chunks
+        self._documents = documents
+        self._embedder_for = embedder_for
+
+    def _owned(self, tenant: str, dataset_id: str, document_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        dataset = self._documents.dataset(tenant, dataset_id, "You don't own the dataset {id}.")
+        doc = self._documents.find(tenant, dataset_id, document_id)
+        if doc is None:
+            raise ApiError(RetCode.DATA_ERROR, f"You don't own the document {document_id}.")
+        return dataset, doc
+
+    def view(self, row: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": row["id"],
+            "content": row["content"],
+            "document_id": row["document_id"],
+            "docnm_kwd": row.get("docnm_kwd", ""),
+            "dataset_id": row["dataset_id"],
+            "important_keywords": row.get("important_keywords") or [],
+            "questions": row.get("questions") or [],
+            "tag_kwd": row.get("tag_kwd") or [],
+            "image_id": row.get("image_id", ""),
+            "available": bool(row.get("available", True)),
+            "positions": row.get("positions") or [],
+            "create_time": datetime.fromtimestamp(row.get("create_time", now_ms()) / 1000).strftime("%Y-%m-%d %H:%M:%S"),
+            "create_timestamp": row.get("create_time", now_ms()) / 1000,
+        }
+
+    def list(self, tenant: str, dataset_id: str, document_id: str, params: dict[str, Any]) -> dict[str, Any]:
+        _, doc = self._owned(tenant, dataset_id, document_id)
+        page = _int(params.get("page"), 1)
+        page_size = _int(params.get("page_size"), 30)
+        rows = self._chunks.rows_of_document(tenant, document_id)
+        rows.sort(key=lambda r: (r.get("order", 0), r.get("create_time", 0)))
+        wanted = params.get("id")
+        if wanted:
+            rows = [r for r in rows if r["id"] == wanted]
+            if not rows:
+                raise ApiError(RetCode.DATA_ERROR, f"Chunk `{wanted}` not found.")
+        keywords = (params.get("keywords") or "").strip().lower()
+        if keywords:
+            rows = [r for r in rows if keywords in r["content"].lower()]
+        available = params.get("available")
+        if available not in (None, ""):
+            want = str(available).lower() in ("1", "true")
+            rows = [r for r in rows if bool(r.get("available", True)) == want]
+        total = len(rows)
+        start = (max(page, 1) - 1) * page_size
+        view_doc = self._documents.view(doc)
+        view_doc["run"] = RUN_CODE.get(doc["run"], doc["run"])
+        return {"chunks": [self.view(r) for r in rows[start : start + page_size]], "doc": view_doc, "total": total}
+
+    def get(self, tenant: str, dataset_id: str, document_id: str, cid: str) -> dict[str, Any]:
+        self._owned(tenant, dataset_id, document_id)
+        row = self._chunks.get(tenant, cid)
+        if row is None or row["document_id"] != document_id:
+            raise ApiError(RetCode.DATA_ERROR, "Chunk not found")
+        return self.view(row)
+
+    def add(self, tenant: str, dataset_id: str, document_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        dataset, doc = self._owned(tenant, dataset_id, document_id)
+        content = payload.get("content")
+        if not isinstance(content, str) or not content.strip():
+            raise ApiError(RetCode.DATA_ERROR, "`content` is required")
+        keywords = _str_list(payload, "important_keywords")
+        questions = _str_list(payload, "questions")
+        tags = _str_list(payload, "tag_kwd")
+        ms = now_ms()
+        row = {
+            "id": chunk_id(document_id, f"manual:{ms}:{time.perf_counter_ns()}", content),
+            "content": content,
+            "document_id": document_id,
+            "dataset_id": dataset_id,
+            "docnm_kwd": doc["name"],
+            "important_keywords": keywords,
+            "questions": questions,
+            "tag_kwd": tags,
+            "positions": [],
+            "page_num": [],
+            "available": doc.get("status", "1") == "1",
+            "image_id": "",
+            "create_time": ms,
+            "order": 10**12 + ms,
+        }
+        self._embed_and_write(tenant, dataset, row)
+        tokens = count_tokens(content)
+        self._store.increment(DOC_KIND, tenant, document_id, {"chunk_count": 1, "token_count": tokens})
+        self._store.increment(DATASET_KIND, tenant, dataset_id, {"chunk_count": 1, "token_num": tokens})
+        return self.view(row)
+
+    def update(self, tenant: str, dataset_id: str, document_id: str, cid: str, payload: dict[str, Any]) -> dict[str, Any]:
+        dataset, _ = self._owned(tenant, dataset_id, document_id)
+        row = self._chunks.get(tenant, cid)
+        if row is None or row["document_id"] != document_id:
+            raise ApiError(RetCode.DATA_ERROR, f"Can't find this chunk {cid}")
+        changed = dict(row)
+        if "content" in payload:
+            content = payload["content"]
+            if not isinstance(content, str) or not content.strip():
+                raise ApiError(RetCode.DATA_ERROR, "`content` is required")
+            changed["content"] = content
+        for name in ("important_keywords", "questions", "tag_kwd"):
+            if name in payload:
+                changed[name] = _str_list(payload, name)
+        if "positions" in payload:
+            if not isinstance(payload["positions"], list):
+                raise ApiError(RetCode.ARGUMENT_ERROR, "`positions` should be a list")
+            changed["positions"] = payload["positions"]
+        if "available" in payload:
+            value = payload["available"]
+            if not isinstance(value, bool | int):
+                raise ApiError(RetCode.ARGUMENT_ERROR, "`available` should be a boolean")
+            changed["available"] = bool(value)
+        self._embed_and_write(tenant, dataset, changed)
+        return self.view(changed)
+
+    def set_available(self, tenant: str, dataset_id: str, document_id: str, payload: dict[str, Any]) -> None:
+        self._owned(tenant, dataset_id, document_id)
+        ids = payload.get("chunk_ids")
+        if not ids or not isinstance(ids, list):
+            raise ApiError(RetCode.DATA_ERROR, "`chunk_ids` is required.")
+        if "available_int" in payload and payload["available_int"] is not None:
+            available = int(payload["available_int"]) == 1
+        elif "available" in payload and payload["available"] is not None:
+            available = bool(payload["available"])
+        else:
+            raise ApiError(RetCode.ARGUMENT_ERROR, "`available_int` or `available` is required.")
+        rows = {r["id"] for r in self._chunks.get_many(tenant, ids) if r["document_id"] == document_id}
+        missing = [i for i in ids if i not in rows]
+        if missing:
+            raise ApiError(RetCode.DATA_ERROR, f"Chunk `{missing[0]}` not found.")
+        self._chunks.set_available(tenant, list(rows), available)
+
+    def delete(self, tenant: str, dataset_id: str, document_id: str, payload: dict[str, Any]) -> int:
+        dataset, doc = self._owned(tenant, dataset_id, document_id)
+        ids = payload.get("chunk_ids")
+        if ids is not None and not isinstance(ids, list):
+            raise ApiError(RetCode.ARGUMENT_ERROR, "`chunk_ids` should be a list")
+        rows = self._chunks.rows_of_document(tenant, document_id)
+        if not ids:
+            if not payload.get("delete_all"):
+                return 0
+            targets = rows
+        else:
+            by_id = {r["id"]: r for r in rows}
+            unique = list(dict.fromkeys(ids))
+            targets = [by_id[i] for i in unique if i in by_id]
+            if len(targets) != len(unique):
+                raise ApiError(RetCode.DATA_ERROR, f"rm_chunk deleted chunks {len(targets)}, expect {len(unique)}")
+        self._chunks.delete_ids(tenant, [r["id"] for r in targets])
+        tokens = sum(count_tokens(r["content"]) for r in targets)
+        self._store.increment(DOC_KIND, tenant, document_id, {"chunk_count": -len(targets), "token_count": -tokens})
+        self._store.increment(DATASET_KIND, tenant, dataset["id"], {"chunk_count": -len(targets), "token_num": -tokens})
+        if len(ids or []) != len(set(ids or [])):
+            raise ApiError(RetCode.DATA_ERROR, "Duplicate chunk ids")
+        return len(targets)
+
+    def _embed_and_write(self, tenant: str, dataset: dict[str, Any], row: dict[str, Any]) -> None:
+        embedder = self._embedder_for(dataset.get("embedding_model") or "")
+        text = row["content"] + ("\n" + " ".join(row["questions"]) if row.get("questions") else "")
+        vector = embedder.embed([text])[0]
+        self._chunks.write(tenant, [row], [vector])
+
+
+def _int(value: Any, default: int) -> int:
+    if value in (None, ""):
+        return default
+    try:
+        return max(int(value), 1)
+    except (TypeError, ValueError):
+        raise ApiError(RetCode.ARGUMENT_ERROR, f"Input should be a valid integer, got {value!r}") from None

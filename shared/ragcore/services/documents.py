@@ -1,0 +1,436 @@
+"""Documents of a dataset: upload, list, update, download, delete, and start/stop parsing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ragcore.api.validation import parse_model
+from ragcore.domain.datasets import merge_parser_config
+from ragcore.domain.documents import RUN_CODES, RUN_NAMES, TERMINAL, UpdateDocument, doc_type
+from ragcore.errors import ApiError, RetCode
+from ragcore.ids import http_date, new_id, now_ms
+from ragcore.ports import BlobStore, JobQueue, MetadataStore
+from ragcore.services.chunk_store import ChunkStore
+from ragcore.services.common import page_items, sort_items, stamp_new, stamp_update
+from ragcore.services.datasets import KIND as DATASET_KIND
+
+KIND = "document"
+NAME_SCOPE = "doc-name"
+PUBLIC_HIDDEN = ("_",)
+
+
+def blob_key(tenant: str, dataset_id: str, document_id: str) -> str:
+    return f"docs/{tenant}/{dataset_id}/{document_id}"
+
+
+def progress_line(text: str) -> str:
+    return time.strftime("%H:%M:%S ") + text
+
+
+def split_name(name: str) -> tuple[str, str]:
+    stem, dot, suffix = name.rpartition(".")
+    return (stem, suffix.lower()) if dot and stem else (name, "")
+
+
+class DocumentService:
+    def __init__(
+        self,
+        store: MetadataStore,
+        blobs: BlobStore,
+        chunks: ChunkStore,
+        queue: Callable[[], JobQueue],
+        *,
+        max_upload_bytes: int,
+        lease_s: float,
+        is_supported: Callable[[str], bool],
+    ) -> None:
+        self._store = store
+        self._blobs = blobs
+        self._chunks = chunks
+        self._queue = queue
+        self._max_upload = max_upload_bytes
+        self._lease_s = lease_s
+        self._is_supported = is_supported
+
+    # ---- datasets -----------------------------------------------------------------------------
+    def dataset(self, tenant: str, dataset_id: str, message: str) -> dict[str, Any]:
+        item = self._store.get(DATASET_KIND, tenant, dataset_id) if dataset_id else None
+        if item is None:
+            raise ApiError(RetCode.DATA_ERROR, message.format(id=dataset_id))
+        return item
+
+    # ---- create -------------------------------------------------------------------------------
+    def upload(self, tenant: str, dataset_id: str, files: list[tuple[str, bytes]]) -> list[dict[str, Any]]:
+        dataset = self.dataset(tenant, dataset_id, "Can't find the dataset with ID {id}!")
+        if not files:
+            raise ApiError(RetCode.ARGUMENT_ERROR, "No file part!")
+        for name, data in files:
+            if not name:
+                raise ApiError(RetCode.ARGUMENT_ERROR, "No file selected!")
+            if len(name.encode("utf-8")) > 255:
+                raise ApiError(RetCode.ARGUMENT_ERROR, "File name must be 255 bytes or less.")
+            if not self._is_supported(name):
+                raise ApiError(RetCode.SERVER_ERROR, f"{name}: This type of file has not been supported yet!")
+            if len(data) > self._max_upload:
+                raise ApiError(
+                    RetCode.ARGUMENT_ERROR, f"{name}: the file is larger than the {self._max_upload // (1024 * 1024)} MB limit."
+                )
+        return [self._create(tenant, dataset, name, data) for name, data in files]
+
+    def create_from_bytes(
+        self, tenant: str, dataset_id: str, filename: str, data: bytes, *, source: str | None = None,
+        source_file_id: str | None = None,
+    ) -> dict[str, Any]:
+        dataset = self.dataset(tenant, dataset_id, "Can't find the dataset with ID {id}!")
+        return self._create(tenant, dataset, filename, data, source=source, source_file_id=source_file_id)
+
+    def create_empty(self, tenant: str, dataset_id: str, name: str) -> dict[str, Any]:
+        dataset = self.dataset(tenant, dataset_id, "Can't find the dataset with ID {id}!")
+        if not isinstance(name, str) or not name.strip():
+            raise ApiError(RetCode.ARGUMENT_ERROR, "File name can't be empty.")
+        return self._create(tenant, dataset, name.strip(), b"", virtual=True)
+
+    def _create(
+        self, tenant: str, dataset: dict[str, Any], name: str, data: bytes, *, source: str | None = None,
+        source_file_id: str | None = None, virtual: bool = False,
+    ) -> dict[str, Any]:
+        doc_id = new_id()
+        name = self._claim_name(tenant, dataset["id"], name, doc_id)
+        _, suffix = split_name(name)
+        key = blob_key(tenant, dataset["id"], doc_id)
+        self._blobs.put(key, data)
+        chunk_method = dataset.get("chunk_method") or "naive"
+        item = stamp_new(
+            {
+                "id": doc_id,
+                "name": name,
+                "location": name,
+                "type": "virtual" if virtual else doc_type(suffix),
+                "suffix": suffix,
+                "size": len(data),
+                "source_type": "local",
+                "status": "1",
+                "run": "UNSTART",
+                "dataset_id": dataset["id"],
+                "knowledgebase_id": dataset["id"],
+                "chunk_method": chunk_method,
+                "parser_config": json.loads(json.dumps(dataset.get("parser_config") or {})),
+                "chunk_count": 0,
+                "token_count": 0,
+                "created_by": tenant,
+                "process_begin_at": None,
+                "process_duration": 0.0,
+                "progress": 0.0,
+                "progress_msg": "",
+                "meta_fields": {},
+                "pipeline_id": "",
+                "thumbnail": "",
+                "_blob": key,
+                "_hash": hashlib.sha256(data).hexdigest(),
+                "_run_id": 0,
+                "_source": source,
+                "_file_id": source_file_id,
+            }
+        )
+        self._store.put(KIND, tenant, item, parent=dataset["id"])
+        self._store.increment(DATASET_KIND, tenant, dataset["id"], {"document_count": 1})
+        return self.view(item)
+
+    def _claim_name(self, tenant: str, dataset_id: str, name: str, owner: str) -> str:
+        stem, suffix = split_name(name)
+        candidate, n = name, 0
+        while not self._store.claim(tenant, f"{NAME_SCOPE}:{dataset_id}", candidate.lower(), owner):
+            n += 1
+            candidate = f"{stem}({n}).{name.rpartition('.')[2]}" if suffix else f"{name}({n})"
+        return candidate
+
+    # ---- read ---------------------------------------------------------------------------------
+    def view(self, item: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in item.items() if not k.startswith(PUBLIC_HIDDEN)}
+
+    def find(self, tenant: str, dataset_id: str, doc_id: str) -> dict[str, Any] | None:
+        item = self._store.get(KIND, tenant, doc_id) if isinstance(doc_id, str) else None
+        if item is None or item["dataset_id"] != dataset_id:
+            return None
+        return self._expire_lease(tenant, item)
+
+    def get_owned(self, tenant: str, dataset_id: str, doc_id: str) -> dict[str, Any]:
+        self.dataset(tenant, dataset_id, "You don't own the dataset {id}. ")
+        item = self.find(tenant, dataset_id, doc_id)
+        if item is None:
+            raise ApiError(RetCode.DATA_ERROR, f"The dataset doesn't own the document {doc_id}.")
+        return item
+
+    def get_any(self, tenant: str, doc_id: str) -> dict[str, Any]:
+        item = self._store.get(KIND, tenant, doc_id)
+        if item is None:
+            raise ApiError(RetCode.DATA_ERROR, f"Document not found: {doc_id}")
+        return self.view(self._expire_lease(tenant, item))
+
+    def all_in_dataset(self, tenant: str, dataset_id: str) -> list[dict[str, Any]]:
+        return self._store.list(KIND, tenant, parent=dataset_id)
+
+    def list(self, tenant: str, dataset_id: str, params: dict[str, Any], multi: dict[str, list[str]]) -> tuple[list[dict[str, Any]], int]:
+        self.dataset(tenant, dataset_id, "You don't own the dataset {id}. ")
+        page = _int_param(params, "page", 1, minimum=1)
+        page_size = _int_param(params, "page_size", 30, minimum=1)
+        orderby = params.get("orderby") or "create_time"
+        if orderby not in ("create_time", "update_time"):
+            orderby = "create_time"
+        desc = str(params.get("desc", "true")).lower() not in ("false", "0")
+        items = [self._expire_lease(tenant, it) for it in self._store.list(KIND, tenant, parent=dataset_id)]
+        ids = multi.get("ids") or ([params["id"]] if params.get("id") else [])
+        if ids:
+            items = [it for it in items if it["id"] in ids]
+            if not items:
+                raise ApiError(RetCode.DATA_ERROR, f"You don't own the document {ids[0]}.")
+        if params.get("name"):
+            items = [it for it in items if it["name"] == params["name"]]
+            if not items:
+                raise ApiError(RetCode.DATA_ERROR, f"You don't own the document {params['name']}.")
+        if params.get("keywords"):
+            kw = str(params["keywords"]).lower()
+            items = [it for it in items if kw in it["name"].lower()]
+        t_from = _int_param(params, "create_time_from", 0, minimum=0)
+        t_to = _int_param(params, "create_time_to", 0, minimum=0)
+        if t_from:
+            items = [it for it in items if it["create_time"] >= t_from]
+        if t_to:
+            items = [it for it in items if it["create_time"] <= t_to]
+        suffixes = [s.lower().lstrip(".") for s in multi.get("suffix", []) if s]
+        if suffixes:
+            items = [it for it in items if it.get("suffix") in suffixes]
+        runs = [r for r in multi.get("run", []) if r]
+        if runs:
+            wanted = set()
+            for r in runs:
+                name = RUN_CODES.get(r) or (r.upper() if r.upper() in RUN_NAMES else None)
+                if name is None:
+                    raise ApiError(RetCode.DATA_ERROR, f"Invalid filter run status conditions: {r}")
+                wanted.add(name)
+            items = [it for it in items if it["run"] in wanted]
+        condition = params.get("metadata_condition")
+        if condition:
+            from ragcore.services.metadata_filter import filter_documents
+
+            try:
+                parsed = json.loads(condition) if isinstance(condition, str) else condition
+            except ValueError as exc:
+                raise ApiError(RetCode.ARGUMENT_ERROR, "metadata_condition must be valid JSON.") from exc
+            keep = filter_documents(items, parsed)
+            items = [it for it in items if it["id"] in keep]
+        total = len(items)
+        items = page_items(sort_items(items, orderby, desc), page, page_size)
+        return [self.view(it) for it in items], total
+
+    def download(self, tenant: str, dataset_id: str, doc_id: str) -> tuple[str, bytes]:
+        item = self.get_owned(tenant, dataset_id, doc_id)
+        data = self._blobs.get(item["_blob"])
+        if data is None:
+            raise ApiError(RetCode.DATA_ERROR, "This file is empty.")
+        return item["name"], data
+
+    def blob_of(self, item: dict[str, Any]) -> bytes | None:
+        return self._blobs.get(item["_blob"])
+
+    def run_counts(self, tenant: str, dataset_id: str) -> dict[str, int]:
+        counts = {"unstart_count": 0, "running_count": 0, "cancel_count": 0, "done_count": 0, "fail_count": 0}
+        for it in self._store.list(KIND, tenant, parent=dataset_id):
+            counts[f"{it['run'].lower()}_count"] = counts.get(f"{it['run'].lower()}_count", 0) + 1
+        return counts
+
+    # ---- update -------------------------------------------------------------------------------
+    def update(self, tenant: str, dataset_id: str, doc_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        dataset = self.dataset(tenant, dataset_id, "You don't own the dataset {id}.")
+        item = self.find(tenant, dataset_id, doc_id)
+        if item is None:
+            raise ApiError(RetCode.DATA_ERROR, "The dataset doesn't own the document.")
+        req = parse_model(UpdateDocument, payload)
+        sent = req.model_dump(exclude_unset=True)
+        for forbidden in ("chunk_count", "token_count"):
+            if forbidden in payload and payload[forbidden] != item.get(forbidden):
+                raise ApiError(RetCode.DATA_ERROR, f"Can't change `{forbidden}`.")
+        changes: dict[str, Any] = {}
+        if req.name is not None and req.name != item["name"]:
+            if split_name(req.name)[1] != split_name(item["name"])[1]:
+                raise ApiError(RetCode.ARGUMENT_ERROR, "The extension of file can't be changed")
+            if not self._store.claim(tenant, f"{NAME_SCOPE}:{dataset_id}", req.name.lower(), doc_id):
+                raise ApiError(RetCode.DATA_ERROR, "Duplicated document name in the same dataset.")
+            self._store.release(tenant, f"{NAME_SCOPE}:{dataset_id}", item["name"].lower(), doc_id)
+            changes["name"] = req.name
+            changes["location"] = req.name
+        if "meta_fields" in sent and req.meta_fields is not None:
+            changes["meta_fields"] = req.meta_fields
+        if req.enabled is not None:
+            changes["status"] = str(req.enabled)
+            available = req.enabled == 1
+            ids = [row["id"] for row in self._chunks.rows_of_document(tenant, doc_id)]
+            self._chunks.set_available(tenant, ids, available)
+        method_changed = req.chunk_method is not None and req.chunk_method != item["chunk_method"]
+        if method_changed or "parser_config" in sent:
+            method = req.chunk_method or item["chunk_method"]
+            given = req.parser_config.model_dump(exclude_none=True) if req.parser_config else {}
+            base = None if method_changed else item.get("parser_config")
+            changes["chunk_method"] = method
+            changes["parser_config"] = merge_parser_config(method, given, base)
+            if method_changed and item.get("chunk_count", 0) > 0 or (item["run"] in ("DONE", "FAIL", "CANCEL") and method_changed):
+                # the old chunks no longer match the method: RAGFlow resets the document
+                self._reset_chunks(tenant, dataset, item)
+                changes.update({"run": "UNSTART", "progress": 0.0, "progress_msg": "", "chunk_count": 0, "token_count": 0})
+        updated = self._store.update(KIND, tenant, doc_id, stamp_update(changes))
+        if updated is None:
+            raise ApiError(RetCode.DATA_ERROR, "The dataset doesn't own the document.")
+        return self.view(updated)
+
+    # ---- delete -------------------------------------------------------------------------------
+    def delete(self, tenant: str, dataset_id: str, payload: dict[str, Any]) -> int:
+        dataset = self.dataset(tenant, dataset_id, "You don't own the dataset {id}. ")
+        raw = payload.get("ids")
+        if raw is not None and not isinstance(raw, list):
+            raise ApiError(RetCode.ARGUMENT_ERROR, "`ids` should be a list")
+        ids = list(dict.fromkeys(raw)) if raw else []
+        if not ids:
+            if not payload.get("delete_all"):
+                return 0
+            targets = self._store.list(KIND, tenant, parent=dataset_id)
+        else:
+            found = {it["id"]: it for it in self._store.get_many(KIND, tenant, ids) if it["dataset_id"] == dataset_id}
+            missing = [i for i in ids if i not in found]
+            if missing:
+                raise ApiError(RetCode.DATA_ERROR, f"Documents not found: {missing}")
+            targets = [found[i] for i in ids]
+        for item in targets:
+            self._delete_one(tenant, dataset, item)
+        return len(targets)
+
+    def delete_one(self, tenant: str, item: dict[str, Any]) -> None:
+        dataset = self._store.get(DATASET_KIND, tenant, item["dataset_id"])
+        self._delete_one(tenant, dataset, item)
+
+    def _delete_one(self, tenant: str, dataset: dict[str, Any] | None, item: dict[str, Any]) -> None:
+        # the row goes first: a worker still parsing it sees it gone and cleans up what it wrote
+        self._store.delete(KIND, tenant, item["id"])
+        self._store.release(tenant, f"{NAME_SCOPE}:{item['dataset_id']}", item["name"].lower(), item["id"])
+        self._chunks.delete_document(tenant, item["id"])
+        self._blobs.delete(item["_blob"])
+        if dataset is not None:
+            self._store.increment(
+                DATASET_KIND, tenant, dataset["id"],
+                {"document_count": -1, "chunk_count": -int(item.get("chunk_count", 0)), "token_num": -int(item.get("token_count", 0))},
+            )
+
+    def purge_dataset(self, tenant: str, dataset_id: str) -> None:
+        """After a dataset row is deleted: every document, chunk, vector and blob under it."""
+        for item in self._store.list(KIND, tenant, parent=dataset_id):
+            self._delete_one(tenant, None, item)
+
+    def _reset_chunks(self, tenant: str, dataset: dict[str, Any], item: dict[str, Any]) -> None:
+        self._chunks.delete_document(tenant, item["id"])
+        if item.get("chunk_count") or item.get("token_count"):
+            self._store.increment(
+                DATASET_KIND, tenant, dataset["id"],
+                {"chunk_count": -int(item.get("chunk_count", 0)), "token_num": -int(item.get("token_count", 0))},
+            )
+
+    # ---- parse / stop -------------------------------------------------------------------------
+    def start_parse(self, tenant: str, dataset_id: str, payload: dict[str, Any]) -> None:
+        dataset = self.dataset(tenant, dataset_id, "You don't own the dataset {id}.")
+        raw = payload.get("document_ids")
+        if not raw:
+            raise ApiError(RetCode.ARGUMENT_ERROR, "`document_ids` is required")
+        if not isinstance(raw, list):
+            raise ApiError(RetCode.ARGUMENT_ERROR, "`document_ids` should be a list")
+        unique = list(dict.fromkeys(raw))
+        found = {it["id"]: it for it in self._store.get_many(KIND, tenant, [str(i) for i in unique]) if it["dataset_id"] == dataset_id}
+        missing = [i for i in unique if i not in found]
+        if missing:
+            raise ApiError(RetCode.DATA_ERROR, f"Documents not found: {missing}")
+        for doc_id in unique:
+            self.queue_parse(tenant, dataset, found[doc_id])
+        if len(unique) != len(raw):
+            raise ApiError(RetCode.DATA_ERROR, "Duplicate document ids: " + ", ".join(sorted({i for i in raw if raw.count(i) > 1})))
+
+    def queue_parse(self, tenant: str, dataset: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
+        self._reset_chunks(tenant, dataset, item)
+        ms = now_ms()
+        run_id = int(item.get("_run_id", 0)) + 1
+        changes = {
+            "run": "RUNNING",
+            "progress": 0.0,
+            "progress_msg": progress_line("Task has been received."),
+            "chunk_count": 0,
+            "token_count": 0,
+            "process_begin_at": http_date(ms),
+            "process_duration": 0.0,
+            "_run_id": run_id,
+            "_begin_ms": ms,
+            "_lease_until": time.time() + self._lease_s,
+            "_tasks_total": 0,
+            "_tasks_done": 0,
+        }
+        updated = self._store.update(KIND, tenant, item["id"], stamp_update(changes)) or item
+        self._queue().submit({"type": "plan", "tenant": tenant, "dataset_id": dataset["id"], "document_id": item["id"], "run_id": run_id})
+        return updated
+
+    def stop_parse(self, tenant: str, dataset_id: str, payload: dict[str, Any]) -> None:
+        dataset = self.dataset(tenant, dataset_id, "You don't own the dataset {id}.")
+        raw = payload.get("document_ids")
+        if not raw:
+            raise ApiError(RetCode.ARGUMENT_ERROR, "`document_ids` is required")
+        if not isinstance(raw, list):
+            raise ApiError(RetCode.ARGUMENT_ERROR, "`document_ids` should be a list")
+        found = {it["id"]: it for it in self._store.get_many(KIND, tenant, [str(i) for i in raw]) if it["dataset_id"] == dataset_id}
+        missing = [i for i in raw if i not in found]
+        if missing:
+            raise ApiError(RetCode.DATA_ERROR, f"You don't own the document {missing[0]}.")
+        not_running = [i for i in raw if found[i]["run"] != "RUNNING"]
+        if not_running:
+            raise ApiError(RetCode.DATA_ERROR, "Can't stop parsing document with progress at 0 or 1")
+        for doc_id in raw:
+            item = found[doc_id]
+            # a new run id makes every in-flight task of the old run stop and clean up after itself
+            self._store.update(
+                KIND, tenant, doc_id,
+                stamp_update({
+                    "run": "CANCEL", "progress": 0.0, "_run_id": int(item.get("_run_id", 0)) + 1,
+                    "progress_msg": (item.get("progress_msg") or "") + "\n" + progress_line("Cancelled by the user."),
+                    "chunk_count": 0, "token_count": 0,
+                }),
+            )
+            self._reset_chunks(tenant, dataset, item)
+
+    # ---- leases -------------------------------------------------------------------------------
+    def _expire_lease(self, tenant: str, item: dict[str, Any]) -> dict[str, Any]:
+        """A RUNNING document whose worker stopped renewing its lease ends FAIL, never RUNNING forever."""
+        if item.get("run") == "RUNNING" and item.get("_lease_until") and time.time() > float(item["_lease_until"]):
+            msg = (item.get("progress_msg") or "") + "\n" + progress_line(
+                "The parsing worker stopped responding (lease expired); parse the document again."
+            )
+            updated = self._store.update(
+                KIND, tenant, item["id"], {"run": "FAIL", "progress_msg": msg.strip(), "_run_id": int(item.get("_run_id", 0)) + 1}
+            )
+            return updated or item
+        return item
+
+    def is_terminal(self, item: dict[str, Any]) -> bool:
+        return item.get("run") in TERMINAL
+
+
+def _int_param(params: dict[str, Any], name: str, default: int, *, minimum: int) -> int:
+    raw = params.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise ApiError(
+            RetCode.ARGUMENT_ERROR,
+            f"Field: <{name}> - Message: <Input should be a valid integer, unable to parse string as an integer> - Value: <{raw}>",
+        ) from None
+    if value < minimum:
+        raise ApiError(RetCode.ARGUMENT_ERROR, f"Field: <{name}> - Message: <Input should be greater than or equal to {minimum}> - Value: <{raw}>")
+    return value

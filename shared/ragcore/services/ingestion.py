@@ -1,0 +1,248 @@
+"""The parse → chunk → embed → index pipeline, run task by task (local worker pool or SQS → Lambda).
+
+A document's parse is a "plan" task that splits it (PDFs by page ranges of task_page_size) into "parse"
+tasks. Each task checks, before and after every write batch, that its run is still current (the document
+exists and its run id has not moved on because of a stop, a re-parse or a delete); a stale task removes
+what it wrote. A repeated task (SQS redelivery) rewrites the same chunk ids and is counted once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ragcore.errors import ProviderError
+from ragcore.ids import now_ms
+from ragcore.ports import BlobStore, Embedder, JobQueue, MetadataStore
+from ragcore.services.chunk_store import ChunkStore, chunk_id
+from ragcore.services.datasets import KIND as DATASET_KIND
+from ragcore.services.documents import KIND as DOC_KIND
+from ragcore.services.documents import progress_line
+
+log = logging.getLogger("ragcore.ingestion")
+
+EMBED_BATCH = 32
+
+
+class Stale(Exception):
+    """The run this task belongs to was stopped, replaced or deleted."""
+
+
+def count_tokens(text: str) -> int:
+    try:
+        from ragcore.text.tokenize import count_tokens as counter
+
+        return int(counter(text))
+    except ImportError:
+        return max(1, len(text.split()))
+
+
+class IngestionService:
+    def __init__(
+        self,
+        store: MetadataStore,
+        blobs: BlobStore,
+        chunks: ChunkStore,
+        embedder_for: Callable[[str], Embedder],
+        queue: Callable[[], JobQueue],
+        *,
+        lease_s: float,
+    ) -> None:
+        self._store = store
+        self._blobs = blobs
+        self._chunks = chunks
+        self._embedder_for = embedder_for
+        self._queue = queue
+        self._lease_s = lease_s
+
+    # ---- entry --------------------------------------------------------------------------------
+    def handle(self, task: dict[str, Any]) -> None:
+        kind = task.get("type")
+        try:
+            if kind == "plan":
+                self._plan(task)
+            elif kind == "parse":
+                self._parse(task)
+            else:
+                log.warning("unknown task type %r", kind)
+        except Stale:
+            log.info("task of a stale run skipped: %s", {k: task.get(k) for k in ("document_id", "run_id", "index")})
+
+    # ---- plan ---------------------------------------------------------------------------------
+    def _plan(self, task: dict[str, Any]) -> None:
+        tenant, doc_id, run_id = task["tenant"], task["document_id"], int(task["run_id"])
+        doc = self._current(tenant, doc_id, run_id)
+        data = self._blobs.get(doc["_blob"])
+        if data is None:
+            self._fail(tenant, doc, run_id, "The uploaded file is missing from storage.")
+            return
+        ranges: list[tuple[int, int | None]] = [(0, None)]
+        if doc.get("suffix") == "pdf" and doc.get("chunk_method") not in ("one",):
+            try:
+                from ragcore.parsing import ParseError, page_count
+
+                pages = page_count(doc["name"], data)
+            except ParseError as exc:
+                self._fail(tenant, doc, run_id, str(exc))
+                return
+            size = int((doc.get("parser_config") or {}).get("task_page_size") or 12)
+            ranges = [(start, min(start + size, pages)) for start in range(0, max(pages, 1), size)]
+        self._store.update(
+            DOC_KIND, tenant, doc_id,
+            {"_tasks_total": len(ranges), "_lease_until": time.time() + self._lease_s,
+             "progress_msg": _append(doc, f"Planned {len(ranges)} task(s).")},
+        )
+        queue = self._queue()
+        for index, (start, end) in enumerate(ranges):
+            queue.submit({
+                "type": "parse", "tenant": tenant, "dataset_id": doc["dataset_id"], "document_id": doc_id,
+                "run_id": run_id, "index": index, "page_from": start, "page_to": end,
+            })
+
+    # ---- parse one range ----------------------------------------------------------------------
+    def _parse(self, task: dict[str, Any]) -> None:
+        from ragcore.chunking import chunk_document
+        from ragcore.parsing import ParseError, parse_document
+
+        tenant, doc_id, run_id = task["tenant"], task["document_id"], int(task["run_id"])
+        index = int(task.get("index", 0))
+        doc = self._current(tenant, doc_id, run_id)
+        span = _span(task)
+        data = self._blobs.get(doc["_blob"])
+        if data is None:
+            self._fail(tenant, doc, run_id, "The uploaded file is missing from storage.")
+            return
+        started = time.perf_counter()
+        try:
+            if doc.get("type") == "virtual" and not data:
+                drafts = []
+            else:
+                parsed = parse_document(
+                    doc["name"], data, page_from=int(task.get("page_from") or 0), page_to=task.get("page_to"),
+                    html4excel=bool((doc.get("parser_config") or {}).get("html4excel")),
+                )
+                drafts = chunk_document(parsed, doc.get("chunk_method") or "naive", doc.get("parser_config") or {}, filename=doc["name"])
+        except ParseError as exc:
+            self._fail(tenant, doc, run_id, f"{span}: {exc}")
+            return
+        except Exception as exc:  # a parser bug must fail this document only, with a reason
+            log.exception("parser crashed on %s", doc_id)
+            self._fail(tenant, doc, run_id, f"{span}: the file could not be parsed ({type(exc).__name__}: {exc}).")
+            return
+        parse_s = time.perf_counter() - started
+        self._note(tenant, doc_id, run_id, f"{span}: Finish parsing ({parse_s:.2f}s); {len(drafts)} chunks.")
+        dataset = self._store.get(DATASET_KIND, tenant, doc["dataset_id"])
+        model = (dataset or {}).get("embedding_model") or ""
+        written: list[str] = []
+        tokens = 0
+        embed_s = 0.0
+        try:
+            embedder = self._embedder_for(model)
+            for start in range(0, len(drafts), EMBED_BATCH):
+                self._current(tenant, doc_id, run_id, renew=True)
+                batch = drafts[start : start + EMBED_BATCH]
+                rows = [self._row(doc, index, start + i, d) for i, d in enumerate(batch)]
+                t0 = time.perf_counter()
+                vectors = embedder.embed([_embed_text(doc["name"], r) for r in rows])
+                embed_s += time.perf_counter() - t0
+                self._chunks.write(tenant, rows, vectors)
+                written.extend(r["id"] for r in rows)
+                tokens += sum(count_tokens(r["content"]) for r in rows)
+                try:
+                    self._current(tenant, doc_id, run_id)
+                except Stale:
+                    self._chunks.delete_ids(tenant, written)
+                    raise
+        except ProviderError as exc:
+            self._chunks.delete_ids(tenant, written)
+            self._fail(tenant, doc, run_id, f"{span}: {exc}")
+            return
+        self._finish_task(tenant, doc, run_id, index, len(written), tokens, f"{span}: Embedding chunks ({embed_s:.2f}s); indexing done.")
+
+    def _row(self, doc: dict[str, Any], task_index: int, n: int, draft: Any) -> dict[str, Any]:
+        content = draft.content
+        return {
+            "id": chunk_id(doc["id"], f"{task_index}:{n}", content),
+            "content": content,
+            "document_id": doc["id"],
+            "dataset_id": doc["dataset_id"],
+            "docnm_kwd": doc["name"],
+            "important_keywords": list(getattr(draft, "important_keywords", []) or []),
+            "questions": list(getattr(draft, "questions", []) or []),
+            "tag_kwd": [],
+            "positions": list(getattr(draft, "positions", []) or []),
+            "page_num": list(getattr(draft, "page_num", []) or []),
+            "available": doc.get("status", "1") == "1",
+            "image_id": "",
+            "create_time": now_ms(),
+            "order": task_index * 1_000_000 + n,
+        }
+
+    # ---- bookkeeping --------------------------------------------------------------------------
+    def _current(self, tenant: str, doc_id: str, run_id: int, *, renew: bool = False) -> dict[str, Any]:
+        doc = self._store.get(DOC_KIND, tenant, doc_id)
+        if doc is None or int(doc.get("_run_id", 0)) != run_id or doc.get("run") != "RUNNING":
+            raise Stale()
+        if renew:
+            self._store.update(DOC_KIND, tenant, doc_id, {"_lease_until": time.time() + self._lease_s})
+        return doc
+
+    def _note(self, tenant: str, doc_id: str, run_id: int, line: str) -> None:
+        doc = self._current(tenant, doc_id, run_id)
+        self._store.update(DOC_KIND, tenant, doc_id, {"progress_msg": _append(doc, line), "_lease_until": time.time() + self._lease_s})
+
+    def _finish_task(self, tenant: str, doc: dict[str, Any], run_id: int, index: int, chunks: int, tokens: int, line: str) -> None:
+        # counted once even if the queue delivers this task twice
+        if not self._store.claim(tenant, f"task:{doc['id']}:{run_id}", str(index), "done"):
+            return
+        updated = self._store.increment(DOC_KIND, tenant, doc["id"], {"_tasks_done": 1, "chunk_count": chunks, "token_count": tokens})
+        if updated is None or int(updated.get("_run_id", 0)) != run_id:
+            return
+        total = max(int(updated.get("_tasks_total") or 1), 1)
+        done = int(updated.get("_tasks_done") or 0)
+        changes: dict[str, Any] = {"progress_msg": _append(updated, line), "progress": round(min(done / total, 1.0) * 0.99, 4)}
+        if done >= total:
+            duration = (now_ms() - int(updated.get("_begin_ms") or now_ms())) / 1000
+            changes.update({
+                "run": "DONE", "progress": 1.0, "process_duration": round(duration, 4),
+                "progress_msg": _append(updated, line) + "\n" + progress_line(
+                    f"Task done ({duration:.2f}s): {updated['chunk_count']} chunks, {updated['token_count']} tokens."
+                ),
+            })
+            self._store.increment(
+                DATASET_KIND, tenant, doc["dataset_id"],
+                {"chunk_count": int(updated["chunk_count"]), "token_num": int(updated["token_count"])},
+            )
+        self._store.update(DOC_KIND, tenant, doc["id"], changes)
+
+    def _fail(self, tenant: str, doc: dict[str, Any], run_id: int, reason: str) -> None:
+        current = self._store.get(DOC_KIND, tenant, doc["id"])
+        if current is None or int(current.get("_run_id", 0)) != run_id:
+            return
+        # a new run id stops the document's other tasks; they remove what they wrote
+        self._store.update(
+            DOC_KIND, tenant, doc["id"],
+            {"run": "FAIL", "progress": 0.0, "progress_msg": _append(current, f"[ERROR] {reason}"),
+             "_run_id": run_id + 1, "chunk_count": 0, "token_count": 0},
+        )
+        self._chunks.delete_document(tenant, doc["id"])
+        if current.get("chunk_count") and current.get("run") == "DONE":
+            self._store.increment(DATASET_KIND, tenant, doc["dataset_id"], {"chunk_count": -int(current["chunk_count"])})
+
+
+def _append(doc: dict[str, Any], line: str) -> str:
+    previous = doc.get("progress_msg") or ""
+    return (previous + "\n" if previous else "") + progress_line(line)
+
+
+def _span(task: dict[str, Any]) -> str:
+    start = int(task.get("page_from") or 0)
+    end = task.get("page_to")
+    return f"Page({start + 1}~{end if end is not None else 100000001})"
+
+
+def _embed_text(name: str, row: dict[str, Any]) -> str:
+    extra = " ".join(row.get("questions") or [])
+    return f"{row['content']}\n{extra}".strip() if extra else row["content"]

@@ -1,0 +1,255 @@
+"""RAGFlow-compatible hybrid retrieval.
+
+Candidates are the union of the vector top-k and the keyword top-k within the requested datasets and
+documents (after the metadata filter). Each is scored as RAGFlow does:
+    similarity = w · vector_similarity + (1 − w) · term_similarity,   w = vector_similarity_weight
+where term_similarity is the share of the question's term weight found in the chunk (its content,
+important keywords and questions). Below similarity_threshold is dropped; an optional rerank model
+replaces the vector part; the rest is paginated, with highlight and per-document aggregates.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from ragcore.errors import ApiError, RetCode
+from ragcore.ports import Embedder, MetadataStore, Reranker, VectorIndex
+from ragcore.services.chunk_store import ChunkStore, searchable_text
+from ragcore.services.datasets import KIND as DATASET_KIND
+from ragcore.services.documents import KIND as DOC_KIND
+from ragcore.text.tokenize import content_terms, tokenize
+
+MAX_TOP_K = 10_000
+
+
+def term_weights(question: str) -> dict[str, float]:
+    try:
+        from ragcore.text.tokenize import term_weights as weights
+
+        found = weights(question)
+        if found:
+            return dict(found)
+    except ImportError:
+        pass
+    terms = content_terms(question) or tokenize(question)
+    return {t: 1.0 + min(len(t), 12) / 12 for t in terms}
+
+
+def term_similarity(weights: dict[str, float], text: str) -> float:
+    if not weights:
+        return 0.0
+    present = set(tokenize(text))
+    total = sum(weights.values())
+    return sum(w for t, w in weights.items() if t in present) / total if total else 0.0
+
+
+def highlight(text: str, terms: list[str]) -> str:
+    """Matched terms wrapped in <em>…</em> (the rest HTML-escaped, as a browser would render it)."""
+    escaped = html.escape(text, quote=False)
+    words = sorted({t for t in terms if t}, key=len, reverse=True)
+    if not words:
+        return escaped
+    ascii_words = [re.escape(w) for w in words if w.isascii()]
+    other = [re.escape(w) for w in words if not w.isascii()]
+    parts = []
+    if ascii_words:
+        parts.append(r"\b(?:" + "|".join(ascii_words) + r")\b")
+    if other:
+        parts.append("|".join(other))
+    pattern = re.compile("|".join(parts), re.IGNORECASE)
+    return pattern.sub(lambda m: f"<em>{m.group(0)}</em>", escaped)
+
+
+def _number(payload: dict[str, Any], name: str, default: float, kind: type) -> Any:
+    value = payload.get(name, default)
+    if value is None:
+        return default
+    try:
+        return kind(value)
+    except (TypeError, ValueError):
+        raise ApiError(RetCode.ARGUMENT_ERROR, f"`{name}` should be a number, got {value!r}") from None
+
+
+class RetrievalService:
+    def __init__(
+        self,
+        store: MetadataStore,
+        chunks: ChunkStore,
+        index: VectorIndex,
+        embedder_for: Callable[[str], Embedder],
+        *,
+        reranker: Callable[[], Reranker | None],
+        keyword_extractor: Callable[[str], list[str]] | None = None,
+    ) -> None:
+        self._store = store
+        self._chunks = chunks
+        self._index = index
+        self._embedder_for = embedder_for
+        self._reranker = reranker
+        self._keywords = keyword_extractor
+
+    def retrieve_request(self, tenant: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """The /retrieval body, validated the way RAGFlow answers."""
+        question = payload.get("question")
+        if not isinstance(question, str) or not question.strip():
+            raise ApiError(RetCode.ARGUMENT_ERROR, "`question` is required.")
+        dataset_ids = payload.get("dataset_ids")
+        document_ids = payload.get("document_ids")
+        if not dataset_ids and not document_ids:
+            raise ApiError(RetCode.DATA_ERROR, "`dataset_ids` is required.")
+        if dataset_ids is not None and not isinstance(dataset_ids, list):
+            raise ApiError(RetCode.ARGUMENT_ERROR, "`dataset_ids` should be a list")
+        if document_ids is not None and not isinstance(document_ids, list):
+            raise ApiError(RetCode.ARGUMENT_ERROR, "`document_ids` should be a list")
+        top_k = _number(payload, "top_k", 1024, int)
+        if top_k <= 0:
+            raise ApiError(RetCode.EXCEPTION_ERROR, "`top_k` must be greater than 0")
+        page = max(_number(payload, "page", 1, int), 1)
+        page_size = max(_number(payload, "page_size", 30, int), 1)
+        condition = payload.get("metadata_condition")
+        return self.retrieve(
+            tenant,
+            question=question,
+            dataset_ids=[str(d) for d in dataset_ids or []],
+            document_ids=[str(d) for d in document_ids] if document_ids else None,
+            page=page,
+            page_size=min(page_size, 1000),
+            similarity_threshold=_number(payload, "similarity_threshold", 0.2, float),
+            vector_similarity_weight=_number(payload, "vector_similarity_weight", 0.3, float),
+            top_k=min(top_k, MAX_TOP_K),
+            rerank_id=payload.get("rerank_id") or None,
+            keyword=bool(payload.get("keyword", False)),
+            highlight=bool(payload.get("highlight", False)),
+            metadata_condition=condition if condition else None,
+        )
+
+    def retrieve(
+        self,
+        tenant: str,
+        *,
+        question: str,
+        dataset_ids: list[str],
+        document_ids: list[str] | None = None,
+        page: int = 1,
+        page_size: int = 30,
+        similarity_threshold: float = 0.2,
+        vector_similarity_weight: float = 0.3,
+        top_k: int = 1024,
+        rerank_id: str | None = None,
+        keyword: bool = False,
+        highlight: bool = False,
+        metadata_condition: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        datasets = self._datasets(tenant, dataset_ids, document_ids)
+        models = {d.get("embedding_model") for d in datasets}
+        if len(models) > 1:
+            raise ApiError(RetCode.DATA_ERROR, "Datasets use different embedding models.")
+        ds_ids = [d["id"] for d in datasets]
+        docs = {d["id"]: d for ds in ds_ids for d in self._store.list(DOC_KIND, tenant, parent=ds)}
+        scope = document_ids
+        if document_ids:
+            unknown = [i for i in document_ids if i not in docs]
+            if unknown:
+                raise ApiError(RetCode.DATA_ERROR, f"The datasets don't own the document {unknown[0]}")
+        if metadata_condition:
+            from ragcore.services.metadata_filter import filter_documents
+
+            candidates = [docs[i] for i in (document_ids or docs.keys())]
+            scope = sorted(filter_documents(candidates, metadata_condition))
+            if not scope:
+                return {"chunks": [], "doc_aggs": [], "total": 0}
+        weights = term_weights(question)
+        text_query = question
+        if keyword and self._keywords is not None:
+            extra = self._keywords(question)
+            text_query = question + " " + " ".join(extra)
+            for word in extra:
+                for t in content_terms(word):
+                    weights.setdefault(t, 1.0)
+        embedder = self._embedder_for(next(iter(models)) or "")
+        qvec = embedder.embed([question])[0]
+        dense = self._index.search_dense(tenant, qvec, top_k, ds_ids, scope)
+        text = self._index.search_text(tenant, text_query, top_k, ds_ids, scope)
+        vec_sim = {h["id"]: float(h["score"]) for h in dense}
+        ids = list(dict.fromkeys([h["id"] for h in dense] + [h["id"] for h in text]))
+        missing = [i for i in ids if i not in vec_sim]
+        if missing:
+            for cid, vec in self._index.fetch_vectors(tenant, missing).items():
+                vec_sim[cid] = float(sum(a * b for a, b in zip(vec, qvec, strict=False)))
+        rows = {r["id"]: r for r in self._chunks.get_many(tenant, ids)}
+        w = max(0.0, min(float(vector_similarity_weight), 1.0))
+        scored: list[tuple[float, float, float, dict[str, Any]]] = []
+        for cid in ids:
+            row = rows.get(cid)
+            if row is None or not row.get("available", True) or row.get("document_id") not in docs:
+                continue
+            tsim = term_similarity(weights, searchable_text(row))
+            vsim = max(vec_sim.get(cid, 0.0), 0.0)
+            scored.append((w * vsim + (1 - w) * tsim, vsim, tsim, row))
+        if rerank_id:
+            scored = self._rerank(rerank_id, question, scored, w)
+        kept = [s for s in scored if s[0] >= similarity_threshold]
+        kept.sort(key=lambda s: s[0], reverse=True)
+        aggs = Counter(s[3]["document_id"] for s in kept)
+        start = (page - 1) * page_size
+        terms = list(weights)
+        chunks = [self._view(s, docs, terms if highlight else None) for s in kept[start : start + page_size]]
+        doc_aggs = [
+            {"doc_id": doc_id, "doc_name": docs[doc_id]["name"], "count": n}
+            for doc_id, n in sorted(aggs.items(), key=lambda kv: (-kv[1], docs[kv[0]]["name"]))
+        ]
+        return {"chunks": chunks, "doc_aggs": doc_aggs, "total": len(kept)}
+
+    # ---- helpers ------------------------------------------------------------------------------
+    def _datasets(self, tenant: str, dataset_ids: list[str], document_ids: list[str] | None) -> list[dict[str, Any]]:
+        if not dataset_ids and document_ids:
+            owners = {d["dataset_id"] for d in self._store.get_many(DOC_KIND, tenant, document_ids)}
+            dataset_ids = sorted(owners)
+            if not dataset_ids:
+                raise ApiError(RetCode.DATA_ERROR, f"You don't own the document {document_ids[0]}.")
+        found = []
+        for ds_id in dict.fromkeys(dataset_ids):
+            item = self._store.get(DATASET_KIND, tenant, ds_id)
+            if item is None:
+                raise ApiError(RetCode.DATA_ERROR, f"You don't own the dataset {ds_id}.")
+            found.append(item)
+        return found
+
+    def _rerank(
+        self, rerank_id: str, question: str, scored: list[tuple[float, float, float, dict[str, Any]]], w: float
+    ) -> list[tuple[float, float, float, dict[str, Any]]]:
+        reranker = self._reranker()
+        if reranker is None:
+            raise ApiError(RetCode.DATA_ERROR, f"Model({rerank_id}) not authorized")
+        if not scored:
+            return scored
+        scores = reranker.rerank(question, [s[3]["content"] for s in scored])
+        return [(w * r + (1 - w) * t, r, t, row) for (_, _, t, row), r in zip(scored, scores, strict=True)]
+
+    def _view(self, s: tuple[float, float, float, dict[str, Any]], docs: dict[str, Any], terms: list[str] | None) -> dict[str, Any]:
+        sim, vsim, tsim, row = s
+        out = {
+            "id": row["id"],
+            "content": row["content"],
+            "content_ltks": " ".join(tokenize(row["content"])),
+            "document_id": row["document_id"],
+            "document_keyword": docs[row["document_id"]]["name"],
+            "document_name": docs[row["document_id"]]["name"],
+            "dataset_id": row["dataset_id"],
+            "kb_id": row["dataset_id"],
+            "image_id": row.get("image_id", ""),
+            "important_keywords": row.get("important_keywords") or [],
+            "questions": row.get("questions") or [],
+            "tag_kwd": row.get("tag_kwd") or [],
+            "positions": row.get("positions") or [],
+            "similarity": round(sim, 6),
+            "vector_similarity": round(vsim, 6),
+            "term_similarity": round(tsim, 6),
+        }
+        if terms is not None:
+            out["highlight"] = highlight(row["content"], terms)
+        return out

@@ -1,0 +1,154 @@
+"""Documents over HTTP: upload, list and its filters, update, download, delete, parse, stop, failures."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from tests.api.docs_helpers import get_doc, ingest, make_dataset, parse, retrieve, upload, wait_done
+from tests.conftest import Api
+
+TEXT = b"RAGFlow is an open-source RAG engine.\nIt parses documents into chunks.\nChunks are embedded for search.\n"
+
+
+def test_upload_list_download_and_names(api: Api) -> None:
+    ds = make_dataset(api)
+    docs = upload(api, ds, {"a.txt": TEXT, "b.md": b"# Title\n\nBody text.", "a(1).txt": b"x"})
+    assert [d["name"] for d in docs] == ["a.txt", "b.md", "a(1).txt"]
+    assert docs[0]["run"] == "UNSTART" and docs[0]["size"] == len(TEXT) and docs[0]["dataset_id"] == ds
+    again = upload(api, ds, {"a.txt": b"other"})
+    assert again[0]["name"] == "a(2).txt"  # same name in one dataset gets a suffix
+    res = api.call("GET", f"/api/v1/datasets/{ds}/documents")
+    assert res["data"]["total"] == 4
+    assert [d["name"] for d in res["data"]["docs"]][0] == "a(2).txt"  # newest first
+    assert api.call("GET", f"/api/v1/datasets/{ds}/documents", params={"keywords": "b."})["data"]["total"] == 1
+    assert api.call("GET", f"/api/v1/datasets/{ds}/documents", params={"suffix": "md"})["data"]["total"] == 1
+    assert api.call("GET", f"/api/v1/datasets/{ds}/documents", params={"run": "UNSTART"})["data"]["total"] == 4
+    assert api.call("GET", f"/api/v1/datasets/{ds}/documents", params={"run": "3"})["data"]["total"] == 0
+    bad = api.call("GET", f"/api/v1/datasets/{ds}/documents", params={"run": "INVALID_STATUS"})
+    assert bad == {"code": 102, "message": "Invalid filter run status conditions: INVALID_STATUS", "data": None}
+    page = api.call("GET", f"/api/v1/datasets/{ds}/documents", params={"page": 2, "page_size": 3, "desc": "false"})
+    assert [d["name"] for d in page["data"]["docs"]] == ["a(2).txt"]
+    r = api.client.get(f"/api/v1/datasets/{ds}/documents/{docs[0]['id']}", headers=api.headers())
+    assert r.status_code == 200 and r.content == TEXT
+    assert r.headers["content-disposition"].startswith("attachment")
+    assert api.call("GET", f"/api/v1/datasets/{ds}")["data"]["document_count"] == 4
+
+
+def test_upload_errors_change_nothing(api: Api) -> None:
+    ds = make_dataset(api)
+    r = api.client.post(f"/api/v1/datasets/{ds}/documents", headers=api.headers())
+    assert r.json()["message"] == "No file part!"
+    r = api.client.post(f"/api/v1/datasets/{ds}/documents", files=[("file", ("", b"x"))], headers=api.headers())
+    assert r.json()["code"] == 101
+    r = api.client.post(f"/api/v1/datasets/{ds}/documents", files=[("file", ("x.exe", b"MZ"))], headers=api.headers())
+    assert r.json() == {"code": 500, "message": "x.exe: This type of file has not been supported yet!", "data": None}
+    missing = uuid.uuid4().hex
+    r = api.client.post(f"/api/v1/datasets/{missing}/documents", files=[("file", ("a.txt", b"x"))], headers=api.headers())
+    assert r.json()["message"] == f"Can't find the dataset with ID {missing}!"
+    assert api.call("GET", f"/api/v1/datasets/{ds}/documents")["data"]["total"] == 0
+
+
+def test_update_document(api: Api) -> None:
+    ds = make_dataset(api)
+    a, b = upload(api, ds, {"a.txt": TEXT, "b.txt": b"bee"})
+    res = api.call("PUT", f"/api/v1/datasets/{ds}/documents/{a['id']}", json={"name": "renamed.txt", "meta_fields": {"author": "Toby"}})
+    assert res["code"] == 0 and res["data"]["name"] == "renamed.txt" and res["data"]["meta_fields"] == {"author": "Toby"}
+    res = api.call("PATCH", f"/api/v1/datasets/{ds}/documents/{a['id']}", json={"name": "renamed.pdf"})
+    assert res["message"] == "The extension of file can't be changed"
+    res = api.call("PATCH", f"/api/v1/datasets/{ds}/documents/{a['id']}", json={"name": "b.txt"})
+    assert res["message"] == "Duplicated document name in the same dataset."
+    res = api.call("PATCH", f"/api/v1/datasets/{ds}/documents/{a['id']}", json={"meta_fields": []})
+    assert res["code"] == 101 and "Input should be a valid dictionary" in res["message"]
+    res = api.call("PATCH", f"/api/v1/datasets/{ds}/documents/{a['id']}", json={"chunk_method": "other"})
+    assert res["code"] == 101 and "`chunk_method` other doesn't exist" in res["message"]
+    res = api.call("PATCH", f"/api/v1/datasets/{ds}/documents/{a['id']}", json={"chunk_method": "qa", "parser_config": {}})
+    assert res["code"] == 0 and res["data"]["chunk_method"] == "qa"
+    assert get_doc(api, ds, a["id"])["name"] == "renamed.txt"
+    assert b["name"] == "b.txt"
+
+
+def test_parse_to_done_with_progress_and_chunks(api: Api) -> None:
+    ds = make_dataset(api)
+    [doc] = ingest(api, ds, {"guide.txt": TEXT * 20})
+    assert doc["run"] == "DONE", doc["progress_msg"]
+    assert doc["progress"] == 1.0 and doc["chunk_count"] > 0 and doc["token_count"] > 0
+    assert "Task done" in doc["progress_msg"] and doc["process_duration"] > 0
+    chunks = api.call("GET", f"/api/v1/datasets/{ds}/documents/{doc['id']}/chunks")["data"]
+    assert chunks["total"] == doc["chunk_count"] and "RAGFlow" in chunks["chunks"][0]["content"]
+    dataset = api.call("GET", f"/api/v1/datasets/{ds}")["data"]
+    assert dataset["chunk_count"] == doc["chunk_count"] and dataset["token_num"] == doc["token_count"]
+    # re-parsing replaces, never duplicates
+    parse(api, ds, [doc["id"]])
+    again = wait_done(api, ds, doc["id"])
+    assert again["chunk_count"] == doc["chunk_count"]
+    assert api.call("GET", f"/api/v1/datasets/{ds}/documents/{doc['id']}/chunks")["data"]["total"] == doc["chunk_count"]
+    assert api.call("GET", f"/api/v1/datasets/{ds}")["data"]["chunk_count"] == doc["chunk_count"]
+
+
+def test_failures_are_per_document(api: Api) -> None:
+    ds = make_dataset(api)
+    good, corrupt, empty = upload(api, ds, {"ok.txt": TEXT, "broken.pdf": b"%PDF-1.4 this is not a pdf", "empty.txt": b""})
+    parse(api, ds, [good["id"], corrupt["id"], empty["id"]])
+    assert wait_done(api, ds, good["id"])["run"] == "DONE"
+    failed = wait_done(api, ds, corrupt["id"])
+    assert failed["run"] == "FAIL" and "[ERROR]" in failed["progress_msg"] and failed["chunk_count"] == 0
+    assert wait_done(api, ds, empty["id"])["run"] == "FAIL"
+
+
+def test_parse_errors(api: Api) -> None:
+    ds = make_dataset(api)
+    assert api.call("POST", f"/api/v1/datasets/{ds}/chunks", json={})["message"] == "`document_ids` is required"
+    res = api.call("POST", f"/api/v1/datasets/{ds}/chunks", json={"document_ids": ["invalid_id"]})
+    assert res["message"] == "Documents not found: ['invalid_id']"
+    res = api.call("POST", f"/api/v1/datasets/{uuid.uuid4().hex}/chunks", json={"document_ids": ["x"]})
+    assert res["code"] == 102 and "You don't own the dataset" in res["message"]
+
+
+def test_delete_documents_removes_everything(api: Api) -> None:
+    ds = make_dataset(api)
+    docs = ingest(api, ds, {"a.txt": TEXT, "b.txt": b"Bananas are yellow fruit.\n"})
+    assert retrieve(api, question="RAGFlow engine", dataset_ids=[ds])["total"] > 0
+    res = api.call("DELETE", f"/api/v1/datasets/{ds}/documents", json={"ids": [docs[0]["id"], uuid.uuid4().hex]})
+    assert res["code"] == 102 and "Documents not found" in res["message"]
+    assert api.call("GET", f"/api/v1/datasets/{ds}/documents")["data"]["total"] == 2
+    assert api.call("DELETE", f"/api/v1/datasets/{ds}/documents", json={"ids": [docs[0]["id"]]}) == {"code": 0}
+    found = retrieve(api, question="RAGFlow engine chunks", dataset_ids=[ds], similarity_threshold=0.0)
+    assert all(c["document_id"] != docs[0]["id"] for c in found["chunks"])
+    assert api.call("GET", f"/api/v1/datasets/{ds}")["data"]["document_count"] == 1
+    assert api.call("DELETE", f"/api/v1/datasets/{ds}/documents", json={"delete_all": True}) == {"code": 0}
+    assert retrieve(api, question="bananas", dataset_ids=[ds], similarity_threshold=0.0)["total"] == 0
+
+
+def test_stop_and_delete_while_parsing_leave_nothing(api: Api) -> None:
+    ds = make_dataset(api, parser_config={"chunk_token_num": 8})
+    big = b"".join(f"Line {i} talks about zebras and parsing.\n".encode() for i in range(3000))
+    stop_me, delete_me = upload(api, ds, {"stop.txt": big, "delete.txt": big})
+    parse(api, ds, [stop_me["id"], delete_me["id"]])
+    time.sleep(0.3)
+    api.call("DELETE", f"/api/v1/datasets/{ds}/chunks", json={"document_ids": [stop_me["id"]]})
+    api.call("DELETE", f"/api/v1/datasets/{ds}/documents", json={"ids": [delete_me["id"]]})
+    stopped = get_doc(api, ds, stop_me["id"])
+    assert stopped["run"] in ("CANCEL", "DONE")
+    time.sleep(1.5)  # let in-flight batches notice and clean up
+    found = retrieve(api, question="zebras parsing", dataset_ids=[ds], similarity_threshold=0.0, page_size=100)
+    if stopped["run"] == "CANCEL":
+        assert found["total"] == 0, found["doc_aggs"]
+        assert api.call("GET", f"/api/v1/datasets/{ds}/documents/{stop_me['id']}/chunks")["data"]["total"] == 0
+    assert all(c["document_id"] != delete_me["id"] for c in found["chunks"])
+
+
+def test_tenant_isolation_for_documents(api: Api) -> None:
+    ds = make_dataset(api)
+    [doc] = upload(api, ds, {"a.txt": TEXT})
+    other = api.new_tenant_key()
+    for method, path, kw in [
+        ("GET", f"/api/v1/datasets/{ds}/documents", {}),
+        ("GET", f"/api/v1/datasets/{ds}/documents/{doc['id']}", {}),
+        ("PUT", f"/api/v1/datasets/{ds}/documents/{doc['id']}", {"json": {"name": "x.txt"}}),
+        ("DELETE", f"/api/v1/datasets/{ds}/documents", {"json": {"ids": [doc["id"]]}}),
+        ("POST", f"/api/v1/datasets/{ds}/chunks", {"json": {"document_ids": [doc["id"]]}}),
+    ]:
+        res = api.call(method, path, key=other, **kw)
+        assert res["code"] == 102, (method, path, res)
+    assert get_doc(api, ds, doc["id"])["name"] == "a.txt"
