@@ -138,3 +138,48 @@ async def receive_upload(token: str, request: Request) -> JSONResponse:
     """The local stand-in for a presigned S3 PUT: the one-time token is the credential."""
     document_id = registry.uploads().receive(token, await request.body())
     return ok({"document_id": document_id})
+
+
+@router.get("/datasets/{dataset_id}/metadata/summary")
+def metadata_summary(dataset_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    return ok(registry.metadata().summary(tenant, dataset_id))
+
+
+@router.post("/datasets/{dataset_id}/metadata/update")
+async def metadata_update(
+    dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)
+) -> JSONResponse:
+    return ok(registry.metadata().batch_update(tenant, dataset_id, body))
+
+
+@router.patch("/datasets/{dataset_id}/documents/metadatas")
+async def documents_metadatas(
+    dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)
+) -> JSONResponse:
+    return ok(registry.metadata().set_document_metadata(tenant, dataset_id, body))
+
+
+@router.get("/datasets/{dataset_id}/metadata/config")
+def get_metadata_config(dataset_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    return ok(registry.metadata().get_config(tenant, dataset_id))
+
+
+@router.put("/datasets/{dataset_id}/metadata/config")
+async def put_metadata_config(
+    dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)
+) -> JSONResponse:
+    return ok(registry.metadata().put_config(tenant, dataset_id, body))
+
+
+@router.put("/datasets/{dataset_id}/documents/{document_id}/metadata/config")
+async def put_document_metadata_config(
+    dataset_id: str, document_id: str, tenant: str = Depends(current_tenant),
+    body: dict[str, Any] = Depends(optional_json_object),
+) -> JSONResponse:
+    return ok(registry.metadata().put_document_config(tenant, dataset_id, document_id, body))
+
+
+@router.get("/datasets/metadata/flattened")
+def metadata_flattened(request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    ids = [i for raw in request.query_params.getlist("dataset_ids") for i in raw.split(",") if i]
+    return ok(registry.metadata().flattened(tenant, ids))

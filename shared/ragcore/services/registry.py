@@ -12,6 +12,7 @@ from ragcore.services.datasets import DatasetService
 from ragcore.services.documents import DocumentService
 from ragcore.services.dropfolder import DropFolderService
 from ragcore.services.ingestion import IngestionService
+from ragcore.services.metadata import MetadataService
 from ragcore.services.retrieval import RetrievalService
 from ragcore.services.tenants import TenantService
 from ragcore.services.uploads import UploadService
@@ -130,3 +131,11 @@ def chunks() -> ChunkService:
 
 
 on_reset(chunks.cache_clear)
+
+
+@lru_cache(maxsize=1)
+def metadata() -> MetadataService:
+    return MetadataService(get_container().store)
+
+
+on_reset(metadata.cache_clear)

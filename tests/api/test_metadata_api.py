@@ -1,0 +1,49 @@
+"""Document metadata endpoints: summary, batch update/delete, config."""
+
+from __future__ import annotations
+
+import uuid
+
+from tests.api.docs_helpers import make_dataset, upload
+from tests.conftest import Api
+
+
+def test_summary_and_batch_update(api: Api) -> None:
+    ds = make_dataset(api)
+    docs = upload(api, ds, {"a.txt": b"a", "b.txt": b"b", "c.txt": b"c"})
+    metas = [{"tags": ["foo", "bar"], "author": "alice"}, {"tags": ["foo"], "author": "bob"}, {"tags": ["bar", "baz"], "author": ""}]
+    for doc, meta in zip(docs, metas, strict=True):
+        assert api.call("PATCH", f"/api/v1/datasets/{ds}/documents/{doc['id']}", json={"meta_fields": meta})["code"] == 0
+    summary = api.call("GET", f"/api/v1/datasets/{ds}/metadata/summary")["data"]["summary"]
+    assert dict(map(tuple, summary["tags"]["values"])) == {"foo": 2, "bar": 2, "baz": 1}
+    assert dict(map(tuple, summary["author"]["values"])) == {"alice": 1, "bob": 1}
+    res = api.call("POST", f"/api/v1/datasets/{ds}/metadata/update", json={
+        "selector": {"metadata_condition": {"conditions": [{"name": "author", "comparison_operator": "is", "value": "alice"}]}},
+        "updates": [{"key": "tags", "match": "foo", "value": "foo_new"}],
+        "deletes": [{"key": "author", "value": "alice"}],
+    })
+    assert res == {"code": 0, "data": {"updated": 1, "matched_docs": 1}}
+    first = api.call("GET", f"/api/v1/datasets/{ds}/documents", params={"id": docs[0]["id"]})["data"]["docs"][0]
+    assert first["meta_fields"] == {"tags": ["foo_new", "bar"]}
+    res = api.call("POST", f"/api/v1/datasets/{ds}/metadata/update", json={"selector": {"document_ids": [uuid.uuid4().hex]}})
+    assert res["code"] == 102 and "do not belong to dataset" in res["message"]
+    for body, message in [
+        ({"selector": "x"}, "selector must be an object"),
+        ({"updates": {}}, "updates and deletes must be lists"),
+        ({"updates": [{"key": "a"}]}, "Each update requires key and value"),
+        ({"deletes": [{}]}, "Each delete requires key"),
+    ]:
+        res = api.call("POST", f"/api/v1/datasets/{ds}/metadata/update", json=body)
+        assert res["code"] == 102 and message in res["message"], res
+
+
+def test_metadata_config(api: Api) -> None:
+    ds = make_dataset(api)
+    assert api.call("GET", f"/api/v1/datasets/{ds}/metadata/config") == {"code": 0, "data": {"fields": []}}
+    config = {"fields": [{"name": "author", "type": "string"}]}
+    assert api.call("PUT", f"/api/v1/datasets/{ds}/metadata/config", json=config)["code"] == 0
+    assert api.call("GET", f"/api/v1/datasets/{ds}/metadata/config")["data"] == config
+    assert api.call("PUT", f"/api/v1/datasets/{ds}/metadata/config")["code"] != 0
+    assert api.call("GET", f"/api/v1/datasets/{uuid.uuid4().hex}/metadata/config")["code"] == 102
+    other = api.new_tenant_key()
+    assert api.call("GET", f"/api/v1/datasets/{ds}/metadata/config", key=other)["code"] == 102
