@@ -15,6 +15,21 @@ CHUNK_METHOD_MESSAGE = (
 )
 AVATAR_MIME_TYPES = ["image/jpeg", "image/png"]
 
+# Embedding models RAGFlow's model factories offer. A known model this deployment does not serve is
+# "Unauthorized" (the tenant lacks it); anything else is "Unsupported" — RAGFlow's two answers.
+KNOWN_EMBEDDING_MODELS = {
+    "Builtin": {"BAAI/bge-small-en-v1.5", "BAAI/bge-large-zh-v1.5", "maidalun1020/bce-embedding-base_v1"},
+    "BAAI": {"BAAI/bge-large-zh-v1.5", "BAAI/bge-small-en-v1.5"},
+    "OpenAI": {"text-embedding-ada-002", "text-embedding-3-small", "text-embedding-3-large"},
+    "Tongyi-Qianwen": {"text-embedding-v2", "text-embedding-v3", "text-embedding-v4"},
+    "ZHIPU-AI": {"embedding-2", "embedding-3"},
+    "Jina": {"jina-embeddings-v2-base-en", "jina-embeddings-v3"},
+    "Ollama": {"nomic-embed-text", "mxbai-embed-large", "bge-m3"},
+    "SILICONFLOW": {"BAAI/bge-m3", "BAAI/bge-large-zh-v1.5", "netease-youdao/bce-embedding-base_v1"},
+    "VoyageAI": {"voyage-3", "voyage-3-lite"},
+    "Cohere": {"embed-english-v3.0", "embed-multilingual-v3.0"},
+}
+
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 LongText = Annotated[str, StringConstraints(max_length=65535)]
 
@@ -218,6 +233,8 @@ class UpdateDataset(_DatasetFields):
     name: Name | None = None
     permission: Literal["me", "team"] | None = None  # type: ignore[assignment]
     pagerank: Annotated[int, Field(ge=0, le=100)] | None = None
+    language: Annotated[str, StringConstraints(max_length=32)] | None = None
+    connectors: list[Any] | None = None
 
     @field_validator("name", mode="before")
     @classmethod

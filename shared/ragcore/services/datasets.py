@@ -6,7 +6,13 @@ from collections.abc import Callable
 from typing import Any
 
 from ragcore.api.validation import parse_model
-from ragcore.domain.datasets import CreateDataset, ListDatasetsQuery, UpdateDataset, merge_parser_config
+from ragcore.domain.datasets import (
+    KNOWN_EMBEDDING_MODELS,
+    CreateDataset,
+    ListDatasetsQuery,
+    UpdateDataset,
+    merge_parser_config,
+)
 from ragcore.errors import ApiError, RetCode
 from ragcore.ids import new_id
 from ragcore.ports import MetadataStore
@@ -142,8 +148,12 @@ class DatasetService:
             raise ApiError(RetCode.DATA_ERROR, "no properties were modified")
         sent = req.model_dump(exclude_unset=True)
         changes: dict[str, Any] = {}
-        if "pagerank" in sent and sent["pagerank"] not in (None, current.get("pagerank", 0)):
-            raise ApiError(RetCode.DATA_ERROR, "'pagerank' can only be set when doc_engine is elasticsearch")
+        if sent.get("pagerank") is not None:
+            changes["pagerank"] = sent["pagerank"]
+        if sent.get("language"):
+            changes["language"] = sent["language"]
+        if sent.get("connectors") is not None:
+            changes["connectors"] = sent["connectors"]
         for field in ("avatar", "description"):
             if field in sent:
                 changes[field] = sent[field]
@@ -228,12 +238,12 @@ class DatasetService:
         return candidate
 
     def _check_model(self, model: str) -> None:
-        if model not in self._known_models():
-            name, _, provider = model.rpartition("@")
-            known_providers = {m.rpartition("@")[2] for m in self._known_models()}
-            if provider in known_providers or provider in {"ZHIPU-AI"}:
-                raise ApiError(RetCode.DATA_ERROR, f"Unsupported model: <{model}>")
+        if model in self._known_models():
+            return
+        name, _, provider = model.rpartition("@")
+        if name in KNOWN_EMBEDDING_MODELS.get(provider, set()):
             raise ApiError(RetCode.DATA_ERROR, f"Unauthorized model: <{model}>")
+        raise ApiError(RetCode.DATA_ERROR, f"Unsupported model: <{model}>")
 
 
 def _only_sent(raw: dict[str, Any], parsed: dict[str, Any]) -> dict[str, Any]:
