@@ -1,0 +1,84 @@
+"""ParsedDocument → chunks, by RAGFlow chunk_method. Pure library code.
+
+    chunk_document(parsed, "naive", {"chunk_token_num": 512, "delimiter": "\\n"}, filename="a.pdf") -> list[ChunkDraft]
+
+Methods: naive, book, laws, manual, paper (title-aware), qa, tag, table (row records), one, presentation, email,
+resume; picture raises ParseError (no vision model). Where RAGFlow uses layout or vision models we do not have,
+each method says in its module what text-based equivalent it does instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ragcore.chunking.types import ChunkDraft, draft
+from ragcore.parsing import ParsedDocument, ParseError, suffix_of
+
+__all__ = ["CHUNK_METHODS", "ChunkDraft", "chunk_document"]
+
+Chunker = Callable[[ParsedDocument, dict[str, Any], str], list[ChunkDraft]]
+
+
+def _naive(parsed: ParsedDocument, config: dict[str, Any], filename: str) -> list[ChunkDraft]:
+    from ragcore.chunking.merge import naive_chunks
+
+    return naive_chunks(parsed.blocks, config, html4excel=bool(parsed.meta.get("html4excel") or config.get("html4excel")))
+
+
+def _one(parsed: ParsedDocument, config: dict[str, Any], filename: str) -> list[ChunkDraft]:
+    """The whole document (or page range) as one chunk."""
+    from ragcore.chunking.merge import row_line
+
+    texts = [row_line(b) if "cells" in b.meta else b.text for b in parsed.blocks]
+    content = "\n".join(t.strip() for t in texts if t.strip())
+    return [draft(content, {b.page for b in parsed.blocks})] if content else []
+
+
+def _picture(parsed: ParsedDocument, config: dict[str, Any], filename: str) -> list[ChunkDraft]:
+    raise ParseError(
+        "The picture chunk method describes images with a vision model (and OCR); none is configured."
+    )
+
+
+def _load(module: str, name: str) -> Chunker:
+    def run(parsed: ParsedDocument, config: dict[str, Any], filename: str) -> list[ChunkDraft]:
+        import importlib
+
+        func: Chunker = getattr(importlib.import_module(f"ragcore.chunking.{module}"), name)
+        return func(parsed, config, filename)
+
+    return run
+
+
+_METHODS: dict[str, Chunker] = {
+    "naive": _naive,
+    "one": _one,
+    "picture": _picture,
+    "book": _load("sections", "book_chunks"),
+    "laws": _load("sections", "laws_chunks"),
+    "manual": _load("sections", "manual_chunks"),
+    "paper": _load("sections", "paper_chunks"),
+    "resume": _load("sections", "resume_chunks"),
+    "qa": _load("records", "qa_chunks"),
+    "tag": _load("records", "tag_chunks"),
+    "table": _load("records", "table_chunks"),
+    "presentation": _load("pages", "presentation_chunks"),
+    "email": _load("pages", "email_chunks"),
+}
+CHUNK_METHODS = tuple(_METHODS)
+
+
+def chunk_document(
+    parsed: ParsedDocument, chunk_method: str, parser_config: dict[str, Any] | None, *, filename: str
+) -> list[ChunkDraft]:
+    method = _METHODS.get((chunk_method or "naive").lower())
+    if method is None:
+        raise ParseError(f"Unknown chunk method: {chunk_method!r}.")
+    config = dict(parser_config or {})
+    drafts = method(parsed, config, filename)
+    out = [d for d in drafts if d.content.strip()]
+    if not out and parsed.blocks and chunk_method not in ("qa", "tag", "table"):
+        # blocks existed but nothing survived: never return silence for a file that had text
+        raise ParseError(f"No text could be chunked from {suffix_of(filename) or 'the'} file.")
+    return out

@@ -1,0 +1,35 @@
+"""What every parser returns: ordered text blocks with page numbers, and the error a user reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class ParseError(Exception):
+    """A file we cannot read; str(exc) is the reason shown to the user in progress_msg."""
+
+
+@dataclass
+class Block:
+    text: str
+    page: int = 0  # 1-based; 0 when the format has no pages
+    kind: str = "text"  # text | title | table | list | code | qa
+    level: int = 0  # heading level for titles (1 = top)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ParsedDocument:
+    blocks: list[Block]
+    pages: int
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+# Bounds that keep one hostile or huge file from eating a worker (all in one place, on purpose).
+MAX_PDF_PAGES = 20_000
+MAX_UNZIPPED_BYTES = 512 * 1024 * 1024  # an Office file may expand to this much in total
+MAX_ZIP_RATIO = 200  # per member: uncompressed / compressed; XML compresses ~10-30x, bombs ~1000x
+MAX_ZIP_MEMBERS = 20_000
+MAX_SHEET_ROWS = 1_000_000
+MAX_TEXT_CHARS = 200 * 1024 * 1024

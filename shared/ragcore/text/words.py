@@ -1,0 +1,80 @@
+"""Word tokens for full-text search and term similarity: English words (light plural stemming) and CJK bigrams."""
+
+from __future__ import annotations
+
+import re
+
+_CJK_CLASS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
+_WORD = re.compile(rf"[0-9a-z]+(?:[.'_-][0-9a-z]+)*|[{_CJK_CLASS}]+", re.IGNORECASE)
+_CJK = re.compile(rf"[{_CJK_CLASS}]")
+
+def word_set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+STOPWORDS = word_set(
+    "a an and are as at be but by for from has have how i if in into is it its of on or that the their then there "
+    "these this to was were what when where which who why will with you your do does did can could should would "
+    "我 的 了 是 在 和 与 及 或 吗 呢 吧 啊 什么 怎么 如何 哪 哪些 这 那"
+)
+
+# Words whose final "s" is not a plural ending (the S-stemmer's known misses that matter for search).
+_KEEP_S = word_set(
+    "this his has was is its us bus gas yes less unless news series species always perhaps whereas "
+    "analysis basis thesis crisis axis status virus campus bonus focus census corpus chaos atlas canvas "
+    "alias bias lens plus thus gps aws sms css ios macos windows"
+)
+
+_E_PLURALS = word_set("caches niches avalanches headaches moustaches mustaches")
+
+
+def stem(word: str) -> str:
+    """Harman's S-stemmer (plurals only): conservative, so a stem still reads as the word, and fast.
+
+    ies → y (not eies/aies), sses/xes/shes/ches → drop es, es → e (not aes/ees/oes), s → "" (not us/ss/is); words of 3 letters or fewer
+    and non-alphabetic tokens are left alone.
+    """
+    if len(word) <= 3 or not word.isalpha() or not word.isascii() or word[-1] != "s" or word in _KEEP_S or word in STOPWORDS:
+        return word
+    if word.endswith("ies") and not word.endswith(("eies", "aies")):
+        return word[:-3] + "y"
+    if word.endswith(("sses", "xes", "shes", "ches", "zzes")) and word not in _E_PLURALS:
+        return word[:-2]  # classes → class, boxes → box, matches → match (Harman would give "classe")
+    if word.endswith("es") and not word.endswith(("aes", "ees", "oes")):
+        return word[:-1]
+    if word.endswith(("us", "ss", "is")):
+        return word
+    return word[:-1]
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased word tokens with plurals folded; a CJK run becomes its character bigrams (the char if alone)."""
+    out: list[str] = []
+    for match in _WORD.finditer(text.lower()):
+        token = match.group(0)
+        if _CJK.match(token):
+            if len(token) == 1:
+                out.append(token)
+            else:
+                out.extend(token[i : i + 2] for i in range(len(token) - 1))
+        else:
+            out.append(stem(token))
+    return out
+
+
+def content_terms(text: str) -> list[str]:
+    """Tokens without stopwords: what search matches on."""
+    return [t for t in tokenize(text) if t not in STOPWORDS]
+
+
+def surface_terms(text: str) -> list[tuple[str, str]]:
+    """(token, the original lower-cased word it came from) pairs, stopwords dropped; for readable keywords."""
+    out: list[tuple[str, str]] = []
+    for match in _WORD.finditer(text.lower()):
+        word = match.group(0)
+        if _CJK.match(word):
+            grams = [word] if len(word) == 1 else [word[i : i + 2] for i in range(len(word) - 1)]
+            out.extend((g, g) for g in grams if g not in STOPWORDS)
+        elif word not in STOPWORDS:
+            out.append((stem(word), word))
+    return out
