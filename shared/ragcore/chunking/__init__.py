@@ -30,7 +30,7 @@ def _one(parsed: ParsedDocument, config: dict[str, Any], filename: str) -> list[
     """The whole document (or page range) as one chunk."""
     from ragcore.chunking.merge import row_line
 
-    texts = [row_line(b) if "cells" in b.meta else b.text for b in parsed.blocks]
+    texts = [row_line(b) if "cells" in b.meta else b.text for b in parsed.blocks if not b.meta.get("header_row")]
     content = "\n".join(t.strip() for t in texts if t.strip())
     return [draft(content, {b.page for b in parsed.blocks})] if content else []
 

@@ -136,6 +136,8 @@ def units_of(blocks: Iterable[Block], delims: Delimiters, limit: int, *, html4ex
 
     for index, block in enumerate(blocks):
         if "cells" in block.meta:
+            if block.meta.get("header_row"):
+                continue  # the column names: every row line (or HTML table) already carries them
             if html4excel:
                 if sheet_rows and sheet_rows[0].meta.get("sheet") != block.meta.get("sheet"):
                     flush_rows()

@@ -21,6 +21,10 @@ def lines_to_paragraphs(text: str) -> list[str]:
     # the usual full-line width: 80th percentile, so a few long lines don't raise the bar
     wide = lengths[min(len(lengths) - 1, int(len(lengths) * 0.8))]
     threshold = max(int(wide * 0.7), 20)
+    # pages of short lines only (title pages, slides, lists) have no wrapped paragraphs to rebuild
+    cjk_heavy = len(_CJK.findall(text[:2000])) > 200
+    if wide < (15 if cjk_heavy else 40):
+        threshold = 10**9
     paragraphs: list[str] = []
     current = ""
     continues = False
