@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 from ragcore.parsing import ParseError, is_supported, page_count, parse_document
 
-from tests.unit.files_factory import encrypt_pdf, lorem_pages, make_pdf
+from tests.unit.files_factory import (
+    encrypt_pdf,
+    lorem_pages,
+    make_docx,
+    make_eml,
+    make_pdf,
+    make_pptx,
+    make_xlsx,
+    make_zip_bomb,
+)
 
 
 def texts(name: str, data: bytes, **kwargs: object) -> list[str]:
@@ -106,3 +115,145 @@ def test_supported_and_unsupported() -> None:
     with pytest.raises(ParseError, match="OCR/vision model"):
         parse_document("photo.png", b"\x89PNG\r\n\x1a\n....")
     assert page_count("a.txt", b"x") == 1
+
+
+# ---- HTML, JSON ----------------------------------------------------------------------------------------
+def test_html_drops_scripts_keeps_structure() -> None:
+    page = (b"<html><head><title>Doc</title><style>p{color:red}</style></head><body>"
+            b"<h2>Heading</h2><p>Some <b>bold</b>\n text.</p><script>alert('x')</script>"
+            b"<ul><li>one</li><li>two</li></ul><pre>code  kept\n  indented</pre>"
+            b"<table><tr><th>k</th><th>v</th></tr><tr><td>a|b</td><td>1</td></tr></table></body></html>")
+    parsed = parse_document("p.html", page)
+    assert parsed.meta["title"] == "Doc"
+    assert [(b.kind, b.text) for b in parsed.blocks] == [
+        ("title", "Heading"), ("text", "Some bold text."), ("list", "- one"), ("list", "- two"),
+        ("code", "code  kept\n  indented"), ("table", "| k | v |\n|---|---|\n| a\\|b | 1 |"),
+    ]
+    assert not any("alert" in b.text or "color" in b.text for b in parsed.blocks)
+
+
+def test_json_split_keeps_key_paths() -> None:
+    import json
+
+    records = {"service": {"name": "rag", "items": [{"id": i, "text": "x" * 300} for i in range(12)]}}
+    blocks = parse_document("d.json", json.dumps(records).encode()).blocks
+    assert len(blocks) > 1 and all(len(b.text) <= 2000 for b in blocks)
+    for b in blocks:
+        assert json.loads(b.text)["service"]  # every piece still says where it belongs
+    assert sum(b.text.count('"id"') for b in blocks) == 12
+    assert texts("s.json", b'{"a": 1}') == ['{"a": 1}']
+
+
+def test_jsonl_skips_bad_lines_but_rejects_garbage() -> None:
+    parsed = parse_document("d.jsonl", b'{"a": 1}\n\nnot json\n{"b": 2}\n')
+    assert [b.text for b in parsed.blocks] == ['{"a": 1}', '{"b": 2}'] and parsed.meta["bad_lines"] == [3]
+    assert texts("lines.json", b'{"a": 1}\n{"b": 2}\n') == ['{"a": 1}', '{"b": 2}']  # .json holding JSON Lines
+    with pytest.raises(ParseError, match="The JSON file is corrupt: .* line 1"):
+        parse_document("bad.json", b"{not: json")
+
+
+# ---- DOCX -----------------------------------------------------------------------------------------------
+def test_docx_headings_lists_tables_in_order() -> None:
+    data = make_docx(
+        [("Title", "Handbook"), ("Heading 1", "Chapter One"), ("Normal", "Body text."),
+         ("Heading 2", "Details"), ("List Bullet", "first point"), ("Normal", "")],
+        tables=[[["Name", "Role"], ["Ann", "Lead"]]],
+    )
+    parsed = parse_document("h.docx", data)
+    assert [(b.kind, b.level, b.text) for b in parsed.blocks] == [
+        ("title", 1, "Handbook"), ("title", 1, "Chapter One"), ("text", 0, "Body text."),
+        ("title", 2, "Details"), ("list", 0, "- first point"), ("table", 0, "| Name | Role |\n|---|---|\n| Ann | Lead |"),
+    ]
+    assert all(b.page == 0 for b in parsed.blocks)
+
+
+def test_docx_page_breaks_number_pages() -> None:
+    import io
+
+    import docx
+    from docx.enum.text import WD_BREAK
+
+    document = docx.Document()
+    document.add_paragraph("first page")
+    document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+    document.add_paragraph("second page")
+    out = io.BytesIO()
+    document.save(out)
+    parsed = parse_document("p.docx", out.getvalue())
+    assert [(b.page, b.text) for b in parsed.blocks] == [(1, "first page"), (2, "second page")]
+
+
+def test_docx_corrupt_encrypted_bomb_legacy() -> None:
+    with pytest.raises(ParseError, match="The DOCX file is corrupt"):
+        parse_document("c.docx", b"PK\x03\x04 not really a zip")
+    with pytest.raises(ParseError, match="The DOCX file is corrupt"):
+        parse_document("c.docx", make_xlsx({"S": [["a"]]}))  # a zip, but no word/document.xml
+    with pytest.raises(ParseError, match=r"The archive expands to more than \d+ MB \(possible zip bomb\)"):
+        parse_document("bomb.docx", make_zip_bomb("docx"))
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64 + "EncryptedPackage".encode("utf-16-le") + b"\x00" * 64
+    with pytest.raises(ParseError, match="The DOCX file is encrypted; upload it without a password"):
+        parse_document("enc.docx", ole)
+    with pytest.raises(ParseError, match="legacy binary Office document"):
+        parse_document("old.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x01" * 200)
+
+
+# ---- PPTX -----------------------------------------------------------------------------------------------
+def test_pptx_one_page_per_slide_with_notes() -> None:
+    data = make_pptx([("Roadmap", ["Q1: parsers", "Q2: search"]), ("Team", ["Ann", "Bob"])], notes=["Say hello"])
+    parsed = parse_document("d.pptx", data)
+    assert parsed.pages == 2 and page_count("d.pptx", data) == 1
+    assert [(b.page, b.kind, b.text) for b in parsed.blocks] == [
+        (1, "title", "Roadmap"), (1, "text", "Q1: parsers\nQ2: search"), (1, "text", "Say hello"),
+        (2, "title", "Team"), (2, "text", "Ann\nBob"),
+    ]
+    with pytest.raises(ParseError, match="zip bomb"):
+        parse_document("b.pptx", make_zip_bomb("pptx"))
+    with pytest.raises(ParseError, match="The PPTX file is corrupt"):
+        parse_document("c.pptx", make_docx([("Normal", "not a deck")]))
+
+
+# ---- sheets ---------------------------------------------------------------------------------------------
+def test_xlsx_rows_with_header_and_sheet() -> None:
+    import datetime as dt
+
+    data = make_xlsx({"Staff": [["name", "age", "joined"], ["Ann", 31, dt.datetime(2020, 1, 2)], [None, None],
+                                ["Bob", 2.0, None]], "Empty": []})
+    parsed = parse_document("s.xlsx", data)
+    rows = [(b.meta["sheet"], b.meta["row"], b.meta["cells"], bool(b.meta.get("header_row"))) for b in parsed.blocks]
+    assert rows == [("Staff", 1, ["name", "age", "joined"], True), ("Staff", 2, ["Ann", "31", "2020-01-02"], False),
+                    ("Staff", 4, ["Bob", "2"], False)]
+    assert parsed.blocks[1].text == "name: Ann; age: 31; joined: 2020-01-02"
+    assert parse_document("s.xlsx", data, html4excel=True).meta["html4excel"] is True
+    with pytest.raises(ParseError, match="zip bomb"):
+        parse_document("b.xlsx", make_zip_bomb("xlsx"))
+    with pytest.raises(ParseError, match="The XLSX file is corrupt"):
+        parse_document("c.xlsx", b"PK\x05\x06" + b"\x00" * 18)
+
+
+def test_csv_and_tsv() -> None:
+    parsed = parse_document("p.csv", b'name;city\n"Doe; Jane";Paris\nBob;Rome\n')
+    assert [b.meta["cells"] for b in parsed.blocks] == [["name", "city"], ["Doe; Jane", "Paris"], ["Bob", "Rome"]]
+    parsed = parse_document("p.tsv", b"q\ta\nhello, world\thi\n")
+    assert [b.meta["cells"] for b in parsed.blocks] == [["q", "a"], ["hello, world", "hi"]]
+
+
+# ---- EML --------------------------------------------------------------------------------------------------
+def test_eml_headers_body_and_attachments() -> None:
+    data = make_eml(
+        "Quarterly report", "Hello team,\n\nthe report is attached.",
+        attachments=[("notes.txt", b"Revenue grew 12%.", "text/plain"),
+                     ("report.pdf", make_pdf([["PDF attachment text."]]), "application/pdf"),
+                     ("photo.png", b"\x89PNG....", "image/png"),
+                     ("broken.docx", b"PK\x03\x04 junk", "application/octet-stream")],
+    )
+    parsed = parse_document("m.eml", data)
+    text = [b.text for b in parsed.blocks]
+    assert text[0].startswith("From: alice@example.com\nTo: bob@example.com") and "Subject: Quarterly report" in text[0]
+    assert "Hello team," in text and "the report is attached." in text
+    assert "Revenue grew 12%." in text and "PDF attachment text." in text
+    assert parsed.meta["attachments"] == ["notes.txt", "report.pdf", "photo.png", "broken.docx"]
+    assert parsed.meta["attachment_errors"] and "broken.docx" in parsed.meta["attachment_errors"][0]
+    html_only = make_eml("H", "plain", html="<p>Rich <b>body</b></p>")
+    assert "plain" in texts("h.eml", html_only)
+    with pytest.raises(ParseError, match="The EML file is corrupt"):
+        parse_document("x.eml", b"just some words without headers")

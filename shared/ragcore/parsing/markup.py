@@ -115,8 +115,10 @@ class _HtmlBlocks(HTMLParser):
     def _flush(self, kind: str = "text", level: int = 0) -> None:
         text = "".join(self._buf)
         self._buf = []
-        text = text if self._pre else re.sub(r"[ \t]+", " ", text)
-        text = "\n".join(ln.strip() for ln in text.split("\n")).strip()
+        if self._pre:
+            text = text.strip("\n").rstrip()
+        else:
+            text = "\n".join(ln.strip() for ln in re.sub(r"[ \t]+", " ", text).split("\n")).strip()
         if text:
             if self._li and kind == "text":
                 kind = "list"
