@@ -48,11 +48,12 @@ class MetadataService:
 
     def batch_update(self, tenant: str, dataset_id: str, payload: dict[str, Any]) -> dict[str, int]:
         self._dataset(tenant, dataset_id)
-        selector = payload.get("selector") or {}
+        selector = payload.get("selector")
+        selector = {} if selector is None else selector
         if not isinstance(selector, dict):
             raise _fail("selector must be an object")
-        updates = payload.get("updates") or []
-        deletes = payload.get("deletes") or []
+        updates = [] if payload.get("updates") is None else payload["updates"]
+        deletes = [] if payload.get("deletes") is None else payload["deletes"]
         if not isinstance(updates, list) or not isinstance(deletes, list):
             raise _fail("updates and deletes must be lists")
         condition = selector.get("metadata_condition")

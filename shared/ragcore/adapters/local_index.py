@@ -1,0 +1,239 @@
+"""VectorIndex for the local runtime: brute-force cosine over an in-memory numpy matrix per tenant,
+and SQLite FTS5 (BM25) for the keyword half. Both persist in one SQLite file under DATA_DIR/index/.
+
+Brute force is exact and, at 384 dimensions, scans 100k chunks in a few milliseconds; the matrix is
+loaded from SQLite on a tenant's first search and then kept in step with every write. Text is indexed
+pre-tokenized (ragcore.text.tokenize), so CJK and English are matched the same way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ragcore.errors import StorageError
+from ragcore.ports import Hit, IndexRecord
+from ragcore.text.tokenize import content_terms
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS vectors (
+    tenant TEXT NOT NULL, id TEXT NOT NULL, dataset_id TEXT NOT NULL, document_id TEXT NOT NULL,
+    available INTEGER NOT NULL, vec BLOB NOT NULL, PRIMARY KEY (tenant, id)
+);
+CREATE INDEX IF NOT EXISTS vectors_by_doc ON vectors (tenant, document_id);
+CREATE INDEX IF NOT EXISTS vectors_by_dataset ON vectors (tenant, dataset_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
+    terms, tenant UNINDEXED, id UNINDEXED, dataset_id UNINDEXED, document_id UNINDEXED, available UNINDEXED
+);
+"""
+
+
+class _Matrix:
+    """One tenant's vectors: slots in a growing matrix, freed slots reused."""
+
+    def __init__(self, dim: int) -> None:
+        self.dim = dim
+        self.vecs = np.zeros((0, dim), dtype=np.float32)
+        self.ids: list[str | None] = []
+        self.pos: dict[str, int] = {}
+        self.ds: list[str] = []
+        self.doc: list[str] = []
+        self.alive = np.zeros(0, dtype=bool)
+        self.free: list[int] = []
+
+    def put(self, cid: str, ds: str, doc: str, vec: np.ndarray, available: bool) -> None:
+        slot = self.pos.get(cid)
+        if slot is None:
+            if self.free:
+                slot = self.free.pop()
+            else:
+                slot = len(self.ids)
+                if slot >= len(self.vecs):
+                    grow = max(1024, len(self.vecs))
+                    self.vecs = np.vstack([self.vecs, np.zeros((grow, self.dim), dtype=np.float32)])
+                    self.alive = np.concatenate([self.alive, np.zeros(grow, dtype=bool)])
+                self.ids.append(None)
+                self.ds.append("")
+                self.doc.append("")
+            self.pos[cid] = slot
+        self.ids[slot] = cid
+        self.ds[slot] = ds
+        self.doc[slot] = doc
+        self.vecs[slot] = vec
+        self.alive[slot] = available
+
+    def remove(self, cid: str) -> None:
+        slot = self.pos.pop(cid, None)
+        if slot is not None:
+            self.ids[slot] = None
+            self.alive[slot] = False
+            self.ds[slot] = ""
+            self.doc[slot] = ""
+            self.free.append(slot)
+
+
+class LocalVectorIndex:
+    def __init__(self, root: Path) -> None:
+        root.mkdir(parents=True, exist_ok=True)
+        self._path = root / "index.sqlite3"
+        self._lock = threading.RLock()
+        self._conn = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None, timeout=30)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.executescript(_SCHEMA)
+        self._tenants: dict[str, _Matrix] = {}
+
+    # ---- memory ---------------------------------------------------------------------------------
+    def _matrix(self, tenant: str, dim: int | None = None) -> _Matrix | None:
+        m = self._tenants.get(tenant)
+        if m is not None:
+            return m
+        rows = self._conn.execute(
+            "SELECT id, dataset_id, document_id, available, vec FROM vectors WHERE tenant=?", (tenant,)
+        ).fetchall()
+        if not rows and dim is None:
+            return None
+        width = dim or len(rows[0][4]) // 4
+        m = _Matrix(width)
+        for cid, ds, doc, available, blob in rows:
+            m.put(cid, ds, doc, np.frombuffer(blob, dtype=np.float32), bool(available))
+        self._tenants[tenant] = m
+        return m
+
+    def _write(self, sql_batches: list[tuple[str, list[tuple[Any, ...]]]]) -> None:
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+            for sql, rows in sql_batches:
+                self._conn.executemany(sql, rows)
+            self._conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.execute("ROLLBACK")
+            raise StorageError(f"The search index could not be written: {exc}") from exc
+
+    # ---- writes ---------------------------------------------------------------------------------
+    def upsert(self, tenant: str, records: list[IndexRecord]) -> None:
+        if not records:
+            return
+        with self._lock:
+            ids = [(tenant, r["id"]) for r in records]
+            vec_rows = []
+            fts_rows = []
+            for r in records:
+                vec = np.asarray(r["vector"], dtype=np.float32)
+                vec_rows.append((tenant, r["id"], r["dataset_id"], r["document_id"], int(r.get("available", True)), vec.tobytes()))
+                fts_rows.append((" ".join(content_terms(r.get("content", ""))), tenant, r["id"], r["dataset_id"],
+                                 r["document_id"], int(r.get("available", True))))
+            self._write([
+                ("DELETE FROM fts WHERE tenant=? AND id=?", ids),
+                ("INSERT OR REPLACE INTO vectors(tenant, id, dataset_id, document_id, available, vec) VALUES (?,?,?,?,?,?)", vec_rows),
+                ("INSERT INTO fts(terms, tenant, id, dataset_id, document_id, available) VALUES (?,?,?,?,?,?)", fts_rows),
+            ])
+            m = self._matrix(tenant, dim=len(records[0]["vector"]))
+            assert m is not None
+            for r, row in zip(records, vec_rows, strict=True):
+                m.put(r["id"], r["dataset_id"], r["document_id"], np.frombuffer(row[5], dtype=np.float32), bool(row[4]))
+
+    def delete(self, tenant: str, ids: list[str]) -> None:
+        if not ids:
+            return
+        with self._lock:
+            rows = [(tenant, i) for i in ids]
+            self._write([("DELETE FROM vectors WHERE tenant=? AND id=?", rows), ("DELETE FROM fts WHERE tenant=? AND id=?", rows)])
+            m = self._tenants.get(tenant)
+            if m is not None:
+                for i in ids:
+                    m.remove(i)
+
+    def _delete_where(self, tenant: str, column: str, value: str) -> None:
+        with self._lock:
+            ids = [r[0] for r in self._conn.execute(f"SELECT id FROM vectors WHERE tenant=? AND {column}=?", (tenant, value))]
+            self.delete(tenant, ids)
+            # rows whose vector never landed (a crash between the two writes) still go
+            self._write([(f"DELETE FROM fts WHERE tenant=? AND {column}=?", [(tenant, value)])])
+
+    def delete_document(self, tenant: str, document_id: str) -> None:
+        self._delete_where(tenant, "document_id", document_id)
+
+    def delete_dataset(self, tenant: str, dataset_id: str) -> None:
+        self._delete_where(tenant, "dataset_id", dataset_id)
+
+    def set_available(self, tenant: str, ids: list[str], available: bool) -> None:
+        if not ids:
+            return
+        with self._lock:
+            rows = [(int(available), tenant, i) for i in ids]
+            self._write([
+                ("UPDATE vectors SET available=? WHERE tenant=? AND id=?", rows),
+                ("UPDATE fts SET available=? WHERE tenant=? AND id=?", rows),
+            ])
+            m = self._matrix(tenant)
+            if m is not None:
+                for i in ids:
+                    slot = m.pos.get(i)
+                    if slot is not None:
+                        m.alive[slot] = available
+
+    # ---- reads ----------------------------------------------------------------------------------
+    def search_dense(
+        self, tenant: str, vector: list[float], top_k: int, dataset_ids: list[str], document_ids: list[str] | None = None
+    ) -> list[Hit]:
+        with self._lock:
+            m = self._matrix(tenant)
+            if m is None or not m.ids or top_k <= 0:
+                return []
+            n = len(m.ids)
+            wanted_ds = set(dataset_ids)
+            wanted_doc = set(document_ids) if document_ids else None
+            mask = m.alive[:n].copy()
+            mask &= np.fromiter((d in wanted_ds for d in m.ds), dtype=bool, count=n)
+            if wanted_doc is not None:
+                mask &= np.fromiter((d in wanted_doc for d in m.doc), dtype=bool, count=n)
+            candidates = np.flatnonzero(mask)
+            if candidates.size == 0:
+                return []
+            scores = m.vecs[candidates] @ np.asarray(vector, dtype=np.float32)
+            k = min(top_k, candidates.size)
+            best = np.argpartition(-scores, k - 1)[:k]
+            best = best[np.argsort(-scores[best])]
+            return [{"id": str(m.ids[candidates[i]]), "score": float(scores[i])} for i in best]
+
+    def search_text(
+        self, tenant: str, text: str, top_k: int, dataset_ids: list[str], document_ids: list[str] | None = None
+    ) -> list[Hit]:
+        terms = list(dict.fromkeys(content_terms(text)))
+        if not terms or not dataset_ids or top_k <= 0:
+            return []
+        query = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms[:64])
+        ds_marks = ",".join("?" * len(dataset_ids))
+        sql = (
+            f"SELECT id, bm25(fts) FROM fts WHERE fts MATCH ? AND tenant=? AND available=1 AND dataset_id IN ({ds_marks})"
+        )
+        params: list[object] = [query, tenant, *dataset_ids]
+        if document_ids:
+            sql += f" AND document_id IN ({','.join('?' * len(document_ids))})"
+            params.extend(document_ids)
+        sql += " ORDER BY bm25(fts) LIMIT ?"
+        params.append(top_k)
+        with self._lock:
+            rows = self._conn.execute(sql, params).fetchall()
+        return [{"id": r[0], "score": -float(r[1])} for r in rows]
+
+    def fetch_vectors(self, tenant: str, ids: list[str]) -> dict[str, list[float]]:
+        with self._lock:
+            m = self._matrix(tenant)
+            if m is None:
+                return {}
+            return {i: m.vecs[m.pos[i]].tolist() for i in ids if i in m.pos}
+
+    def count(self, tenant: str, dataset_id: str | None = None) -> int:
+        if dataset_id is None:
+            row = self._conn.execute("SELECT COUNT(*) FROM vectors WHERE tenant=?", (tenant,)).fetchone()
+        else:
+            row = self._conn.execute("SELECT COUNT(*) FROM vectors WHERE tenant=? AND dataset_id=?", (tenant, dataset_id)).fetchone()
+        return int(row[0])
