@@ -39,6 +39,32 @@ def test_pdf_pages_and_paragraphs() -> None:
     ]
 
 
+def test_pdf_titles_from_font_size_and_running_lines_dropped() -> None:
+    pages = [
+        [("ACME Corp - Annual Report 2025", 9), (f"Part {i + 1} of the report", 16), (f"Region {i + 1} overview", 13),
+         (f"Revenue grew {i + 3}% in region {i + 1} this year.", 11), (f"Costs fell by {i + 1}%.", 11),
+         (f"Staff count rose to {i * 10 + 5}.", 11), (f"- {i + 1} -", 9)]
+        for i in range(4)
+    ]
+    parsed = parse_document("t.pdf", make_pdf(pages))
+    first = [(b.kind, b.level, b.text) for b in parsed.blocks if b.page == 2]
+    assert first == [
+        ("title", 1, "Part 2 of the report"),
+        ("title", 2, "Region 2 overview"),
+        ("text", 0, "Revenue grew 4% in region 2 this year."),
+        ("text", 0, "Costs fell by 2%."),
+        ("text", 0, "Staff count rose to 15."),
+    ]  # the running header and the page number are gone
+
+
+def test_pdf_paragraph_rebuild_hyphens() -> None:
+    from ragcore.parsing.paragraphs import lines_to_paragraphs
+
+    wide = "x" * 60
+    assert lines_to_paragraphs(f"{wide} struc\ufffe\nture ends.\n{wide} exam-\nple here.") == [
+        f"{wide} structure ends.", f"{wide} example here."]
+
+
 def test_pdf_page_range_is_zero_based_half_open() -> None:
     data = make_pdf([[f"Page number {i + 1} text."] for i in range(5)], compress=True)
     parsed = parse_document("r.pdf", data, page_from=1, page_to=3)

@@ -7,9 +7,9 @@ Backend choice, measured on this machine (one core, text extraction + paragraph 
 So pypdfium2 (PDFium, C++) reads every page; pypdf is kept only as a fallback for files PDFium refuses to
 open for a reason other than a password (it is more forgiving of some broken cross-reference tables).
 
-RAGFlow's DeepDOC layout/OCR models (titles by font, tables by vision, scanned pages) are not available
-here: we read the text layer only, rebuild paragraphs from wrapped lines, and say clearly when a PDF has
-no text layer at all (a scan) instead of returning nothing.
+RAGFlow's DeepDOC layout/OCR models (tables by vision, scanned pages) are not available here: we read the
+text layer, rebuild paragraphs from wrapped lines, take titles from font sizes and drop running headers
+(pdf_layout.py), and say clearly when a PDF has no text layer at all (a scan) instead of returning nothing.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from ragcore.parsing.guards import require_bytes
-from ragcore.parsing.paragraphs import lines_to_paragraphs
+from ragcore.parsing.paragraphs import split_lines
+from ragcore.parsing.pdf_layout import Line, body_size, drop_running_lines, page_blocks, title_levels
 from ragcore.parsing.types import MAX_PDF_PAGES, Block, ParsedDocument, ParseError
 
 log = logging.getLogger("ragcore.parsing.pdf")
@@ -39,9 +40,9 @@ _PDFIUM_LOCK = threading.Lock()
 class _Pages:
     """A page count and a page → text function over whichever backend could open the file."""
 
-    def __init__(self, count: int, text_of: Callable[[int], str], close: Callable[[], None]) -> None:
+    def __init__(self, count: int, lines_of: Callable[[int], list[Line]], close: Callable[[], None]) -> None:
         self.count = count
-        self.text_of = text_of
+        self.lines_of = lines_of
         self.close = close
 
 
@@ -69,18 +70,29 @@ def _open_pdfium(data: bytes) -> _Pages | None:
         log.info("PDFium could not open the file (%s); trying pypdf", exc)
         return None
 
-    def text_of(index: int) -> str:
+    def lines_of(index: int) -> list[Line]:
+        import pypdfium2.raw as pdfium_c
+
         page = doc[index]
         try:
             textpage = page.get_textpage()
             try:
-                return str(textpage.get_text_range())
+                text = str(textpage.get_text_range())
+                chars = textpage.count_chars()
+                lines: list[Line] = []
+                offset = 0  # get_text_range yields one UTF-16 unit per character index, "\r\n" included
+                for raw in text.split("\r\n"):
+                    first = offset + len(raw) - len(raw.lstrip())
+                    size = pdfium_c.FPDFText_GetFontSize(textpage.raw, first) if raw.strip() and first < chars else 0.0
+                    lines.extend((part, float(size)) for part in split_lines(raw))
+                    offset += len(raw) + 2
+                return lines
             finally:
                 textpage.close()
         finally:
             page.close()
 
-    return _Pages(_bounded(len(doc)), text_of, doc.close)
+    return _Pages(_bounded(len(doc)), lines_of, doc.close)
 
 
 def _open_pypdf(data: bytes) -> _Pages:
@@ -95,7 +107,8 @@ def _open_pypdf(data: bytes) -> _Pages:
         raise
     except Exception as exc:
         raise ParseError(f"The PDF file is corrupt: {exc or type(exc).__name__}.") from None
-    return _Pages(_bounded(count), lambda i: reader.pages[i].extract_text() or "", lambda: None)
+    return _Pages(_bounded(count), lambda i: [(ln, 0.0) for ln in split_lines(reader.pages[i].extract_text() or "")],
+                  lambda: None)
 
 
 def _bounded(count: int) -> int:
@@ -114,9 +127,8 @@ def parse_pdf(data: bytes, page_from: int = 0, page_to: int | None = None) -> Pa
         total = pages.count
         start = max(0, page_from)
         end = total if page_to is None else max(start, min(page_to, total))
-        blocks: list[Block] = []
         failed: list[int] = []
-        textless: list[int] = []
+        lines: dict[int, list[Line]] = {}
         deadline = time.monotonic() + max(_MIN_BUDGET_S, _PAGE_BUDGET_S * (end - start))
         for index in range(start, end):
             if time.monotonic() > deadline:
@@ -124,17 +136,22 @@ def parse_pdf(data: bytes, page_from: int = 0, page_to: int | None = None) -> Pa
                     f"Reading the PDF took too long (stopped at page {index + 1}); the file may be malformed."
                 )
             try:
-                text = pages.text_of(index)
+                lines[index + 1] = pages.lines_of(index)
             except Exception as exc:  # one broken page must not lose the others
                 log.warning("pdf page %d unreadable: %s", index + 1, exc)
                 failed.append(index + 1)
-                continue
-            paragraphs = lines_to_paragraphs(text)
-            if not paragraphs:
-                textless.append(index + 1)
-            blocks.extend(Block(text=p, page=index + 1) for p in paragraphs)
         if end > start and len(failed) == end - start:
             raise ParseError(f"The PDF file is corrupt: none of pages {start + 1}-{end} can be read.")
+        body = body_size(lines)
+        lines = drop_running_lines(lines, body)
+        levels = title_levels(lines, body)
+        blocks: list[Block] = []
+        textless: list[int] = []
+        for number, page_lines in lines.items():
+            found = page_blocks(number, page_lines, body, levels)
+            if not found:
+                textless.append(number)
+            blocks.extend(found)
         if not blocks and end > start and _image_only(pages, start, end):
             raise ParseError(
                 "The PDF has no text layer (scanned pages?); reading it needs an OCR model, and none is configured."
@@ -149,7 +166,7 @@ def _image_only(pages: _Pages, start: int, end: int) -> bool:
     step = max(1, len(others) // 5)
     for index in others[::step][:5]:
         try:
-            if pages.text_of(index).strip():
+            if any(t.strip() for t, _ in pages.lines_of(index)):
                 return False
         except Exception:
             continue
