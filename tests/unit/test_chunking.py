@@ -251,3 +251,23 @@ def test_text_methods_work_on_every_text_format(method: str) -> None:
     for name, data in files.items():
         out = chunk_document(parse_document(name, data), method, {"chunk_token_num": 128}, filename=name)
         assert out and all(d.content.strip() for d in out), (method, name)
+
+
+def test_parent_child_children_keep_their_parent() -> None:
+    parsed = doc(Block("Alpha one.\nAlpha two."), Block("| t |\n|---|\n| 1 |", kind="table"))
+    config = {"chunk_token_num": 512, "parent_child": {"use_parent_child": True, "children_delimiter": "\n"}}
+    out = chunk_document(parsed, "naive", config, filename="a.md")
+    assert [(d.content, d.parent) for d in out] == [
+        ("Alpha one.", "Alpha one.\nAlpha two."), ("Alpha two.", "Alpha one.\nAlpha two."),
+        ("| t |\n|---|\n| 1 |", ""),  # tables stay whole
+    ]
+    off = chunk_document(parsed, "naive", {"parent_child": {"use_parent_child": False}}, filename="a.md")
+    assert all(d.parent == "" for d in off) and len(off) == 2
+
+
+def test_delimiterless_giant_text_is_cut() -> None:
+    blob = "word " * 20000  # ~20k tokens and no delimiter
+    out = chunk_document(doc(Block(blob)), "naive", {"chunk_token_num": 128, "delimiter": "\n"},
+                         filename="min.js")
+    assert len(out) > 10 and max(count_tokens(d.content) for d in out) <= 128 * 3
+    assert sum(d.content.count("word") for d in out) == 20000

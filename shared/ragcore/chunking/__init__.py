@@ -41,6 +41,39 @@ def _picture(parsed: ParsedDocument, config: dict[str, Any], filename: str) -> l
     )
 
 
+def _children_delimiter(config: dict[str, Any]) -> str | None:
+    """parser_config.parent_child = {"use_parent_child": true, "children_delimiter": "\\n"} → the delimiter."""
+    nested = config.get("parent_child")
+    settings = nested if isinstance(nested, dict) else config
+    if not settings.get("use_parent_child"):
+        return None
+    delimiter = settings.get("children_delimiter")
+    return delimiter if isinstance(delimiter, str) and delimiter else "\n"
+
+
+def split_children(drafts: list[ChunkDraft], delimiter: str) -> list[ChunkDraft]:
+    """Each chunk cut at the children delimiter; every child keeps the whole chunk as its parent.
+
+    Vectors match the small child; retrieval hands the parent to the model (RAGFlow's parent-child chunking).
+    Tables and Q/A pairs are records already and stay whole.
+    """
+    from dataclasses import replace
+
+    from ragcore.chunking.delimiters import parse_delimiters, split_text
+
+    delims = parse_delimiters(delimiter)
+    out: list[ChunkDraft] = []
+    for parent in drafts:
+        pieces = [p.strip() for _, p in split_text(parent.content, delims) if p.strip()]
+        if parent.kind in ("table", "qa") or len(pieces) <= 1:
+            out.append(parent)
+            continue
+        out.extend(replace(parent, content=piece, parent=parent.content, questions=list(parent.questions),
+                           important_keywords=list(parent.important_keywords), tags=list(parent.tags))
+                   for piece in pieces)
+    return out
+
+
 def _load(module: str, name: str) -> Chunker:
     def run(parsed: ParsedDocument, config: dict[str, Any], filename: str) -> list[ChunkDraft]:
         import importlib
@@ -78,6 +111,9 @@ def chunk_document(
     config = dict(parser_config or {})
     drafts = method(parsed, config, filename)
     out = [d for d in drafts if d.content.strip()]
+    children = _children_delimiter(config)
+    if children is not None:
+        out = split_children(out, children)
     if not out and parsed.blocks and chunk_method not in ("qa", "tag", "table"):
         # blocks existed but nothing survived: never return silence for a file that had text
         raise ParseError(f"No text could be chunked from {suffix_of(filename) or 'the'} file.")

@@ -11,6 +11,7 @@ header repeated.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -20,9 +21,14 @@ from ragcore.chunking.types import ChunkDraft, draft
 from ragcore.parsing import Block
 from ragcore.text.token_count import count_tokens
 
+_CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 DEFAULT_TOKENS = 512
 DEFAULT_DELIMITER = "\n"
 HTML_ROWS_PER_TABLE = 256  # RAGFlow's html4excel chunk_rows
+# RAGFlow never cuts a piece that has no delimiter in it, however large; we do past 8× the budget, because a
+# minified file or a delimiter-less dump would otherwise become one multi-megabyte chunk (beyond what an
+# embedding model reads and what a vector store keeps as metadata).
+OVERSIZE_FACTOR = 8
 
 
 @dataclass
@@ -77,6 +83,24 @@ def row_line(block: Block) -> str:
     if line and sheet and "sheet" not in sheet.lower():
         line += " ——" + sheet
     return line
+
+
+def hard_split(text: str, limit: int) -> list[str]:
+    """Cut text into pieces of about limit tokens, at a space or sentence end when one is near."""
+    size = max(limit * 4, 64)  # ~4 characters a token for Latin text; CJK pieces come out smaller, never larger
+    if len(_CJK_RE.findall(text[:2000])) > 500:
+        size = max(limit, 32)
+    pieces: list[str] = []
+    start = 0
+    while start < len(text):
+        end = min(len(text), start + size)
+        if end < len(text):
+            cut = max(text.rfind(". ", start, end), text.rfind("。", start, end), text.rfind(" ", start, end))
+            if cut > start + size // 2:
+                end = cut + 1
+        pieces.append(text[start:end])
+        start = end
+    return [p for p in pieces if p.strip()]
 
 
 def html_tables(rows: list[Block]) -> list[Unit]:
@@ -152,7 +176,13 @@ def units_of(blocks: Iterable[Block], delims: Delimiters, limit: int, *, html4ex
             units.extend(table_units(block, index, limit))
             continue
         for joiner, piece in split_text(block.text, delims):
-            units.append(Unit(piece, {block.page}, count_tokens(piece), index, block.kind, joiner=joiner))
+            tokens = count_tokens(piece)
+            if tokens > limit * OVERSIZE_FACTOR:
+                for j, part in enumerate(hard_split(piece, limit)):
+                    units.append(Unit(part, {block.page}, count_tokens(part), index, block.kind,
+                                      joiner=joiner if j == 0 else " "))
+            else:
+                units.append(Unit(piece, {block.page}, tokens, index, block.kind, joiner=joiner))
     flush_rows()
     return units
 

@@ -14,6 +14,7 @@ class ChunkDraft:
     questions: list[str] = field(default_factory=list)
     kind: str = "text"  # text | table | qa | title …
     tags: list[str] = field(default_factory=list)  # tag_kwd of the "tag" method
+    parent: str = ""  # parent_child: the whole parent chunk this child was cut from (RAGFlow's mom_with_weight)
 
 
 def draft(content: str, pages: set[int] | list[int] | None = None, **kwargs: object) -> ChunkDraft:
