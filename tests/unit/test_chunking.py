@@ -271,3 +271,15 @@ def test_delimiterless_giant_text_is_cut() -> None:
                          filename="min.js")
     assert len(out) > 10 and max(count_tokens(d.content) for d in out) <= 128 * 3
     assert sum(d.content.count("word") for d in out) == 20000
+
+
+def test_laws_docx_articles_under_styled_chapters() -> None:
+    from tests.unit.files_factory import make_docx
+
+    data = make_docx([("Heading 1", "Chapter I Scope"), ("Normal", "Article 1 This act applies to all data."),
+                      ("Normal", "Article 2 Data must be kept safe; leaks are reported."),
+                      ("Heading 1", "Chapter II Duties"), ("Normal", "Article 3 Controllers keep records.")])
+    out = chunk_document(parse_document("act.docx", data), "laws", {}, filename="act.docx")
+    assert contents(out) == ["Chapter I Scope\nArticle 1 This act applies to all data.",
+                             "Chapter I Scope\nArticle 2 Data must be kept safe; leaks are reported.",
+                             "Chapter II Duties\nArticle 3 Controllers keep records."]

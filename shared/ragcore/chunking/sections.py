@@ -72,26 +72,33 @@ class Heading:
     plain: bool  # a title line alone; False: the numbering starts a paragraph with body text
 
 
-def detect_headings(blocks: list[Block]) -> dict[int, Heading]:
-    """Block index → heading, from the file's titles, else from its numbering patterns."""
+def detect_headings(blocks: list[Block], *, numbering_too: bool = False) -> dict[int, Heading]:
+    """Block index → heading, from the file's titles, else from its numbering patterns.
+
+    numbering_too (laws): numbered paragraphs ("Article 5 …", "第五条 …") count as well, below the file's own
+    titles, because a statute's articles are ordinary paragraphs under styled chapter headings."""
     headings: dict[int, Heading] = {}
-    if any(b.kind == "title" for b in blocks):
+    titled = any(b.kind == "title" for b in blocks)
+    if titled:
         for i, b in enumerate(blocks):
             if b.kind == "title" and b.text.strip():
                 headings[i] = Heading(max(b.level, 1), b.text.strip(), True)
-        return headings
-    family = numbering_family(blocks)
+        if not numbering_too:
+            return headings
+    candidates = [b for b in blocks if b.kind != "title"]
+    family = numbering_family(candidates)
     if family < 0:
         return headings
+    offset = max((h.level for h in headings.values()), default=0)
     for i, b in enumerate(blocks):
         text = b.text.strip()
-        if b.kind in ("table", "code") or "cells" in b.meta or _not_bullet(text):
+        if i in headings or b.kind in ("table", "code") or "cells" in b.meta or _not_bullet(text):
             continue
         for level, pattern in enumerate(_COMPILED[family], start=1):
             match = pattern.match(text)
             if match:
                 plain = is_plain_title(text)
-                headings[i] = Heading(level, text if plain else match.group(0).strip(), plain)
+                headings[i] = Heading(offset + level, text if plain else match.group(0).strip(), plain)
                 break
     return headings
 
@@ -219,7 +226,7 @@ def manual_chunks(parsed: ParsedDocument, config: dict[str, Any], filename: str)
 def laws_chunks(parsed: ParsedDocument, config: dict[str, Any], filename: str) -> list[ChunkDraft]:
     """One chunk per article: the most frequent title level is the article level; deeper levels fold into it."""
     blocks = remove_toc(parsed.blocks)
-    headings = detect_headings(blocks)
+    headings = detect_headings(blocks, numbering_too=True)
     if not headings:
         return naive_chunks(blocks, config)
     counts = Counter(h.level for h in headings.values())
