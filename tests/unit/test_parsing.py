@@ -133,7 +133,7 @@ def test_code_files_keep_lines() -> None:
 
 def test_supported_and_unsupported() -> None:
     for name in ("a.pdf", "b.DOCX", "c.pptx", "d.xlsx", "e.csv", "f.tsv", "g.txt", "h.md", "i.html", "j.htm",
-                 "k.json", "l.jsonl", "m.eml", "n.py", "o.yaml", "p.sql", "q.png", "Dockerfile"):
+                 "k.json", "l.jsonl", "m.eml", "n.py", "o.yaml", "p.sql", "q.png", "Dockerfile", "Makefile"):
         assert is_supported(name), name
     assert not is_supported("x.exe") and not is_supported("noext")
     with pytest.raises(ParseError, match=r"Unsupported file type: \.xyz"):

@@ -27,8 +27,15 @@ __all__ = [
     "suffix_of",
 ]
 
-CODE_SUFFIXES = frozenset(
-    ["py", "pyi", "js", "mjs", "cjs", "jsx", "ts", "tsx", "java", "go", "rs", "c", "cc", "cpp", "cxx", "h", "hh", "hpp", "hxx", "cs", "kt", "kts", "scala", "swift", "rb", "php", "pl", "pm", "lua", "r", "sql", "sh", "bash", "zsh", "ps1", "bat", "cmd", "yaml", "yml", "toml", "xml", "ini", "cfg", "conf", "properties", "gradle", "groovy", "dart", "m", "mm", "vue", "svelte", "css", "scss", "less", "proto", "graphql", "gql", "tf", "hcl", "cmake", "mk", "dockerfile"]
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+CODE_SUFFIXES = _words(
+    "py pyi js mjs cjs jsx ts tsx java go rs c cc cpp cxx h hh hpp hxx cs kt kts scala swift rb php pl pm lua r "
+    "sql sh bash zsh ps1 bat cmd yaml yml toml xml ini cfg conf properties gradle groovy dart m mm vue svelte css "
+    "scss less proto graphql gql tf hcl cmake mk dockerfile makefile"
 )
 TEXT_SUFFIXES = frozenset({"txt", "text", "log", "rst", "tex"})
 MARKDOWN_SUFFIXES = frozenset({"md", "markdown", "mdx"})
@@ -56,7 +63,7 @@ def suffix_of(filename: str) -> str:
 
 
 def is_supported(filename: str) -> bool:
-    return suffix_of(filename) in SUPPORTED_SUFFIXES or suffix_of(filename) == "makefile"
+    return suffix_of(filename) in SUPPORTED_SUFFIXES
 
 
 def page_count(filename: str, data: bytes) -> int:
@@ -103,7 +110,7 @@ def _reader(suffix: str, filename: str) -> Callable[[bytes, bool], ParsedDocumen
         from ragcore.parsing.plain import parse_plain
 
         return lambda data, _: parse_plain(data)
-    if suffix in CODE_SUFFIXES or suffix == "makefile":
+    if suffix in CODE_SUFFIXES:
         from ragcore.parsing.plain import parse_plain
 
         return lambda data, _: parse_plain(data, kind="code")
