@@ -71,3 +71,5 @@ def test_keywords() -> None:
     assert "the" not in keywords(text, 20)
     assert keywords(text, 0) == []
     assert keywords("北京大学的图书馆", 2) and all(len(k) == 2 for k in keywords("北京大学的图书馆", 2))
+    chinese = keywords("如何配置RAGFlow的嵌入模型？", 8)
+    assert "配置" in chinese and "模型" in chinese and "何配" not in chinese and "的嵌" not in chinese

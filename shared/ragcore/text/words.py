@@ -73,8 +73,24 @@ def surface_terms(text: str) -> list[tuple[str, str]]:
     for match in _WORD.finditer(text.lower()):
         word = match.group(0)
         if _CJK.match(word):
-            grams = [word] if len(word) == 1 else [word[i : i + 2] for i in range(len(word) - 1)]
-            out.extend((g, g) for g in grams if g not in STOPWORDS)
+            out.extend((g, g) for g in _cjk_content_grams(word))
         elif word not in STOPWORDS:
             out.append((stem(word), word))
     return out
+
+
+_CJK_STOP = sorted((w for w in STOPWORDS if _CJK.match(w)), key=len, reverse=True)
+
+
+def _cjk_content_grams(run: str) -> list[str]:
+    """Bigrams of a CJK run that touch no stopword ("如何配置" gives "配置", not "何配")."""
+    stop = [False] * len(run)
+    for word in _CJK_STOP:
+        start = run.find(word)
+        while start >= 0:
+            for k in range(start, start + len(word)):
+                stop[k] = True
+            start = run.find(word, start + 1)
+    if len(run) == 1:
+        return [] if stop[0] else [run]
+    return [run[i : i + 2] for i in range(len(run) - 1) if not stop[i] and not stop[i + 1]]
