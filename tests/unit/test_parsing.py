@@ -283,3 +283,15 @@ def test_eml_headers_body_and_attachments() -> None:
     assert "plain" in texts("h.eml", html_only)
     with pytest.raises(ParseError, match="The EML file is corrupt"):
         parse_document("x.eml", b"just some words without headers")
+
+
+def test_pdf_pypdf_fallback_reads_what_pdfium_refuses(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ragcore.parsing import pdf
+
+    monkeypatch.setattr(pdf, "_open_pdfium", lambda data: None)
+    data = make_pdf([["Fallback page one."], ["Fallback page two."]])
+    assert page_count("f.pdf", data) == 2
+    assert [(b.page, b.text) for b in parse_document("f.pdf", data).blocks] == [
+        (1, "Fallback page one."), (2, "Fallback page two.")]
+    with pytest.raises(ParseError, match="encrypted"):
+        parse_document("e.pdf", encrypt_pdf(data))
