@@ -20,6 +20,7 @@ from ragcore.services.chunk_store import ChunkStore, chunk_id
 from ragcore.services.datasets import KIND as DATASET_KIND
 from ragcore.services.documents import KIND as DOC_KIND
 from ragcore.services.documents import progress_line
+from ragcore.text.tokenize import count_tokens as _count_tokens
 
 log = logging.getLogger("ragcore.ingestion")
 
@@ -31,12 +32,7 @@ class Stale(Exception):
 
 
 def count_tokens(text: str) -> int:
-    try:
-        from ragcore.text.tokenize import count_tokens as counter
-
-        return int(counter(text))
-    except ImportError:
-        return max(1, len(text.split()))
+    return int(_count_tokens(text))
 
 
 class IngestionService:
@@ -171,7 +167,8 @@ class IngestionService:
             "docnm_kwd": doc["name"],
             "important_keywords": list(getattr(draft, "important_keywords", []) or []),
             "questions": list(getattr(draft, "questions", []) or []),
-            "tag_kwd": [],
+            "tag_kwd": list(getattr(draft, "tags", []) or []),
+            "parent": getattr(draft, "parent", "") or "",
             "positions": list(getattr(draft, "positions", []) or []),
             "page_num": list(getattr(draft, "page_num", []) or []),
             "available": doc.get("status", "1") == "1",

@@ -16,6 +16,7 @@ from ragcore.services.metadata import MetadataService
 from ragcore.services.retrieval import RetrievalService
 from ragcore.services.tenants import TenantService
 from ragcore.services.uploads import UploadService
+from ragcore.text.tokenize import keywords
 
 
 def build_dataset_service(container: Container) -> DatasetService:
@@ -102,14 +103,7 @@ on_reset(uploads.cache_clear)
 
 
 def _keyword_extractor(question: str) -> list[str]:
-    try:
-        from ragcore.text.tokenize import keywords
-
-        return list(keywords(question, 8))
-    except ImportError:
-        from ragcore.text.tokenize import content_terms
-
-        return content_terms(question)[:8]
+    return list(keywords(question, 8))
 
 
 @lru_cache(maxsize=1)

@@ -22,21 +22,17 @@ from ragcore.services.chunk_store import ChunkStore, searchable_text
 from ragcore.services.datasets import KIND as DATASET_KIND
 from ragcore.services.documents import KIND as DOC_KIND
 from ragcore.text.tokenize import content_terms, tokenize
+from ragcore.text.tokenize import term_weights as _term_weights
 
 MAX_TOP_K = 10_000
 
 
 def term_weights(question: str) -> dict[str, float]:
-    try:
-        from ragcore.text.tokenize import term_weights as weights
-
-        found = weights(question)
-        if found:
-            return dict(found)
-    except ImportError:
-        pass
-    terms = content_terms(question) or tokenize(question)
-    return {t: 1.0 + min(len(t), 12) / 12 for t in terms}
+    found = dict(_term_weights(question))
+    if found:
+        return found
+    terms = tokenize(question)
+    return {t: 1.0 / len(terms) for t in terms}
 
 
 def term_similarity(weights: dict[str, float], text: str) -> float:
@@ -57,7 +53,8 @@ def highlight(text: str, terms: list[str]) -> str:
     other = [re.escape(w) for w in words if not w.isascii()]
     parts = []
     if ascii_words:
-        parts.append(r"\b(?:" + "|".join(ascii_words) + r")\b")
+        # tokens are folded to their singular: "document" also marks "documents"
+        parts.append(r"\b(?:" + "|".join(ascii_words) + r")\w*")
     if other:
         parts.append("|".join(other))
     pattern = re.compile("|".join(parts), re.IGNORECASE)
