@@ -16,13 +16,14 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from ragcore.config import get_settings
 from ragcore.container import get_container
 from ragcore.services import registry
 
 INBOX = "inbox/"
 
 logger = Logger(service="ingest")
-metrics = Metrics(service="ingest")
+metrics = Metrics(namespace=get_settings().metrics_namespace, service="ingest")
 processor = BatchProcessor(event_type=EventType.SQS)
 
 

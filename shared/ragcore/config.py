@@ -19,6 +19,7 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", alias="HOST")
     port: int = Field(default=9380, alias="PORT")
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+    metrics_namespace: str = Field(default="ragflow-serverless", alias="POWERTOOLS_METRICS_NAMESPACE")
 
     # AWS resources (names come from the CDK stack's environment variables)
     table_name: str = Field(default="ragflow-serverless", alias="TABLE_NAME")

@@ -17,7 +17,9 @@ class MetadataStore(Protocol):
 
     def get(self, kind: str, tenant: str, item_id: str) -> Item | None: ...
 
-    def get_many(self, kind: str, tenant: str, item_ids: list[str]) -> list[Item]: ...
+    def get_many(self, kind: str, tenant: str, item_ids: list[str]) -> list[Item]:
+        """The existing items, in the order asked for, each once."""
+        ...
 
     def list(self, kind: str, tenant: str, parent: str | None = None) -> list[Item]:
         """Every item of the kind for the tenant (under parent when given), oldest first."""

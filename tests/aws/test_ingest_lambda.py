@@ -15,7 +15,6 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-
 from ragcore import container as container_module
 
 BUCKET = "drop-bucket"
@@ -71,7 +70,7 @@ class Aws:
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch, pinecone_fake: Any) -> Iterator[Aws]:
+def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Any, vector_env: dict[str, str]) -> Iterator[Aws]:
     with mock_aws():
         monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
         monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
@@ -90,7 +89,7 @@ def aws(monkeypatch: pytest.MonkeyPatch, pinecone_fake: Any) -> Iterator[Aws]:
             "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "inbox/"}]}},
         }]})
         for name, value in {"RAGFLOW_RUNTIME": "aws", "TABLE_NAME": TABLE, "BUCKET_NAME": BUCKET, "TASK_QUEUE_URL": tasks,
-                            "PINECONE_HOST": pinecone_fake.url, "PINECONE_API_KEY": "test-key"}.items():
+                            "DATA_DIR": str(tmp_path / "var"), **vector_env}.items():
             monkeypatch.setenv(name, value)
         container_module.reset()
         from ragcore.services import registry

@@ -93,6 +93,7 @@ class SqliteMetadataStore:
         return json.loads(row[0]) if row else None
 
     def get_many(self, kind: str, tenant: str, item_ids: list[str]) -> list[Item]:
+        """The existing items, in the order asked for, each once."""
         out: list[Item] = []
         ids = list(dict.fromkeys(item_ids))
         for start in range(0, len(ids), 500):
@@ -103,7 +104,8 @@ class SqliteMetadataStore:
                 (kind, tenant, *part),
             ).fetchall()
             out.extend(json.loads(r[0]) for r in rows)
-        return out
+        rank = {item_id: n for n, item_id in enumerate(ids)}
+        return sorted(out, key=lambda it: rank[it["id"]])
 
     def list(self, kind: str, tenant: str, parent: str | None = None) -> list[Item]:
         if parent is None:

@@ -1,0 +1,81 @@
+"""The datasets Lambda as deployed: an API Gateway HTTP API v2 event into the Mangum handler, DynamoDB under moto."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from ragcore import container as container_module
+
+EVENTS = Path(__file__).resolve().parents[1] / "events"
+
+
+class Context:
+    function_name = "datasets"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:datasets"
+    aws_request_id = "req"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+def event(name: str, key: str) -> dict[str, Any]:
+    return json.loads((EVENTS / name).read_text().replace("{{API_KEY}}", key))  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def lambda_key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
+    for name, value in {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                        "RAGFLOW_RUNTIME": "aws", "TABLE_NAME": "lambda-test", "BUCKET_NAME": "lambda-bucket",
+                        "DATA_DIR": str(tmp_path / "var")}.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        from ragcore.adapters.table_schema import create_table_kwargs
+
+        boto3.client("dynamodb").create_table(**create_table_kwargs("lambda-test"))
+        boto3.client("s3").create_bucket(Bucket="lambda-bucket")
+        container_module.reset()
+        from ragcore.services import registry
+
+        tenant = registry.tenants().create_tenant("lambda")
+        yield registry.tenants().create_key(tenant).key
+        container_module.reset()
+
+
+def test_create_then_list_through_the_handler(lambda_key: str) -> None:
+    from functions.datasets.handler import handler
+
+    created = handler(event("apigw_v2_create_dataset.json", lambda_key), Context())
+    assert created["statusCode"] == 200
+    body = json.loads(created["body"])
+    assert body["code"] == 0 and body["data"]["name"] == "lambda dataset" and body["data"]["chunk_method"] == "qa"
+    listed = json.loads(handler(event("apigw_v2_list_datasets.json", lambda_key), Context())["body"])
+    assert listed["code"] == 0 and [d["id"] for d in listed["data"]] == [body["data"]["id"]] and listed["total_datasets"] == 1
+    # it really is in DynamoDB
+    items = boto3.client("dynamodb").scan(TableName="lambda-test")["Items"]
+    assert any(i["SK"]["S"] == f"dataset#{body['data']['id']}" for i in items)
+
+
+def test_bad_key_through_the_handler(lambda_key: str) -> None:
+    from functions.datasets.handler import handler
+
+    reply = handler(event("apigw_v2_list_datasets.json", "invalid_key_123"), Context())
+    assert reply["statusCode"] == 401
+    assert json.loads(reply["body"]) == {"code": 401, "message": "<Unauthorized '401: Unauthorized'>", "data": None}
+
+
+def test_healthz_through_the_handler(lambda_key: str) -> None:
+    from functions.datasets.handler import handler
+
+    e = event("apigw_v2_list_datasets.json", lambda_key)
+    e["rawPath"] = e["requestContext"]["http"]["path"] = "/api/v1/system/healthz"
+    e["rawQueryString"] = ""
+    e.pop("queryStringParameters")
+    reply = json.loads(handler(e, Context())["body"])
+    assert reply["code"] == 0 and reply["data"]["runtime"] == "aws"
