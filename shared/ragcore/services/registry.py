@@ -6,8 +6,10 @@ from functools import lru_cache
 
 from ragcore.container import Container, get_container, on_reset
 from ragcore.ports import JobQueue
+from ragcore.services.chats import ChatService
 from ragcore.services.chunk_store import ChunkStore
 from ragcore.services.chunks import ChunkService
+from ragcore.services.completion import CompletionService
 from ragcore.services.datasets import DatasetService
 from ragcore.services.documents import DocumentService
 from ragcore.services.dropfolder import DropFolderService
@@ -133,3 +135,28 @@ def metadata() -> MetadataService:
 
 
 on_reset(metadata.cache_clear)
+
+
+def llm_ids() -> set[str]:
+    container = get_container()
+    if container.has_llm:
+        model = container.settings.llm_model or "gpt-4o-mini"
+        return {model, f"{model}@OpenAI-API-Compatible"}
+    return {"extractive@Builtin"}
+
+
+@lru_cache(maxsize=1)
+def chats() -> ChatService:
+    container = get_container()
+    default = sorted(llm_ids())[0]
+    return ChatService(container.store, llm_ids=llm_ids(), default_llm_id=default,
+                       rerank_available=bool(container.settings.rerank_base_url))
+
+
+@lru_cache(maxsize=1)
+def completion() -> CompletionService:
+    return CompletionService(chats(), lambda tenant, **kw: retrieval().retrieve(tenant, **kw), lambda: get_container().chat_model)
+
+
+on_reset(chats.cache_clear)
+on_reset(completion.cache_clear)

@@ -1,0 +1,92 @@
+"""HTTP routes of chat assistants and their sessions (messages, feedback)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from ragcore.api.auth import current_tenant
+from ragcore.api.envelope import ok
+from ragcore.api.requests import json_object, optional_json_object
+from ragcore.services import registry
+
+router = APIRouter(prefix="/api/v1", tags=["chats"], dependencies=[Depends(current_tenant)])
+
+
+@router.post("/chats")
+async def create_chat(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
+    return ok(registry.chats().create(tenant, body))
+
+
+@router.get("/chats")
+def list_chats(request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    owners = [o for raw in request.query_params.getlist("owner_ids") for o in raw.split(",") if o]
+    chats, total = registry.chats().list_chats(tenant, dict(request.query_params), owners)
+    return ok({"chats": chats, "total": total})
+
+
+@router.get("/chats/{chat_id}")
+def get_chat(chat_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    service = registry.chats()
+    return ok(service.view(tenant, service.get_owned(tenant, chat_id)))
+
+
+@router.put("/chats/{chat_id}")
+@router.patch("/chats/{chat_id}")
+async def update_chat(chat_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
+    return ok(registry.chats().update(tenant, chat_id, body))
+
+
+@router.delete("/chats")
+async def delete_chats(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
+    registry.chats().delete(tenant, body)
+    return ok(True)
+
+
+@router.delete("/chats/{chat_id}")
+def delete_chat(chat_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    registry.chats().delete(tenant, {"ids": [chat_id]})
+    return ok(True)
+
+
+@router.post("/chats/{chat_id}/sessions")
+async def create_session(chat_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
+    return ok(registry.chats().create_session(tenant, chat_id, body))
+
+
+@router.get("/chats/{chat_id}/sessions")
+def list_sessions(chat_id: str, request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    return ok(registry.chats().list_sessions(tenant, chat_id, dict(request.query_params)))
+
+
+@router.get("/chats/{chat_id}/sessions/{session_id}")
+def get_session(chat_id: str, session_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    service = registry.chats()
+    return ok(service.session_view(service.get_session(tenant, chat_id, session_id)))
+
+
+@router.patch("/chats/{chat_id}/sessions/{session_id}")
+@router.put("/chats/{chat_id}/sessions/{session_id}")
+async def update_session(
+    chat_id: str, session_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)
+) -> JSONResponse:
+    return ok(registry.chats().update_session(tenant, chat_id, session_id, body))
+
+
+@router.delete("/chats/{chat_id}/sessions")
+async def delete_sessions(chat_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
+    registry.chats().delete_sessions(tenant, chat_id, body)
+    return ok(True)
+
+
+@router.delete("/chats/{chat_id}/sessions/{session_id}/messages/{msg_id}")
+def delete_message(chat_id: str, session_id: str, msg_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    return ok(registry.chats().delete_message(tenant, chat_id, session_id, msg_id))
+
+
+@router.put("/chats/{chat_id}/sessions/{session_id}/messages/{msg_id}/feedback")
+async def message_feedback(
+    chat_id: str, session_id: str, msg_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)
+) -> JSONResponse:
+    return ok(registry.chats().set_feedback(tenant, chat_id, session_id, msg_id, body))

@@ -1,0 +1,124 @@
+"""Completions: RAGFlow's native SSE paths, the OpenAI-compatible paths, and related questions.
+
+This router is what the streaming function (a Lambda function URL in RESPONSE_STREAM mode) serves on AWS;
+locally it is part of the one app.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse, StreamingResponse
+from ragcore.api.auth import current_tenant
+from ragcore.api.envelope import ok
+from ragcore.api.requests import json_object
+from ragcore.errors import ApiError, ProviderError, RetCode
+from ragcore.services import registry
+from ragcore.services.completion import new_message_id
+
+from functions.completions import streams
+
+router = APIRouter(prefix="/api/v1", tags=["completions"], dependencies=[Depends(current_tenant)])
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "Connection": "keep-alive"}
+
+
+def _question(body: dict[str, Any]) -> tuple[str, list[dict[str, str]]]:
+    question = body.get("question")
+    messages = body.get("messages")
+    if isinstance(messages, list) and messages and not question:
+        last = messages[-1]
+        if not isinstance(last, dict) or last.get("role") != "user":
+            raise ApiError(RetCode.ARGUMENT_ERROR, "The last content of this conversation is not from user.")
+        return str(last.get("content") or ""), [m for m in messages[:-1] if isinstance(m, dict) and m.get("role") in ("user", "assistant")]
+    if not isinstance(question, str):
+        raise ApiError(RetCode.ARGUMENT_ERROR, "`question` is required.")
+    return question, []
+
+
+def _converse(tenant: str, chat_id: str | None, body: dict[str, Any], *, default_stream: bool) -> Any:
+    chats, service = registry.chats(), registry.completion()
+    question, history = _question(body)
+    chat = chats.get_owned(tenant, chat_id) if chat_id else None
+    session_id = str(body.get("session_id") or "")
+    if chat is not None:
+        if session_id:
+            session = chats.get_session(tenant, chat["id"], session_id)
+            if not body.get("pass_all_history_messages"):
+                history = [{"role": m["role"], "content": m["content"]} for m in session.get("messages", [])
+                           if m.get("role") in ("user", "assistant") and m.get("id")]
+        else:
+            session_id = chats.create_session(tenant, chat["id"], {"name": (question or "New session")[:255],
+                                                                    "user_id": body.get("user_id") or ""})["id"]
+    try:
+        turn = service.prepare(tenant, chat, question, history)
+    except ProviderError as exc:
+        raise ApiError(RetCode.SERVER_ERROR, str(exc)) from exc
+    msg_id = new_message_id()
+    ids = {"msg_id": msg_id, "session_id": session_id, "chat_id": chat["id"] if chat else ""}
+    if body.get("stream", default_stream) in (True, "true", 1):
+        return StreamingResponse(
+            streams.native_stream(service, tenant, turn, legacy=bool(body.get("legacy")), **ids),
+            media_type="text/event-stream; charset=utf-8", headers=SSE_HEADERS,
+        )
+    try:
+        return ok(streams.native_reply(service, tenant, turn, **ids))
+    except ProviderError as exc:
+        raise ApiError(RetCode.SERVER_ERROR, str(exc)) from exc
+
+
+@router.post("/chat/completions")
+async def chat_completions(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> Any:
+    return _converse(tenant, body.get("chat_id") or None, body, default_stream=True)
+
+
+@router.post("/chats/{chat_id}/completions")
+async def chat_completions_legacy(chat_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> Any:
+    return _converse(tenant, chat_id, body, default_stream=True)
+
+
+async def _openai(chat_id: str, tenant: str, body: dict[str, Any]) -> Any:
+    chats, service = registry.chats(), registry.completion()
+    chat = chats.get_owned(tenant, chat_id)
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise ApiError(RetCode.ARGUMENT_ERROR, "You have to provide messages.")
+    if not isinstance(messages[-1], dict) or messages[-1].get("role") != "user":
+        raise ApiError(RetCode.ARGUMENT_ERROR, "The last content of this conversation is not from user.")
+    question = str(messages[-1].get("content") or "")
+    history = [{"role": str(m["role"]), "content": str(m.get("content") or "")} for m in messages[:-1]
+               if isinstance(m, dict) and m.get("role") in ("user", "assistant")]
+    extra = body.get("extra_body") if isinstance(body.get("extra_body"), dict) else {}
+    with_reference = bool(body.get("reference") or (extra or {}).get("reference"))
+    model = str(body.get("model") or chat.get("llm_id") or "model")
+    try:
+        turn = service.prepare(tenant, chat, question, history)
+        if body.get("stream") is True:
+            return StreamingResponse(streams.openai_stream(service, turn, model=model, with_reference=with_reference),
+                                     media_type="text/event-stream; charset=utf-8", headers=SSE_HEADERS)
+        return JSONResponse(streams.openai_reply(service, turn, model=model, with_reference=with_reference))
+    except ProviderError as exc:
+        raise ApiError(RetCode.SERVER_ERROR, str(exc)) from exc
+
+
+@router.post("/openai/{chat_id}/chat/completions")
+async def openai_completions(chat_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> Any:
+    return await _openai(chat_id, tenant, body)
+
+
+@router.post("/chats_openai/{chat_id}/chat/completions")
+async def openai_completions_legacy(chat_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> Any:
+    return await _openai(chat_id, tenant, body)
+
+
+@router.post("/chat/recommandation")
+@router.post("/chat/recommendation")
+@router.post("/sessions/related_questions")
+@router.post("/searchbots/related_questions")
+async def related_questions(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
+    question = body.get("question")
+    if not isinstance(question, str) or not question.strip():
+        raise ApiError(RetCode.ARGUMENT_ERROR, "`question` is required.")
+    from ragcore.container import get_container
+
+    return ok(registry.completion().related_questions(tenant, question, get_container().has_llm))

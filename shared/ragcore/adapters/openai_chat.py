@@ -1,0 +1,76 @@
+"""ChatModel over any OpenAI-compatible API (OpenAI, Azure, vLLM, Ollama…), with retries and clear failures."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import openai
+from openai import OpenAI
+
+from ragcore.errors import ProviderError
+from ragcore.ports import ChatUsage
+
+PASSED_OPTIONS = ("temperature", "top_p", "presence_penalty", "frequency_penalty", "max_tokens", "stop")
+RETRYABLE = (openai.APITimeoutError, openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError)
+
+
+def describe(exc: Exception) -> str:
+    """A readable reason that never includes the API key."""
+    status = getattr(exc, "status_code", None)
+    name = type(exc).__name__
+    return f"{status} {name}" if status else name
+
+
+class OpenAIChatModel:
+    def __init__(self, model: str, base_url: str, api_key: str, timeout: float = 60, *, attempts: int = 3, backoff_s: float = 0.5) -> None:
+        self.model_name = model
+        self._client = OpenAI(base_url=base_url, api_key=api_key or "none", timeout=timeout, max_retries=0)
+        self._attempts = attempts
+        self._backoff = backoff_s
+
+    def _options(self, options: dict[str, Any]) -> dict[str, Any]:
+        return {k: options[k] for k in PASSED_OPTIONS if options.get(k) is not None}
+
+    def complete(self, messages: list[dict[str, str]], **options: Any) -> tuple[str, ChatUsage]:
+        last: Exception | None = None
+        for attempt in range(self._attempts):
+            try:
+                reply = self._client.chat.completions.create(model=self.model_name, messages=messages,  # type: ignore[arg-type]
+                                                             **self._options(options))
+                text = reply.choices[0].message.content or ""
+                usage = reply.usage
+                return text, {
+                    "prompt_tokens": usage.prompt_tokens if usage else 0,
+                    "completion_tokens": usage.completion_tokens if usage else 0,
+                    "total_tokens": usage.total_tokens if usage else 0,
+                }
+            except RETRYABLE as exc:
+                last = exc
+                time.sleep(self._backoff * 2**attempt)
+            except openai.APIError as exc:
+                raise ProviderError(f"The chat model refused the request: {describe(exc)}") from exc
+        raise ProviderError(f"The chat model failed after {self._attempts} attempts: {describe(last or Exception())}")
+
+    def stream(self, messages: list[dict[str, str]], **options: Any) -> Iterator[str]:
+        last: Exception | None = None
+        for attempt in range(self._attempts):
+            started = False
+            try:
+                chunks = self._client.chat.completions.create(model=self.model_name, messages=messages,  # type: ignore[arg-type]
+                                                              stream=True, **self._options(options))
+                for chunk in chunks:
+                    choices: Any = getattr(chunk, "choices", None)
+                    if choices and choices[0].delta and choices[0].delta.content:
+                        started = True
+                        yield str(choices[0].delta.content)
+                return
+            except RETRYABLE as exc:
+                if started:  # half an answer was already sent: retrying would repeat it
+                    raise ProviderError(f"The chat model stream broke: {describe(exc)}") from exc
+                last = exc
+                time.sleep(self._backoff * 2**attempt)
+            except openai.APIError as exc:
+                raise ProviderError(f"The chat model refused the request: {describe(exc)}") from exc
+        raise ProviderError(f"The chat model failed after {self._attempts} attempts: {describe(last or Exception())}")

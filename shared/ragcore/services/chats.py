@@ -1,0 +1,340 @@
+"""Chat assistants and their sessions (message history, feedback)."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from typing import Any
+
+from ragcore.domain.chats import default_llm_setting, default_prompt_config
+from ragcore.errors import ApiError, RetCode
+from ragcore.ids import new_id
+from ragcore.ports import MetadataStore
+from ragcore.services.common import page_items, sort_items, stamp_new, stamp_update
+from ragcore.services.datasets import KIND as DATASET_KIND
+
+KIND = "chat"
+SESSION = "session"
+NAME_SCOPE = "chat-name"
+LLM_KEYS = ("temperature", "top_p", "presence_penalty", "frequency_penalty", "max_tokens", "model_type")
+RETRIEVAL_KEYS = ("similarity_threshold", "vector_similarity_weight", "top_n", "top_k", "rerank_id")
+
+
+def _err(message: str, code: int = RetCode.DATA_ERROR) -> ApiError:
+    return ApiError(code, message)
+
+
+def _number(value: Any, name: str, *, lo: float, hi: float, integer: bool = False) -> float | int:
+    if isinstance(value, bool) or not isinstance(value, int | float) or (integer and not isinstance(value, int)):
+        raise _err(f"`{name}` should be a {'integer' if integer else 'number'}", RetCode.ARGUMENT_ERROR)
+    if not lo <= value <= hi:
+        raise _err(f"`{name}` should be between {lo:g} and {hi:g}", RetCode.ARGUMENT_ERROR)
+    return value
+
+
+class ChatService:
+    def __init__(self, store: MetadataStore, *, llm_ids: set[str], default_llm_id: str, rerank_available: bool) -> None:
+        self._store = store
+        self._llm_ids = llm_ids
+        self._default_llm = default_llm_id
+        self._rerank = rerank_available
+
+    # ---- assistants ---------------------------------------------------------------------------
+    def get_owned(self, tenant: str, chat_id: str) -> dict[str, Any]:
+        item = self._store.get(KIND, tenant, chat_id) if isinstance(chat_id, str) else None
+        if item is None:
+            raise _err(f"You don't own the chat {chat_id}")
+        return item
+
+    def view(self, tenant: str, item: dict[str, Any]) -> dict[str, Any]:
+        out = {k: v for k, v in item.items() if not k.startswith("_")}
+        names = []
+        for ds_id in item.get("dataset_ids", []):
+            ds = self._store.get(DATASET_KIND, tenant, ds_id)
+            if ds is not None:
+                names.append(ds["name"])
+        out["kb_names"] = names
+        return out
+
+    def _datasets(self, tenant: str, dataset_ids: Any) -> list[str]:
+        if dataset_ids is None:
+            return []
+        if not isinstance(dataset_ids, list):
+            raise _err("`dataset_ids` should be a list.")
+        models = set()
+        for ds_id in dataset_ids:
+            ds = self._store.get(DATASET_KIND, tenant, ds_id) if isinstance(ds_id, str) else None
+            if ds is None:
+                raise _err(f"You don't own the dataset {ds_id}")
+            models.add(ds.get("embedding_model"))
+        if len(models) > 1:
+            raise _err("Datasets use different embedding models.")
+        return list(dict.fromkeys(dataset_ids))
+
+    def _apply(self, tenant: str, item: dict[str, Any], payload: dict[str, Any], *, creating: bool) -> None:
+        if "name" in payload or creating:
+            name = payload.get("name")
+            if not isinstance(name, str):
+                raise _err("`name` is required." if name is None else "`name` should be a string.")
+            if not name.strip():
+                raise _err("`name` can not be empty.")
+            if len(name) > 255:
+                raise _err("`name` is too long (max 255).", RetCode.ARGUMENT_ERROR)
+            item["name"] = name.strip()
+        if "icon" in payload or "avatar" in payload:
+            item["icon"] = payload.get("icon", payload.get("avatar")) or ""
+        if "description" in payload:
+            item["description"] = payload["description"]
+        if "dataset_ids" in payload:
+            item["dataset_ids"] = self._datasets(tenant, payload["dataset_ids"])
+        if "llm_id" in payload and payload["llm_id"] is not None:
+            llm_id = str(payload["llm_id"])
+            if llm_id not in self._llm_ids and llm_id.split("@")[0] not in {m.split("@")[0] for m in self._llm_ids}:
+                raise _err(f"`llm_id` {llm_id} doesn't exist")
+            item["llm_id"] = llm_id
+        setting = payload.get("llm_setting", payload.get("llm"))
+        if setting is not None:
+            if not isinstance(setting, dict):
+                raise _err("`llm_setting` should be an object.", RetCode.ARGUMENT_ERROR)
+            merged = dict(item.get("llm_setting") or {})
+            for key, value in setting.items():
+                if key in ("temperature", "top_p", "presence_penalty", "frequency_penalty") and value is not None:
+                    hi = 2.0 if key == "temperature" else 1.0
+                    lo = -2.0 if key.endswith("penalty") else 0.0
+                    merged[key] = _number(value, key, lo=lo, hi=max(hi, 2.0 if key.endswith("penalty") else hi))
+                elif key == "max_tokens" and value is not None:
+                    merged[key] = _number(value, key, lo=1, hi=1_000_000, integer=True)
+                elif key == "model_name" and value:
+                    item["llm_id"] = str(value)
+                else:
+                    merged[key] = value
+            item["llm_setting"] = merged
+        prompt = payload.get("prompt_config", payload.get("prompt"))
+        if prompt is not None:
+            if not isinstance(prompt, dict):
+                raise _err("`prompt_config` should be an object.", RetCode.ARGUMENT_ERROR)
+            merged_prompt = dict(item.get("prompt_config") or {})
+            aliases = {"prompt": "system", "opener": "prologue", "show_quote": "quote", "variables": "parameters"}
+            for key, value in prompt.items():
+                target = aliases.get(key, key)
+                if key in RETRIEVAL_KEYS or key == "keywords_similarity_weight":
+                    payload = {**payload, key: value}
+                    continue
+                merged_prompt[target] = value
+            self._check_prompt(merged_prompt)
+            item["prompt_config"] = merged_prompt
+        for key in RETRIEVAL_KEYS:
+            if key in payload and payload[key] is not None:
+                value = payload[key]
+                if key == "similarity_threshold" or key == "vector_similarity_weight":
+                    item[key] = _number(value, key, lo=0.0, hi=1.0)
+                elif key in ("top_n", "top_k"):
+                    item[key] = _number(value, key, lo=1, hi=2048 if key == "top_n" else 100_000, integer=True)
+                elif key == "rerank_id":
+                    if value and not self._rerank:
+                        raise _err(f"`rerank_id` {value} doesn't exist")
+                    item[key] = value or ""
+        if payload.get("keywords_similarity_weight") is not None:
+            item["vector_similarity_weight"] = 1 - float(_number(payload["keywords_similarity_weight"], "keywords_similarity_weight", lo=0.0, hi=1.0))
+
+    def _check_prompt(self, prompt: dict[str, Any]) -> None:
+        system = prompt.get("system") or ""
+        params = prompt.get("parameters") or []
+        if not isinstance(params, list):
+            raise _err("`parameters` should be a list.", RetCode.ARGUMENT_ERROR)
+        for p in params:
+            if not isinstance(p, dict) or "key" not in p:
+                raise _err("Each parameter needs a `key`.", RetCode.ARGUMENT_ERROR)
+            if not p.get("optional", False) and "{{{}}}".format(p["key"]) not in system:
+                raise _err(f"Parameter '{p['key']}' is not used")
+
+    def create(self, tenant: str, payload: dict[str, Any]) -> dict[str, Any]:
+        chat_id = new_id()
+        item: dict[str, Any] = {
+            "id": chat_id, "name": "", "icon": "", "description": "A helpful Assistant", "dataset_ids": [],
+            "llm_id": self._default_llm, "llm_setting": default_llm_setting(), "prompt_config": default_prompt_config(),
+            "similarity_threshold": 0.2, "vector_similarity_weight": 0.3, "top_n": 6, "top_k": 1024, "rerank_id": "",
+            "language": "English", "prompt_type": "simple", "status": "1", "tenant_id": tenant,
+        }
+        self._apply(tenant, item, payload, creating=True)
+        if not self._store.claim(tenant, NAME_SCOPE, item["name"].lower(), chat_id):
+            raise _err("Duplicated chat name in creating chat.")
+        self._store.put(KIND, tenant, stamp_new(item))
+        return self.view(tenant, item)
+
+    def update(self, tenant: str, chat_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        item = copy.deepcopy(self.get_owned(tenant, chat_id))
+        old_name = item["name"]
+        self._apply(tenant, item, payload, creating=False)
+        if item["name"].lower() != old_name.lower():
+            if not self._store.claim(tenant, NAME_SCOPE, item["name"].lower(), chat_id):
+                raise _err("Duplicated chat name.")
+            self._store.release(tenant, NAME_SCOPE, old_name.lower(), chat_id)
+        updated = self._store.update(KIND, tenant, chat_id, stamp_update({k: v for k, v in item.items() if k != "id"}))
+        if updated is None:
+            raise _err(f"You don't own the chat {chat_id}")
+        return self.view(tenant, updated)
+
+    def list_chats(self, tenant: str, params: dict[str, Any], owner_ids: list[str]) -> tuple[list[dict[str, Any]], int]:
+        items = self._store.list(KIND, tenant)
+        if owner_ids and tenant not in owner_ids:
+            items = []
+        if params.get("id"):
+            items = [it for it in items if it["id"] == params["id"]]
+            if not items:
+                raise _err("The chat doesn't exist")
+        if params.get("name"):
+            items = [it for it in items if it["name"] == params["name"]]
+            if not items:
+                raise _err("The chat doesn't exist")
+        if params.get("keywords"):
+            kw = str(params["keywords"]).lower()
+            items = [it for it in items if kw in it["name"].lower()]
+        page = _positive(params.get("page"), 1)
+        page_size = _positive(params.get("page_size"), 30)
+        orderby = params.get("orderby") if params.get("orderby") in ("create_time", "update_time") else "create_time"
+        desc = str(params.get("desc", "true")).lower() not in ("false", "0")
+        total = len(items)
+        return [self.view(tenant, it) for it in page_items(sort_items(items, str(orderby), desc), page, page_size)], total
+
+    def delete(self, tenant: str, payload: dict[str, Any]) -> None:
+        ids = payload.get("ids")
+        if ids is not None and not isinstance(ids, list):
+            raise _err("`ids` should be a list.", RetCode.ARGUMENT_ERROR)
+        if not ids:
+            if not payload.get("delete_all"):
+                return
+            targets = self._store.list(KIND, tenant)
+        else:
+            if len(set(ids)) != len(ids):
+                raise _err("Duplicate chat ids", RetCode.ARGUMENT_ERROR)
+            targets = []
+            for chat_id in ids:
+                item = self._store.get(KIND, tenant, chat_id) if isinstance(chat_id, str) else None
+                if item is None:
+                    raise _err(f"Chat({chat_id}) not found.")
+                targets.append(item)
+        for item in targets:
+            self._store.delete(KIND, tenant, item["id"])
+            self._store.release(tenant, NAME_SCOPE, item["name"].lower(), item["id"])
+            self._store.delete_under(SESSION, tenant, item["id"])
+
+    # ---- sessions -----------------------------------------------------------------------------
+    def session_view(self, item: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in item.items() if not k.startswith("_")}
+
+    def create_session(self, tenant: str, chat_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        chat = self.get_owned(tenant, chat_id)
+        name = payload.get("name", "New session")
+        if not isinstance(name, str) or not name.strip():
+            raise _err("`name` can not be empty.")
+        prologue = (chat.get("prompt_config") or {}).get("prologue") or ""
+        item = stamp_new({
+            "id": new_id(), "chat_id": chat_id, "name": name.strip()[:255], "user_id": str(payload.get("user_id") or ""),
+            "messages": [{"role": "assistant", "content": prologue}] if prologue else [], "reference": [],
+        })
+        self._store.put(SESSION, tenant, item, parent=chat_id)
+        return self.session_view(item)
+
+    def get_session(self, tenant: str, chat_id: str, session_id: str) -> dict[str, Any]:
+        self.get_owned(tenant, chat_id)
+        item = self._store.get(SESSION, tenant, session_id) if isinstance(session_id, str) else None
+        if item is None or item.get("chat_id") != chat_id:
+            raise _err(f"The chat doesn't own the session {session_id}")
+        return item
+
+    def list_sessions(self, tenant: str, chat_id: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        self.get_owned(tenant, chat_id)
+        items = self._store.list(SESSION, tenant, parent=chat_id)
+        for field in ("id", "name", "user_id"):
+            if params.get(field):
+                items = [it for it in items if str(it.get(field)) == str(params[field])]
+        page = _positive(params.get("page"), 1)
+        page_size = _positive(params.get("page_size"), 30)
+        orderby = params.get("orderby") if params.get("orderby") in ("create_time", "update_time") else "create_time"
+        desc = str(params.get("desc", "true")).lower() not in ("false", "0")
+        return [self.session_view(it) for it in page_items(sort_items(items, str(orderby), desc), page, page_size)]
+
+    def update_session(self, tenant: str, chat_id: str, session_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        self.get_session(tenant, chat_id, session_id)
+        for forbidden in ("messages", "reference", "chat_id"):
+            if forbidden in payload:
+                raise _err(f"`{forbidden}` can not be change")
+        changes: dict[str, Any] = {}
+        if "name" in payload:
+            name = payload["name"]
+            if not isinstance(name, str) or not name.strip():
+                raise _err("`name` can not be empty.")
+            changes["name"] = name.strip()[:255]
+        if "user_id" in payload:
+            changes["user_id"] = str(payload["user_id"] or "")
+        updated = self._store.update(SESSION, tenant, session_id, stamp_update(changes))
+        assert updated is not None
+        return self.session_view(updated)
+
+    def delete_sessions(self, tenant: str, chat_id: str, payload: dict[str, Any]) -> None:
+        self.get_owned(tenant, chat_id)
+        ids = payload.get("ids")
+        if ids is not None and not isinstance(ids, list):
+            raise _err("`ids` should be a list.", RetCode.ARGUMENT_ERROR)
+        if not ids:
+            if payload.get("delete_all"):
+                self._store.delete_under(SESSION, tenant, chat_id)
+            return
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise _err(f"Duplicate session ids: {', '.join(map(str, dupes))}", RetCode.ARGUMENT_ERROR)
+        found = []
+        for sid in ids:
+            item = self._store.get(SESSION, tenant, sid) if isinstance(sid, str) else None
+            if item is None or item.get("chat_id") != chat_id:
+                raise _err(f"The chat doesn't own the session {sid}")
+            found.append(sid)
+        for sid in found:
+            self._store.delete(SESSION, tenant, sid)
+
+    def delete_message(self, tenant: str, chat_id: str, session_id: str, message_id: str) -> dict[str, Any]:
+        session = self.get_session(tenant, chat_id, session_id)
+        messages = [m for m in session.get("messages", []) if m.get("id") != message_id]
+        if len(messages) == len(session.get("messages", [])):
+            raise _err(f"Message {message_id} not found in the session.")
+        updated = self._store.update(SESSION, tenant, session_id, stamp_update({"messages": messages}))
+        assert updated is not None
+        return self.session_view(updated)
+
+    def set_feedback(self, tenant: str, chat_id: str, session_id: str, message_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        session = self.get_session(tenant, chat_id, session_id)
+        thumbup = payload.get("thumbup")
+        if not isinstance(thumbup, bool):
+            raise _err("`thumbup` should be a boolean.", RetCode.ARGUMENT_ERROR)
+        messages = session.get("messages", [])
+        for m in messages:
+            if m.get("id") == message_id and m.get("role") == "assistant":
+                m["thumbup"] = thumbup
+                if payload.get("feedback") is not None:
+                    m["feedback"] = str(payload["feedback"])
+                break
+        else:
+            raise _err(f"Message {message_id} not found in the session.")
+        updated = self._store.update(SESSION, tenant, session_id, stamp_update({"messages": messages}))
+        assert updated is not None
+        return self.session_view(updated)
+
+    def append_turn(self, tenant: str, session_id: str, user: dict[str, Any], assistant: dict[str, Any]) -> None:
+        session = self._store.get(SESSION, tenant, session_id)
+        if session is None:  # deleted while answering: nothing to keep
+            return
+        messages = session.get("messages", []) + [user, assistant]
+        references = session.get("reference", []) + [assistant.get("reference") or {}]
+        self._store.update(SESSION, tenant, session_id, stamp_update({"messages": messages, "reference": references}))
+
+
+def message_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _positive(value: Any, default: int) -> int:
+    try:
+        return max(int(value), 1) if value not in (None, "") else default
+    except (TypeError, ValueError):
+        raise ApiError(RetCode.ARGUMENT_ERROR, f"Input should be a valid integer, got {value!r}") from None

@@ -1,0 +1,131 @@
+"""Chat assistants, sessions and native completions over HTTP (extractive answerer: no LLM configured)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from tests.api.docs_helpers import ingest, make_dataset
+from tests.conftest import Api
+
+
+def kb(api: Api) -> str:
+    ds = make_dataset(api, "chat-kb")
+    ingest(api, ds, {"facts.txt": b"The Eiffel Tower is in Paris.\n\nMount Fuji is the highest mountain in Japan.\n"})
+    return ds
+
+
+def sse_frames(text: str) -> list[Any]:
+    return [json.loads(line[len("data:"):]) for line in text.splitlines() if line.startswith("data:")]
+
+
+def test_chat_crud_defaults_and_validation(api: Api) -> None:
+    ds = make_dataset(api)
+    res = api.call("POST", "/api/v1/chats", json={"name": "assistant", "dataset_ids": [ds]})
+    assert res["code"] == 0, res
+    chat = res["data"]
+    assert chat["dataset_ids"] == [ds] and chat["kb_names"] == ["kb"]
+    assert chat["similarity_threshold"] == 0.2 and chat["vector_similarity_weight"] == 0.3 and chat["top_n"] == 6
+    assert chat["llm_setting"]["temperature"] == 0.1 and "{knowledge}" in chat["prompt_config"]["system"]
+    assert chat["prompt_config"]["prologue"] and chat["prompt_config"]["quote"] is True
+    assert api.call("POST", "/api/v1/chats", json={"name": "assistant"})["message"] == "Duplicated chat name in creating chat."
+    assert api.call("POST", "/api/v1/chats", json={"name": ""})["message"] == "`name` can not be empty."
+    missing = uuid.uuid4().hex
+    assert api.call("POST", "/api/v1/chats", json={"name": "x", "dataset_ids": [missing]})["message"] == f"You don't own the dataset {missing}"
+    assert api.call("POST", "/api/v1/chats", json={"name": "x", "llm_id": "unknown"})["message"] == "`llm_id` unknown doesn't exist"
+    bad = api.call("POST", "/api/v1/chats", json={"name": "x", "prompt_config": {"system": "no variable", "parameters": [{"key": "knowledge", "optional": False}]}})
+    assert bad["code"] == 102 and "knowledge" in bad["message"]
+    upd = api.call("PUT", f"/api/v1/chats/{chat['id']}", json={"name": "renamed", "llm_setting": {"temperature": 0.5}})
+    assert upd["code"] == 0 and upd["data"]["name"] == "renamed" and upd["data"]["llm_setting"]["temperature"] == 0.5
+    assert api.call("PATCH", f"/api/v1/chats/{chat['id']}", json={"top_n": 3})["data"]["top_n"] == 3
+    listed = api.call("GET", "/api/v1/chats", params={"keywords": "REN"})["data"]
+    assert listed["total"] == 1 and listed["chats"][0]["id"] == chat["id"]
+    assert api.call("GET", f"/api/v1/chats/{chat['id']}")["data"]["top_n"] == 3
+    other = api.new_tenant_key()
+    assert api.call("GET", f"/api/v1/chats/{chat['id']}", key=other)["code"] == 102
+    assert api.call("DELETE", "/api/v1/chats", key=other, json={"ids": [chat["id"]]})["code"] == 102
+    assert api.call("DELETE", "/api/v1/chats", json={"ids": [chat["id"]]})["code"] == 0
+    assert api.call("GET", "/api/v1/chats")["data"]["total"] == 0
+
+
+def test_sessions_and_history(api: Api) -> None:
+    ds = kb(api)
+    chat = api.call("POST", "/api/v1/chats", json={"name": "guide", "dataset_ids": [ds]})["data"]
+    base = f"/api/v1/chats/{chat['id']}/sessions"
+    session = api.call("POST", base, json={"name": "trip"})["data"]
+    assert session["messages"][0]["role"] == "assistant" and session["chat_id"] == chat["id"]
+    assert api.call("POST", base, json={"name": ""})["message"] == "`name` can not be empty."
+    res = api.call("POST", f"/api/v1/chats/{chat['id']}/completions",
+                   json={"question": "Where is the Eiffel Tower?", "session_id": session["id"], "stream": False})
+    assert res["code"] == 0, res
+    answer = res["data"]
+    assert "Paris" in answer["answer"] and "[ID:0]" in answer["answer"]
+    assert answer["reference"]["chunks"][0]["document_name"] == "facts.txt"
+    assert answer["answer"].startswith("Extractive answer")
+    got = api.call("GET", f"{base}/{session['id']}")["data"]
+    assert [m["role"] for m in got["messages"]] == ["assistant", "user", "assistant"]
+    msg_id = got["messages"][-1]["id"]
+    fb = api.call("PUT", f"{base}/{session['id']}/messages/{msg_id}/feedback", json={"thumbup": True})
+    assert fb["code"] == 0 and fb["data"]["messages"][-1]["thumbup"] is True
+    assert api.call("PATCH", f"{base}/{session['id']}", json={"name": "renamed"})["data"]["name"] == "renamed"
+    assert api.call("PUT", f"{base}/{session['id']}", json={"name": "again"})["data"]["name"] == "again"  # deprecated PUT
+    assert api.call("DELETE", f"{base}/{session['id']}/messages/{msg_id}")["code"] == 0
+    assert len(api.call("GET", f"{base}/{session['id']}")["data"]["messages"]) == 1
+    assert len(api.call("GET", base)["data"]) == 1
+    dup = api.call("DELETE", base, json={"ids": [session["id"], session["id"]]})
+    assert dup["code"] == 101 and "Duplicate session ids" in dup["message"]
+    assert api.call("DELETE", base, json={"ids": ["bad"]})["message"] == "The chat doesn't own the session bad"
+    assert api.call("DELETE", base, json={"ids": [session["id"]]})["code"] == 0
+    assert api.call("GET", f"{base}/{session['id']}")["code"] == 102
+
+
+def test_streaming_native_frames_and_new_session(api: Api) -> None:
+    ds = kb(api)
+    chat = api.call("POST", "/api/v1/chats", json={"name": "stream", "dataset_ids": [ds]})["data"]
+    r = api.client.post(f"/api/v1/chats/{chat['id']}/completions", headers=api.headers(),
+                        json={"question": "What is the highest mountain in Japan?", "stream": True})
+    assert r.headers["content-type"].startswith("text/event-stream")
+    frames = sse_frames(r.text)
+    assert frames[-1] == {"code": 0, "message": "", "data": True}
+    body = [f["data"] for f in frames[:-1]]
+    text = "".join(b["answer"] for b in body)
+    assert "Fuji" in text
+    assert body[-1]["reference"]["chunks"] and body[-1]["final"] is True
+    session_id = body[0]["session_id"]
+    assert session_id  # a session was opened for this question
+    sessions = api.call("GET", f"/api/v1/chats/{chat['id']}/sessions")["data"]
+    assert [s["id"] for s in sessions] == [session_id] and len(sessions[0]["messages"]) == 3
+    legacy = sse_frames(api.client.post("/api/v1/chat/completions", headers=api.headers(), json={
+        "chat_id": chat["id"], "question": "Where is the Eiffel Tower?", "stream": True, "legacy": True}).text)
+    answers = [f["data"]["answer"] for f in legacy[:-1]]
+    assert all(answers[i + 1].startswith(answers[i]) for i in range(len(answers) - 2))  # cumulative
+
+
+def test_empty_response_when_nothing_found(api: Api) -> None:
+    ds = kb(api)
+    chat = api.call("POST", "/api/v1/chats", json={"name": "strict", "dataset_ids": [ds], "similarity_threshold": 0.99,
+                                                    "prompt_config": {"empty_response": "Nothing found, sorry."}})["data"]
+    res = api.call("POST", "/api/v1/chat/completions", json={"chat_id": chat["id"], "question": "quantum chromodynamics", "stream": False})
+    assert res["data"]["answer"] == "Nothing found, sorry." and res["data"]["reference"]["chunks"] == []
+
+
+def test_openai_compatible_without_llm(api: Api) -> None:
+    ds = kb(api)
+    chat = api.call("POST", "/api/v1/chats", json={"name": "oa", "dataset_ids": [ds]})["data"]
+    for path in (f"/api/v1/openai/{chat['id']}/chat/completions", f"/api/v1/chats_openai/{chat['id']}/chat/completions"):
+        r = api.client.post(path, headers=api.headers(), json={"model": "model", "messages": [{"role": "user", "content": "Where is the Eiffel Tower?"}]})
+        body = r.json()
+        assert body["object"] == "chat.completion" and "Paris" in body["choices"][0]["message"]["content"]
+        assert body["usage"]["total_tokens"] == body["usage"]["prompt_tokens"] + body["usage"]["completion_tokens"] > 0
+    bad = api.call("POST", f"/api/v1/openai/{chat['id']}/chat/completions", json={"model": "m", "messages": []})
+    assert bad["message"] == "You have to provide messages."
+    bad = api.call("POST", f"/api/v1/openai/{chat['id']}/chat/completions", json={"model": "m", "messages": [{"role": "assistant", "content": "x"}]})
+    assert bad["message"] == "The last content of this conversation is not from user."
+
+
+def test_related_questions(api: Api) -> None:
+    for path in ("/api/v1/chat/recommandation", "/api/v1/sessions/related_questions"):
+        res = api.call("POST", path, json={"question": "How do vector databases index embeddings?"})
+        assert res["code"] == 0 and len(res["data"]) == 5 and all(q.endswith("?") for q in res["data"])
+    assert api.call("POST", "/api/v1/chat/recommandation", json={})["code"] == 101
