@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
 
-.PHONY: serve test lint typecheck synth deploy bench clean
+.PHONY: serve test lint typecheck synth package deploy bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,8 +38,13 @@ typecheck: $(DEVSTAMP)
 
 synth: $(DEVSTAMP)
 	$(PY) infra/app.py
+	@echo "template: cdk.out/RagflowServerless.template.json"
 
-deploy: $(DEVSTAMP)
+package: $(DEVSTAMP)
+	$(PY) layers/build.py
+	$(PY) bench/package_size.py
+
+deploy: package
 	npx --yes aws-cdk@2.1148.1 deploy --app "$(PY) infra/app.py" --require-approval never
 
 bench: $(STAMP)
