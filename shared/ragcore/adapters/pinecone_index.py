@@ -1,0 +1,160 @@
+"""VectorIndex on Pinecone: one index (dotproduct metric), one namespace per tenant, dense + sparse values.
+
+The sparse half carries the chunk's terms (hashed, with saturated term frequency), so keyword search runs in
+Pinecone as a sparse-only query; metadata (dataset_id, document_id, available) scopes every query. Deleting a
+document's or dataset's vectors looks them up with a filtered query first, which serverless indexes support
+(they do not support delete-by-metadata everywhere).
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from collections import Counter
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from ragcore.errors import ProviderError
+from ragcore.ports import Hit, IndexRecord
+from ragcore.text.tokenize import content_terms, term_weights
+
+T = TypeVar("T")
+UPSERT_BATCH = 200  # ~4 KB a 384-dim record as JSON: well under the 2 MB request limit
+ID_BATCH = 1000
+MAX_TOP_K = 10_000
+
+
+def term_index(term: str) -> int:
+    return zlib.crc32(term.encode("utf-8")) & 0x7FFFFFFF
+
+
+def sparse_document(text: str) -> dict[str, list[Any]]:
+    counts = Counter(content_terms(text))
+    pairs = sorted((term_index(t), n / (n + 1.2)) for t, n in counts.items())  # saturated tf, as BM25 does
+    merged: dict[int, float] = {}
+    for index, value in pairs:
+        merged[index] = max(merged.get(index, 0.0), value)
+    return {"indices": list(merged), "values": list(merged.values())}
+
+
+def sparse_query(text: str) -> dict[str, list[Any]]:
+    weights = term_weights(text)
+    merged: dict[int, float] = {}
+    for term, weight in weights.items():
+        merged[term_index(term)] = merged.get(term_index(term), 0.0) + weight
+    return {"indices": list(merged), "values": list(merged.values())}
+
+
+class PineconeVectorIndex:
+    def __init__(self, api_key: str, host: str, *, pinecone_client: Any = None, attempts: int = 3) -> None:
+        if pinecone_client is None:
+            from pinecone import Pinecone
+
+            pinecone_client = Pinecone(api_key=api_key or "none")
+        self._index = pinecone_client.Index(host=host)
+        self._attempts = attempts
+        self._dim: int | None = None
+
+    def _call(self, fn: Callable[..., T], **kwargs: Any) -> T:
+        last: Exception | None = None
+        for attempt in range(self._attempts):
+            try:
+                return fn(**kwargs)
+            except Exception as exc:  # the client raises several types; retry only what may pass
+                status = getattr(exc, "status", None) or getattr(exc, "status_code", None)
+                transient = status in (429, 500, 502, 503, 504) or status is None and "connect" in str(exc).lower()
+                if not transient:
+                    raise ProviderError(f"Pinecone refused the request ({status or type(exc).__name__}).") from exc
+                last = exc
+                time.sleep(0.2 * 2**attempt)
+        raise ProviderError(f"Pinecone failed after {self._attempts} attempts ({type(last).__name__}).")
+
+    def _dimension(self) -> int:
+        if self._dim is None:
+            stats = self._call(self._index.describe_index_stats)
+            self._dim = int(stats.dimension if hasattr(stats, "dimension") else stats["dimension"])
+        return self._dim
+
+    @staticmethod
+    def _scope(dataset_ids: list[str], document_ids: list[str] | None) -> dict[str, Any]:
+        flt: dict[str, Any] = {"dataset_id": {"$in": list(dataset_ids)}, "available": {"$eq": True}}
+        if document_ids:
+            flt["document_id"] = {"$in": list(document_ids)}
+        return flt
+
+    # ---- writes ---------------------------------------------------------------------------------
+    def upsert(self, tenant: str, records: list[IndexRecord]) -> None:
+        if not records:
+            return
+        self._dim = len(records[0]["vector"])
+        vectors = []
+        for r in records:
+            item: dict[str, Any] = {
+                "id": r["id"], "values": list(r["vector"]),
+                "metadata": {"dataset_id": r["dataset_id"], "document_id": r["document_id"], "available": bool(r.get("available", True))},
+            }
+            sparse = sparse_document(r.get("content", ""))
+            if sparse["indices"]:
+                item["sparse_values"] = sparse
+            vectors.append(item)
+        for start in range(0, len(vectors), UPSERT_BATCH):
+            self._call(self._index.upsert, vectors=vectors[start : start + UPSERT_BATCH], namespace=tenant, show_progress=False)
+
+    def delete(self, tenant: str, ids: list[str]) -> None:
+        for start in range(0, len(ids), ID_BATCH):
+            self._call(self._index.delete, ids=ids[start : start + ID_BATCH], namespace=tenant)
+
+    def _ids_where(self, tenant: str, flt: dict[str, Any], limit: int = ID_BATCH) -> list[str]:
+        reply = self._call(self._index.query, vector=[0.0] * self._dimension(), top_k=limit, filter=flt, namespace=tenant,
+                           include_metadata=False, include_values=False)
+        return [m.id for m in reply.matches]
+
+    def _delete_where(self, tenant: str, flt: dict[str, Any]) -> None:
+        while True:
+            ids = self._ids_where(tenant, flt)
+            if not ids:
+                return
+            self.delete(tenant, ids)
+
+    def delete_document(self, tenant: str, document_id: str) -> None:
+        self._delete_where(tenant, {"document_id": {"$eq": document_id}})
+
+    def delete_dataset(self, tenant: str, dataset_id: str) -> None:
+        self._delete_where(tenant, {"dataset_id": {"$eq": dataset_id}})
+
+    def set_available(self, tenant: str, ids: list[str], available: bool) -> None:
+        for cid in ids:
+            self._call(self._index.update, id=cid, set_metadata={"available": available}, namespace=tenant)
+
+    # ---- reads ----------------------------------------------------------------------------------
+    def search_dense(self, tenant: str, vector: list[float], top_k: int, dataset_ids: list[str],
+                     document_ids: list[str] | None = None) -> list[Hit]:
+        if not dataset_ids or top_k <= 0:
+            return []
+        reply = self._call(self._index.query, vector=list(vector), top_k=min(top_k, MAX_TOP_K), namespace=tenant,
+                           filter=self._scope(dataset_ids, document_ids), include_metadata=False)
+        return [{"id": m.id, "score": float(m.score)} for m in reply.matches]
+
+    def search_text(self, tenant: str, text: str, top_k: int, dataset_ids: list[str],
+                    document_ids: list[str] | None = None) -> list[Hit]:
+        sparse = sparse_query(text)
+        if not sparse["indices"] or not dataset_ids or top_k <= 0:
+            return []
+        reply = self._call(self._index.query, vector=[0.0] * self._dimension(), sparse_vector=sparse, top_k=min(top_k, MAX_TOP_K),
+                           namespace=tenant, filter=self._scope(dataset_ids, document_ids), include_metadata=False)
+        return [{"id": m.id, "score": float(m.score)} for m in reply.matches if m.score > 0]
+
+    def fetch_vectors(self, tenant: str, ids: list[str]) -> dict[str, list[float]]:
+        out: dict[str, list[float]] = {}
+        for start in range(0, len(ids), ID_BATCH):
+            reply = self._call(self._index.fetch, ids=ids[start : start + ID_BATCH], namespace=tenant)
+            for vid, vec in reply.vectors.items():
+                out[vid] = list(vec.values)
+        return out
+
+    def count(self, tenant: str, dataset_id: str | None = None) -> int:
+        if dataset_id is None:
+            stats = self._call(self._index.describe_index_stats)
+            ns = stats.namespaces.get(tenant) if hasattr(stats, "namespaces") else None
+            return int(ns.vector_count) if ns else 0
+        return len(self._ids_where(tenant, {"dataset_id": {"$eq": dataset_id}}, limit=MAX_TOP_K))
