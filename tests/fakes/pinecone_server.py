@@ -29,22 +29,26 @@ def matches(meta: dict[str, Any], flt: dict[str, Any] | None) -> bool:
                 return False
             continue
         ops = cond if isinstance(cond, dict) else {"$eq": cond}
-        value = meta.get(key)
         for op, expected in ops.items():
-            ok = {
-                "$eq": lambda: value == expected or (isinstance(value, list) and expected in value),
-                "$ne": lambda: value != expected,
-                "$in": lambda: value in expected or (isinstance(value, list) and any(v in expected for v in value)),
-                "$nin": lambda: value not in expected,
-                "$gt": lambda: value is not None and value > expected,
-                "$gte": lambda: value is not None and value >= expected,
-                "$lt": lambda: value is not None and value < expected,
-                "$lte": lambda: value is not None and value <= expected,
-                "$exists": lambda: (key in meta) == bool(expected),
-            }[op]()
-            if not ok:
+            if not _check(op, meta.get(key), expected, key in meta):
                 return False
     return True
+
+
+def _check(op: str, value: Any, expected: Any, present: bool) -> bool:
+    if op == "$eq":
+        return bool(value == expected or (isinstance(value, list) and expected in value))
+    if op == "$ne":
+        return bool(value != expected)
+    if op == "$in":
+        return bool(value in expected or (isinstance(value, list) and any(v in expected for v in value)))
+    if op == "$nin":
+        return value not in expected
+    if op == "$exists":
+        return present == bool(expected)
+    if value is None:
+        return False
+    return bool({"$gt": value > expected, "$gte": value >= expected, "$lt": value < expected, "$lte": value <= expected}[op])
 
 
 class FakePinecone:
