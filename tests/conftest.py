@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 ROOT = Path(__file__).resolve().parents[1]
+pytest_plugins = ["tests.fakes.openai_server", "tests.fakes.pinecone_server"]
 BIN = Path(sys.executable).parent
 
 

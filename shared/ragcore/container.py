@@ -17,15 +17,28 @@ from ragcore.ports import BlobStore, ChatModel, Embedder, JobQueue, MetadataStor
 BUILTIN_EMBEDDING_MODEL = "all-MiniLM-L6-v2@Builtin"
 
 
+def with_provider_secrets(settings: Settings) -> Settings:
+    """On AWS, keys come from Secrets Manager (never plain environment variables in the template)."""
+    if not settings.provider_secret_arn:
+        return settings
+    from ragcore.adapters.secrets import load_secret
+
+    secret = load_secret(settings.provider_secret_arn, settings.aws_endpoint_url)
+    fields = {"PINECONE_API_KEY": "pinecone_api_key", "LLM_API_KEY": "llm_api_key", "EMBEDDING_API_KEY": "embedding_api_key",
+              "RERANK_API_KEY": "rerank_api_key"}
+    updates = {field: secret[name] for name, field in fields.items() if secret.get(name)}
+    return settings.model_copy(update=updates) if updates else settings
+
+
 class Container:
     def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+        self.settings = with_provider_secrets(settings)
         self.extras: dict[str, Any] = {}
         self._lock = threading.RLock()
         self._embedders: dict[str, Embedder] = {}
         self._queue: JobQueue | None = None
-        if settings.runtime == "local":
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        if self.settings.runtime == "local":
+            self.settings.data_dir.mkdir(parents=True, exist_ok=True)
 
     @property
     def is_aws(self) -> bool:
