@@ -10,6 +10,7 @@ import hashlib
 from typing import Any
 
 from ragcore.ports import IndexRecord, MetadataStore, VectorIndex
+from ragcore.text.tokenize import tokenize
 
 KIND = "chunk"
 
@@ -36,6 +37,8 @@ class ChunkStore:
     def write(self, tenant: str, rows: list[dict[str, Any]], vectors: list[list[float]]) -> None:
         """Rows first, then vectors: a crash in between leaves rows a re-run overwrites, never orphan vectors."""
         for row in rows:
+            # the tokens term similarity needs, computed once here instead of on every query
+            row["_terms"] = " ".join(sorted(set(tokenize(searchable_text(row)))))
             self._store.put(KIND, tenant, row, parent=row["document_id"])
         records: list[IndexRecord] = [
             {

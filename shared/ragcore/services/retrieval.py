@@ -25,6 +25,7 @@ from ragcore.text.tokenize import content_terms, tokenize
 from ragcore.text.tokenize import term_weights as _term_weights
 
 MAX_TOP_K = 10_000
+CANDIDATES = 256
 
 
 def term_weights(question: str) -> dict[str, float]:
@@ -35,10 +36,10 @@ def term_weights(question: str) -> dict[str, float]:
     return {t: 1.0 / len(terms) for t in terms}
 
 
-def term_similarity(weights: dict[str, float], text: str) -> float:
+def term_similarity(weights: dict[str, float], text: str, terms: str | None = None) -> float:
     if not weights:
         return 0.0
-    present = set(tokenize(text))
+    present = set(terms.split()) if terms is not None else set(tokenize(text))
     total = sum(weights.values())
     return sum(w for t, w in weights.items() if t in present) / total if total else 0.0
 
@@ -169,8 +170,10 @@ class RetrievalService:
                     weights.setdefault(t, 1.0)
         embedder = self._embedder_for(next(iter(models)) or "")
         qvec = embedder.embed([question])[0]
-        dense = self._index.search_dense(tenant, qvec, top_k, ds_ids, scope)
-        text = self._index.search_text(tenant, text_query, top_k, ds_ids, scope)
+        # RAGFlow reranks a bounded candidate pool too; deeper pages widen it
+        pool = min(top_k, max(CANDIDATES, 2 * page * page_size))
+        dense = self._index.search_dense(tenant, qvec, pool, ds_ids, scope)
+        text = self._index.search_text(tenant, text_query, pool, ds_ids, scope)
         vec_sim = {h["id"]: float(h["score"]) for h in dense}
         ids = list(dict.fromkeys([h["id"] for h in dense] + [h["id"] for h in text]))
         missing = [i for i in ids if i not in vec_sim]
@@ -184,7 +187,7 @@ class RetrievalService:
             row = rows.get(cid)
             if row is None or not row.get("available", True) or row.get("document_id") not in docs:
                 continue
-            tsim = term_similarity(weights, searchable_text(row))
+            tsim = term_similarity(weights, searchable_text(row), row.get("_terms"))
             vsim = max(vec_sim.get(cid, 0.0), 0.0)
             scored.append((w * vsim + (1 - w) * tsim, vsim, tsim, row))
         if rerank_id:

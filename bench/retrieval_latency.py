@@ -1,0 +1,77 @@
+"""Retrieval latency through RetrievalService on the local runtime: p50/p95 at 10k and 100k chunks.
+
+Chunks get random unit vectors and English-like text (no embedding cost at build time); each query is
+embedded by the real local model, then searched (dense + FTS5), scored and paginated as /retrieval does.
+
+    .venv/bin/python bench/retrieval_latency.py [--sizes 10000,100000] [--queries 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "shared")]
+WORDS = ["data", "model", "query", "index", "vector", "search", "engine", "document", "chunk", "parse", "embed", "retrieve", "answer", "question", "context", "token", "cluster", "shard", "replica", "latency", "memory", "storage", "network", "service", "tenant", "dataset", "pipeline", "stream", "cache", "schema", "table", "column", "row", "filter", "score", "rank", "weight", "river", "mountain", "ocean", "forest", "desert", "city", "village", "market"]
+
+
+def sentence(rng: random.Random) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(rng.randint(30, 80))) + "."
+
+
+def build(n: int, rng: random.Random) -> tuple[str, str]:
+    from ragcore.services import registry
+    from ragcore.services.tenants import TenantService
+
+    container = registry.get_container()
+    tenant = TenantService(container.store).create_tenant(f"bench{n}")
+    ds = registry.datasets().create(tenant, {"name": f"latency-{n}"})
+    doc = registry.documents().create_from_bytes(tenant, ds["id"], "synthetic.txt", b"")
+    store = registry.chunk_store()
+    batch = 1000
+    for start in range(0, n, batch):
+        vecs = np.random.default_rng(start).standard_normal((batch, 384)).astype(np.float32)
+        vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+        rows = [{"id": f"{n:08d}{start + i:024x}", "content": sentence(rng), "document_id": doc["id"], "dataset_id": ds["id"],
+                 "docnm_kwd": "synthetic.txt", "available": True} for i in range(batch)]
+        store.write(tenant, rows, vecs.tolist())
+    return tenant, ds["id"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--queries", type=int, default=200)
+    args = parser.parse_args()
+    os.environ["DATA_DIR"] = tempfile.mkdtemp(prefix="latency-")
+    from ragcore.services import registry
+
+    rng = random.Random(7)
+    for n in [int(s) for s in args.sizes.split(",")]:
+        t0 = time.perf_counter()
+        tenant, ds = build(n, rng)
+        print(f"{n:>7} chunks built in {time.perf_counter() - t0:.0f}s")
+        service = registry.retrieval()
+        service.retrieve(tenant, question="warm up", dataset_ids=[ds])
+        timings = []
+        for _ in range(args.queries):
+            question = " ".join(rng.choice(WORDS) for _ in range(rng.randint(2, 6)))
+            started = time.perf_counter()
+            service.retrieve(tenant, question=question, dataset_ids=[ds])
+            timings.append((time.perf_counter() - started) * 1000)
+        timings.sort()
+        p95 = timings[int(len(timings) * 0.95) - 1]
+        print(f"{n:>7} chunks: p50 {statistics.median(timings):.1f} ms, p95 {p95:.1f} ms over {len(timings)} queries (goal p95 ≤ 50 ms at 100k)")
+
+
+if __name__ == "__main__":
+    main()
