@@ -76,8 +76,8 @@ async def update_session(
 
 @router.delete("/chats/{chat_id}/sessions")
 async def delete_sessions(chat_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
-    registry.chats().delete_sessions(tenant, chat_id, body)
-    return ok(True)
+    partial = registry.chats().delete_sessions(tenant, chat_id, body)
+    return ok(partial if partial is not None else True)
 
 
 @router.delete("/chats/{chat_id}/sessions/{session_id}/messages/{msg_id}")

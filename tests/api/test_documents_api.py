@@ -110,7 +110,9 @@ def test_delete_documents_removes_everything(api: Api) -> None:
     docs = ingest(api, ds, {"a.txt": TEXT, "b.txt": b"Bananas are yellow fruit.\n"})
     assert retrieve(api, question="RAGFlow engine", dataset_ids=[ds])["total"] > 0
     res = api.call("DELETE", f"/api/v1/datasets/{ds}/documents", json={"ids": [docs[0]["id"], uuid.uuid4().hex]})
-    assert res["code"] == 102 and "Documents not found" in res["message"]
+    assert res["code"] == 102 and f"These documents do not belong to dataset {ds}" in res["message"]
+    nothing = api.call("DELETE", f"/api/v1/datasets/{ds}/documents", json={"ids": []})
+    assert nothing["code"] == 102 and "should either provide doc ids or set delete_all(true)" in nothing["message"]
     assert api.call("GET", f"/api/v1/datasets/{ds}/documents")["data"]["total"] == 2
     assert api.call("DELETE", f"/api/v1/datasets/{ds}/documents", json={"ids": [docs[0]["id"]]}) == {"code": 0}
     found = retrieve(api, question="RAGFlow engine chunks", dataset_ids=[ds], similarity_threshold=0.0)

@@ -43,7 +43,8 @@ class ChatService:
     def get_owned(self, tenant: str, chat_id: str) -> dict[str, Any]:
         item = self._store.get(KIND, tenant, chat_id) if isinstance(chat_id, str) else None
         if item is None:
-            raise _err(f"You don't own the chat {chat_id}")
+            # RAGFlow's answer for a chat that is missing or another tenant's
+            raise _err("no authorization", RetCode.AUTHENTICATION_ERROR)
         return item
 
     def view(self, tenant: str, item: dict[str, Any]) -> dict[str, Any]:
@@ -75,9 +76,9 @@ class ChatService:
         if "name" in payload or creating:
             name = payload.get("name")
             if not isinstance(name, str):
-                raise _err("`name` is required." if name is None else "`name` should be a string.")
+                raise _err("`name` is required" if name is None else "`name` should be a string.")
             if not name.strip():
-                raise _err("`name` can not be empty.")
+                raise _err("`name` is required")
             if len(name) > 255:
                 raise _err("`name` is too long (max 255).", RetCode.ARGUMENT_ERROR)
             item["name"] = name.strip()
@@ -158,7 +159,7 @@ class ChatService:
         }
         self._apply(tenant, item, payload, creating=True)
         if not self._store.claim(tenant, NAME_SCOPE, item["name"].lower(), chat_id):
-            raise _err("Duplicated chat name in creating chat.")
+            raise _err("duplicated chat name in creating chat")
         self._store.put(KIND, tenant, stamp_new(item))
         return self.view(tenant, item)
 
@@ -168,7 +169,7 @@ class ChatService:
         self._apply(tenant, item, payload, creating=False)
         if item["name"].lower() != old_name.lower():
             if not self._store.claim(tenant, NAME_SCOPE, item["name"].lower(), chat_id):
-                raise _err("Duplicated chat name.")
+                raise _err("duplicated chat name")
             self._store.release(tenant, NAME_SCOPE, old_name.lower(), chat_id)
         updated = self._store.update(KIND, tenant, chat_id, stamp_update({k: v for k, v in item.items() if k != "id"}))
         if updated is None:
@@ -227,7 +228,7 @@ class ChatService:
         chat = self.get_owned(tenant, chat_id)
         name = payload.get("name", "New session")
         if not isinstance(name, str) or not name.strip():
-            raise _err("`name` can not be empty.")
+            raise _err("`name` can not be empty")
         prologue = (chat.get("prompt_config") or {}).get("prologue") or ""
         item = stamp_new({
             "id": new_id(), "chat_id": chat_id, "name": name.strip()[:255], "user_id": str(payload.get("user_id") or ""),
@@ -240,7 +241,7 @@ class ChatService:
         self.get_owned(tenant, chat_id)
         item = self._store.get(SESSION, tenant, session_id) if isinstance(session_id, str) else None
         if item is None or item.get("chat_id") != chat_id:
-            raise _err(f"The chat doesn't own the session {session_id}")
+            raise _err("Session not found!")
         return item
 
     def list_sessions(self, tenant: str, chat_id: str, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -264,7 +265,7 @@ class ChatService:
         if "name" in payload:
             name = payload["name"]
             if not isinstance(name, str) or not name.strip():
-                raise _err("`name` can not be empty.")
+                raise _err("`name` can not be empty")
             changes["name"] = name.strip()[:255]
         if "user_id" in payload:
             changes["user_id"] = str(payload["user_id"] or "")
@@ -272,7 +273,7 @@ class ChatService:
         assert updated is not None
         return self.session_view(updated)
 
-    def delete_sessions(self, tenant: str, chat_id: str, payload: dict[str, Any]) -> None:
+    def delete_sessions(self, tenant: str, chat_id: str, payload: dict[str, Any]) -> dict[str, Any] | None:
         self.get_owned(tenant, chat_id)
         ids = payload.get("ids")
         if ids is not None and not isinstance(ids, list):
@@ -280,18 +281,23 @@ class ChatService:
         if not ids:
             if payload.get("delete_all"):
                 self._store.delete_under(SESSION, tenant, chat_id)
-            return
+            return None
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             raise _err(f"Duplicate session ids: {', '.join(map(str, dupes))}", RetCode.ARGUMENT_ERROR)
-        found = []
+        found, errors = [], []
         for sid in ids:
             item = self._store.get(SESSION, tenant, sid) if isinstance(sid, str) else None
             if item is None or item.get("chat_id") != chat_id:
-                raise _err(f"The chat doesn't own the session {sid}")
-            found.append(sid)
+                errors.append(f"The chat doesn't own the session {sid}")
+            else:
+                found.append(sid)
+        if not found:
+            raise _err(errors[0])
         for sid in found:
             self._store.delete(SESSION, tenant, sid)
+        # RAGFlow deletes what it can and reports the rest
+        return {"success_count": len(found), "errors": errors} if errors else None
 
     def delete_message(self, tenant: str, chat_id: str, session_id: str, message_id: str) -> dict[str, Any]:
         session = self.get_session(tenant, chat_id, session_id)

@@ -52,6 +52,7 @@ class ChunkService:
             "id": row["id"],
             "content": row["content"],
             "document_id": row["document_id"],
+            "doc_id": row["document_id"],
             "docnm_kwd": row.get("docnm_kwd", ""),
             "dataset_id": row["dataset_id"],
             "important_keywords": row.get("important_keywords") or [],
@@ -201,8 +202,8 @@ class ChunkService:
 
 
 def _int(value: Any, default: int) -> int:
-    if value in (None, ""):
-        return default
+    if value in (None, "", "0", 0):
+        return default  # RAGFlow treats 0 as "the default"
     try:
         return max(int(value), 1)
     except (TypeError, ValueError):

@@ -295,13 +295,13 @@ class DocumentService:
         ids = list(dict.fromkeys(raw)) if raw else []
         if not ids:
             if not payload.get("delete_all"):
-                return 0
+                raise ApiError(RetCode.DATA_ERROR, f"should either provide doc ids or set delete_all(true), dataset: {dataset_id}. ")
             targets = self._store.list(KIND, tenant, parent=dataset_id)
         else:
             found = {it["id"]: it for it in self._store.get_many(KIND, tenant, ids) if it["dataset_id"] == dataset_id}
             missing = [i for i in ids if i not in found]
             if missing:
-                raise ApiError(RetCode.DATA_ERROR, f"Documents not found: {missing}")
+                raise ApiError(RetCode.DATA_ERROR, f"These documents do not belong to dataset {dataset_id}: {', '.join(map(str, missing))}")
             targets = [found[i] for i in ids]
         for item in targets:
             self._delete_one(tenant, dataset, item)
