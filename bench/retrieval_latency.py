@@ -21,11 +21,25 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "shared")]
-WORDS = ["data", "model", "query", "index", "vector", "search", "engine", "document", "chunk", "parse", "embed", "retrieve", "answer", "question", "context", "token", "cluster", "shard", "replica", "latency", "memory", "storage", "network", "service", "tenant", "dataset", "pipeline", "stream", "cache", "schema", "table", "column", "row", "filter", "score", "rank", "weight", "river", "mountain", "ocean", "forest", "desert", "city", "village", "market"]
+# A Zipf-distributed vocabulary, as in real text: a few words everywhere, most words rare.
+SYLLABLES = ["ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "ze", "pa", "do", "fu", "gi", "he", "ja"]
+
+
+def _word(i: int) -> str:
+    out = ""
+    while True:
+        i, r = divmod(i, len(SYLLABLES))
+        out += SYLLABLES[r]
+        if i == 0:
+            return out + "x"
+
+
+WORDS = [_word(i) for i in range(40_000)]
+WEIGHTS = [1 / (rank + 1) ** 1.1 for rank in range(len(WORDS))]
 
 
 def sentence(rng: random.Random) -> str:
-    return " ".join(rng.choice(WORDS) for _ in range(rng.randint(30, 80))) + "."
+    return " ".join(rng.choices(WORDS, WEIGHTS, k=rng.randint(30, 80))) + "."
 
 
 def build(n: int, rng: random.Random) -> tuple[str, str]:
@@ -64,7 +78,7 @@ def main() -> None:
         service.retrieve(tenant, question="warm up", dataset_ids=[ds])
         timings = []
         for _ in range(args.queries):
-            question = " ".join(rng.choice(WORDS) for _ in range(rng.randint(2, 6)))
+            question = " ".join(rng.choices(WORDS[50:5000], k=rng.randint(2, 6)))
             started = time.perf_counter()
             service.retrieve(tenant, question=question, dataset_ids=[ds])
             timings.append((time.perf_counter() - started) * 1000)

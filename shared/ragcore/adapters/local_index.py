@@ -34,17 +34,22 @@ CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
 
 
 class _Matrix:
-    """One tenant's vectors: slots in a growing matrix, freed slots reused."""
+    """One tenant's vectors: slots in a growing matrix, freed slots reused; dataset/document as integer codes
+    so that scoping a search is one vectorised comparison."""
 
     def __init__(self, dim: int) -> None:
         self.dim = dim
         self.vecs = np.zeros((0, dim), dtype=np.float32)
         self.ids: list[str | None] = []
         self.pos: dict[str, int] = {}
-        self.ds: list[str] = []
-        self.doc: list[str] = []
+        self.ds = np.zeros(0, dtype=np.int32)
+        self.doc = np.zeros(0, dtype=np.int32)
         self.alive = np.zeros(0, dtype=bool)
         self.free: list[int] = []
+        self.codes: dict[str, int] = {}
+
+    def code(self, name: str) -> int:
+        return self.codes.setdefault(name, len(self.codes) + 1)
 
     def put(self, cid: str, ds: str, doc: str, vec: np.ndarray, available: bool) -> None:
         slot = self.pos.get(cid)
@@ -57,13 +62,13 @@ class _Matrix:
                     grow = max(1024, len(self.vecs))
                     self.vecs = np.vstack([self.vecs, np.zeros((grow, self.dim), dtype=np.float32)])
                     self.alive = np.concatenate([self.alive, np.zeros(grow, dtype=bool)])
+                    self.ds = np.concatenate([self.ds, np.zeros(grow, dtype=np.int32)])
+                    self.doc = np.concatenate([self.doc, np.zeros(grow, dtype=np.int32)])
                 self.ids.append(None)
-                self.ds.append("")
-                self.doc.append("")
             self.pos[cid] = slot
         self.ids[slot] = cid
-        self.ds[slot] = ds
-        self.doc[slot] = doc
+        self.ds[slot] = self.code(ds)
+        self.doc[slot] = self.code(doc)
         self.vecs[slot] = vec
         self.alive[slot] = available
 
@@ -72,8 +77,8 @@ class _Matrix:
         if slot is not None:
             self.ids[slot] = None
             self.alive[slot] = False
-            self.ds[slot] = ""
-            self.doc[slot] = ""
+            self.ds[slot] = 0
+            self.doc[slot] = 0
             self.free.append(slot)
 
 
@@ -188,20 +193,19 @@ class LocalVectorIndex:
             if m is None or not m.ids or top_k <= 0:
                 return []
             n = len(m.ids)
-            wanted_ds = set(dataset_ids)
-            wanted_doc = set(document_ids) if document_ids else None
-            mask = m.alive[:n].copy()
-            mask &= np.fromiter((d in wanted_ds for d in m.ds), dtype=bool, count=n)
-            if wanted_doc is not None:
-                mask &= np.fromiter((d in wanted_doc for d in m.doc), dtype=bool, count=n)
-            candidates = np.flatnonzero(mask)
-            if candidates.size == 0:
+            mask = m.alive[:n] & np.isin(m.ds[:n], [m.codes[d] for d in dataset_ids if d in m.codes])
+            if document_ids:
+                mask &= np.isin(m.doc[:n], [m.codes[d] for d in document_ids if d in m.codes])
+            count = int(mask.sum())
+            if count == 0:
                 return []
-            scores = m.vecs[candidates] @ np.asarray(vector, dtype=np.float32)
-            k = min(top_k, candidates.size)
+            # one pass over the whole matrix beats gathering the scoped rows into a copy first
+            scores = m.vecs[:n] @ np.asarray(vector, dtype=np.float32)
+            scores[~mask] = -np.inf
+            k = min(top_k, count)
             best = np.argpartition(-scores, k - 1)[:k]
             best = best[np.argsort(-scores[best])]
-            return [{"id": str(m.ids[candidates[i]]), "score": float(scores[i])} for i in best]
+            return [{"id": str(m.ids[i]), "score": float(scores[i])} for i in best]
 
     def search_text(
         self, tenant: str, text: str, top_k: int, dataset_ids: list[str], document_ids: list[str] | None = None

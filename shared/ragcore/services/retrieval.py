@@ -16,6 +16,8 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from ragcore.errors import ApiError, RetCode
 from ragcore.ports import Embedder, MetadataStore, Reranker, VectorIndex
 from ragcore.services.chunk_store import ChunkStore, searchable_text
@@ -25,7 +27,7 @@ from ragcore.text.tokenize import content_terms, tokenize
 from ragcore.text.tokenize import term_weights as _term_weights
 
 MAX_TOP_K = 10_000
-CANDIDATES = 256
+CANDIDATES = 128
 
 
 def term_weights(question: str) -> dict[str, float]:
@@ -178,8 +180,11 @@ class RetrievalService:
         ids = list(dict.fromkeys([h["id"] for h in dense] + [h["id"] for h in text]))
         missing = [i for i in ids if i not in vec_sim]
         if missing:
-            for cid, vec in self._index.fetch_vectors(tenant, missing).items():
-                vec_sim[cid] = float(sum(a * b for a, b in zip(vec, qvec, strict=False)))
+            fetched = self._index.fetch_vectors(tenant, missing)
+            if fetched:
+                names = list(fetched)
+                scores = np.asarray([fetched[n] for n in names], dtype=np.float32) @ np.asarray(qvec, dtype=np.float32)
+                vec_sim.update(zip(names, scores.tolist(), strict=True))
         rows = {r["id"]: r for r in self._chunks.get_many(tenant, ids)}
         w = max(0.0, min(float(vector_similarity_weight), 1.0))
         scored: list[tuple[float, float, float, dict[str, Any]]] = []
