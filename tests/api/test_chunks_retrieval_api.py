@@ -131,3 +131,20 @@ def test_deleting_a_dataset_removes_its_chunks(api: Api, corpus: tuple[str, dict
     from ragcore.container import get_container
 
     assert get_container().index.count(api.tenant, ds) == 0
+
+
+def test_rerank_id_without_a_rerank_model_is_refused(api: Api, corpus: tuple[str, dict[str, str]]) -> None:
+    ds, _ = corpus
+    res = api.call("POST", "/api/v1/retrieval", json={"question": "planet", "dataset_ids": [ds], "rerank_id": "BAAI/bge-reranker-v2-m3"})
+    assert res == {"code": 102, "message": "Model(BAAI/bge-reranker-v2-m3) not authorized", "data": None}
+
+
+def test_rerank_model_reorders(api: Api, corpus: tuple[str, dict[str, str]], openai_fake: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ragcore import container
+
+    ds, _ = corpus
+    monkeypatch.setenv("RERANK_BASE_URL", openai_fake.url)  # type: ignore[attr-defined]
+    container.reset()
+    res = retrieve(api, question="Italian rice dish", dataset_ids=[ds], rerank_id="jina-reranker", similarity_threshold=0.0)
+    assert "Risotto" in res["chunks"][0]["content"]
+    assert any(r["path"].endswith("/rerank") for r in openai_fake.requests)  # type: ignore[attr-defined]

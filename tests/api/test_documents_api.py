@@ -154,3 +154,18 @@ def test_tenant_isolation_for_documents(api: Api) -> None:
         res = api.call(method, path, key=other, **kw)
         assert res["code"] == 102, (method, path, res)
     assert get_doc(api, ds, doc["id"])["name"] == "a.txt"
+
+
+def test_a_dead_worker_ends_fail_not_running_forever(api: Api) -> None:
+    """A RUNNING document whose lease lapsed (its worker died) is reported FAIL with a reason."""
+    from ragcore.container import get_container
+    from ragcore.services.documents import KIND
+
+    ds = make_dataset(api)
+    [doc] = upload(api, ds, {"a.txt": TEXT})
+    store = get_container().store
+    store.update(KIND, api.tenant, doc["id"], {"run": "RUNNING", "_lease_until": time.time() - 1, "_run_id": 7})
+    seen = get_doc(api, ds, doc["id"])
+    assert seen["run"] == "FAIL" and "stopped responding" in seen["progress_msg"]
+    parse(api, ds, [doc["id"]])  # and it can be parsed again
+    assert wait_done(api, ds, doc["id"])["run"] == "DONE"

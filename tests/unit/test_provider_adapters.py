@@ -76,3 +76,16 @@ def test_provider_keys_come_from_secrets_manager(monkeypatch: pytest.MonkeyPatch
         assert settings.pinecone_api_key == "pc-key" and settings.llm_api_key == "llm-key"
         assert settings.embedding_api_key == ""
         load_secret.cache_clear()
+
+
+def test_http_reranker_scores_in_input_order(openai_fake: FakeOpenAI) -> None:
+    from ragcore.adapters.http_reranker import HttpReranker
+
+    reranker = HttpReranker(openai_fake.url, "rk-secret", "rerank-model")
+    scores = reranker.rerank("red apples", ["green pears", "red apples are sweet", "apples"])
+    assert scores[1] > scores[2] > scores[0] == 0.0
+    openai_fake.fail_next(1, status=503)
+    assert reranker.rerank("red", ["red"]) == [1.0]
+    openai_fake.fail_next(1, status=401)
+    with pytest.raises(ProviderError, match="refused"):
+        reranker.rerank("red", ["red"])
