@@ -84,10 +84,16 @@ def main(argv: list[str] | None = None) -> int:
     keys.add_argument("action", choices=["create", "list", "revoke", "tenant"])
     keys.add_argument("key", nargs="?", help="for revoke: the key or its key id; for tenant: a name")
     keys.add_argument("--tenant", help="tenant id (default: the first tenant)")
+    from ragcore.client_cli import add_commands, run
+
+    add_commands(sub)
     args = parser.parse_args(argv)
     if args.command == "serve":
         return cmd_serve(args)
-    return cmd_apikey(args)
+    if args.command == "apikey":
+        return cmd_apikey(args)
+    settings = get_settings()
+    return run(args, settings.client_base_url, settings.client_api_key)
 
 
 if __name__ == "__main__":

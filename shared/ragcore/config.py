@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     # which tenant owns the drop folder (default: the first tenant, the one `make serve` creates)
     drop_folder_tenant: str = Field(default="", alias="DROP_FOLDER_TENANT")
 
+    # the CLI's client commands (ingest, ask, retrieve) talk to this server
+    client_base_url: str = Field(default="http://127.0.0.1:9380", alias="RAGFLOW_BASE_URL")
+    client_api_key: str = Field(default="", alias="RAGFLOW_API_KEY")
+
     @property
     def sqlite_path(self) -> Path:
         return self.data_dir / "ragflow.sqlite3"
