@@ -26,12 +26,12 @@ serve: $(STAMP)
 	PORT=$(PORT) DATA_DIR=$(DATA_DIR) $(VENV)/bin/ragflow-serverless serve
 
 test: $(DEVSTAMP)
-	$(VENV)/bin/ruff check shared functions tests infra bench
+	$(VENV)/bin/ruff check shared functions tests infra bench examples layers
 	$(VENV)/bin/mypy
 	$(PY) -m pytest
 
 lint: $(DEVSTAMP)
-	$(VENV)/bin/ruff check shared functions tests infra bench
+	$(VENV)/bin/ruff check shared functions tests infra bench examples layers
 
 typecheck: $(DEVSTAMP)
 	$(VENV)/bin/mypy
