@@ -13,6 +13,7 @@ from ragcore.services.completion import CompletionService
 from ragcore.services.datasets import DatasetService
 from ragcore.services.documents import DocumentService
 from ragcore.services.dropfolder import DropFolderService
+from ragcore.services.files import FileService
 from ragcore.services.ingestion import IngestionService
 from ragcore.services.metadata import MetadataService
 from ragcore.services.retrieval import RetrievalService
@@ -160,3 +161,13 @@ def completion() -> CompletionService:
 
 on_reset(chats.cache_clear)
 on_reset(completion.cache_clear)
+
+
+@lru_cache(maxsize=1)
+def files() -> FileService:
+    container = get_container()
+    return FileService(container.store, container.blobs, documents, max_files=container.settings.max_files_per_tenant,
+                       max_bytes=container.settings.max_upload_bytes)
+
+
+on_reset(files.cache_clear)

@@ -1,0 +1,305 @@
+"""The file manager: a folder tree per tenant, file bytes in the blob store, links from files to datasets.
+
+The root folder is created on first use (its parent is itself, as in RAGFlow). A move never creates a cycle,
+a name is unique within its folder, and deleting a folder removes everything below it — rows, bytes and the
+documents linked from those files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ragcore.domain.documents import doc_type
+from ragcore.errors import ApiError, RetCode
+from ragcore.ids import new_id
+from ragcore.ports import BlobStore, MetadataStore
+from ragcore.services.common import page_items, sort_items, stamp_new, stamp_update
+from ragcore.services.datasets import KIND as DATASET_KIND
+from ragcore.services.documents import DocumentService, split_name
+
+KIND = "file"
+LINK = "file2doc"
+ROOT = "_root"
+
+
+def _not_found(message: str = "File or Folder not found!") -> ApiError:
+    return ApiError(RetCode.NOT_FOUND, message)
+
+
+def blob_key(tenant: str, file_id: str) -> str:
+    return f"files/{tenant}/{file_id}"
+
+
+class FileService:
+    def __init__(self, store: MetadataStore, blobs: BlobStore, documents: Callable[[], DocumentService], *,
+                 max_files: int, max_bytes: int) -> None:
+        self._store = store
+        self._blobs = blobs
+        self._documents = documents
+        self._max_files = max_files
+        self._max_bytes = max_bytes
+
+    # ---- tree ---------------------------------------------------------------------------------
+    def root(self, tenant: str) -> dict[str, Any]:
+        pointer = self._store.get(KIND, tenant, ROOT)
+        if pointer is not None:
+            found = self._store.get(KIND, tenant, pointer["root_id"])
+            if found is not None:
+                return found
+        root_id = new_id()
+        if self._store.put(KIND, tenant, {"id": ROOT, "root_id": root_id}, if_absent=True):
+            item = stamp_new({"id": root_id, "parent_id": root_id, "name": "/", "type": "folder", "size": 0,
+                              "location": "", "source_type": "", "tenant_id": tenant, "created_by": tenant})
+            self._store.put(KIND, tenant, item, parent=root_id)
+            return item
+        return self.root(tenant)  # another request created it first
+
+    def _get(self, tenant: str, file_id: Any) -> dict[str, Any] | None:
+        if not isinstance(file_id, str) or file_id == ROOT:
+            return None
+        return self._store.get(KIND, tenant, file_id)
+
+    def get(self, tenant: str, file_id: Any) -> dict[str, Any]:
+        item = self._get(tenant, file_id)
+        if item is None:
+            raise _not_found()
+        return item
+
+    def folder(self, tenant: str, folder_id: Any, message: str = "Folder not found!") -> dict[str, Any]:
+        if folder_id in (None, ""):
+            return self.root(tenant)
+        item = self._get(tenant, folder_id)
+        if item is None or item["type"] != "folder":
+            raise _not_found(message)
+        return item
+
+    def children(self, tenant: str, folder_id: str) -> list[dict[str, Any]]:
+        return [c for c in self._store.list(KIND, tenant, parent=folder_id) if c["id"] != folder_id]
+
+    def view(self, tenant: str, item: dict[str, Any]) -> dict[str, Any]:
+        out = {k: v for k, v in item.items() if not k.startswith("_")}
+        links = self._store.list(LINK, tenant, parent=item["id"])
+        out["kbs_info"] = [{"kb_id": link["kb_id"], "kb_name": link.get("kb_name", "")} for link in links]
+        if item["type"] == "folder":
+            out["has_child_folder"] = any(c["type"] == "folder" for c in self.children(tenant, item["id"]))
+        return out
+
+    def ancestors(self, tenant: str, file_id: str) -> list[dict[str, Any]]:
+        item = self.get(tenant, file_id)
+        chain = []
+        seen = {item["id"]}
+        while item["parent_id"] != item["id"]:
+            parent = self._get(tenant, item["parent_id"])
+            if parent is None or parent["id"] in seen:
+                break
+            chain.append({"id": parent["id"], "name": parent["name"]})
+            seen.add(parent["id"])
+            item = parent
+        return chain
+
+    def parent(self, tenant: str, file_id: str) -> dict[str, Any]:
+        item = self.get(tenant, file_id)
+        parent = self.folder(tenant, item["parent_id"])
+        return {"id": parent["id"], "name": parent["name"]}
+
+    def list_folder(self, tenant: str, params: dict[str, Any]) -> dict[str, Any]:
+        folder = self.folder(tenant, params.get("parent_id") or None)
+        items = self.children(tenant, folder["id"])
+        keywords = str(params.get("keywords") or "").lower()
+        if keywords:
+            items = [i for i in items if keywords in i["name"].lower()]
+        orderby = params.get("orderby") if params.get("orderby") in ("create_time", "update_time", "name", "size") else "create_time"
+        desc = str(params.get("desc", "true")).lower() not in ("false", "0")
+        page = _positive(params.get("page"), 1)
+        page_size = _positive(params.get("page_size"), 15)
+        total = len(items)
+        # folders first, as a file browser shows them
+        ordered = sort_items(items, str(orderby), desc)
+        ordered.sort(key=lambda i: i["type"] != "folder")
+        return {"total": total, "files": [self.view(tenant, i) for i in page_items(ordered, page, page_size)],
+                "parent_folder": {"id": folder["id"], "name": folder["name"]}}
+
+    # ---- create -------------------------------------------------------------------------------
+    def _check_quota(self, tenant: str, adding: int) -> None:
+        if len(self._store.list(KIND, tenant)) - 1 + adding > self._max_files:
+            raise ApiError(RetCode.DATA_ERROR, "Exceed the maximum file number of a free user!")
+
+    def _free_name(self, tenant: str, folder_id: str, name: str) -> str:
+        taken = {c["name"].lower() for c in self.children(tenant, folder_id)}
+        stem, suffix = split_name(name)
+        candidate, n = name, 0
+        while candidate.lower() in taken:
+            n += 1
+            candidate = f"{stem}({n}).{name.rpartition('.')[2]}" if suffix else f"{name}({n})"
+        return candidate
+
+    def upload(self, tenant: str, parent_id: str | None, files: list[tuple[str, bytes]]) -> list[dict[str, Any]]:
+        if not files:
+            raise ApiError(RetCode.BAD_REQUEST, "No file part!")
+        folder = self.folder(tenant, parent_id or None, "Can't find this folder!")
+        for name, data in files:
+            if not name:
+                raise ApiError(RetCode.BAD_REQUEST, "No file selected!")
+            if len(data) > self._max_bytes:
+                raise ApiError(RetCode.ARGUMENT_ERROR, f"{name}: the file is larger than the {self._max_bytes // (1024 * 1024)} MB limit.")
+        self._check_quota(tenant, len(files))
+        out = []
+        for raw_name, data in files:
+            # a path in the file name puts the file in (new) sub-folders, as a folder upload does
+            parts = [p for p in raw_name.replace("\\", "/").split("/") if p not in ("", ".", "..")]
+            target = folder
+            for part in parts[:-1]:
+                existing = next((c for c in self.children(tenant, target["id"]) if c["name"] == part and c["type"] == "folder"), None)
+                target = existing or self._new(tenant, target["id"], part, "folder", 0)
+            name = self._free_name(tenant, target["id"], parts[-1] if parts else "file")
+            item = self._new(tenant, target["id"], name, doc_type(split_name(name)[1]), len(data))
+            self._blobs.put(blob_key(tenant, item["id"]), data)
+            out.append(self.view(tenant, item))
+        return out
+
+    def _new(self, tenant: str, parent_id: str, name: str, kind: str, size: int) -> dict[str, Any]:
+        item = stamp_new({"id": new_id(), "parent_id": parent_id, "name": name, "type": kind, "size": size, "location": name,
+                          "source_type": "", "tenant_id": tenant, "created_by": tenant})
+        self._store.put(KIND, tenant, item, parent=parent_id)
+        return item
+
+    def create(self, tenant: str, payload: dict[str, Any]) -> dict[str, Any]:
+        name = payload.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise ApiError(RetCode.ARGUMENT_ERROR, "`name` is required.")
+        name = name.strip()
+        if "/" in name:
+            raise ApiError(RetCode.ARGUMENT_ERROR, 'Folder name cannot contain "/"')
+        kind = payload.get("type") or "folder"
+        if kind not in ("folder", "virtual"):
+            raise ApiError(RetCode.ARGUMENT_ERROR, "`type` should be folder or virtual.")
+        folder = self.folder(tenant, payload.get("parent_id") or None, "Parent folder not found!")
+        if any(c["name"].lower() == name.lower() for c in self.children(tenant, folder["id"])):
+            raise ApiError(RetCode.CONFLICT, "Duplicated folder name in the same folder.")
+        self._check_quota(tenant, 1)
+        return self.view(tenant, self._new(tenant, folder["id"], name, kind, 0))
+
+    def content(self, tenant: str, file_id: str) -> tuple[str, bytes]:
+        item = self._get(tenant, file_id)
+        if item is None or item["type"] == "folder":
+            raise _not_found("document not found")
+        return item["name"], self._blobs.get(blob_key(tenant, item["id"])) or b""
+
+    # ---- change -------------------------------------------------------------------------------
+    def move(self, tenant: str, payload: dict[str, Any]) -> bool:
+        ids = payload.get("src_file_ids")
+        dest_id = payload.get("dest_file_id")
+        new_name = payload.get("new_name")
+        if not isinstance(ids, list) or not ids:
+            raise ApiError(RetCode.ARGUMENT_ERROR, "`src_file_ids` is required.")
+        if dest_id in (None, "") and new_name in (None, ""):
+            raise ApiError(RetCode.ARGUMENT_ERROR, "At least one of dest_file_id or new_name must be provided")
+        if new_name is not None:
+            if not isinstance(new_name, str) or not new_name.strip():
+                raise ApiError(RetCode.ARGUMENT_ERROR, "`new_name` can not be empty.")
+            if "/" in new_name:
+                raise ApiError(RetCode.ARGUMENT_ERROR, 'Name cannot contain "/"')
+            if len(ids) != 1:
+                raise ApiError(RetCode.ARGUMENT_ERROR, "`new_name` needs exactly one file in `src_file_ids`.")
+        items = [self.get(tenant, i) for i in ids]
+        dest = self.folder(tenant, dest_id, "Parent folder not found!") if dest_id not in (None, "") else None
+        root = self.root(tenant)
+        for item in items:
+            if item["id"] == root["id"]:
+                raise ApiError(RetCode.ARGUMENT_ERROR, "The root folder can't be moved or renamed.")
+            if new_name is not None and item["type"] != "folder" and split_name(new_name)[1] != split_name(item["name"])[1]:
+                raise ApiError(RetCode.BAD_REQUEST, "The extension of file can't be changed")
+            if dest is not None and item["type"] == "folder":
+                chain = {a["id"] for a in self.ancestors(tenant, dest["id"])} | {dest["id"]}
+                if item["id"] in chain:
+                    raise ApiError(RetCode.ARGUMENT_ERROR, f"Can't move the folder {item['name']} into itself or its sub-folder.")
+        target_names: set[str] = set()
+        for item in items:
+            folder_id = dest["id"] if dest is not None else item["parent_id"]
+            name = (new_name or item["name"]).strip()
+            clash = any(c["name"].lower() == name.lower() and c["id"] != item["id"] for c in self.children(tenant, folder_id))
+            if clash or (folder_id, name.lower()) in target_names:
+                raise ApiError(RetCode.CONFLICT, f"The name {name} already exists in the destination folder.")
+            target_names.add((folder_id, name.lower()))  # type: ignore[arg-type]
+        for item in items:
+            folder_id = dest["id"] if dest is not None else item["parent_id"]
+            name = (new_name or item["name"]).strip()
+            self._store.put(KIND, tenant, stamp_update({**item, "parent_id": folder_id, "name": name, "location": name}), parent=folder_id)
+        return True
+
+    def delete(self, tenant: str, ids: Any) -> dict[str, Any]:
+        if not isinstance(ids, list) or not ids:
+            raise ApiError(RetCode.ARGUMENT_ERROR, "`ids` is required.")
+        root = self.root(tenant)
+        errors: list[str] = []
+        count = 0
+        for file_id in ids:
+            item = self._get(tenant, file_id)
+            if item is None:
+                errors.append(f"File or Folder not found: {file_id}")
+                continue
+            if item["id"] == root["id"]:
+                errors.append("The root folder can't be deleted.")
+                continue
+            self._remove_tree(tenant, item)
+            count += 1
+        if errors and not count:
+            raise ApiError(RetCode.NOT_FOUND, errors[0])
+        return {"success_count": count, **({"errors": errors} if errors else {})}
+
+    def _remove_tree(self, tenant: str, item: dict[str, Any]) -> None:
+        for child in self.children(tenant, item["id"]):
+            self._remove_tree(tenant, child)
+        for link in self._store.list(LINK, tenant, parent=item["id"]):
+            doc = self._store.get("document", tenant, link["document_id"])
+            if doc is not None:
+                self._documents().delete_one(tenant, doc)
+            self._store.delete(LINK, tenant, link["id"])
+        self._store.delete(KIND, tenant, item["id"])
+        self._blobs.delete(blob_key(tenant, item["id"]))
+
+    # ---- datasets -----------------------------------------------------------------------------
+    def link_to_datasets(self, tenant: str, payload: dict[str, Any]) -> list[dict[str, Any]]:
+        file_ids, kb_ids = payload.get("file_ids"), payload.get("kb_ids")
+        if not isinstance(file_ids, list) or not file_ids or not isinstance(kb_ids, list) or not kb_ids:
+            raise ApiError(RetCode.ARGUMENT_ERROR, "`file_ids` and `kb_ids` are required lists.")
+        datasets = []
+        for kb_id in kb_ids:
+            ds = self._store.get(DATASET_KIND, tenant, kb_id) if isinstance(kb_id, str) else None
+            if ds is None:
+                raise ApiError(RetCode.NOT_FOUND, "Can't find this dataset!")
+            datasets.append(ds)
+        files: list[dict[str, Any]] = []
+        for file_id in file_ids:
+            files.extend(self._files_under(tenant, self.get(tenant, file_id)))
+        out = []
+        for item in files:
+            # a file links to the datasets of the latest call: earlier links (and their documents) go
+            for link in self._store.list(LINK, tenant, parent=item["id"]):
+                doc = self._store.get("document", tenant, link["document_id"])
+                if doc is not None:
+                    self._documents().delete_one(tenant, doc)
+                self._store.delete(LINK, tenant, link["id"])
+            data = self._blobs.get(blob_key(tenant, item["id"])) or b""
+            for ds in datasets:
+                doc = self._documents().create_from_bytes(tenant, ds["id"], item["name"], data, source_file_id=item["id"])
+                link = {"id": new_id(), "file_id": item["id"], "document_id": doc["id"], "kb_id": ds["id"], "kb_name": ds["name"]}
+                self._store.put(LINK, tenant, link, parent=item["id"])
+                out.append({"id": link["id"], "file_id": item["id"], "document_id": doc["id"]})
+        return out
+
+    def _files_under(self, tenant: str, item: dict[str, Any]) -> list[dict[str, Any]]:
+        if item["type"] != "folder":
+            return [item]
+        out: list[dict[str, Any]] = []
+        for child in self.children(tenant, item["id"]):
+            out.extend(self._files_under(tenant, child))
+        return out
+
+
+def _positive(value: Any, default: int) -> int:
+    try:
+        return max(int(value), 1) if value not in (None, "") else default
+    except (TypeError, ValueError):
+        raise ApiError(RetCode.ARGUMENT_ERROR, f"Input should be a valid integer, got {value!r}") from None
