@@ -79,3 +79,25 @@ def test_healthz_through_the_handler(lambda_key: str) -> None:
     e.pop("queryStringParameters")
     reply = json.loads(handler(e, Context())["body"])
     assert reply["code"] == 0 and reply["data"]["runtime"] == "aws"
+
+
+def test_completions_through_a_function_url_event(lambda_key: str) -> None:
+    """The completion routes as the function URL delivers them (payload format 2.0), non-streaming."""
+    from ragcore.services import registry
+
+    from functions.completions.handler import handler
+
+    tenant = next(k["tenant_id"] for k in registry.tenants().list_keys())
+    chat = registry.chats().create(str(tenant), {"name": "url chat"})
+    body = {"model": "m", "messages": [{"role": "user", "content": "hello"}]}
+    e = event("apigw_v2_list_datasets.json", lambda_key)
+    path = f"/api/v1/chats_openai/{chat['id']}/chat/completions"
+    e.update({"rawPath": path, "rawQueryString": "", "body": json.dumps(body), "routeKey": "$default"})
+    e.pop("queryStringParameters")
+    e["headers"]["content-type"] = "application/json"
+    e["requestContext"].update({"domainName": "abc.lambda-url.us-east-1.on.aws", "routeKey": "$default",
+                                "http": {**e["requestContext"]["http"], "method": "POST", "path": path}})
+    reply = handler(e, Context())
+    assert reply["statusCode"] == 200
+    answer = json.loads(reply["body"])
+    assert answer["object"] == "chat.completion" and answer["choices"][0]["message"]["role"] == "assistant"
