@@ -40,8 +40,8 @@ async def update_chat(chat_id: str, tenant: str = Depends(current_tenant), body:
 
 @router.delete("/chats")
 async def delete_chats(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
-    registry.chats().delete(tenant, body)
-    return ok(True)
+    partial = registry.chats().delete(tenant, body)
+    return ok(partial if partial is not None else True)
 
 
 @router.delete("/chats/{chat_id}")

@@ -34,7 +34,7 @@ class StrictParserConfig(ParserConfig):
 class UpdateDocument(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    name: Annotated[str, StringConstraints(min_length=1, max_length=255)] | None = None
+    name: Annotated[str, StringConstraints(max_length=255)] | None = None  # "" is refused by the extension rule
     meta_fields: dict[str, Any] | None = None
     chunk_method: str | None = None
     parser_config: StrictParserConfig | None = None

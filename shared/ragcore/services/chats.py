@@ -191,20 +191,25 @@ class ChatService:
         if params.get("keywords"):
             kw = str(params["keywords"]).lower()
             items = [it for it in items if kw in it["name"].lower()]
-        page = _positive(params.get("page"), 1)
-        page_size = _positive(params.get("page_size"), 30)
         orderby = params.get("orderby") if params.get("orderby") in ("create_time", "update_time") else "create_time"
         desc = str(params.get("desc", "true")).lower() not in ("false", "0")
         total = len(items)
-        return [self.view(tenant, it) for it in page_items(sort_items(items, str(orderby), desc), page, page_size)], total
+        ordered = sort_items(items, str(orderby), desc)
+        # as RAGFlow: without a page (or page 0, or page_size 0) every chat is returned
+        page = _positive(params.get("page"), 0) if params.get("page") not in (None, "", "0", 0) else 0
+        page_size = _positive(params.get("page_size"), 30) if params.get("page_size") not in ("0", 0) else 0
+        if page and page_size:
+            ordered = page_items(ordered, page, page_size)
+        return [self.view(tenant, it) for it in ordered], total
 
-    def delete(self, tenant: str, payload: dict[str, Any]) -> None:
+    def delete(self, tenant: str, payload: dict[str, Any]) -> dict[str, Any] | None:
         ids = payload.get("ids")
         if ids is not None and not isinstance(ids, list):
             raise _err("`ids` should be a list.", RetCode.ARGUMENT_ERROR)
+        errors: list[str] = []
         if not ids:
             if not payload.get("delete_all"):
-                return
+                return None
             targets = self._store.list(KIND, tenant)
         else:
             if len(set(ids)) != len(ids):
@@ -213,12 +218,17 @@ class ChatService:
             for chat_id in ids:
                 item = self._store.get(KIND, tenant, chat_id) if isinstance(chat_id, str) else None
                 if item is None:
-                    raise _err(f"Chat({chat_id}) not found.")
-                targets.append(item)
+                    errors.append(f"Chat({chat_id}) not found.")
+                else:
+                    targets.append(item)
+            if not targets:
+                raise _err(errors[0])
         for item in targets:
             self._store.delete(KIND, tenant, item["id"])
             self._store.release(tenant, NAME_SCOPE, item["name"].lower(), item["id"])
             self._store.delete_under(SESSION, tenant, item["id"])
+        # RAGFlow deletes what it can and reports the rest
+        return {"success_count": len(targets), "errors": errors} if ids and errors else None
 
     # ---- sessions -----------------------------------------------------------------------------
     def session_view(self, item: dict[str, Any]) -> dict[str, Any]:

@@ -187,11 +187,11 @@ class DocumentService:
         if ids:
             items = [it for it in items if it["id"] in ids]
             if not items:
-                raise ApiError(RetCode.DATA_ERROR, f"You don't own the document {ids[0]}.")
+                raise ApiError(RetCode.DATA_ERROR, f"you don't own the document {ids[0]}")
         if params.get("name"):
             items = [it for it in items if it["name"] == params["name"]]
             if not items:
-                raise ApiError(RetCode.DATA_ERROR, f"You don't own the document {params['name']}.")
+                raise ApiError(RetCode.DATA_ERROR, f"you don't own the document {params['name']}")
         if params.get("keywords"):
             kw = str(params["keywords"]).lower()
             items = [it for it in items if kw in it["name"].lower()]

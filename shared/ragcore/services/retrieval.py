@@ -99,7 +99,7 @@ class RetrievalService:
             raise ApiError(RetCode.ARGUMENT_ERROR, "`question` is required.")
         dataset_ids = payload.get("dataset_ids")
         document_ids = payload.get("document_ids")
-        if not dataset_ids and not document_ids:
+        if not dataset_ids:
             raise ApiError(RetCode.DATA_ERROR, "`dataset_ids` is required.")
         if dataset_ids is not None and not isinstance(dataset_ids, list):
             raise ApiError(RetCode.ARGUMENT_ERROR, "`dataset_ids` should be a list")
