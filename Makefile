@@ -40,12 +40,16 @@ synth: $(DEVSTAMP)
 	$(PY) infra/app.py
 	@echo "template: cdk.out/RagflowServerless.template.json"
 
+# the Lambda bundles (arm64 wheels, no Docker) and each function's size + cold import time
 package: $(DEVSTAMP)
 	$(PY) layers/build.py
-	$(PY) bench/package_size.py
+	$(PY) bench/package_size.py --runs 1
 
-deploy: package
-	npx --yes aws-cdk@2.1148.1 deploy --app "$(PY) infra/app.py" --require-approval never
+# needs AWS credentials; bootstrap is a no-op once the account/region has it; never deploys placeholder assets
+deploy: $(DEVSTAMP)
+	$(PY) layers/build.py
+	npx --yes aws-cdk@2.1148.1 bootstrap --app "$(PY) infra/app.py"
+	RAGFLOW_BUNDLES=require npx --yes aws-cdk@2.1148.1 deploy --app "$(PY) infra/app.py" --require-approval never --outputs-file cdk.out/outputs.json
 
 bench: $(STAMP)
 	$(PY) bench/ingest.py

@@ -1,63 +1,138 @@
-"""Lambda bundle sizes (unzipped / zipped, limit 250 MB unzipped incl. layers) and cold import time per handler.
+"""Each Lambda's package: unzipped and zipped size including its layers (limit 250 MB unzipped) and the cold
+import time of its handler module.
 
-    .venv/bin/python layers/build.py && .venv/bin/python bench/package_size.py
+    .venv/bin/python bench/package_size.py            # builds layers/build (and layers/build/host) if missing
+    .venv/bin/python bench/package_size.py --rebuild  # rebuild first
+
+Sizes are the real Lambda bundles (arm64, CPython 3.13) from layers/build.py. Import times use the same split
+built for this machine (layers/build/host): a fresh interpreter with `-S` (no site-packages) sees only the app
+and that function's layers, so a package missing from a layer fails here as it would on Lambda. "no .pyc" is
+what a Lambda zip pays on every cold start (its code dirs are read-only, and our .pyc would be for 3.11);
+SnapStart functions pay it once, when a version is published. This machine is not a Graviton core: read the
+numbers relative to each other.
 """
 
 from __future__ import annotations
 
-import io
+import argparse
+import os
 import subprocess
 import sys
-import time
+import tempfile
 import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "layers" / "build"
-HANDLERS = ["datasets", "documents", "chunks", "retrieval", "chats", "completions", "ingest"]
+HOST = BUILD / "host"
+LIMIT_MB = 250
+MB = 1024 * 1024
+sys.path[:0] = [str(ROOT), str(ROOT / "shared")]
+
+from infra.route_map import lambda_modules  # noqa: E402
+from infra.stacks.function_specs import STREAM, FunctionSpec, deployed_functions  # noqa: E402
 
 
-def sizes(folder: Path) -> tuple[int, int]:
+class _Counter:
+    """A write-only sink that counts bytes: zip sizes without writing 200 MB anywhere."""
+
+    def __init__(self) -> None:
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.size += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self.size
+
+    def flush(self) -> None:
+        pass
+
+
+def folder_sizes(folder: Path, zipped: bool) -> tuple[int, int]:
     raw = 0
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-        for path in folder.rglob("*"):
+    sink = _Counter()
+    with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as archive:  # type: ignore[call-overload]
+        for path in sorted(folder.rglob("*")):
             if path.is_file():
                 raw += path.stat().st_size
-                zf.write(path, path.relative_to(folder))
-    return raw, buffer.tell()
+                if zipped:
+                    archive.write(path, path.relative_to(folder))
+    return raw, sink.size
 
 
-def import_ms(module: str) -> float:
+def ensure_built(rebuild: bool) -> None:
+    needed = [BUILD / n for n in ("app", "core", "parsers", "embed")]
+    if rebuild or not all(p.is_dir() for p in needed):
+        subprocess.run([sys.executable, str(ROOT / "layers" / "build.py")], check=True)
+    if rebuild or not all((HOST / n).is_dir() for n in ("core", "parsers", "embed")):
+        subprocess.run([sys.executable, str(ROOT / "layers" / "build.py"), "host"], check=True)
+
+
+def handler_module(spec: FunctionSpec) -> str:
+    if spec is STREAM or spec.handler == STREAM.handler:
+        return "functions.completions.server"  # what run.sh starts
+    return spec.handler.rsplit(".", 1)[0]
+
+
+def import_ms(module: str, layers: tuple[str, ...], cache_dir: str | None, runs: int) -> float:
+    """Best of `runs` fresh interpreters: time to import the handler module, with only its bundle on the path."""
+    paths = [str(BUILD / "app"), *(str(HOST / layer / "python") for layer in layers)]
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": os.pathsep.join(paths),
+           "RAGFLOW_RUNTIME": "aws", "AWS_DEFAULT_REGION": "us-east-1", "PYTHONDONTWRITEBYTECODE": "1"}
+    code = f"import time; t = time.perf_counter(); import {module}; print((time.perf_counter() - t) * 1000)"
     best = float("inf")
-    for _ in range(3):
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-c", f"import {module}"], cwd=ROOT, check=True,
-                       env={"PYTHONPATH": f"{ROOT}:{ROOT / 'shared'}", "PATH": "/usr/bin:/bin"})
-        best = min(best, (time.perf_counter() - started) * 1000)
-    baseline = min(_python_start() for _ in range(3))
-    return best - baseline
-
-
-def _python_start() -> float:
-    started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "pass"], check=True)
-    return (time.perf_counter() - started) * 1000
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as empty:
+            run_env = {**env, "PYTHONPYCACHEPREFIX": cache_dir or empty}
+            if cache_dir:
+                run_env.pop("PYTHONDONTWRITEBYTECODE")
+            # cwd is an empty dir too: the repo's own functions/ and shared/ must not be importable
+            out = subprocess.run([sys.executable, "-S", "-c", code], env=run_env, cwd=empty, capture_output=True, text=True)
+        if out.returncode != 0:
+            raise SystemExit(f"import {module} failed with only {layers} on the path:\n{out.stderr[-2000:]}")
+        best = min(best, float(out.stdout.strip().splitlines()[-1]))
+    return best
 
 
 def main() -> None:
-    mb = 1024 * 1024
-    if (BUILD / "deps").is_dir() and (BUILD / "app").is_dir():
-        deps_raw, deps_zip = sizes(BUILD / "deps")
-        app_raw, app_zip = sizes(BUILD / "app")
-        print(f"dependency layer : {deps_raw / mb:7.1f} MB unzipped, {deps_zip / mb:6.1f} MB zipped")
-        print(f"our code         : {app_raw / mb:7.1f} MB unzipped, {app_zip / mb:6.1f} MB zipped")
-        total = (deps_raw + app_raw) / mb
-        print(f"each function    : {total:7.1f} MB unzipped incl. layers (limit 250 MB) — {'OK' if total < 250 else 'TOO BIG'}")
-    else:
-        print("no bundles in layers/build (run: .venv/bin/python layers/build.py)")
-    for name in HANDLERS:
-        print(f"import functions.{name}.handler: {import_ms(f'functions.{name}.handler'):6.0f} ms (cold, over bare python)")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rebuild", action="store_true", help="run layers/build.py first")
+    parser.add_argument("--no-zip", action="store_true", help="skip the (slow) zipped sizes")
+    parser.add_argument("--runs", type=int, default=3, help="interpreters per import timing (best is kept)")
+    args = parser.parse_args()
+    ensure_built(args.rebuild)
+
+    folders = {"app": BUILD / "app", **{n: BUILD / n for n in ("core", "parsers", "embed")}}
+    sizes = {name: folder_sizes(path, not args.no_zip) for name, path in folders.items()}
+    print(f"{'bundle':10} {'unzipped MB':>12} {'zipped MB':>10}")
+    for name, (raw, packed) in sizes.items():
+        print(f"{name:10} {raw / MB:12.1f} {packed / MB if not args.no_zip else float('nan'):10.1f}")
+    print()
+
+    specs = deployed_functions(lambda_modules(), local_embedder=False)
+    pyc_cache = tempfile.TemporaryDirectory(prefix="pyc-")  # bytecode for the "(.pyc)" column
+    warm_cache = pyc_cache.name
+    header = f"{'function':12} {'layers':22} {'unzipped MB':>12} {'zipped MB':>10} {'import ms (no .pyc)':>20} {'(.pyc)':>8}"
+    print(header)
+    print("-" * len(header))
+    worst = 0.0
+    for spec in specs:
+        parts = ["app", *spec.layers]
+        total_mb = sum(sizes[p][0] for p in parts) / MB
+        zipped_mb = sum(sizes[p][1] for p in parts) / MB
+        worst = max(worst, total_mb)
+        module = handler_module(spec)
+        cold = import_ms(module, spec.layers, None, args.runs)
+        import_ms(module, spec.layers, warm_cache, 1)  # writes the .pyc files
+        warm = import_ms(module, spec.layers, warm_cache, args.runs)
+        extra = " +LWA" if spec is STREAM else ""
+        print(f"{spec.name:12} {'+'.join(spec.layers) + extra:22} {total_mb:12.1f} "
+              f"{zipped_mb if not args.no_zip else float('nan'):10.1f} {cold:20.0f} {warm:8.0f}")
+    pyc_cache.cleanup()
+    print(f"\nlargest function: {worst:.1f} MB unzipped of {LIMIT_MB} MB — {'OK' if worst < LIMIT_MB else 'TOO BIG'}"
+          " (+LWA: the AWS-published Lambda Web Adapter layer, a few MB, not counted)")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,9 @@
 """API Gateway routes derived from the code: every FastAPI route of functions/<module>/routes.py → that module's Lambda.
 
-Reading the routers (instead of a hand-kept list) means a route added to a module is deployed with it.
+Reading the routers (instead of a hand-kept list) means a route added to a module is deployed with it, and a
+module that lands (routes.py + handler.py) gets its function on the next synth.
+
+    route_table() -> [(method, api_gateway_path, module), ...]
 """
 
 from __future__ import annotations
@@ -15,14 +18,20 @@ for extra in (ROOT, ROOT / "shared"):
     if str(extra) not in sys.path:
         sys.path.insert(0, str(extra))
 
-# API modules with a Lambda of their own; the system routes (health, version) ride on the datasets function.
-API_MODULES = ["datasets", "documents", "chunks", "retrieval", "chats", "completions", "agents", "files", "memories"]
-ROUTERS_OF = {"datasets": ["functions.datasets.routes", "functions.system.routes"]}
+FUNCTIONS = ROOT / "functions"
+# router-only packages served by another module's Lambda (functions/datasets/handler.py mounts the system router)
+RIDES_ON = {"system": "datasets"}
 WHOLE_SEGMENT = re.compile(r"^\{[A-Za-z_][A-Za-z0-9_]*\}$")
 
 
+class RouteConflict(ValueError):
+    pass
+
+
 def api_path(path: str) -> str:
-    """FastAPI '{param}' paths are API Gateway paths, except params sharing a segment: those become {proxy+}."""
+    """FastAPI '{param}' segments are API Gateway path parameters as they are. A parameter that is not a whole
+    segment ('{memory_id}:{message_id}', '{file_path:path}') can't be expressed: the route becomes a greedy
+    '{proxy+}' from that segment on, and FastAPI inside the function does the exact matching."""
     segments = path.strip("/").split("/")
     for n, segment in enumerate(segments):
         if "{" in segment and not WHOLE_SEGMENT.match(segment):
@@ -30,31 +39,52 @@ def api_path(path: str) -> str:
     return path
 
 
+def lambda_modules() -> list[str]:
+    """Modules with a Lambda of their own: a routes.py and a handler.py (one still being written is skipped)."""
+    return sorted(p.parent.name for p in FUNCTIONS.glob("*/routes.py")
+                  if p.parent.name not in RIDES_ON and (p.parent / "handler.py").is_file())
+
+
+def _routers(package: str) -> list[object]:
+    try:
+        routes_module = importlib.import_module(f"functions.{package}.routes")
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and f"functions.{package}.routes".startswith(exc.name):
+            return []  # a module not written yet
+        raise
+    return [r for r in (getattr(routes_module, a, None) for a in ("router", "legacy_router")) if r is not None]
+
+
 def route_table() -> list[tuple[str, str, str]]:
-    """(method, path, module) for every deployed route, without duplicates."""
+    """(method, path, module) for every deployed route, sorted; RouteConflict if two modules claim one route."""
     from fastapi import APIRouter
     from fastapi.routing import APIRoute
 
-    seen: dict[tuple[str, str], str] = {}
-    for module in API_MODULES:
-        for name in ROUTERS_OF.get(module, [f"functions.{module}.routes"]):
-            try:
-                routes_module = importlib.import_module(name)
-            except ModuleNotFoundError as exc:
-                if exc.name is not None and name.startswith(exc.name):
-                    continue  # a module not written yet
-                raise
-            for attr in ("router", "legacy_router"):
-                router = getattr(routes_module, attr, None)
-                if not isinstance(router, APIRouter):
+    owner: dict[tuple[str, str], str] = {}
+    conflicts: list[str] = []
+    modules = lambda_modules()
+    packages = [(m, m) for m in modules] + [(p, host) for p, host in RIDES_ON.items() if host in modules]
+    for package, module in packages:
+        for router in _routers(package):
+            if not isinstance(router, APIRouter):
+                continue
+            for route in router.routes:
+                if not isinstance(route, APIRoute):
                     continue
-                for route in router.routes:
-                    if not isinstance(route, APIRoute):
-                        continue
-                    for method in sorted(route.methods or []):
-                        seen.setdefault((method, api_path(route.path)), module)
-    return sorted((method, path, module) for (method, path), module in seen.items())
+                for method in sorted(route.methods or []):
+                    key = (method, api_path(route.path))
+                    previous = owner.setdefault(key, module)
+                    if previous != module:
+                        conflicts.append(f"{method} {key[1]}: {previous} and {module}")
+    if conflicts:
+        raise RouteConflict("routes claimed by two modules: " + "; ".join(conflicts))
+    return sorted((method, path, module) for (method, path), module in owner.items())
 
 
 def deployed_modules() -> list[str]:
     return sorted({module for _, _, module in route_table()})
+
+
+if __name__ == "__main__":
+    for row in route_table():
+        print(*row)

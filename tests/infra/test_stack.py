@@ -1,4 +1,7 @@
-"""The synthesized CloudFormation template (offline, aws_cdk.assertions): wiring, keys, permissions."""
+"""The synthesized CloudFormation template (offline, aws_cdk.assertions): wiring, keys, permissions, outputs.
+
+One synth per test session (~10 s); the placeholder assets keep it independent of layers/build.
+"""
 
 from __future__ import annotations
 
@@ -8,117 +11,342 @@ from typing import Any
 
 import pytest
 
+from infra.route_map import api_path, lambda_modules, route_table
+
+DATA_SERVICES = ("s3:", "dynamodb:", "sqs:", "secretsmanager:")
+
 
 @pytest.fixture(scope="session")
 def template() -> Iterator[Any]:
     from aws_cdk.assertions import Template
 
-    from infra.app import build_app
+    from infra.app import STACK_NAME, build_app
 
-    app = build_app()
-    yield Template.from_stack(app.node.find_child("RagflowServerless"))  # type: ignore[arg-type]
+    app = build_app(bundles="placeholder")
+    yield Template.from_stack(app.node.find_child(STACK_NAME))  # type: ignore[arg-type]
 
 
 def resources(template: Any, kind: str) -> dict[str, Any]:
     return dict(template.find_resources(kind))
 
 
-def function_of_module(template: Any, module: str) -> str:
-    for logical, res in resources(template, "AWS::Lambda::Function").items():
-        if res["Properties"].get("Handler") == f"functions.{module}.handler.handler":
-            return str(logical)
-    raise AssertionError(f"no function for {module}")
+def refs(value: Any) -> set[str]:
+    """Logical ids a template value points at (Ref / Fn::GetAtt), however deeply nested."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "Ref" and isinstance(inner, str):
+                found.add(inner)
+            elif key == "Fn::GetAtt" and isinstance(inner, list):
+                found.add(str(inner[0]))
+            else:
+                found |= refs(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            found |= refs(inner)
+    return found
 
 
-def test_every_route_goes_to_its_modules_function(template: Any) -> None:
-    from infra.route_map import route_table
+def only(ids: set[str], pool: dict[str, Any]) -> str:
+    [hit] = ids & set(pool)
+    return hit
 
+
+def function_id(template: Any, handler: str) -> str:
+    [logical] = [k for k, v in resources(template, "AWS::Lambda::Function").items() if v["Properties"].get("Handler") == handler]
+    return str(logical)
+
+
+def module_function(template: Any, module: str) -> str:
+    return function_id(template, f"functions.{module}.handler.handler")
+
+
+def our_functions(template: Any) -> dict[str, Any]:
+    """Every function of ours (CDK adds its own S3-notifications helper)."""
+    return {k: v for k, v in resources(template, "AWS::Lambda::Function").items() if "BucketNotificationsHandler" not in k}
+
+
+def policy_of(template: Any, function: str) -> list[dict[str, Any]]:
+    role = only(refs(resources(template, "AWS::Lambda::Function")[function]["Properties"]["Role"]),
+                resources(template, "AWS::IAM::Role"))
+    statements: list[dict[str, Any]] = []
+    for policy in resources(template, "AWS::IAM::Policy").values():
+        if role in refs(policy["Properties"]["Roles"]):
+            statements += policy["Properties"]["PolicyDocument"]["Statement"]
+    return statements
+
+
+def actions(statements: list[dict[str, Any]]) -> set[str]:
+    out: set[str] = set()
+    for s in statements:
+        out |= set(s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+    return out
+
+
+# ---- routes ---------------------------------------------------------------------------------------------------
+
+def test_route_table_comes_from_the_routers() -> None:
     table = route_table()
     assert ("POST", "/api/v1/datasets", "datasets") in table
+    assert ("GET", "/api/v1/system/healthz", "datasets") in table  # system router rides on datasets' function
+    assert ("GET", "/v1/system/healthz", "datasets") in table  # the legacy health check
     assert ("POST", "/api/v1/chats_openai/{chat_id}/chat/completions", "completions") in table
-    routes = {r["Properties"]["RouteKey"]: r["Properties"]["Target"] for r in resources(template, "AWS::ApiGatewayV2::Route").values()}
+    assert {m for _, _, m in table} == set(lambda_modules())
+    assert len(table) == len({(method, path) for method, path, _ in table})  # one owner per route
+    assert all(path.startswith("/") and "{proxy+}" not in path[:-8] for _, path, _ in table)
+
+
+def test_params_that_are_not_whole_segments_become_greedy_proxies() -> None:
+    assert api_path("/api/v1/datasets/{dataset_id}/documents") == "/api/v1/datasets/{dataset_id}/documents"
+    assert api_path("/api/v1/messages/{memory_id}:{message_id}") == "/api/v1/messages/{proxy+}"
+    assert api_path("/api/v1/messages/{memory_id}:{message_id}/content") == "/api/v1/messages/{proxy+}"
+    assert api_path("/files/{file_path:path}") == "/files/{proxy+}"
+
+
+def test_every_route_goes_to_its_modules_function_through_its_live_alias(template: Any) -> None:
+    table = route_table()
+    routes = {r["Properties"]["RouteKey"]: r["Properties"] for r in resources(template, "AWS::ApiGatewayV2::Route").values()}
+    assert set(routes) == {f"{method} {path}" for method, path, _ in table}
     integrations = resources(template, "AWS::ApiGatewayV2::Integration")
     aliases = resources(template, "AWS::Lambda::Alias")
-    assert len(routes) == len(table)
+    assert len(integrations) == len(lambda_modules())  # one integration per module, shared by its routes
     for method, path, module in table:
-        target = json.dumps(routes[f"{method} {path}"])
-        integration = next(v for k, v in integrations.items() if k in target)
-        alias_ref = json.dumps(integration["Properties"]["IntegrationUri"])
-        alias = next(v for k, v in aliases.items() if k in alias_ref)
-        assert function_of_module(template, module) in json.dumps(alias["Properties"]["FunctionName"]), (method, path)
+        integration = integrations[only(refs(routes[f"{method} {path}"]["Target"]), integrations)]
+        assert integration["Properties"]["PayloadFormatVersion"] == "2.0"
+        alias = aliases[only(refs(integration["Properties"]["IntegrationUri"]), aliases)]
+        assert alias["Properties"]["Name"] == "live"
+        assert module_function(template, module) in refs(alias["Properties"]["FunctionName"]), (method, path)
 
 
-def test_drop_folder_and_task_queue_wiring(template: Any) -> None:
-    [notifications] = resources(template, "Custom::S3BucketNotifications").values()
-    queue_configs = notifications["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
-    assert {c["Events"][0] for c in queue_configs} == {"s3:ObjectCreated:*", "s3:ObjectRemoved:*"}
-    assert all(c["Filter"]["Key"]["FilterRules"] == [{"Name": "prefix", "Value": "inbox/"}] for c in queue_configs)
-    [mapping] = resources(template, "AWS::Lambda::EventSourceMapping").values()
-    assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert function_of_module(template, "ingest") in json.dumps(mapping["Properties"]["FunctionName"])
+def test_api_functions_start_from_snapshots(template: Any) -> None:
+    functions = resources(template, "AWS::Lambda::Function")
+    for module in lambda_modules():
+        assert functions[module_function(template, module)]["Properties"]["SnapStart"] == {"ApplyOn": "PublishedVersions"}
+    assert "SnapStart" not in functions[module_function(template, "ingest")]["Properties"]
+    # API Gateway may invoke each alias, from this API only
+    permissions = [p["Properties"] for p in resources(template, "AWS::Lambda::Permission").values()
+                   if p["Properties"]["Principal"] == "apigateway.amazonaws.com"]
+    assert len(permissions) == len(lambda_modules())
+    assert all(refs(p["FunctionName"]) & set(resources(template, "AWS::Lambda::Alias")) for p in permissions)
+
+
+# ---- drop folder, queue, ingest -------------------------------------------------------------------------------
+
+def test_inbox_events_reach_the_ingest_function_through_the_task_queue(template: Any) -> None:
     queues = resources(template, "AWS::SQS::Queue")
-    main = next(q for q in queues.values() if "RedrivePolicy" in q["Properties"])
-    assert main["Properties"]["RedrivePolicy"]["maxReceiveCount"] == 3
-    ingest = resources(template, "AWS::Lambda::Function")[function_of_module(template, "ingest")]
-    assert main["Properties"]["VisibilityTimeout"] >= ingest["Properties"]["Timeout"] * 6
-    assert resources(template, "AWS::CloudWatch::Alarm")
+    [tasks] = [k for k, q in queues.items() if "RedrivePolicy" in q["Properties"]]
+    [notifications] = resources(template, "Custom::S3BucketNotifications").values()
+    configs = notifications["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
+    assert sorted(c["Events"][0] for c in configs) == ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]
+    for config in configs:
+        assert config["Filter"]["Key"]["FilterRules"] == [{"Name": "prefix", "Value": "inbox/"}]
+        assert refs(config["QueueArn"]) == {tasks}
+    [mapping] = resources(template, "AWS::Lambda::EventSourceMapping").values()
+    props = mapping["Properties"]
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert refs(props["EventSourceArn"]) == {tasks}
+    assert module_function(template, "ingest") in refs(props["FunctionName"])
+    # S3 may send to the queue
+    policies = [p["Properties"] for p in resources(template, "AWS::SQS::QueuePolicy").values() if tasks in refs(p["Properties"]["Queues"])]
+    assert any(s.get("Principal") == {"Service": "s3.amazonaws.com"} and s["Effect"] == "Allow"
+               for p in policies for s in p["PolicyDocument"]["Statement"])
 
 
-def test_streaming_function_url(template: Any) -> None:
+def test_poison_messages_go_to_an_alarmed_dead_letter_queue(template: Any) -> None:
+    queues = resources(template, "AWS::SQS::Queue")
+    [(tasks, main)] = [(k, q) for k, q in queues.items() if "RedrivePolicy" in q["Properties"]]
+    [dlq] = set(queues) - {tasks}
+    redrive = main["Properties"]["RedrivePolicy"]
+    assert redrive["maxReceiveCount"] == 3
+    assert refs(redrive["deadLetterTargetArn"]) == {dlq}
+    ingest = resources(template, "AWS::Lambda::Function")[module_function(template, "ingest")]
+    assert main["Properties"]["VisibilityTimeout"] >= 6 * ingest["Properties"]["Timeout"]
+    [alarm] = resources(template, "AWS::CloudWatch::Alarm").values()
+    assert alarm["Properties"]["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert refs(alarm["Properties"]["Dimensions"]) == {dlq}
+    assert alarm["Properties"]["Threshold"] == 1
+
+
+# ---- streaming ------------------------------------------------------------------------------------------------
+
+def test_completions_stream_through_a_response_stream_function_url(template: Any) -> None:
     [url] = resources(template, "AWS::Lambda::Url").values()
     assert url["Properties"]["InvokeMode"] == "RESPONSE_STREAM"
-    stream = next(f for f in resources(template, "AWS::Lambda::Function").values() if f["Properties"].get("Handler") == "run.sh")
-    env = stream["Properties"]["Environment"]["Variables"]
-    assert env["AWS_LAMBDA_EXEC_WRAPPER"] == "/opt/bootstrap" and env["AWS_LWA_INVOKE_MODE"] == "response_stream"
-    assert any("LambdaAdapterLayerArm64" in json.dumps(layer) for layer in stream["Properties"]["Layers"])
+    assert url["Properties"]["AuthType"] == "NONE"
+    assert url["Properties"]["Cors"]["AllowMethods"] == ["POST"]
+    stream = function_id(template, "run.sh")
+    assert stream in refs(url["Properties"]["TargetFunctionArn"])
+    props = resources(template, "AWS::Lambda::Function")[stream]["Properties"]
+    env = props["Environment"]["Variables"]
+    assert env["AWS_LAMBDA_EXEC_WRAPPER"] == "/opt/bootstrap"
+    assert env["AWS_LWA_INVOKE_MODE"] == "response_stream"
+    assert env["PORT"] == "8000"
+    assert any("753240598075:layer:LambdaAdapterLayerArm64:" in json.dumps(layer) for layer in props["Layers"])
 
 
-def test_table_keys_match_the_code(template: Any) -> None:
+def test_run_sh_starts_the_completions_server() -> None:
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("layers_build", Path(__file__).parents[2] / "layers" / "build.py")
+    assert spec and spec.loader
+    build = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = build  # dataclasses look their module up while the file executes
+    spec.loader.exec_module(build)
+    assert "exec python -m functions.completions.server" in build.RUN_SH
+    assert importlib.util.find_spec("functions.completions.server") is not None
+
+
+# ---- data -----------------------------------------------------------------------------------------------------
+
+def test_table_keys_and_indexes_are_the_codes(template: Any) -> None:
     from ragcore.adapters import table_schema
 
     [table] = resources(template, "AWS::DynamoDB::Table").values()
     props = table["Properties"]
     assert props["KeySchema"] == table_schema.KEY_SCHEMA
-    assert sorted(props["AttributeDefinitions"], key=lambda a: a["AttributeName"]) == sorted(
-        table_schema.ATTRIBUTE_DEFINITIONS, key=lambda a: a["AttributeName"])
-    [gsi] = props["GlobalSecondaryIndexes"]
-    expected = table_schema.GLOBAL_SECONDARY_INDEXES[0]
-    assert gsi["IndexName"] == expected["IndexName"] and gsi["KeySchema"] == expected["KeySchema"]
+    by_name = lambda items: sorted(items, key=lambda a: a["AttributeName"])  # noqa: E731
+    assert by_name(props["AttributeDefinitions"]) == by_name(table_schema.ATTRIBUTE_DEFINITIONS)
+    assert props["GlobalSecondaryIndexes"] == table_schema.GLOBAL_SECONDARY_INDEXES
     assert props["BillingMode"] == "PAY_PER_REQUEST"
-    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert table["DeletionPolicy"] == "Retain"
 
 
-def test_bucket_is_private_and_encrypted(template: Any) -> None:
-    [bucket] = resources(template, "AWS::S3::Bucket").values()
-    block = bucket["Properties"]["PublicAccessBlockConfiguration"]
-    assert all(block[k] for k in ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"))
-    assert bucket["Properties"]["BucketEncryption"]
+def test_bucket_is_private_encrypted_and_accepts_presigned_puts(template: Any) -> None:
+    [(bucket_id, bucket)] = resources(template, "AWS::S3::Bucket").items()
+    props = bucket["Properties"]
+    assert props["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+    assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"] == {
+        "SSEAlgorithm": "AES256"}
+    [cors] = props["CorsConfiguration"]["CorsRules"]
+    assert cors["AllowedMethods"] == ["PUT"]
+    [policy] = resources(template, "AWS::S3::BucketPolicy").values()
+    [deny] = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert bucket["DeletionPolicy"] == "Retain"
 
 
-def test_functions_are_arm64_python312_traced(template: Any) -> None:
-    for name, fn in resources(template, "AWS::Lambda::Function").items():
+def test_provider_secret_holds_the_keys_the_code_reads(template: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ragcore import container
+    from ragcore.adapters import secrets as secrets_adapter
+    from ragcore.config import Settings
+
+    from infra.stacks.secrets import PROVIDER_KEYS
+
+    [secret] = resources(template, "AWS::SecretsManager::Secret").values()
+    assert json.loads(secret["Properties"]["SecretString"]) == dict.fromkeys(PROVIDER_KEYS, "")
+    # every key of the secret reaches a setting (a renamed key would silently be ignored)
+    monkeypatch.setattr(secrets_adapter, "load_secret", lambda arn, endpoint=None: {k: f"value-{k}" for k in PROVIDER_KEYS})
+    settings = container.with_provider_secrets(Settings(PROVIDER_SECRET_ARN="arn:aws:secretsmanager:x"))  # type: ignore[call-arg]
+    assert {getattr(settings, k.lower()) for k in PROVIDER_KEYS} == {f"value-{k}" for k in PROVIDER_KEYS}
+
+
+# ---- functions ------------------------------------------------------------------------------------------------
+
+def test_every_function_is_arm64_python313_traced_and_logged(template: Any) -> None:
+    log_groups = resources(template, "AWS::Logs::LogGroup")
+    functions = our_functions(template)
+    assert len(functions) == len(lambda_modules()) + 2  # + ingest + stream
+    for name, fn in functions.items():
         props = fn["Properties"]
-        if "BucketNotificationsHandler" in name:
-            continue  # CDK's own helper
         assert props["Architectures"] == ["arm64"], name
-        assert props["Runtime"] in ("python3.12", "python3.13", "python3.14"), name
+        assert props["Runtime"] == "python3.13", name
         assert props["TracingConfig"] == {"Mode": "Active"}, name
-        assert props["Environment"]["Variables"]["RAGFLOW_RUNTIME"] == "aws"
+        group = log_groups[only(refs(props["LoggingConfig"]["LogGroup"]), log_groups)]
+        assert group["Properties"]["RetentionInDays"] == 30
+        env = props["Environment"]["Variables"]
+        assert env["RAGFLOW_RUNTIME"] == "aws"
+        assert {"TABLE_NAME", "BUCKET_NAME", "TASK_QUEUE_URL", "PROVIDER_SECRET_ARN", "POWERTOOLS_SERVICE_NAME",
+                "POWERTOOLS_METRICS_NAMESPACE", "LOG_LEVEL"} <= set(env), name
+        assert props["Timeout"] <= (29 if props["Handler"].startswith("functions.") and "ingest" not in name.lower() else 900)
 
 
-def test_iam_is_scoped(template: Any) -> None:
+def test_layers_keep_parsers_and_the_local_model_out_of_the_api_functions(template: Any) -> None:
+    layers = resources(template, "AWS::Lambda::LayerVersion")
+    by_description = {k: v["Properties"]["Description"] for k, v in layers.items()}
+    functions = resources(template, "AWS::Lambda::Function")
+
+    def layer_kinds(function: str) -> list[str]:
+        out = []
+        for layer in functions[function]["Properties"]["Layers"]:
+            ids = refs(layer) & set(layers)
+            out += [by_description[i].split()[0] for i in ids]
+        return sorted(out)
+
+    for module in lambda_modules():
+        assert layer_kinds(module_function(template, module)) == ["FastAPI,"], module  # core only
+    assert len(layer_kinds(module_function(template, "ingest"))) == 3
+
+
+def test_local_embedder_layer_rides_with_the_functions_that_embed_when_asked() -> None:
+    from infra.stacks.function_specs import API_FUNCTIONS, INGEST, with_local_embedder
+
+    assert with_local_embedder(API_FUNCTIONS["retrieval"], True).layers == ("core", "embed")
+    assert with_local_embedder(API_FUNCTIONS["retrieval"], False).layers == ("core",)
+    assert with_local_embedder(API_FUNCTIONS["datasets"], True).layers == ("core",)  # never embeds
+    assert with_local_embedder(INGEST, True).layers == ("core", "parsers", "embed")
+
+
+def test_iam_grants_only_what_each_function_uses(template: Any) -> None:
     for name, policy in resources(template, "AWS::IAM::Policy").items():
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
-            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-            assert "*" not in actions, name
-            assert not any(a in ("s3:*", "dynamodb:*", "sqs:*", "secretsmanager:*") for a in actions), (name, actions)
-    datasets_role = json.dumps(resources(template, "AWS::IAM::Policy"))
-    assert "sqs:SendMessage" in datasets_role
-    chats_policy = next(p for p in resources(template, "AWS::IAM::Policy").values()
-                        if "ChatsFunctionServiceRole" in json.dumps(p["Properties"]["Roles"]))
-    assert "s3:PutObject" not in json.dumps(chats_policy)  # chats never write files
+            acts = actions([statement])
+            assert "*" not in acts, name
+            wild = [a for a in acts if a.startswith(DATA_SERVICES) and "*" in a]
+            assert not wild, (name, wild)
+
+    def grants(module: str) -> set[str]:
+        return actions(policy_of(template, module_function(template, module)))
+
+    for module in lambda_modules():
+        assert {"dynamodb:GetItem", "dynamodb:PutItem", "secretsmanager:GetSecretValue"} <= grants(module)
+    assert {"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket", "sqs:SendMessage"} <= grants("documents")
+    assert {"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "sqs:SendMessage", "sqs:ReceiveMessage"} <= grants("ingest")
+    assert {a for a in grants("datasets") if a.startswith("s3:")} == {"s3:DeleteObject"}  # purging a dataset's blobs
+    for module in ("chats", "retrieval", "chunks", "completions"):
+        assert not {a for a in grants(module) if a.startswith(("s3:", "sqs:"))}, module
+    senders = {m for m in lambda_modules() if "sqs:SendMessage" in grants(m)}
+    assert senders == {"documents"}
 
 
 def test_outputs(template: Any) -> None:
     outputs = template.to_json()["Outputs"]
-    assert {"HttpApiUrl", "CompletionsUrl", "DropBucket"} <= set(outputs)
+    assert {"HttpApiUrl", "CompletionsUrl", "DropBucket", "ProviderSecretArn"} <= set(outputs)
+    assert "Url" in json.dumps(outputs["CompletionsUrl"]["Value"])
+
+
+# ---- code assets ----------------------------------------------------------------------------------------------
+
+def test_synth_uses_built_bundles_the_placeholder_or_refuses(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from infra.stacks import bundles
+
+    monkeypatch.setattr(bundles, "BUILD", tmp_path)
+    assert bundles.bundle_dir("core", "auto") == bundles.PLACEHOLDER
+    with pytest.raises(bundles.BundleMissing, match="layers/build.py"):
+        bundles.bundle_dir("core", "require")
+    (tmp_path / "core" / "python").mkdir(parents=True)
+    assert bundles.bundle_dir("core", "require") == tmp_path / "core"
+    assert bundles.bundle_dir("core", "placeholder") == bundles.PLACEHOLDER
+    assert bundles.bundle_mode("require") == "require"
+    with pytest.raises(ValueError):
+        bundles.bundle_mode("sometimes")
+
+
+def test_an_offline_synth_warns_and_a_deploy_refuses_without_a_pinecone_host(
+        template: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from aws_cdk.assertions import Annotations, Match
+
+    from infra.app import STACK_NAME, build_app
+    from infra.stacks import bundles
+
+    env = next(iter(our_functions(template).values()))["Properties"]["Environment"]["Variables"]
+    assert env["PINECONE_HOST"] == "" and env["EMBEDDING_BASE_URL"]  # cdk.json's context reached the functions
+    for name in ("app", "core", "parsers", "embed"):  # "built" bundles, so require mode gets to the check
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "marker.txt").write_text(name)
+    monkeypatch.setattr(bundles, "BUILD", tmp_path)
+    stack = build_app(bundles="require").node.find_child(STACK_NAME)
+    Annotations.from_stack(stack).has_error("*", Match.string_like_regexp("No pinecone_host"))  # type: ignore[arg-type]

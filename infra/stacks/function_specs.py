@@ -1,0 +1,80 @@
+"""What each Lambda is: entry point, size, layers and the data it may touch. Plain data (no CDK import), so
+bench/package_size.py and the tests read the same table the stack builds from.
+
+Grants follow the code, not guesses (least privilege): every function reads and writes the metadata table
+(API keys, rows) and reads the provider secret (the container loads it on first use); beyond that:
+- documents: uploads, downloads, deletes and presigned upload URLs (bucket read/write) and queues parse tasks;
+- files: the file manager's blobs and the documents it links into datasets (bucket read/write);
+- datasets: deleting a dataset purges its documents' blobs (bucket delete only);
+- ingest: reads dropped and uploaded files, writes/deletes the documents it creates from the drop folder, and
+  fans a document's "plan" task out into "parse" tasks on the same queue (send).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Literal
+
+BucketAccess = Literal["none", "delete", "read_write"]
+
+API_TIMEOUT_S = 29  # an HTTP API integration gives up after 30 s
+INGEST_TIMEOUT_S = 900
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    name: str  # construct ids, POWERTOOLS_SERVICE_NAME
+    handler: str
+    memory_mb: int
+    timeout_s: int
+    layers: tuple[str, ...] = ("core",)  # built by layers/build.py
+    bucket: BucketAccess = "none"
+    sends_tasks: bool = False
+    embeds: bool = False  # embeds text (queries or chunks): needs the local model when datasets use it
+    snap_start: bool = False
+
+
+def _api(module: str, memory_mb: int, **kwargs: object) -> FunctionSpec:
+    return FunctionSpec(
+        name=module, handler=f"functions.{module}.handler.handler", memory_mb=memory_mb, timeout_s=API_TIMEOUT_S,
+        snap_start=True, **kwargs,  # type: ignore[arg-type]
+    )
+
+
+# Memory buys CPU on Lambda (1,769 MB = one vCPU): 1 GB where a request embeds, scores or moves file bytes.
+API_FUNCTIONS: dict[str, FunctionSpec] = {
+    "datasets": _api("datasets", 512, bucket="delete"),
+    "documents": _api("documents", 1024, bucket="read_write", sends_tasks=True),
+    "chunks": _api("chunks", 1024, embeds=True),
+    "retrieval": _api("retrieval", 1024, embeds=True),
+    "chats": _api("chats", 512),
+    "completions": _api("completions", 1024, embeds=True),
+    "agents": _api("agents", 1024, embeds=True),
+    "files": _api("files", 1024, bucket="read_write"),
+    "memories": _api("memories", 1024, embeds=True),
+}
+# Parsing and embedding are CPU-bound: ~1.7 vCPU; up to 15 minutes for a batch of page-range tasks.
+INGEST = FunctionSpec(
+    name="ingest", handler="functions.ingest.handler.handler", memory_mb=3008, timeout_s=INGEST_TIMEOUT_S,
+    layers=("core", "parsers", "embed"), bucket="read_write", sends_tasks=True, embeds=True,
+)
+# uvicorn under the Lambda Web Adapter; run.sh is written into the app bundle by layers/build.py.
+# Long answers stream for minutes; a function URL allows up to 15.
+STREAM = FunctionSpec(name="stream", handler="run.sh", memory_mb=1024, timeout_s=300, embeds=True)
+
+
+def api_function(module: str) -> FunctionSpec:
+    """A module's spec; one not sized yet gets the defaults (table + secret only, 1 GB)."""
+    return API_FUNCTIONS.get(module) or _api(module, 1024)
+
+
+def with_local_embedder(spec: FunctionSpec, local_embedder: bool) -> FunctionSpec:
+    """Functions that embed get the local-model layer when the deployment embeds with the builtin model."""
+    if local_embedder and spec.embeds and "embed" not in spec.layers:
+        return replace(spec, layers=(*spec.layers, "embed"))
+    return spec
+
+
+def deployed_functions(modules: list[str], *, local_embedder: bool) -> list[FunctionSpec]:
+    specs = [api_function(m) for m in modules] + [INGEST, STREAM]
+    return [with_local_embedder(s, local_embedder) for s in specs]

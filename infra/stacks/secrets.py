@@ -1,0 +1,26 @@
+"""One Secrets Manager secret, a JSON object of provider keys; functions read it once per cold start."""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk import RemovalPolicy, SecretValue
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+# the names ragcore.container.with_provider_secrets reads; an empty value means "not configured"
+PROVIDER_KEYS = ["PINECONE_API_KEY", "LLM_API_KEY", "EMBEDDING_API_KEY", "RERANK_API_KEY"]
+
+
+class ProviderSecret(Construct):
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        self.secret = secretsmanager.Secret(
+            self, "Secret",
+            description="Provider API keys (JSON): " + ", ".join(PROVIDER_KEYS),
+            # Starts as a JSON object of EMPTY values (no key is in the template): the code parses the secret as
+            # JSON, and a CloudFormation-generated random string would not parse. Users fill the values in, and
+            # later deploys leave them alone as long as this template value does not change.
+            secret_string_value=SecretValue.unsafe_plain_text(json.dumps(dict.fromkeys(PROVIDER_KEYS, ""))),
+            removal_policy=RemovalPolicy.DESTROY,
+        )
