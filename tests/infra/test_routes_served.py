@@ -1,0 +1,76 @@
+"""Every route API Gateway sends to a function is served by that function's handler (the deployed entry point,
+through Mangum with an HTTP API v2 event), and every completion route by the streaming function's server.
+
+A route mapped to a function whose app lacks it answers 404/405; an unauthenticated request to a route that
+exists answers 401 before any work (or 200 for the public health/version routes).
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from infra.route_map import route_table
+
+DUMMY_ID = "0" * 32
+PARAM = re.compile(r"\{[^}]+\}")
+
+
+def http_api_event(method: str, path: str) -> dict[str, Any]:
+    """The shape API Gateway HTTP API (payload 2.0) hands a Lambda integration."""
+    return {
+        "version": "2.0", "routeKey": f"{method} {path}", "rawPath": PARAM.sub(DUMMY_ID, path), "rawQueryString": "",
+        "headers": {"host": "abc123.execute-api.us-east-1.amazonaws.com", "content-type": "application/json",
+                    "x-forwarded-proto": "https"},
+        "requestContext": {
+            "accountId": "123456789012", "apiId": "abc123", "domainName": "abc123.execute-api.us-east-1.amazonaws.com",
+            "http": {"method": method, "path": PARAM.sub(DUMMY_ID, path), "protocol": "HTTP/1.1", "sourceIp": "203.0.113.7",
+                     "userAgent": "pytest"},
+            "requestId": "req-1", "routeKey": f"{method} {path}", "stage": "$default", "timeEpoch": 1795546801000,
+        },
+        "body": base64.b64encode(b"{}").decode() if method in ("POST", "PUT", "PATCH", "DELETE") else None,
+        "isBase64Encoded": method in ("POST", "PUT", "PATCH", "DELETE"),
+    }
+
+
+class Context:
+    function_name = "ragflow-test"
+    aws_request_id = "req-1"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:ragflow-test"
+    memory_limit_in_mb = 512
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 29_000
+
+
+def test_each_route_is_served_by_the_handler_it_is_deployed_to(data_dir: Path) -> None:
+    routes = [r for r in route_table() if "{proxy+}" not in r[1]]
+    assert routes
+    seen_status: dict[int, int] = {}
+    for method, path, module in routes:
+        handler = importlib.import_module(f"functions.{module}.handler").handler
+        reply = handler(http_api_event(method, path), Context())
+        status = reply["statusCode"]
+        body = reply.get("body") or ""
+        assert status in (200, 401), f"{method} {path} → functions/{module}/handler.py answered {status}: {body[:200]}"
+        if status == 401:
+            assert json.loads(body)["code"] == 401
+        seen_status[status] = seen_status.get(status, 0) + 1
+    assert seen_status.get(401, 0) > seen_status.get(200, 0)  # nearly every route wants a key
+
+
+@pytest.mark.parametrize("path", sorted({p for _, p, m in route_table() if m == "completions"}))
+def test_the_streaming_server_serves_every_completion_route(data_dir: Path, path: str) -> None:
+    from functions.completions.server import app
+
+    with TestClient(app) as client:
+        reply = client.post(PARAM.sub(DUMMY_ID, path), json={})
+    assert reply.status_code == 401 and reply.json()["code"] == 401
