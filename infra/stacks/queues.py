@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -13,7 +16,7 @@ VISIBILITY_PER_FUNCTION_TIMEOUT = 6
 
 
 class TaskQueues(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, consumer_timeout_s: int) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, consumer_timeout_s: int, alarm_email: str = "") -> None:
         super().__init__(scope, construct_id)
         self.dead_letters = sqs.Queue(
             self, "DeadLetters", retention_period=Duration.days(14), enforce_ssl=True,
@@ -34,3 +37,7 @@ class TaskQueues(Construct):
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
             alarm_description=f"Parse tasks or drop-folder events failed {MAX_RECEIVE_COUNT} times and wait in the DLQ",
         )
+        if alarm_email:  # otherwise the alarm shows in the CloudWatch console only
+            topic = sns.Topic(self, "Alarms", display_name="ragflow-serverless alarms", enforce_ssl=True)
+            topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
+            self.dead_letter_alarm.add_alarm_action(actions.SnsAction(topic))

@@ -65,7 +65,7 @@ class RagflowStack(Stack):
 
         table = MetadataTable(self, "Metadata").table
         files = FileBucket(self, "Storage", cors_origins=cors_origins)
-        queues = TaskQueues(self, "Queues", consumer_timeout_s=INGEST.timeout_s)
+        queues = TaskQueues(self, "Queues", consumer_timeout_s=INGEST.timeout_s, alarm_email=str(ctx("alarm_email") or ""))
         files.notify_drop_folder(queues.tasks)
         secret = ProviderSecret(self, "ProviderKeys").secret
         shared = SharedResources(

@@ -87,6 +87,7 @@ def actions(statements: list[dict[str, Any]]) -> set[str]:
 
 def test_route_table_comes_from_the_routers() -> None:
     table = route_table()
+    assert len(table) <= 300  # an HTTP API's default quota of routes
     assert ("POST", "/api/v1/datasets", "datasets") in table
     assert ("GET", "/api/v1/system/healthz", "datasets") in table  # system router rides on datasets' function
     assert ("GET", "/v1/system/healthz", "datasets") in table  # the legacy health check
@@ -313,6 +314,7 @@ def test_iam_grants_only_what_each_function_uses(template: Any) -> None:
 
 
 def test_outputs(template: Any) -> None:
+    assert len(template.to_json()["Resources"]) <= 450  # CloudFormation stops at 500 resources a stack
     outputs = template.to_json()["Outputs"]
     assert {"HttpApiUrl", "CompletionsUrl", "DropBucket", "ProviderSecretArn"} <= set(outputs)
     assert "Url" in json.dumps(outputs["CompletionsUrl"]["Value"])
@@ -335,9 +337,9 @@ def test_synth_uses_built_bundles_the_placeholder_or_refuses(tmp_path: Any, monk
         bundles.bundle_mode("sometimes")
 
 
-def test_an_offline_synth_warns_and_a_deploy_refuses_without_a_pinecone_host(
+def test_a_deploy_refuses_without_a_pinecone_host_and_alarms_mail_when_asked(
         template: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from aws_cdk.assertions import Annotations, Match
+    from aws_cdk.assertions import Annotations, Match, Template
 
     from infra.app import STACK_NAME, build_app
     from infra.stacks import bundles
@@ -348,5 +350,12 @@ def test_an_offline_synth_warns_and_a_deploy_refuses_without_a_pinecone_host(
         (tmp_path / name).mkdir()
         (tmp_path / name / "marker.txt").write_text(name)
     monkeypatch.setattr(bundles, "BUILD", tmp_path)
-    stack = build_app(bundles="require").node.find_child(STACK_NAME)
+    stack = build_app(bundles="require", context={"alarm_email": "ops@example.com"}).node.find_child(STACK_NAME)
     Annotations.from_stack(stack).has_error("*", Match.string_like_regexp("No pinecone_host"))  # type: ignore[arg-type]
+    # with an alarm_email, the dead-letter alarm mails it
+    other = Template.from_stack(stack)  # type: ignore[arg-type]
+    [subscription] = other.find_resources("AWS::SNS::Subscription").values()
+    assert subscription["Properties"]["Protocol"] == "email" and subscription["Properties"]["Endpoint"] == "ops@example.com"
+    [alarm] = other.find_resources("AWS::CloudWatch::Alarm").values()
+    assert refs(alarm["Properties"]["AlarmActions"]) == refs(subscription["Properties"]["TopicArn"])
+    assert not resources(template, "AWS::SNS::Topic")  # none by default
