@@ -15,6 +15,10 @@ class MetadataStore(Protocol):
         """Write the whole item (must hold "id"). With if_absent, return False instead of overwriting."""
         ...
 
+    def put_many(self, kind: str, tenant: str, items: list[Item], *, parent: str = "") -> None:
+        """Write many whole items under one parent (overwriting), in as few round trips as the store allows."""
+        ...
+
     def get(self, kind: str, tenant: str, item_id: str) -> Item | None: ...
 
     def get_many(self, kind: str, tenant: str, item_ids: list[str]) -> list[Item]:

@@ -88,3 +88,13 @@ def test_concurrent_claims_have_one_winner(store: Any) -> None:
     with ThreadPoolExecutor(max_workers=_workers(store)) as pool:
         wins = list(pool.map(lambda n: store.claim("t1", "name", "same", f"o{n}"), range(16)))
     assert wins.count(True) == 1
+
+
+def test_put_many(store: Any) -> None:
+    store.put("chunk", "t1", {"id": "c1", "v": 0}, parent="doc")
+    store.put_many("chunk", "t1", [{"id": f"c{i}", "v": i} for i in range(1, 130)], parent="doc")
+    listed = store.list("chunk", "t1", parent="doc")
+    assert len(listed) == 129 and listed[0] == {"id": "c1", "v": 1}  # overwritten in place, order kept
+    assert store.get("chunk", "t1", "c129") == {"id": "c129", "v": 129}
+    store.put_many("chunk", "t1", [])
+    assert store.list("chunk", "t2") == []

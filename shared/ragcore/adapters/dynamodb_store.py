@@ -95,6 +95,44 @@ class DynamoMetadataStore:
                 return False
             raise _storage_error(exc) from exc
 
+    def put_many(self, kind: str, tenant: str, items: list[Item], *, parent: str = "") -> None:
+        if not items:
+            return
+        existing = {it["id"]: it for it in self._raw_many(kind, tenant, [i["id"] for i in items])}
+        try:
+            with self._table.batch_writer(overwrite_by_pkeys=[PARTITION_KEY, SORT_KEY]) as batch:
+                for n, item in enumerate(items):
+                    record = _to_dynamo(item)
+                    old = existing.get(item["id"])
+                    record.update({
+                        PARTITION_KEY: self._pk(tenant), SORT_KEY: self._sk(kind, item["id"]), "_kind": kind, "_parent": parent,
+                        GSI_PARENT_PK: f"T#{tenant}#{kind}#{parent}",
+                        GSI_PARENT_SK: old[GSI_PARENT_SK] if old else f"{time.time_ns() + n:020d}",
+                    })
+                    batch.put_item(Item=record)
+        except ClientError as exc:
+            raise _storage_error(exc) from exc
+
+    def _raw_many(self, kind: str, tenant: str, item_ids: list[str]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        ids = list(dict.fromkeys(item_ids))
+        for start in range(0, len(ids), 100):
+            keys = [{PARTITION_KEY: self._pk(tenant), SORT_KEY: self._sk(kind, i)} for i in ids[start : start + 100]]
+            request: dict[str, Any] = {self._name: {"Keys": keys, "ConsistentRead": True}}
+            for attempt in range(8):
+                try:
+                    got = self._resource.batch_get_item(RequestItems=request)
+                except ClientError as exc:
+                    raise _storage_error(exc) from exc
+                for raw in got.get("Responses", {}).get(self._name, []):
+                    raw["id"] = str(raw[SORT_KEY]).split("#", 1)[1]
+                    out.append(raw)
+                request = got.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                time.sleep(min(0.05 * 2**attempt, 1.0))
+        return out
+
     def get(self, kind: str, tenant: str, item_id: str) -> Item | None:
         try:
             got = self._table.get_item(Key={PARTITION_KEY: self._pk(tenant), SORT_KEY: self._sk(kind, item_id)}, ConsistentRead=True)

@@ -86,6 +86,18 @@ class SqliteMetadataStore:
             )
             return True
 
+    def put_many(self, kind: str, tenant: str, items: list[Item], *, parent: str = "") -> None:
+        if not items:
+            return
+        with self._tx() as db:
+            for item in items:
+                data = json.dumps(item, ensure_ascii=False)
+                cur = db.execute("UPDATE items SET data=?, parent=? WHERE kind=? AND tenant=? AND id=?",
+                                 (data, parent, kind, tenant, item["id"]))
+                if cur.rowcount == 0:
+                    db.execute("INSERT INTO items(kind, tenant, id, parent, seq, data) VALUES (?,?,?,?,?,?)",
+                               (kind, tenant, item["id"], parent, self._next_seq(db), data))
+
     def get(self, kind: str, tenant: str, item_id: str) -> Item | None:
         row = self._conn().execute(
             "SELECT data FROM items WHERE kind=? AND tenant=? AND id=?", (kind, tenant, item_id)

@@ -36,10 +36,13 @@ class ChunkStore:
 
     def write(self, tenant: str, rows: list[dict[str, Any]], vectors: list[list[float]]) -> None:
         """Rows first, then vectors: a crash in between leaves rows a re-run overwrites, never orphan vectors."""
+        by_document: dict[str, list[dict[str, Any]]] = {}
         for row in rows:
             # the tokens term similarity needs, computed once here instead of on every query
             row["_terms"] = " ".join(sorted(set(tokenize(searchable_text(row)))))
-            self._store.put(KIND, tenant, row, parent=row["document_id"])
+            by_document.setdefault(row["document_id"], []).append(row)
+        for document_id, group in by_document.items():
+            self._store.put_many(KIND, tenant, group, parent=document_id)
         records: list[IndexRecord] = [
             {
                 "id": row["id"],
