@@ -16,8 +16,6 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 from ragcore.errors import ApiError, RetCode
 from ragcore.ports import Embedder, MetadataStore, Reranker, VectorIndex
 from ragcore.services.chunk_store import ChunkStore, searchable_text
@@ -182,6 +180,8 @@ class RetrievalService:
         if missing:
             fetched = self._index.fetch_vectors(tenant, missing)
             if fetched:
+                import numpy as np  # only here: API functions that never search skip numpy's import cost
+
                 names = list(fetched)
                 scores = np.asarray([fetched[n] for n in names], dtype=np.float32) @ np.asarray(qvec, dtype=np.float32)
                 vec_sim.update(zip(names, scores.tolist(), strict=True))
