@@ -99,5 +99,7 @@ class RagflowStack(Stack):
                   description="drop files under s3://<this>/inbox/<dataset name>/ to ingest them")
         CfnOutput(self, "ProviderSecretArn", value=secret.secret_arn,
                   description="put provider keys here (JSON): PINECONE_API_KEY, LLM_API_KEY, EMBEDDING_API_KEY")
+        CfnOutput(self, "TableName", value=table.table_name,
+                  description="for `TABLE_NAME=<this> RAGFLOW_RUNTIME=aws ragflow-serverless apikey create`")
         CfnOutput(self, "DeadLetterQueueUrl", value=queues.dead_letters.queue_url,
                   description="tasks and drop-folder events that failed 3 times")

@@ -316,7 +316,7 @@ def test_iam_grants_only_what_each_function_uses(template: Any) -> None:
 def test_outputs(template: Any) -> None:
     assert len(template.to_json()["Resources"]) <= 450  # CloudFormation stops at 500 resources a stack
     outputs = template.to_json()["Outputs"]
-    assert {"HttpApiUrl", "CompletionsUrl", "DropBucket", "ProviderSecretArn"} <= set(outputs)
+    assert {"HttpApiUrl", "CompletionsUrl", "DropBucket", "ProviderSecretArn", "TableName"} <= set(outputs)
     assert "Url" in json.dumps(outputs["CompletionsUrl"]["Value"])
 
 
