@@ -1,0 +1,114 @@
+"""Properties every /api/v1 route must have, checked over the app's own route table, so a new route cannot skip them:
+a missing or bad key is refused with RAGFlow's 401 envelope, and another tenant's ids answer exactly like ids that
+do not exist (and change nothing)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute
+
+from tests.api.docs_helpers import make_dataset, upload
+from tests.conftest import Api
+
+OPEN = {"/api/v1/system/healthz", "/v1/system/healthz", "/api/v1/system/ping", "/api/v1/system/version",
+        "/api/v1/uploads/{token}", "/openapi.json", "/docs", "/docs/oauth2-redirect"}
+UNAUTHORIZED = {"code": 401, "message": "<Unauthorized '401: Unauthorized'>", "data": None}
+
+
+def api_routes(api: Api) -> list[tuple[str, str]]:
+    from functions.local import routers
+
+    out = []
+    for router in routers():
+        for route in router.routes:
+            if isinstance(route, APIRoute) and route.path not in OPEN:
+                out.extend((m, route.path) for m in sorted(route.methods or []))
+    return out
+
+
+def fill(path: str, values: dict[str, str]) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), uuid.uuid4().hex), path)
+
+
+def test_every_route_refuses_missing_and_bad_keys(api: Api) -> None:
+    routes = api_routes(api)
+    assert len(routes) > 60
+    for method, path in routes:
+        url = fill(path, {})
+        for headers in ({}, {"Authorization": "Bearer invalid_key_123"}, {"Authorization": "Basic abc"}):
+            r = api.client.request(method, url, headers=headers, json={})
+            assert r.status_code == 401 and r.json() == UNAUTHORIZED, (method, path, r.text[:200])
+
+
+def test_revoked_keys_are_refused(api: Api) -> None:
+    from ragcore.services.registry import tenants
+
+    key = tenants().create_key(api.tenant).key
+    assert api.call("GET", "/api/v1/datasets", key=key)["code"] == 0
+    assert tenants().revoke(key)
+    assert api.client.get("/api/v1/datasets", headers=api.headers(key)).json() == UNAUTHORIZED
+
+
+@pytest.fixture
+def owned(api: Api) -> dict[str, str]:
+    """One of each thing tenant A owns, by path parameter name."""
+    ds = make_dataset(api, "tenant-a")
+    [doc] = upload(api, ds, {"a.txt": b"Tenant A's private text.\n"})
+    chunk = api.call("POST", f"/api/v1/datasets/{ds}/documents/{doc['id']}/chunks", json={"content": "A's chunk"})["data"]["chunk"]
+    chat = api.call("POST", "/api/v1/chats", json={"name": "a-chat", "dataset_ids": [ds]})["data"]
+    session = api.call("POST", f"/api/v1/chats/{chat['id']}/sessions", json={"name": "s"})["data"]
+    folder = api.call("POST", "/api/v1/files", json={"name": "a-folder", "type": "folder"})["data"]
+    return {"dataset_id": ds, "document_id": doc["id"], "doc_id": doc["id"], "chunk_id": chunk["id"], "chat_id": chat["id"],
+            "session_id": session["id"], "msg_id": "m", "file_id": folder["id"], "index_type": "graph"}
+
+
+def snapshot(api: Api, ids: dict[str, str]) -> Any:
+    ds, doc, chat = ids["dataset_id"], ids["document_id"], ids["chat_id"]
+    return (
+        api.call("GET", f"/api/v1/datasets/{ds}")["data"]["name"],
+        [d["name"] for d in api.call("GET", f"/api/v1/datasets/{ds}/documents")["data"]["docs"]],
+        [c["content"] for c in api.call("GET", f"/api/v1/datasets/{ds}/documents/{doc}/chunks")["data"]["chunks"]],
+        api.call("GET", f"/api/v1/chats/{chat}")["data"]["name"],
+        [s["name"] for s in api.call("GET", f"/api/v1/chats/{chat}/sessions")["data"]],
+        [f["name"] for f in api.call("GET", "/api/v1/files")["data"]["files"]],
+    )
+
+
+def strip_ids(body: Any, ids: list[str]) -> Any:
+    text = str(body)
+    for value in ids:
+        if len(value) >= 16:  # ids only, not the "m"/"graph" fillers
+            text = text.replace(value, "<id>")
+    return text
+
+
+def test_foreign_ids_answer_like_missing_ids_and_change_nothing(api: Api, owned: dict[str, str]) -> None:
+    before = snapshot(api, owned)
+    other = api.new_tenant_key()
+    missing = {k: uuid.uuid4().hex for k in owned}
+    checked = 0
+    for method, path in api_routes(api):
+        if "{" not in path:
+            continue
+        body = {"ids": list(owned.values()), "document_ids": [owned["document_id"]], "chunk_ids": [owned["chunk_id"]],
+                "name": "stolen", "question": "private", "dataset_ids": [owned["dataset_id"]], "content": "x",
+                "messages": [{"role": "user", "content": "x"}], "src_file_ids": [owned["file_id"]], "new_name": "x.txt",
+                "thumbup": True, "stream": False}
+        foreign = api.client.request(method, fill(path, owned), headers=api.headers(other), json=body)
+        body_missing = {**body, "ids": list(missing.values()), "document_ids": [missing["document_id"]],
+                        "chunk_ids": [missing["chunk_id"]], "dataset_ids": [missing["dataset_id"]], "src_file_ids": [missing["file_id"]]}
+        absent = api.client.request(method, fill(path, missing), headers=api.headers(other), json=body_missing)
+        assert foreign.status_code == absent.status_code, (method, path)
+        if foreign.headers.get("content-type", "").startswith("application/json"):
+            a, b = foreign.json(), absent.json()
+            assert a.get("code") == b.get("code"), (method, path, a, b)
+            assert a.get("code") != 0 or a.get("data") in (None, [], {}, True), (method, path, a)
+            if a.get("code") != 101:  # argument errors echo the (different) input and come before any lookup
+                assert strip_ids(a.get("message"), list(owned.values())) == strip_ids(b.get("message"), list(missing.values())), (method, path)
+        checked += 1
+    assert checked > 30
+    assert snapshot(api, owned) == before
