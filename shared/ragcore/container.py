@@ -6,6 +6,7 @@ that never embeds never pays for them.
 
 from __future__ import annotations
 
+import importlib.util
 import threading
 from collections.abc import Callable
 from functools import cached_property, lru_cache
@@ -77,7 +78,10 @@ class Container:
 
     def embedding_models(self) -> set[str]:
         """Embedding models this deployment can serve (model@provider)."""
-        models = {BUILTIN_EMBEDDING_MODEL}
+        models: set[str] = set()
+        # the builtin model only where its runtime ships (the AWS API functions embed through the hosted API)
+        if not self.is_aws or importlib.util.find_spec("onnxruntime") is not None:
+            models.add(BUILTIN_EMBEDDING_MODEL)
         if self.settings.embedding_base_url:
             models.add(self.settings.embedding_model)
         return models
