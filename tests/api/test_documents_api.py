@@ -65,6 +65,7 @@ def test_update_document(api: Api) -> None:
     res = api.call("PATCH", f"/api/v1/datasets/{ds}/documents/{a['id']}", json={"chunk_method": "qa", "parser_config": {}})
     assert res["code"] == 0 and res["data"]["chunk_method"] == "qa"
     assert get_doc(api, ds, a["id"])["name"] == "renamed.txt"
+    assert api.call("PATCH", f"/api/v1/datasets/{ds}/documents/{a['id']}", json={"name": "RENAMED.txt"})["data"]["name"] == "RENAMED.txt"
     assert b["name"] == "b.txt"
 
 
@@ -98,7 +99,7 @@ def test_failures_are_per_document(api: Api) -> None:
 
 def test_parse_errors(api: Api) -> None:
     ds = make_dataset(api)
-    assert api.call("POST", f"/api/v1/datasets/{ds}/chunks", json={})["message"] == "`document_ids` is required"
+    assert api.call("POST", f"/api/v1/datasets/{ds}/chunks", json={}) == {"code": 102, "message": "`document_ids` is required", "data": None}
     res = api.call("POST", f"/api/v1/datasets/{ds}/chunks", json={"document_ids": ["invalid_id"]})
     assert res["message"] == "Documents not found: ['invalid_id']"
     res = api.call("POST", f"/api/v1/datasets/{uuid.uuid4().hex}/chunks", json={"document_ids": ["x"]})

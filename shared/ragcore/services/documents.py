@@ -258,9 +258,10 @@ class DocumentService:
         if req.name is not None and req.name != item["name"]:
             if split_name(req.name)[1] != split_name(item["name"])[1]:
                 raise ApiError(RetCode.ARGUMENT_ERROR, "The extension of file can't be changed")
-            if not self._store.claim(tenant, f"{NAME_SCOPE}:{dataset_id}", req.name.lower(), doc_id):
-                raise ApiError(RetCode.DATA_ERROR, "Duplicated document name in the same dataset.")
-            self._store.release(tenant, f"{NAME_SCOPE}:{dataset_id}", item["name"].lower(), doc_id)
+            if req.name.lower() != item["name"].lower():  # a change of case keeps the same claim
+                if not self._store.claim(tenant, f"{NAME_SCOPE}:{dataset_id}", req.name.lower(), doc_id):
+                    raise ApiError(RetCode.DATA_ERROR, "Duplicated document name in the same dataset.")
+                self._store.release(tenant, f"{NAME_SCOPE}:{dataset_id}", item["name"].lower(), doc_id)
             changes["name"] = req.name
             changes["location"] = req.name
         if "meta_fields" in sent and req.meta_fields is not None:
@@ -341,7 +342,7 @@ class DocumentService:
         dataset = self.dataset(tenant, dataset_id, "You don't own the dataset {id}.")
         raw = payload.get("document_ids")
         if not raw:
-            raise ApiError(RetCode.ARGUMENT_ERROR, "`document_ids` is required")
+            raise ApiError(RetCode.DATA_ERROR, "`document_ids` is required")
         if not isinstance(raw, list):
             raise ApiError(RetCode.ARGUMENT_ERROR, "`document_ids` should be a list")
         unique = list(dict.fromkeys(raw))
@@ -380,7 +381,7 @@ class DocumentService:
         dataset = self.dataset(tenant, dataset_id, "You don't own the dataset {id}.")
         raw = payload.get("document_ids")
         if not raw:
-            raise ApiError(RetCode.ARGUMENT_ERROR, "`document_ids` is required")
+            raise ApiError(RetCode.DATA_ERROR, "`document_ids` is required")
         if not isinstance(raw, list):
             raise ApiError(RetCode.ARGUMENT_ERROR, "`document_ids` should be a list")
         found = {it["id"]: it for it in self._store.get_many(KIND, tenant, [str(i) for i in raw]) if it["dataset_id"] == dataset_id}
