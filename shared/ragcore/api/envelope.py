@@ -7,7 +7,7 @@ from typing import Any
 from fastapi.responses import JSONResponse
 
 
-def ok(data: Any = None, *, message: str | None = None, **extra: Any) -> JSONResponse:
+def ok(data: Any = None, *, message: str | bool | None = None, **extra: Any) -> JSONResponse:
     body: dict[str, Any] = {"code": 0}
     if message is not None:
         body["message"] = message

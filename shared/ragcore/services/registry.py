@@ -15,6 +15,7 @@ from ragcore.services.documents import DocumentService
 from ragcore.services.dropfolder import DropFolderService
 from ragcore.services.files import FileService
 from ragcore.services.ingestion import IngestionService
+from ragcore.services.memories import MemoryService
 from ragcore.services.metadata import MetadataService
 from ragcore.services.retrieval import RetrievalService
 from ragcore.services.tenants import TenantService
@@ -171,3 +172,13 @@ def files() -> FileService:
 
 
 on_reset(files.cache_clear)
+
+
+@lru_cache(maxsize=1)
+def memories() -> MemoryService:
+    container = get_container()
+    return MemoryService(container.store, container.index, container.embedder_for,
+                         lambda: container.chat_model if container.has_llm else None)
+
+
+on_reset(memories.cache_clear)

@@ -1,0 +1,333 @@
+"""Memories: named stores of conversation messages (raw) and what is extracted from them (semantic, episodic,
+procedural), searchable by meaning and keywords, with a size limit and forgetting.
+
+Extraction uses the chat model when one is configured. Without one, a documented rule applies: every sentence
+of the exchange that states something ("X is Y", numbers, names) is semantic; the exchange itself, time-stamped,
+is episodic; sentences that instruct (steps, "first/then", imperatives like "use", "run", "click") are procedural.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from ragcore.errors import ApiError, RetCode
+from ragcore.ids import new_id
+from ragcore.ports import ChatModel, Embedder, IndexRecord, MetadataStore, VectorIndex
+from ragcore.services.common import page_items, sort_items, stamp_new, stamp_update
+from ragcore.text.tokenize import term_weights, tokenize
+
+KIND = "memory"
+MESSAGE = "memmsg"
+COUNTER = "memseq"
+NAME_SCOPE = "memory-name"
+TYPES = ("raw", "semantic", "episodic", "procedural")
+DEFAULT_SIZE = 5 * 1024 * 1024
+MAX_SIZE = 10 * 1024 * 1024
+_SENTENCE = re.compile(r"(?<=[.!?。！？])\s+|\n+")
+_PROCEDURAL = re.compile(r"^(first|then|next|finally|step \d+|to \w+|use|run|click|open|install|set|add|call)\b", re.I)
+_STATEMENT = re.compile(r"\b(is|are|was|were|has|have|likes?|prefers?|lives?|works?)\b|\d", re.I)
+
+
+def _now() -> str:
+    return datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _err(message: str, code: int = RetCode.ARGUMENT_ERROR) -> ApiError:
+    return ApiError(code, message)
+
+
+def _model_id(value: Any, field: str) -> str:
+    if not isinstance(value, str) or "@" not in value or not all(p.strip() for p in value.rpartition("@")[::2]):
+        raise _err(f"`{field}` must follow <model_name>@<provider> format.")
+    if len(value) > 255:
+        raise _err(f"`{field}` is longer than 255 characters.")
+    return value
+
+
+class MemoryService:
+    def __init__(self, store: MetadataStore, index: VectorIndex, embedder_for: Callable[[str], Embedder],
+                 chat_model: Callable[[], ChatModel | None]) -> None:
+        self._store = store
+        self._index = index
+        self._embedder_for = embedder_for
+        self._chat = chat_model
+
+    @staticmethod
+    def _ns(tenant: str) -> str:
+        return f"mem:{tenant}"  # memory vectors live apart from dataset chunks
+
+    # ---- memories -----------------------------------------------------------------------------
+    def get(self, tenant: str, memory_id: Any) -> dict[str, Any]:
+        item = self._store.get(KIND, tenant, memory_id) if isinstance(memory_id, str) else None
+        if item is None:
+            raise ApiError(RetCode.NOT_FOUND, f"Memory '{memory_id}' not found.")
+        return item
+
+    def view(self, item: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in item.items() if not k.startswith("_")}
+
+    def create(self, tenant: str, payload: dict[str, Any]) -> dict[str, Any]:
+        name = payload.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise _err("Memory name cannot be empty or whitespace.")
+        if len(name) > 128:
+            raise _err("Memory name is longer than 128 characters.")
+        types = payload.get("memory_type")
+        if not isinstance(types, list) or not types:
+            raise _err("`memory_type` is required: a list of raw, semantic, episodic, procedural.")
+        unknown = {t for t in types if t not in TYPES}
+        if unknown:
+            raise _err(f"Memory type '{unknown}' is not supported.")
+        memory_id = new_id()
+        base, n, final = name.strip(), 0, name.strip()
+        while not self._store.claim(tenant, NAME_SCOPE, final.lower(), memory_id):
+            n += 1
+            final = f"{base}({n})"
+        item = stamp_new({
+            "id": memory_id, "name": final, "avatar": None, "tenant_id": tenant, "owner_name": "", "description": None,
+            "memory_type": list(dict.fromkeys(["raw", *types])), "storage_type": "table",
+            "embd_id": _model_id(payload.get("embd_id"), "embd_id"), "llm_id": _model_id(payload.get("llm_id"), "llm_id"),
+            "permissions": "me", "memory_size": DEFAULT_SIZE, "forgetting_policy": "FIFO", "temperature": 0.5,
+            "system_prompt": "", "user_prompt": "",
+        })
+        self._store.put(KIND, tenant, item)
+        return self.view(item)
+
+    def update(self, tenant: str, memory_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        item = self.get(tenant, memory_id)
+        changes: dict[str, Any] = {}
+        if "name" in payload:
+            name = payload["name"]
+            if not isinstance(name, str) or not name.strip():
+                raise _err("Memory name cannot be empty or whitespace.")
+            if name.strip().lower() != item["name"].lower():
+                if not self._store.claim(tenant, NAME_SCOPE, name.strip().lower(), memory_id):
+                    raise _err(f"Memory name '{name.strip()}' already exists.", RetCode.DATA_ERROR)
+                self._store.release(tenant, NAME_SCOPE, item["name"].lower(), memory_id)
+            changes["name"] = name.strip()
+        for field in ("avatar", "description", "system_prompt", "user_prompt"):
+            if field in payload:
+                changes[field] = payload[field]
+        if "permission" in payload or "permissions" in payload:
+            value = payload.get("permission", payload.get("permissions"))
+            if value not in ("me", "team"):
+                raise _err("`permission` should be 'me' or 'team'.")
+            changes["permissions"] = value
+        if "llm_id" in payload:
+            changes["llm_id"] = _model_id(payload["llm_id"], "llm_id")
+        if "memory_size" in payload:
+            size = payload["memory_size"]
+            if not isinstance(size, int) or isinstance(size, bool) or not 0 < size <= MAX_SIZE:
+                raise _err(f"`memory_size` should be an integer between 1 and {MAX_SIZE}.")
+            changes["memory_size"] = size
+        if "forgetting_policy" in payload and payload["forgetting_policy"] != "FIFO":
+            raise _err("`forgetting_policy` supports only FIFO.")
+        if "temperature" in payload:
+            t = payload["temperature"]
+            if not isinstance(t, int | float) or isinstance(t, bool) or not 0 <= t <= 1:
+                raise _err("`temperature` should be in [0, 1].")
+            changes["temperature"] = t
+        updated = self._store.update(KIND, tenant, memory_id, stamp_update(changes))
+        assert updated is not None
+        if "memory_size" in changes:
+            self._enforce_size(tenant, updated)
+        return self.view(updated)
+
+    def list_memories(self, tenant: str, params: dict[str, Any], types: list[str]) -> dict[str, Any]:
+        items = self._store.list(KIND, tenant)
+        if types:
+            items = [i for i in items if set(types) & set(i["memory_type"])]
+        if params.get("keywords"):
+            items = [i for i in items if str(params["keywords"]).lower() in i["name"].lower()]
+        total = len(items)
+        page = _positive(params.get("page"), 1)
+        size = _positive(params.get("page_size"), 50)
+        return {"memory_list": [self.view(i) for i in page_items(sort_items(items, "create_time", True), page, size)],
+                "total_count": total}
+
+    def delete(self, tenant: str, memory_id: str) -> None:
+        item = self.get(tenant, memory_id)
+        self._index.delete_dataset(self._ns(tenant), memory_id)
+        self._store.delete_under(MESSAGE, tenant, memory_id)
+        self._store.delete(KIND, tenant, memory_id)
+        self._store.release(tenant, NAME_SCOPE, item["name"].lower(), memory_id)
+
+    # ---- messages -----------------------------------------------------------------------------
+    def add(self, tenant: str, payload: dict[str, Any]) -> str:
+        ids = payload.get("memory_id")
+        ids = [ids] if isinstance(ids, str) else ids
+        if not isinstance(ids, list) or not ids:
+            raise _err("`memory_id` is required.")
+        user, agent = payload.get("user_input"), payload.get("agent_response")
+        if not isinstance(user, str) or not isinstance(agent, str) or not (user.strip() or agent.strip()):
+            raise _err("`user_input` and `agent_response` are required.")
+        memories = [self.get(tenant, m) for m in ids]
+        meta = {"agent_id": str(payload.get("agent_id") or ""), "session_id": str(payload.get("session_id") or ""),
+                "user_id": str(payload.get("user_id") or "")}
+        for memory in memories:
+            raw = self._add_one(tenant, memory, "raw", f"User: {user}\nAgent: {agent}", meta, source_id=None)
+            for kind in memory["memory_type"]:
+                if kind == "raw":
+                    continue
+                for text in self._extract(kind, user, agent, memory):
+                    self._add_one(tenant, memory, kind, text, meta, source_id=raw["message_id"])
+            self._enforce_size(tenant, memory)
+        return "All add to task."
+
+    def _add_one(self, tenant: str, memory: dict[str, Any], kind: str, content: str, meta: dict[str, str],
+                 source_id: int | None) -> dict[str, Any]:
+        seq = self._store.increment(COUNTER, tenant, memory["id"], {"n": 1})
+        if seq is None:
+            self._store.put(COUNTER, tenant, {"id": memory["id"], "n": 0}, if_absent=True)
+            seq = self._store.increment(COUNTER, tenant, memory["id"], {"n": 1})
+        assert seq is not None
+        message_id = int(seq["n"])
+        vector = self._embedder_for(memory["embd_id"]).embed([content])[0]
+        row = {
+            "id": f"{memory['id']}:{message_id}", "message_id": message_id, "memory_id": memory["id"], "message_type": kind,
+            "content": content, **meta, "agent_name": "", "source_id": source_id if source_id is not None else "None",
+            "status": True, "valid_at": _now(), "invalid_at": "None", "forget_at": "None", "created": time.time(),
+            "size": len(content.encode()) + len(vector) * 8, "task": {"progress": 1.0, "progress_msg": "Stored."},
+        }
+        self._store.put(MESSAGE, tenant, row, parent=memory["id"])
+        record: IndexRecord = {"id": row["id"], "dataset_id": memory["id"], "document_id": row["session_id"] or "-",
+                               "content": content, "vector": vector, "available": True}
+        self._index.upsert(self._ns(tenant), [record])
+        return row
+
+    def _extract(self, kind: str, user: str, agent: str, memory: dict[str, Any]) -> list[str]:
+        model = self._chat()
+        if model is not None:
+            prompt = {"semantic": "facts about the user or the world", "episodic": "events with when they happened",
+                      "procedural": "skills, habits or steps to do things"}[kind]
+            text, _ = model.complete([{"role": "system", "content": f"List the {prompt} stated in this exchange, one per line, "
+                                       "or nothing."}, {"role": "user", "content": f"User: {user}\nAgent: {agent}"}],
+                                     temperature=memory.get("temperature", 0.5))
+            return [line.strip(" -*") for line in text.splitlines() if line.strip(" -*")]
+        sentences = [s.strip() for s in _SENTENCE.split(f"{user}\n{agent}") if len(s.strip()) > 3]
+        if kind == "semantic":
+            return [s for s in sentences if _STATEMENT.search(s)]
+        if kind == "procedural":
+            return [s for s in sentences if _PROCEDURAL.match(s)]
+        return [f"[{_now()}] The user said: {user.strip()} The agent answered: {agent.strip()}"]
+
+    def _messages(self, tenant: str, memory_id: str) -> list[dict[str, Any]]:
+        return self._store.list(MESSAGE, tenant, parent=memory_id)
+
+    def _enforce_size(self, tenant: str, memory: dict[str, Any]) -> None:
+        """FIFO forgetting: the oldest messages go until the memory fits its size limit."""
+        rows = [r for r in self._messages(tenant, memory["id"]) if r["forget_at"] == "None"]
+        total = sum(int(r.get("size", 0)) for r in rows)
+        limit = int(memory.get("memory_size", DEFAULT_SIZE))
+        for row in sorted(rows, key=lambda r: r["message_id"]):
+            if total <= limit:
+                break
+            self._forget_row(tenant, row)
+            total -= int(row.get("size", 0))
+
+    def _row(self, tenant: str, memory_id: str, message_id: Any) -> dict[str, Any]:
+        self.get(tenant, memory_id)
+        row = self._store.get(MESSAGE, tenant, f"{memory_id}:{message_id}")
+        if row is None:
+            raise ApiError(RetCode.NOT_FOUND, f"Message '{message_id}' not found in memory '{memory_id}'.")
+        return row
+
+    def _forget_row(self, tenant: str, row: dict[str, Any]) -> None:
+        self._index.delete(self._ns(tenant), [row["id"]])
+        self._store.update(MESSAGE, tenant, row["id"], {"forget_at": _now(), "status": False})
+
+    def forget(self, tenant: str, memory_id: str, message_id: str) -> None:
+        self._forget_row(tenant, self._row(tenant, memory_id, message_id))
+
+    def set_status(self, tenant: str, memory_id: str, message_id: str, payload: dict[str, Any]) -> None:
+        row = self._row(tenant, memory_id, message_id)
+        status = payload.get("status")
+        if not isinstance(status, bool):
+            raise _err("`status` should be a boolean.")
+        if row["forget_at"] != "None":
+            raise _err("A forgotten message can't be enabled again.", RetCode.DATA_ERROR)
+        self._store.update(MESSAGE, tenant, row["id"], {"status": status})
+        self._index.set_available(self._ns(tenant), [row["id"]], status)
+
+    def content(self, tenant: str, memory_id: str, message_id: str) -> dict[str, Any]:
+        row = self._row(tenant, memory_id, message_id)
+        return {k: v for k, v in row.items() if k not in ("id", "created", "size")}
+
+    def _public(self, row: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in row.items() if k not in ("id", "created", "size", "content")}
+
+    def list_messages(self, tenant: str, memory_id: str, params: dict[str, Any], agent_ids: list[str]) -> dict[str, Any]:
+        self.get(tenant, memory_id)
+        rows = [r for r in self._messages(tenant, memory_id) if r["message_type"] == "raw" and r["forget_at"] == "None"]
+        if agent_ids:
+            rows = [r for r in rows if r["agent_id"] in agent_ids]
+        if params.get("session_id"):
+            rows = [r for r in rows if str(params["session_id"]) in r["session_id"]]
+        if params.get("keywords"):
+            rows = [r for r in rows if str(params["keywords"]) in r["session_id"] or str(params["keywords"]).lower() in r["content"].lower()]
+        rows.sort(key=lambda r: -r["message_id"])
+        extracted: dict[Any, list[dict[str, Any]]] = {}
+        for r in self._messages(tenant, memory_id):
+            if r["message_type"] != "raw" and r["forget_at"] == "None":
+                extracted.setdefault(r["source_id"], []).append(self._public(r))
+        page = _positive(params.get("page"), 1)
+        size = _positive(params.get("page_size"), 50)
+        listed = [{**self._public(r), "extract": extracted.get(r["message_id"], [])} for r in page_items(rows, page, size)]
+        return {"messages": {"message_list": listed, "total_count": len(rows)}, "storage_type": "table"}
+
+    def recent(self, tenant: str, memory_ids: list[str], params: dict[str, Any]) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        for memory_id in memory_ids:
+            self.get(tenant, memory_id)
+            rows.extend(r for r in self._messages(tenant, memory_id) if r["status"] and r["forget_at"] == "None")
+        for field in ("agent_id", "session_id"):
+            if params.get(field):
+                rows = [r for r in rows if r[field] == params[field]]
+        rows.sort(key=lambda r: -r["created"])
+        limit = _positive(params.get("limit"), 10)
+        return [{**self._public(r), "content": r["content"]} for r in rows[:limit]]
+
+    def search(self, tenant: str, memory_ids: list[str], params: dict[str, Any]) -> list[dict[str, Any]]:
+        query = params.get("query")
+        if not isinstance(query, str) or not query.strip():
+            raise _err("`query` is required.")
+        memories = [self.get(tenant, m) for m in memory_ids]
+        if not memories:
+            raise _err("`memory_id` is required.")
+        threshold = float(params.get("similarity_threshold") or 0.2)
+        keyword_weight = float(params.get("keywords_similarity_weight") or 0.7)
+        top_n = _positive(params.get("top_n"), 10)
+        weights = term_weights(query)
+        found: list[tuple[float, dict[str, Any]]] = []
+        for memory in memories:
+            vector = self._embedder_for(memory["embd_id"]).embed([query])[0]
+            hits = {h["id"]: h["score"] for h in self._index.search_dense(self._ns(tenant), vector, 256, [memory["id"]])}
+            for h in self._index.search_text(self._ns(tenant), query, 256, [memory["id"]]):
+                hits.setdefault(h["id"], 0.0)
+            rows = {r["id"]: r for r in self._store.get_many(MESSAGE, tenant, list(hits))}
+            for rid, vscore in hits.items():
+                row = rows.get(rid)
+                if row is None or not row["status"] or row["forget_at"] != "None":
+                    continue
+                for field in ("agent_id", "session_id", "user_id"):
+                    if params.get(field) and row[field] != params[field]:
+                        break
+                else:
+                    present = set(tokenize(row["content"]))
+                    tsim = sum(w for t, w in weights.items() if t in present)
+                    score = keyword_weight * tsim + (1 - keyword_weight) * max(vscore, 0.0)
+                    if score >= threshold:
+                        found.append((score, {**self._public(row), "content": row["content"], "similarity": round(score, 6)}))
+        found.sort(key=lambda pair: -pair[0])
+        return [item for _, item in found[:top_n]]
+
+
+def _positive(value: Any, default: int) -> int:
+    try:
+        return max(int(value), 1) if value not in (None, "") else default
+    except (TypeError, ValueError):
+        raise ApiError(RetCode.ARGUMENT_ERROR, f"Input should be a valid integer, got {value!r}") from None
