@@ -62,7 +62,9 @@ def owned(api: Api) -> dict[str, str]:
     chat = api.call("POST", "/api/v1/chats", json={"name": "a-chat", "dataset_ids": [ds]})["data"]
     session = api.call("POST", f"/api/v1/chats/{chat['id']}/sessions", json={"name": "s"})["data"]
     folder = api.call("POST", "/api/v1/files", json={"name": "a-folder", "type": "folder"})["data"]
-    return {"dataset_id": ds, "document_id": doc["id"], "doc_id": doc["id"], "chunk_id": chunk["id"], "chat_id": chat["id"],
+    memory = api.call("POST", "/api/v1/memories", json={"name": "a-memory", "memory_type": ["raw"],
+                                                         "embd_id": "all-MiniLM-L6-v2@Builtin", "llm_id": "extractive@Builtin"})["data"]
+    return {"memory_id": memory["id"], "dataset_id": ds, "document_id": doc["id"], "doc_id": doc["id"], "chunk_id": chunk["id"], "chat_id": chat["id"],
             "session_id": session["id"], "msg_id": "m", "file_id": folder["id"], "index_type": "graph"}
 
 
@@ -75,6 +77,7 @@ def snapshot(api: Api, ids: dict[str, str]) -> Any:
         api.call("GET", f"/api/v1/chats/{chat}")["data"]["name"],
         [s["name"] for s in api.call("GET", f"/api/v1/chats/{chat}/sessions")["data"]],
         [f["name"] for f in api.call("GET", "/api/v1/files")["data"]["files"]],
+        api.call("GET", f"/api/v1/memories/{ids['memory_id']}/config")["data"]["name"],
     )
 
 
