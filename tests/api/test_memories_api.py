@@ -63,6 +63,8 @@ def test_messages_search_forget_and_status(api: Api) -> None:
     recent = api.call("GET", "/api/v1/messages", params={"memory_id": mid, "limit": 2})["data"]
     assert len(recent) == 2
     key = f"{mid}:{lisbon['message_id']}"
+    live = api.call("GET", f"/api/v1/messages/{key}/content")["data"]
+    assert "Lisbon" in live["content"] and len(live["content_embed"]) == 384  # the builtin model's vector
     assert api.call("PUT", f"/api/v1/messages/{key}", json={"status": False})["code"] == 0
     again = api.call("GET", "/api/v1/messages/search", params={"query": "Lisbon", "memory_id": mid})["data"]
     assert all(m["message_id"] != lisbon["message_id"] for m in again)

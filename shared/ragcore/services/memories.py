@@ -255,7 +255,10 @@ class MemoryService:
 
     def content(self, tenant: str, memory_id: str, message_id: str) -> dict[str, Any]:
         row = self._row(tenant, memory_id, message_id)
-        return {k: v for k, v in row.items() if k not in ("id", "created", "size")}
+        out = {k: v for k, v in row.items() if k not in ("id", "created", "size")}
+        # RAGFlow returns the stored embedding beside the text; forgotten messages have none left.
+        out["content_embed"] = self._index.fetch_vectors(self._ns(tenant), [row["id"]]).get(row["id"], [])
+        return out
 
     def _public(self, row: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in row.items() if k not in ("id", "created", "size", "content")}
