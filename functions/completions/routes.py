@@ -122,3 +122,9 @@ async def related_questions(tenant: str = Depends(current_tenant), body: dict[st
     from ragcore.container import get_container
 
     return ok(registry.completion().related_questions(tenant, question, get_container().has_llm))
+
+
+# Agent conversations stream from the same function (a function URL in RESPONSE_STREAM mode on AWS).
+from functions.completions.agent_routes import router as agent_router  # noqa: E402
+
+router.include_router(agent_router)

@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     # which tenant owns the drop folder (default: the first tenant, the one `make serve` creates)
     drop_folder_tenant: str = Field(default="", alias="DROP_FOLDER_TENANT")
 
+    # agents: the Invoke component reaches only public addresses unless a host is listed here (comma-separated)
+    agent_invoke_allowed_hosts: str = Field(default="", alias="AGENT_INVOKE_ALLOWED_HOSTS")
+    agent_invoke_timeout_s: float = Field(default=30.0, alias="AGENT_INVOKE_TIMEOUT_S")
+    agent_invoke_max_bytes: int = Field(default=1024 * 1024, alias="AGENT_INVOKE_MAX_BYTES")
+    agent_max_steps: int = Field(default=500, alias="AGENT_MAX_STEPS")
+
     # the CLI's client commands (ingest, ask, retrieve) talk to this server
     client_base_url: str = Field(default="http://127.0.0.1:9380", alias="RAGFLOW_BASE_URL")
     client_api_key: str = Field(default="", alias="RAGFLOW_API_KEY")

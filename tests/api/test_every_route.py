@@ -64,7 +64,10 @@ def owned(api: Api) -> dict[str, str]:
     folder = api.call("POST", "/api/v1/files", json={"name": "a-folder", "type": "folder"})["data"]
     memory = api.call("POST", "/api/v1/memories", json={"name": "a-memory", "memory_type": ["raw"],
                                                          "embd_id": "all-MiniLM-L6-v2@Builtin", "llm_id": "extractive@Builtin"})["data"]
-    return {"memory_id": memory["id"], "dataset_id": ds, "document_id": doc["id"], "doc_id": doc["id"], "chunk_id": chunk["id"], "chat_id": chat["id"],
+    from tests.agents.helpers import ECHO, create_agent, dsl
+
+    agent_id = create_agent(api, "a-agent", dsl(ECHO))
+    return {"agent_id": agent_id, "message_id": "m", "memory_id": memory["id"], "dataset_id": ds, "document_id": doc["id"], "doc_id": doc["id"], "chunk_id": chunk["id"], "chat_id": chat["id"],
             "session_id": session["id"], "msg_id": "m", "file_id": folder["id"], "index_type": "graph"}
 
 
@@ -78,6 +81,8 @@ def snapshot(api: Api, ids: dict[str, str]) -> Any:
         [s["name"] for s in api.call("GET", f"/api/v1/chats/{chat}/sessions")["data"]],
         [f["name"] for f in api.call("GET", "/api/v1/files")["data"]["files"]],
         api.call("GET", f"/api/v1/memories/{ids['memory_id']}/config")["data"]["name"],
+        api.call("GET", f"/api/v1/agents/{ids['agent_id']}")["data"]["title"],
+        len(api.call("GET", f"/api/v1/agents/{ids['agent_id']}/sessions")["data"]),
     )
 
 

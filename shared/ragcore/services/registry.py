@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from ragcore.agents.runtime import Tools
 from ragcore.container import Container, get_container, on_reset
 from ragcore.ports import JobQueue
+from ragcore.services.agent_runs import AgentRunner
+from ragcore.services.agents import AgentService
 from ragcore.services.chats import ChatService
 from ragcore.services.chunk_store import ChunkStore
 from ragcore.services.chunks import ChunkService
@@ -182,3 +185,30 @@ def memories() -> MemoryService:
 
 
 on_reset(memories.cache_clear)
+
+
+@lru_cache(maxsize=1)
+def agents() -> AgentService:
+    return AgentService(get_container().store)
+
+
+def _agent_tools(tenant: str) -> Tools:
+    from ragcore.adapters.guarded_http import GuardedFetcher
+
+    container = get_container()
+    settings = container.settings
+    fetcher = GuardedFetcher(
+        allowed_hosts=frozenset(h.strip() for h in settings.agent_invoke_allowed_hosts.split(",") if h.strip()),
+        max_bytes=settings.agent_invoke_max_bytes, max_timeout_s=settings.agent_invoke_timeout_s,
+    )
+    return Tools(retrieve=lambda **kw: retrieval().retrieve(tenant, **kw), chat_model=lambda: container.chat_model,
+                 has_llm=container.has_llm, fetch=fetcher, max_steps=settings.agent_max_steps)
+
+
+@lru_cache(maxsize=1)
+def agent_runner() -> AgentRunner:
+    return AgentRunner(agents(), _agent_tools)
+
+
+on_reset(agents.cache_clear)
+on_reset(agent_runner.cache_clear)

@@ -1,0 +1,1 @@
+"""Agents: RAGFlow's canvas DSL (components wired by downstream/upstream lists), validated and executed here."""

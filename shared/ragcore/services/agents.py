@@ -1,0 +1,247 @@
+"""Agents (canvas DSLs) and their sessions: create, list, get, update, delete, with RAGFlow's messages.
+
+Another tenant's agent answers exactly like one that does not exist (RAGFlow's permission wording, which it uses
+for both). A session keeps the DSL it started with and the conversation; each run's trace is stored by message id.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ragcore.agents.dsl import DslError
+from ragcore.agents.validate import validate
+from ragcore.errors import ApiError, RetCode
+from ragcore.ids import new_id
+from ragcore.ports import MetadataStore
+from ragcore.services.common import page_items, sort_items, stamp_new, stamp_update
+
+KIND = "agent"
+SESSION = "agent_session"
+TRACE = "agent_trace"
+TITLE_SCOPE = "agent_title"
+NO_ACCESS = "Make sure you have permission to access the agent."
+NOT_OWNER = "Only the owner of the agent is authorized for this operation."
+DEFAULT_PROLOGUE = "Hi! I'm your assistant. What can I do for you?"
+
+
+def _err(message: str, code: int = RetCode.DATA_ERROR) -> ApiError:
+    return ApiError(code, message)
+
+
+def _positive(value: Any, default: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return default
+    return number if number > 0 else default
+
+
+def _flag(value: Any, default: bool = True) -> bool:
+    return default if value is None else str(value).lower() not in ("false", "0")
+
+
+def prologue(dsl: dict[str, Any]) -> str:
+    begin = next((c for c in (dsl.get("components") or {}).values()
+                  if isinstance(c, dict) and (c.get("obj") or {}).get("component_name") == "Begin"), None)
+    params = ((begin or {}).get("obj") or {}).get("params") or {}
+    if params.get("enablePrologue") is False:
+        return ""
+    return str(params.get("prologue") or DEFAULT_PROLOGUE)
+
+
+class AgentService:
+    def __init__(self, store: MetadataStore) -> None:
+        self._store = store
+
+    # ---- agents ----------------------------------------------------------------------------
+    def _checked_dsl(self, dsl: Any) -> dict[str, Any]:
+        try:
+            return validate(dsl).model_dump(mode="json", exclude_none=True)
+        except DslError as exc:
+            raise _err(str(exc), RetCode.ARGUMENT_ERROR) from exc
+
+    def _title(self, value: Any) -> str:
+        if not isinstance(value, str):
+            raise _err("`title` should be a string.", RetCode.ARGUMENT_ERROR)
+        title = value.strip()
+        if not title:
+            raise _err("`title` can not be empty.", RetCode.ARGUMENT_ERROR)
+        if len(title) > 255:
+            raise _err("`title` is longer than 255 characters.", RetCode.ARGUMENT_ERROR)
+        return title
+
+    def create(self, tenant: str, payload: dict[str, Any]) -> dict[str, Any]:
+        if payload.get("dsl") is None:
+            raise _err("No DSL data in request.", RetCode.ARGUMENT_ERROR)
+        dsl = self._checked_dsl(payload["dsl"])
+        if payload.get("title") is None:
+            raise _err("No title in request.", RetCode.ARGUMENT_ERROR)
+        title = self._title(payload["title"])
+        description = payload.get("description")
+        if description is not None and not isinstance(description, str):
+            raise _err("`description` should be a string.", RetCode.ARGUMENT_ERROR)
+        agent_id = new_id()
+        if not self._store.claim(tenant, TITLE_SCOPE, title.lower(), agent_id):
+            raise _err(f"{title} already exists.")
+        item = stamp_new({
+            "id": agent_id, "title": title, "description": description, "dsl": dsl, "avatar": payload.get("avatar"),
+            "canvas_type": payload.get("canvas_type") or "", "canvas_category": "agent_canvas", "user_id": tenant,
+            "permission": "me", "release": bool(payload.get("release")),
+        })
+        self._store.put(KIND, tenant, item)
+        return item
+
+    def find(self, tenant: str, agent_id: str) -> dict[str, Any] | None:
+        return self._store.get(KIND, tenant, agent_id) if isinstance(agent_id, str) else None
+
+    def get_owned(self, tenant: str, agent_id: str, message: str = NO_ACCESS) -> dict[str, Any]:
+        item = self.find(tenant, agent_id)
+        if item is None:
+            raise _err(message, RetCode.OPERATING_ERROR)
+        return item
+
+    def get(self, tenant: str, agent_id: str) -> dict[str, Any]:
+        item = self.find(tenant, agent_id)
+        if item is None:
+            raise _err("canvas not found.")
+        return item
+
+    def list_agents(self, tenant: str, params: dict[str, Any]) -> dict[str, Any]:
+        items = self._store.list(KIND, tenant)
+        if params.get("id"):
+            items = [a for a in items if a["id"] == params["id"]]
+        title = params.get("title") or params.get("name")
+        if title:
+            items = [a for a in items if a["title"].lower() == str(title).lower()]
+        if params.get("keywords"):
+            items = [a for a in items if str(params["keywords"]).lower() in a["title"].lower()]
+        orderby = params.get("orderby") if params.get("orderby") in ("create_time", "update_time") else "create_time"
+        ordered = sort_items(items, str(orderby), _flag(params.get("desc")))
+        page = page_items(ordered, _positive(params.get("page"), 1), _positive(params.get("page_size"), 30))
+        return {"canvas": page, "total": len(items)}
+
+    def update(self, tenant: str, agent_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        current = self.get_owned(tenant, agent_id)
+        changes: dict[str, Any] = {}
+        if payload.get("dsl") is not None:
+            changes["dsl"] = self._checked_dsl(payload["dsl"])
+        if payload.get("description") is not None:
+            if not isinstance(payload["description"], str):
+                raise _err("`description` should be a string.", RetCode.ARGUMENT_ERROR)
+            changes["description"] = payload["description"]
+        for key in ("avatar", "canvas_type"):
+            if payload.get(key) is not None:
+                changes[key] = payload[key]
+        if payload.get("title") is not None:
+            title = self._title(payload["title"])
+            if title.lower() != current["title"].lower():
+                if not self._store.claim(tenant, TITLE_SCOPE, title.lower(), agent_id):
+                    raise _err(f"{title} already exists.")
+                self._store.release(tenant, TITLE_SCOPE, current["title"].lower(), agent_id)
+            changes["title"] = title
+        updated = self._store.update(KIND, tenant, agent_id, stamp_update(changes))
+        if updated is None:
+            raise _err(NO_ACCESS, RetCode.OPERATING_ERROR)
+        return {"update_time": updated["update_time"]}
+
+    def delete(self, tenant: str, agent_id: str) -> None:
+        agent = self.get_owned(tenant, agent_id, NOT_OWNER)
+        self._store.delete_under(SESSION, tenant, agent_id)
+        self._store.delete_under(TRACE, tenant, agent_id)
+        self._store.delete(KIND, tenant, agent_id)
+        self._store.release(tenant, TITLE_SCOPE, agent["title"].lower(), agent_id)
+
+    # ---- sessions --------------------------------------------------------------------------
+    def session_view(self, item: dict[str, Any], with_dsl: bool = True) -> dict[str, Any]:
+        view = {k: v for k, v in item.items() if not k.startswith("_")}
+        if not with_dsl:
+            view.pop("dsl", None)
+        return view
+
+    def create_session(self, tenant: str, agent_id: str, payload: dict[str, Any], user_id: str = "") -> dict[str, Any]:
+        agent = self.get_owned(tenant, agent_id)
+        name = payload.get("name", "")
+        inputs = {k: v for k, v in payload.items() if k not in ("name", "user_id", "release")}
+        opening = prologue(agent["dsl"])
+        item = stamp_new({
+            "id": new_id(), "agent_id": agent_id, "name": str(name or "")[:255], "source": "agent",
+            "user_id": str(payload.get("user_id") or user_id or ""), "dsl": agent["dsl"],
+            "message": [{"role": "assistant", "content": opening}] if opening else [], "reference": [],
+            "_inputs": inputs,
+        })
+        self._store.put(SESSION, tenant, item, parent=agent_id)
+        return self.session_view(item)
+
+    def get_session(self, tenant: str, agent_id: str, session_id: str) -> dict[str, Any]:
+        self.get_owned(tenant, agent_id)
+        item = self._store.get(SESSION, tenant, session_id) if isinstance(session_id, str) else None
+        if item is None or item.get("agent_id") != agent_id:
+            raise _err("Session not found!")
+        return item
+
+    def find_session(self, tenant: str, session_id: str) -> dict[str, Any] | None:
+        return self._store.get(SESSION, tenant, session_id) if isinstance(session_id, str) else None
+
+    def list_sessions(self, tenant: str, agent_id: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        self.get_owned(tenant, agent_id)
+        items = self._store.list(SESSION, tenant, parent=agent_id)
+        for field in ("id", "user_id"):
+            if params.get(field):
+                items = [s for s in items if str(s.get(field)) == str(params[field])]
+        orderby = params.get("orderby") if params.get("orderby") in ("create_time", "update_time") else "update_time"
+        ordered = sort_items(items, str(orderby), _flag(params.get("desc")))
+        page = page_items(ordered, _positive(params.get("page"), 1), _positive(params.get("page_size"), 30))
+        return [self.session_view(s, _flag(params.get("dsl"))) for s in page]
+
+    def delete_session(self, tenant: str, agent_id: str, session_id: str) -> None:
+        self.get_session(tenant, agent_id, session_id)
+        self._store.delete(SESSION, tenant, session_id)
+
+    def delete_sessions(self, tenant: str, agent_id: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+        self.get_owned(tenant, agent_id)
+        ids = payload.get("ids")
+        if ids is not None and not isinstance(ids, list):
+            raise _err("`ids` should be a list.", RetCode.ARGUMENT_ERROR)
+        if not ids:
+            if payload.get("delete_all") is True:
+                for session in self._store.list(SESSION, tenant, parent=agent_id):
+                    self._store.delete(SESSION, tenant, session["id"])
+            return None
+        unique = list(dict.fromkeys(str(i) for i in ids))
+        dupes = [f"Duplicate session ids: {i}" for i in unique if [str(x) for x in ids].count(i) > 1]
+        errors, found = [], []
+        for sid in unique:
+            item = self._store.get(SESSION, tenant, sid)
+            if item is None or item.get("agent_id") != agent_id:
+                errors.append(f"The agent doesn't own the session {sid}")
+            else:
+                found.append(sid)
+        for sid in found:
+            self._store.delete(SESSION, tenant, sid)
+        problems = errors or dupes
+        if problems and not found:
+            raise _err("; ".join(problems))
+        if problems:
+            return {"success_count": len(found), "errors": problems}
+        return None
+
+    def record_turn(self, tenant: str, session_id: str, user: dict[str, Any], assistant: dict[str, Any],
+                    reference: dict[str, Any]) -> None:
+        session = self._store.get(SESSION, tenant, session_id)
+        if session is None:
+            return  # deleted while the answer streamed: nothing to keep
+        messages = [*session.get("message", []), user, assistant]
+        self._store.update(SESSION, tenant, session_id, stamp_update({
+            "message": messages, "reference": [*session.get("reference", []), reference],
+        }))
+
+    # ---- traces ----------------------------------------------------------------------------
+    def save_trace(self, tenant: str, agent_id: str, message_id: str, trace: list[dict[str, Any]]) -> None:
+        self._store.put(TRACE, tenant, {"id": message_id, "agent_id": agent_id, "trace": trace}, parent=agent_id)
+
+    def trace(self, tenant: str, agent_id: str, message_id: str) -> dict[str, Any]:
+        self.get_owned(tenant, agent_id)
+        item = self._store.get(TRACE, tenant, message_id)
+        if item is None or item.get("agent_id") != agent_id:
+            return {}
+        return {"message_id": message_id, "trace": item["trace"]}
