@@ -48,7 +48,8 @@ async def create_session(agent_id: str, request: Request, tenant: str = Depends(
 
 @router.get("/agents/{agent_id}/sessions")
 def list_sessions(agent_id: str, request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
-    return ok(registry.agents().list_sessions(tenant, agent_id, dict(request.query_params)))
+    sessions, total = registry.agents().list_sessions(tenant, agent_id, dict(request.query_params))
+    return ok(sessions, message="success", total=total)
 
 
 @router.delete("/agents/{agent_id}/sessions")

@@ -182,7 +182,7 @@ class AgentService:
     def find_session(self, tenant: str, session_id: str) -> dict[str, Any] | None:
         return self._store.get(SESSION, tenant, session_id) if isinstance(session_id, str) else None
 
-    def list_sessions(self, tenant: str, agent_id: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    def list_sessions(self, tenant: str, agent_id: str, params: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
         self.get_owned(tenant, agent_id)
         items = self._store.list(SESSION, tenant, parent=agent_id)
         for field in ("id", "user_id"):
@@ -191,7 +191,7 @@ class AgentService:
         orderby = params.get("orderby") if params.get("orderby") in ("create_time", "update_time") else "update_time"
         ordered = sort_items(items, str(orderby), _flag(params.get("desc")))
         page = page_items(ordered, _positive(params.get("page"), 1), _positive(params.get("page_size"), 30))
-        return [self.session_view(s, _flag(params.get("dsl"))) for s in page]
+        return [self.session_view(s, _flag(params.get("dsl"))) for s in page], len(items)
 
     def delete_session(self, tenant: str, agent_id: str, session_id: str) -> None:
         self.get_session(tenant, agent_id, session_id)
