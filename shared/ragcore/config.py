@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     # limits
     max_upload_bytes: int = Field(default=128 * 1024 * 1024, alias="MAX_UPLOAD_BYTES")
     max_request_bytes: int = Field(default=256 * 1024 * 1024, alias="MAX_REQUEST_BYTES")
+    max_memory_bytes: int = Field(default=10 * 1024 * 1024, alias="MAX_MEMORY_BYTES")
     max_files_per_tenant: int = Field(default=100_000, alias="MAX_FILES_PER_TENANT")
     parse_workers: int = Field(default=2, alias="PARSE_WORKERS")
     parse_lease_s: float = Field(default=600.0, alias="PARSE_LEASE_S")

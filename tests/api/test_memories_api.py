@@ -32,6 +32,9 @@ def test_memory_crud_and_validation(api: Api) -> None:
     assert updated["code"] == 0 and updated["data"]["name"] == "renamed"
     assert api.call("GET", f"/api/v1/memories/{memory['id']}/config")["data"]["temperature"] == 0.2
     assert api.call("PUT", f"/api/v1/memories/{memory['id']}", json={"temperature": 3})["code"] == 101
+    too_big = api.call("PUT", f"/api/v1/memories/{memory['id']}", json={"memory_size": 10 * 1024 * 1024 + 1})
+    assert too_big["message"] == "`memory_size` should be an integer between 1 and 10485760."  # MAX_MEMORY_BYTES
+    assert api.call("GET", f"/api/v1/memories/{memory['id']}/config")["data"]["memory_size"] == 4096
     other = api.new_tenant_key()
     assert api.call("GET", f"/api/v1/memories/{memory['id']}/config", key=other) == api.call(
         "GET", f"/api/v1/memories/{uuid.uuid4().hex}/config", key=other) | {"message": api.call(

@@ -50,7 +50,8 @@ def _model_id(value: Any, field: str) -> str:
 
 class MemoryService:
     def __init__(self, store: MetadataStore, index: VectorIndex, embedder_for: Callable[[str], Embedder],
-                 chat_model: Callable[[], ChatModel | None]) -> None:
+                 chat_model: Callable[[], ChatModel | None], *, max_size: int = MAX_SIZE) -> None:
+        self._max_size = max_size
         self._store = store
         self._index = index
         self._embedder_for = embedder_for
@@ -121,8 +122,8 @@ class MemoryService:
             changes["llm_id"] = _model_id(payload["llm_id"], "llm_id")
         if "memory_size" in payload:
             size = payload["memory_size"]
-            if not isinstance(size, int) or isinstance(size, bool) or not 0 < size <= MAX_SIZE:
-                raise _err(f"`memory_size` should be an integer between 1 and {MAX_SIZE}.")
+            if not isinstance(size, int) or isinstance(size, bool) or not 0 < size <= self._max_size:
+                raise _err(f"`memory_size` should be an integer between 1 and {self._max_size}.")
             changes["memory_size"] = size
         if "forgetting_policy" in payload and payload["forgetting_policy"] != "FIFO":
             raise _err("`forgetting_policy` supports only FIFO.")

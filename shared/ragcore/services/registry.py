@@ -181,7 +181,8 @@ on_reset(files.cache_clear)
 def memories() -> MemoryService:
     container = get_container()
     return MemoryService(container.store, container.index, container.embedder_for,
-                         lambda: container.chat_model if container.has_llm else None)
+                         lambda: container.chat_model if container.has_llm else None,
+                         max_size=container.settings.max_memory_bytes)
 
 
 on_reset(memories.cache_clear)
