@@ -33,6 +33,13 @@ CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
 """
 
 
+# an FTS row shares its rowid with the chunk's row in `vectors`
+_FTS_ROWID = "SELECT rowid FROM vectors WHERE tenant=? AND id=?"
+_FTS_INSERT = ("INSERT INTO fts(rowid, terms, tenant, id, dataset_id, document_id, available) "
+               f"SELECT ({_FTS_ROWID}), ?, ?, ?, ?, ?, ? WHERE EXISTS ({_FTS_ROWID.replace('rowid', '1')})")
+_FTS_DELETE = f"DELETE FROM fts WHERE rowid IN ({_FTS_ROWID})"
+
+
 class _Matrix:
     """One tenant's vectors: slots in a growing matrix, freed slots reused; dataset/document as integer codes
     so that scoping a search is one vectorised comparison."""
@@ -91,7 +98,21 @@ class LocalVectorIndex:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(_SCHEMA)
+        self._migrate()
         self._tenants: dict[str, _Matrix] = {}
+
+    def _migrate(self) -> None:
+        """Version 1 gives each FTS row its vector row's rowid, so writes find it by rowid instead of scanning FTS
+        (a per-chunk scan made re-indexing quadratic in the tenant's size). Older indexes are renumbered once."""
+        if self._conn.execute("PRAGMA user_version").fetchone()[0] >= 1:
+            return
+        with self._lock:
+            rows = self._conn.execute("SELECT terms, tenant, id, dataset_id, document_id, available FROM fts").fetchall()
+            self._write([
+                ("DELETE FROM fts", [()]),
+                (_FTS_INSERT, [(r[1], r[2], *r, r[1], r[2]) for r in rows]),
+            ])
+            self._conn.execute("PRAGMA user_version=1")
 
     # ---- memory ---------------------------------------------------------------------------------
     def _matrix(self, tenant: str, dim: int | None = None) -> _Matrix | None:
@@ -132,12 +153,12 @@ class LocalVectorIndex:
             for r in records:
                 vec = np.asarray(r["vector"], dtype=np.float32)
                 vec_rows.append((tenant, r["id"], r["dataset_id"], r["document_id"], int(r.get("available", True)), vec.tobytes()))
-                fts_rows.append((" ".join(content_terms(r.get("content", ""))), tenant, r["id"], r["dataset_id"],
+                fts_rows.append((tenant, r["id"], " ".join(content_terms(r.get("content", ""))), tenant, r["id"], r["dataset_id"],
                                  r["document_id"], int(r.get("available", True))))
             self._write([
-                ("DELETE FROM fts WHERE tenant=? AND id=?", ids),
+                (_FTS_DELETE, ids),
                 ("INSERT OR REPLACE INTO vectors(tenant, id, dataset_id, document_id, available, vec) VALUES (?,?,?,?,?,?)", vec_rows),
-                ("INSERT INTO fts(terms, tenant, id, dataset_id, document_id, available) VALUES (?,?,?,?,?,?)", fts_rows),
+                (_FTS_INSERT, [(*row, *row[:2]) for row in fts_rows]),
             ])
             m = self._matrix(tenant, dim=len(records[0]["vector"]))
             assert m is not None
@@ -149,7 +170,7 @@ class LocalVectorIndex:
             return
         with self._lock:
             rows = [(tenant, i) for i in ids]
-            self._write([("DELETE FROM vectors WHERE tenant=? AND id=?", rows), ("DELETE FROM fts WHERE tenant=? AND id=?", rows)])
+            self._write([(_FTS_DELETE, rows), ("DELETE FROM vectors WHERE tenant=? AND id=?", rows)])
             m = self._tenants.get(tenant)
             if m is not None:
                 for i in ids:
@@ -159,8 +180,6 @@ class LocalVectorIndex:
         with self._lock:
             ids = [r[0] for r in self._conn.execute(f"SELECT id FROM vectors WHERE tenant=? AND {column}=?", (tenant, value))]
             self.delete(tenant, ids)
-            # rows whose vector never landed (a crash between the two writes) still go
-            self._write([(f"DELETE FROM fts WHERE tenant=? AND {column}=?", [(tenant, value)])])
 
     def delete_document(self, tenant: str, document_id: str) -> None:
         self._delete_where(tenant, "document_id", document_id)
@@ -175,7 +194,7 @@ class LocalVectorIndex:
             rows = [(int(available), tenant, i) for i in ids]
             self._write([
                 ("UPDATE vectors SET available=? WHERE tenant=? AND id=?", rows),
-                ("UPDATE fts SET available=? WHERE tenant=? AND id=?", rows),
+                (f"UPDATE fts SET available=? WHERE rowid IN ({_FTS_ROWID})", rows),
             ])
             m = self._matrix(tenant)
             if m is not None:
