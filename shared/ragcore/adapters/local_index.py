@@ -100,6 +100,7 @@ class LocalVectorIndex:
         self._conn.executescript(_SCHEMA)
         self._migrate()
         self._tenants: dict[str, _Matrix] = {}
+        self._readers = threading.local()  # keyword searches read on their own connection, beside writes and scans
 
     def _migrate(self) -> None:
         """Version 1 gives each FTS row its vector row's rowid, so writes find it by rowid instead of scanning FTS
@@ -243,9 +244,16 @@ class LocalVectorIndex:
             params.extend(document_ids)
         sql += " ORDER BY bm25(fts) LIMIT ?"
         params.append(top_k)
-        with self._lock:
-            rows = self._conn.execute(sql, params).fetchall()
+        rows = self._reader().execute(sql, params).fetchall()
         return [{"id": r[0], "score": -float(r[1])} for r in rows]
+
+    def _reader(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._readers, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self._path, check_same_thread=False, timeout=30)
+            conn.execute("PRAGMA query_only=1")
+            self._readers.conn = conn
+        return conn
 
     def fetch_vectors(self, tenant: str, ids: list[str]) -> dict[str, list[float]]:
         with self._lock:

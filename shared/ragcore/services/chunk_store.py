@@ -40,6 +40,7 @@ class ChunkStore:
         for row in rows:
             # the tokens term similarity needs, computed once here instead of on every query
             row["_terms"] = " ".join(sorted(set(tokenize(searchable_text(row)))))
+            row["_ltks"] = " ".join(tokenize(str(row.get("content", ""))))  # content_ltks, kept so queries don't re-tokenize
             by_document.setdefault(row["document_id"], []).append(row)
         for document_id, group in by_document.items():
             self._store.put_many(KIND, tenant, group, parent=document_id)

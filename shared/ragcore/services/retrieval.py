@@ -14,6 +14,7 @@ import html
 import re
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ragcore.errors import ApiError, RetCode
@@ -26,6 +27,7 @@ from ragcore.text.tokenize import term_weights as _term_weights
 
 MAX_TOP_K = 10_000
 CANDIDATES = 128
+_SEARCHES = ThreadPoolExecutor(max_workers=8, thread_name_prefix="text-search")
 
 
 def term_weights(question: str) -> dict[str, float]:
@@ -169,11 +171,15 @@ class RetrievalService:
                 for t in content_terms(word):
                     weights.setdefault(t, 1.0)
         embedder = self._embedder_for(next(iter(models)) or "")
-        qvec = embedder.embed([question])[0]
         # RAGFlow reranks a bounded candidate pool too; deeper pages widen it
         pool = min(top_k, max(CANDIDATES, 2 * page * page_size))
-        dense = self._index.search_dense(tenant, qvec, pool, ds_ids, scope)
-        text = self._index.search_text(tenant, text_query, pool, ds_ids, scope)
+        # the keyword search needs no vector: it runs while the question is embedded and the vectors scanned
+        text_future = _SEARCHES.submit(self._index.search_text, tenant, text_query, pool, ds_ids, scope)
+        try:
+            qvec = embedder.embed([question])[0]
+            dense = self._index.search_dense(tenant, qvec, pool, ds_ids, scope)
+        finally:
+            text = text_future.result()
         vec_sim = {h["id"]: float(h["score"]) for h in dense}
         ids = list(dict.fromkeys([h["id"] for h in dense] + [h["id"] for h in text]))
         missing = [i for i in ids if i not in vec_sim]
@@ -240,7 +246,7 @@ class RetrievalService:
         out = {
             "id": row["id"],
             "content": row["content"],
-            "content_ltks": " ".join(tokenize(row["content"])),
+            "content_ltks": row.get("_ltks") or " ".join(tokenize(row["content"])),
             "document_id": row["document_id"],
             "document_keyword": docs[row["document_id"]]["name"],
             "document_name": docs[row["document_id"]]["name"],
