@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
-from ragcore.api.app import install_error_handlers
+from ragcore.api.app import install_body_limit, install_error_handlers
 
 import functions
 
@@ -107,4 +107,5 @@ def create_local_app(*, background: bool = True) -> FastAPI:
     for router in routers():
         app.include_router(router)
     install_error_handlers(app)
+    install_body_limit(app)
     return app

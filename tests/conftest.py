@@ -73,6 +73,22 @@ def api(data_dir: Path) -> Iterator[Api]:
         yield Api(client=client, key=key, tenant=tenant)
 
 
+def app_with(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
+    """The local app built after env is set (the api fixture's app would keep the settings it started with)."""
+    from ragcore import container
+    from ragcore.services.registry import tenants
+
+    from functions.local import create_local_app
+
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    container.reset()
+    tenant = tenants().create_tenant("test")
+    key = tenants().create_key(tenant).key
+    with TestClient(create_local_app()) as client:
+        yield Api(client=client, key=key, tenant=tenant)
+
+
 @dataclass
 class Server:
     base_url: str

@@ -15,25 +15,8 @@ import pytest
 
 from tests.agents.helpers import ask, ask_stream, create_agent, dsl, node, streamed_text
 from tests.api.docs_helpers import ingest, make_dataset
-from tests.conftest import Api
+from tests.conftest import Api, app_with
 from tests.fakes.openai_server import FakeOpenAI
-
-
-def app_with(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
-    """The local app built after env is set (the api fixture's app would keep the settings it started with)."""
-    from fastapi.testclient import TestClient
-    from ragcore import container
-    from ragcore.services.registry import tenants
-
-    from functions.local import create_local_app
-
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    container.reset()
-    tenant = tenants().create_tenant("test")
-    key = tenants().create_key(tenant).key
-    with TestClient(create_local_app()) as client:
-        yield Api(client=client, key=key, tenant=tenant)
 
 
 @pytest.fixture

@@ -23,7 +23,15 @@ def create_app(routers: Iterable[APIRouter], *, title: str = "ragflow-serverless
     for router in routers:
         app.include_router(router)
     install_error_handlers(app)
+    install_body_limit(app)
     return app
+
+
+def install_body_limit(app: FastAPI) -> None:
+    from ragcore.api.body_limit import BodyLimit
+    from ragcore.config import get_settings
+
+    app.add_middleware(BodyLimit, max_bytes=get_settings().max_request_bytes)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -49,3 +49,9 @@ def sort_items(items: list[dict[str, Any]], orderby: str, desc: bool) -> list[di
 def page_items(items: list[Any], page: int, page_size: int) -> list[Any]:
     start = (max(page, 1) - 1) * page_size
     return items[start : start + page_size]
+
+
+def base_name(raw: str) -> str:
+    """A client's file name without any directory part ("../../x.txt", "C:\\x.txt", "/etc/x.txt" → "x.txt")."""
+    parts = [p for p in raw.replace("\\", "/").split("/") if p.strip() not in ("", ".", "..")]
+    return parts[-1].strip() if parts else ""

@@ -15,7 +15,7 @@ from ragcore.errors import ApiError, RetCode
 from ragcore.ids import http_date, new_id, now_ms
 from ragcore.ports import BlobStore, JobQueue, MetadataStore
 from ragcore.services.chunk_store import ChunkStore
-from ragcore.services.common import page_items, sort_items, stamp_new, stamp_update
+from ragcore.services.common import base_name, page_items, sort_items, stamp_new, stamp_update
 from ragcore.services.datasets import KIND as DATASET_KIND
 
 KIND = "document"
@@ -68,6 +68,7 @@ class DocumentService:
         dataset = self.dataset(tenant, dataset_id, "Can't find the dataset with ID {id}!")
         if not files:
             raise ApiError(RetCode.ARGUMENT_ERROR, "No file part!")
+        files = [(base_name(name), data) if name else (name, data) for name, data in files]
         for name, data in files:
             if not name:
                 raise ApiError(RetCode.ARGUMENT_ERROR, "No file selected!")
