@@ -59,9 +59,18 @@ def test_update_document(api: Api) -> None:
     res = api.call("PATCH", f"/api/v1/datasets/{ds}/documents/{a['id']}", json={"name": "b.txt"})
     assert res["message"] == "Duplicated document name in the same dataset."
     res = api.call("PATCH", f"/api/v1/datasets/{ds}/documents/{a['id']}", json={"meta_fields": []})
-    assert res["code"] == 101 and "Input should be a valid dictionary" in res["message"]
+    assert res["code"] == 102 and "Input should be a valid dictionary" in res["message"]  # a data error, as RAGFlow
+    res = api.call("PATCH", f"/api/v1/datasets/{ds}/documents/{a['id']}", json={"parser_config": {"chunk_token_num": "1024"}})
+    assert res == {"code": 102, "data": None,
+                   "message": "Field: <parser_config.chunk_token_num> - Message: <Input should be a valid integer> - Value: <1024>"}
+    assert api.call("PATCH", f"/api/v1/datasets/{ds}/documents/{a['id']}", json={"progress": 1.0}) == {
+        "code": 102, "message": "can't change `progress`", "data": None}
+    assert api.call("PATCH", f"/api/v1/datasets/{ds}/documents/{a['id']}", json={"chunk_method": ""})["message"].endswith(
+        "<`chunk_method` (empty string) is not valid> - Value: <>")
+    kg = api.call("PATCH", f"/api/v1/datasets/{ds}/documents/{b['id']}", json={"chunk_method": "knowledge_graph"})
+    assert kg["code"] == 0 and kg["data"]["chunk_method"] == "knowledge_graph"
     res = api.call("PATCH", f"/api/v1/datasets/{ds}/documents/{a['id']}", json={"chunk_method": "other"})
-    assert res["code"] == 101 and "`chunk_method` other doesn't exist" in res["message"]
+    assert res["code"] == 102 and "`chunk_method` other doesn't exist" in res["message"]
     res = api.call("PATCH", f"/api/v1/datasets/{ds}/documents/{a['id']}", json={"chunk_method": "qa", "parser_config": {}})
     assert res["code"] == 0 and res["data"]["chunk_method"] == "qa"
     assert get_doc(api, ds, a["id"])["name"] == "renamed.txt"

@@ -98,6 +98,8 @@ _METHODS: dict[str, Chunker] = {
     "table": _load("records", "table_chunks"),
     "presentation": _load("pages", "presentation_chunks"),
     "email": _load("pages", "email_chunks"),
+    # RAGFlow lets a document use the knowledge-graph method; no graph is built here, its text is chunked as naive
+    "knowledge_graph": _naive,
 }
 CHUNK_METHODS = tuple(_METHODS)
 

@@ -28,7 +28,7 @@ def doc_type(suffix: str) -> str:
 class StrictParserConfig(ParserConfig):
     """A document's parser_config: unknown keys are refused (the dataset's is lenient)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # "1024" is not a number, 1 is not a boolean
 
 
 class UpdateDocument(BaseModel):
@@ -51,7 +51,9 @@ class UpdateDocument(BaseModel):
     @field_validator("chunk_method")
     @classmethod
     def _chunk_method(cls, v: str | None) -> str | None:
-        if v is not None and v not in CHUNK_METHODS:
+        if v == "":
+            raise PydanticCustomError("format_invalid", "`chunk_method` (empty string) is not valid")
+        if v is not None and v not in (*CHUNK_METHODS, "knowledge_graph"):
             raise PydanticCustomError("format_invalid", "`chunk_method` {chunk_method} doesn't exist", {"chunk_method": v})
         return v
 

@@ -250,11 +250,14 @@ class DocumentService:
         item = self.find(tenant, dataset_id, doc_id)
         if item is None:
             raise ApiError(RetCode.DATA_ERROR, "The dataset doesn't own the document.")
-        req = parse_model(UpdateDocument, payload)
+        try:
+            req = parse_model(UpdateDocument, payload)
+        except ApiError as exc:  # RAGFlow answers a bad document update as a data error
+            raise ApiError(RetCode.DATA_ERROR, exc.message) from exc
         sent = req.model_dump(exclude_unset=True)
-        for forbidden in ("chunk_count", "token_count"):
+        for forbidden in ("chunk_count", "token_count", "progress"):
             if forbidden in payload and payload[forbidden] != item.get(forbidden):
-                raise ApiError(RetCode.DATA_ERROR, f"Can't change `{forbidden}`.")
+                raise ApiError(RetCode.DATA_ERROR, f"can't change `{forbidden}`")
         changes: dict[str, Any] = {}
         if req.name is not None and req.name != item["name"]:
             if split_name(req.name)[1] != split_name(item["name"])[1]:
