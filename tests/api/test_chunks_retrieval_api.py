@@ -148,3 +148,16 @@ def test_rerank_model_reorders(api: Api, corpus: tuple[str, dict[str, str]], ope
     res = retrieve(api, question="Italian rice dish", dataset_ids=[ds], rerank_id="jina-reranker", similarity_threshold=0.0)
     assert "Risotto" in res["chunks"][0]["content"]
     assert any(r["path"].endswith("/rerank") for r in openai_fake.requests)  # type: ignore[attr-defined]
+
+
+def test_chunk_list_fields_follow_ragflow_rules(api: Api) -> None:
+    ds = make_dataset(api, "lists")
+    [doc] = upload(api, ds, {"l.txt": b"Lists.\n"})
+    url = f"/api/v1/datasets/{ds}/documents/{doc['id']}/chunks"
+    added = api.call("POST", url, json={"content": "c", "important_keywords": [""], "tag_kwd": ["t", "t"]})["data"]["chunk"]
+    assert added["important_keywords"] == [""]  # kept as given
+    assert api.call("POST", url, json={"content": "c", "questions": "abc"}) == {
+        "code": 102, "message": "`questions` is required to be a list", "data": None}
+    assert api.call("POST", url, json={"content": "c", "tag_kwd": [1]})["message"] == "`tag_kwd` must be a list of strings"
+    res = api.call("PATCH", f"{url}/{added['id']}", json={"important_keywords": 123})
+    assert res == {"code": 102, "message": "`important_keywords` should be a list", "data": None}

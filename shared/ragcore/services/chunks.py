@@ -22,13 +22,16 @@ from ragcore.services.ingestion import count_tokens
 RUN_CODE = {"UNSTART": "0", "RUNNING": "1", "CANCEL": "2", "DONE": "3", "FAIL": "4"}
 
 
-def _str_list(payload: dict[str, Any], name: str) -> list[str]:
+def _str_list(payload: dict[str, Any], name: str, *, updating: bool = False) -> list[str]:
+    """RAGFlow's rules and wording: a list (kept as given, empty strings included) of strings."""
     value = payload.get(name)
     if value is None:
         return []
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ApiError(RetCode.ARGUMENT_ERROR, f"`{name}` is required to be a list")
-    return [v.strip() for v in value if v.strip()]
+    if not isinstance(value, list):
+        raise ApiError(RetCode.DATA_ERROR, f"`{name}` should be a list" if updating else f"`{name}` is required to be a list")
+    if not all(isinstance(v, str) for v in value):
+        raise ApiError(RetCode.DATA_ERROR, f"`{name}` must be a list of strings")
+    return list(value)
 
 
 class ChunkService:
@@ -140,7 +143,7 @@ class ChunkService:
             changed["content"] = content
         for name in ("important_keywords", "questions", "tag_kwd"):
             if name in payload:
-                changed[name] = _str_list(payload, name)
+                changed[name] = _str_list(payload, name, updating=True)
         if "positions" in payload:
             if not isinstance(payload["positions"], list):
                 raise ApiError(RetCode.ARGUMENT_ERROR, "`positions` should be a list")
