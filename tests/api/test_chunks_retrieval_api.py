@@ -159,5 +159,7 @@ def test_chunk_list_fields_follow_ragflow_rules(api: Api) -> None:
     assert api.call("POST", url, json={"content": "c", "questions": "abc"}) == {
         "code": 102, "message": "`questions` is required to be a list", "data": None}
     assert api.call("POST", url, json={"content": "c", "tag_kwd": [1]})["message"] == "`tag_kwd` must be a list of strings"
+    assert api.call("PATCH", f"{url}/{added['id']}", json={"content": None, "questions": ["q?"]})["code"] == 0
+    assert api.call("GET", f"{url}/{added['id']}")["data"]["content"] == "c"
     res = api.call("PATCH", f"{url}/{added['id']}", json={"important_keywords": 123})
     assert res == {"code": 102, "message": "`important_keywords` should be a list", "data": None}

@@ -136,7 +136,7 @@ class ChunkService:
         if row is None or row["document_id"] != document_id:
             raise ApiError(RetCode.DATA_ERROR, f"Can't find this chunk {cid}")
         changed = dict(row)
-        if "content" in payload:
+        if payload.get("content") is not None:  # null leaves the content as it is, as RAGFlow does
             content = payload["content"]
             if not isinstance(content, str) or not content.strip():
                 raise ApiError(RetCode.DATA_ERROR, "`content` is required")
