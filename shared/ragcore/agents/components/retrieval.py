@@ -10,6 +10,7 @@ from ragcore.agents.dsl import Component
 from ragcore.agents.refs import as_text, bare_ref
 from ragcore.agents.runtime import ComponentFailed, Run
 from ragcore.errors import ApiError, ProviderError
+from ragcore.services.completion import reference_chunk
 
 
 def _ids(run: Run, values: Any) -> list[str]:
@@ -38,18 +39,14 @@ def search(run: Run, params: dict[str, Any]) -> dict[str, Any]:
     )
     chunks = []
     for chunk in found["chunks"]:
-        ref = {"id": chunk["id"], "content": chunk["content"], "document_id": chunk["document_id"],
-               "document_name": chunk.get("document_keyword", ""), "dataset_id": chunk["dataset_id"],
-               "image_id": chunk.get("image_id", ""), "positions": chunk.get("positions", []), "url": None,
-               "similarity": chunk.get("similarity", 0.0), "vector_similarity": chunk.get("vector_similarity", 0.0),
-               "term_similarity": chunk.get("term_similarity", 0.0), "doc_type": ""}
+        ref = reference_chunk(chunk)  # the shape chat completions cite with
         chunks.append(ref)
         if all(c["id"] != ref["id"] for c in run.chunks):
             run.chunks.append(ref)
     if not chunks:
         return {"formalized_content": params.get("empty_response") or "", "json": []}
-    blocks = [f"ID: {run.chunks.index(next(c for c in run.chunks if c['id'] == ch['id']))}\n"
-              f"├── Title: {ch['document_name']}\n└── Content: {ch['content']}" for ch in chunks]
+    number = {c["id"]: n for n, c in enumerate(run.chunks)}  # IDs as cited in the run's reference
+    blocks = [f"ID: {number[ch['id']]}\n├── Title: {ch['document_name']}\n└── Content: {ch['content']}" for ch in chunks]
     return {"formalized_content": "\n\n".join(blocks), "json": chunks}
 
 
