@@ -33,20 +33,25 @@ def get_chat(chat_id: str, tenant: str = Depends(current_tenant)) -> JSONRespons
 
 
 @router.put("/chats/{chat_id}")
-@router.patch("/chats/{chat_id}")
 async def update_chat(chat_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
     return ok(registry.chats().update(tenant, chat_id, body))
 
 
+@router.patch("/chats/{chat_id}")
+async def patch_chat(chat_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
+    return ok(registry.chats().update(tenant, chat_id, body, patch=True))
+
+
 @router.delete("/chats")
 async def delete_chats(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
-    partial = registry.chats().delete(tenant, body)
-    return ok(partial if partial is not None else True)
+    data, message = registry.chats().delete(tenant, body)
+    return ok(data, message=message)
 
 
 @router.delete("/chats/{chat_id}")
 def delete_chat(chat_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
-    registry.chats().delete(tenant, {"ids": [chat_id]})
+    service = registry.chats()
+    service.delete(tenant, {"chat_id": service.get_owned(tenant, chat_id)["id"]})
     return ok(True)
 
 

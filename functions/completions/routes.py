@@ -16,6 +16,7 @@ from ragcore.api.requests import json_object
 from ragcore.errors import ApiError, ProviderError, RetCode
 from ragcore.services import registry
 from ragcore.services.completion import new_message_id
+from ragcore.services.openai_chat import parse_openai_chat
 
 from functions.completions import streams
 
@@ -78,25 +79,18 @@ async def chat_completions_legacy(chat_id: str, tenant: str = Depends(current_te
 
 
 async def _openai(chat_id: str, tenant: str, body: dict[str, Any]) -> Any:
+    req = parse_openai_chat(body)
     chats, service = registry.chats(), registry.completion()
-    chat = chats.get_owned(tenant, chat_id)
-    messages = body.get("messages")
-    if not isinstance(messages, list) or not messages:
-        raise ApiError(RetCode.ARGUMENT_ERROR, "You have to provide messages.")
-    if not isinstance(messages[-1], dict) or messages[-1].get("role") != "user":
-        raise ApiError(RetCode.ARGUMENT_ERROR, "The last content of this conversation is not from user.")
-    question = str(messages[-1].get("content") or "")
-    history = [{"role": str(m["role"]), "content": str(m.get("content") or "")} for m in messages[:-1]
-               if isinstance(m, dict) and m.get("role") in ("user", "assistant")]
-    extra = body.get("extra_body") if isinstance(body.get("extra_body"), dict) else {}
-    with_reference = bool(body.get("reference") or (extra or {}).get("reference"))
-    model = str(body.get("model") or chat.get("llm_id") or "model")
+    chat = chats.get_owned(tenant, chat_id, f"You don't own the chat {chat_id}")
+    model = req.model_for(chat)
     try:
-        turn = service.prepare(tenant, chat, question, history)
-        if body.get("stream") is True:
-            return StreamingResponse(streams.openai_stream(service, turn, model=model, with_reference=with_reference),
+        turn = service.prepare(tenant, chat, req.question, req.history, metadata_condition=req.metadata_condition)
+        if req.with_reference and req.include_metadata:
+            service.add_document_metadata(tenant, turn, req.metadata_fields)
+        if req.stream:
+            return StreamingResponse(streams.openai_stream(service, turn, model=model, with_reference=req.with_reference),
                                      media_type="text/event-stream; charset=utf-8", headers=SSE_HEADERS)
-        return JSONResponse(streams.openai_reply(service, turn, model=model, with_reference=with_reference))
+        return JSONResponse(streams.openai_reply(service, turn, model=model, with_reference=req.with_reference))
     except ProviderError as exc:
         raise ApiError(RetCode.SERVER_ERROR, str(exc)) from exc
 

@@ -56,6 +56,14 @@ def list_documents(dataset_id: str, request: Request, tenant: str = Depends(curr
     return ok({"docs": docs, "total": total})
 
 
+# Declared before the {document_id} routes so `metadatas` is not taken for a document id.
+@router.patch("/datasets/{dataset_id}/documents/metadatas")
+async def documents_metadatas(
+    dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)
+) -> JSONResponse:
+    return ok(registry.metadata().set_document_metadata(tenant, dataset_id, body))
+
+
 @router.get("/datasets/{dataset_id}/documents/{document_id}")
 def download_document(dataset_id: str, document_id: str, tenant: str = Depends(current_tenant)) -> Response:
     name, data = registry.documents().download(tenant, dataset_id, document_id)
@@ -150,13 +158,6 @@ async def metadata_update(
     dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)
 ) -> JSONResponse:
     return ok(registry.metadata().batch_update(tenant, dataset_id, body))
-
-
-@router.patch("/datasets/{dataset_id}/documents/metadatas")
-async def documents_metadatas(
-    dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)
-) -> JSONResponse:
-    return ok(registry.metadata().set_document_metadata(tenant, dataset_id, body))
 
 
 @router.get("/datasets/{dataset_id}/metadata/config")

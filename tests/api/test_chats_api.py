@@ -21,32 +21,59 @@ def sse_frames(text: str) -> list[Any]:
 
 
 def test_chat_crud_defaults_and_validation(api: Api) -> None:
-    ds = make_dataset(api)
+    unparsed = make_dataset(api, "unparsed")
+    res = api.call("POST", "/api/v1/chats", json={"name": "assistant", "dataset_ids": [unparsed]})
+    assert res == {"code": 102, "message": f"The dataset {unparsed} doesn't own parsed file", "data": None}
+    ds = kb(api)
     res = api.call("POST", "/api/v1/chats", json={"name": "assistant", "dataset_ids": [ds]})
     assert res["code"] == 0, res
     chat = res["data"]
-    assert chat["dataset_ids"] == [ds] and chat["kb_names"] == ["kb"]
+    assert chat["dataset_ids"] == [ds] and chat["kb_names"] == ["chat-kb"]
     assert chat["similarity_threshold"] == 0.2 and chat["vector_similarity_weight"] == 0.3 and chat["top_n"] == 6
     assert chat["llm_setting"]["temperature"] == 0.1 and "{knowledge}" in chat["prompt_config"]["system"]
     assert chat["prompt_config"]["prologue"] and chat["prompt_config"]["quote"] is True
     assert api.call("POST", "/api/v1/chats", json={"name": "assistant"})["message"] == "duplicated chat name in creating chat"
     assert api.call("POST", "/api/v1/chats", json={"name": ""})["message"] == "`name` is required"
+    assert api.call("POST", "/api/v1/chats", json={"name": 5})["message"] == "chat name must be a string"
+    assert api.call("POST", "/api/v1/chats", json={"name": "é" * 128})["message"] == "chat name length is 256 which is larger than 255"
+    assert api.call("POST", "/api/v1/chats", json={"name": "t", "tenant_id": "x"})["message"] == "`tenant_id` must not be provided"
     missing = uuid.uuid4().hex
     assert api.call("POST", "/api/v1/chats", json={"name": "x", "dataset_ids": [missing]})["message"] == f"You don't own the dataset {missing}"
     assert api.call("POST", "/api/v1/chats", json={"name": "x", "llm_id": "unknown"})["message"] == "`llm_id` unknown doesn't exist"
-    bad = api.call("POST", "/api/v1/chats", json={"name": "x", "prompt_config": {"system": "no variable", "parameters": [{"key": "knowledge", "optional": False}]}})
-    assert bad["code"] == 102 and "knowledge" in bad["message"]
+    twice = {"system": "s", "parameters": [{"key": "a", "optional": True}, {"key": "a", "optional": True}]}
+    assert api.call("POST", "/api/v1/chats", json={"name": "x", "prompt_config": twice})["message"] == "`parameters` contains duplicate key: a"
+    assert api.call("GET", "/api/v1/chats")["data"]["total"] == 1  # none of the refused ones was stored
+    unused = api.call("POST", "/api/v1/chats", json={"name": "plain", "prompt_config": {"system": "no variable",
+                                                                                       "parameters": [{"key": "knowledge", "optional": False}]}})
+    assert unused["code"] == 0  # RAGFlow no longer refuses a parameter the prompt does not use
+    empty_params = api.call("POST", "/api/v1/chats", json={"name": "p", "dataset_ids": [ds], "top_n": 0, "prompt_config": {"parameters": []}})
+    assert empty_params["data"]["prompt_config"]["parameters"] == [{"key": "knowledge", "optional": False}]
+    assert empty_params["data"]["top_n"] == 0
     upd = api.call("PUT", f"/api/v1/chats/{chat['id']}", json={"name": "renamed", "llm_setting": {"temperature": 0.5}})
     assert upd["code"] == 0 and upd["data"]["name"] == "renamed" and upd["data"]["llm_setting"]["temperature"] == 0.5
     assert api.call("PATCH", f"/api/v1/chats/{chat['id']}", json={"top_n": 3})["data"]["top_n"] == 3
+    assert api.call("PATCH", f"/api/v1/chats/{chat['id']}", json={"name": ""})["message"] == "`name` cannot be empty"
+    assert api.call("PUT", f"/api/v1/chats/{chat['id']}", json={"name": ""})["message"] == "`name` is required"
+    assert api.call("PATCH", f"/api/v1/chats/{chat['id']}", json={"dataset_ids": [unparsed]})["code"] == 102
     listed = api.call("GET", "/api/v1/chats", params={"keywords": "REN"})["data"]
     assert listed["total"] == 1 and listed["chats"][0]["id"] == chat["id"]
+    exact = api.call("GET", "/api/v1/chats", params={"name": "renamed", "keywords": "nothing-like-it"})["data"]
+    assert [c["id"] for c in exact["chats"]] == [chat["id"]]  # an exact name ignores keywords
+    assert api.call("GET", "/api/v1/chats", params={"id": missing})["data"] == {"chats": [], "total": 0}
+    assert len(api.call("GET", "/api/v1/chats", params={"page": 0, "page_size": 2})["data"]["chats"]) == 2  # page 0 is page 1
+    assert len(api.call("GET", "/api/v1/chats", params={"page_size": 0})["data"]["chats"]) == 3  # page_size 0 is the default
     assert api.call("GET", f"/api/v1/chats/{chat['id']}")["data"]["top_n"] == 3
     other = api.new_tenant_key()
     assert api.call("GET", f"/api/v1/chats/{chat['id']}", key=other) == {"code": 109, "message": "no authorization", "data": None}
     assert api.call("GET", f"/api/v1/chats/{uuid.uuid4().hex}") == {"code": 109, "message": "no authorization", "data": None}
     assert api.call("DELETE", "/api/v1/chats", key=other, json={"ids": [chat["id"]]})["code"] == 102
-    assert api.call("DELETE", "/api/v1/chats", json={"ids": [chat["id"]]})["code"] == 0
+    both = api.call("DELETE", "/api/v1/chats", json={"ids": ["missing-1", "missing-2"]})
+    assert both == {"code": 102, "message": "Chat(missing-1) not found.; Chat(missing-2) not found.", "data": None}
+    dup = api.call("DELETE", "/api/v1/chats", json={"ids": [chat["id"], chat["id"]]})
+    assert dup == {"code": 0, "message": "Partially deleted 1 chats with 1 errors",
+                   "data": {"success_count": 1, "errors": [f"Duplicate chat ids: {chat['id']}"]}}
+    assert api.call("DELETE", "/api/v1/chats", json={}) == {"code": 0, "data": {}}
+    assert api.call("DELETE", "/api/v1/chats", json={"delete_all": True}) == {"code": 0, "data": {"success_count": 2}}
     assert api.call("GET", "/api/v1/chats")["data"]["total"] == 0
 
 
@@ -131,3 +158,54 @@ def test_related_questions(api: Api) -> None:
         res = api.call("POST", path, json={"question": "How do vector databases index embeddings?"})
         assert res["code"] == 0 and len(res["data"]) == 5 and all(q.endswith("?") for q in res["data"])
     assert api.call("POST", "/api/v1/chat/recommandation", json={})["code"] == 101
+
+
+def test_openai_request_is_checked_before_the_chat(api: Api) -> None:
+    missing = uuid.uuid4().hex
+    url = f"/api/v1/openai/{missing}/chat/completions"
+    user = [{"role": "user", "content": "hello"}]
+    for body, code, message in [
+        ({"messages": user}, 101, "required argument are missing: model; "),
+        ({"model": "model", "messages": user, "extra_body": "x"}, 102, "extra_body must be an object."),
+        ({"model": "model", "messages": user, "extra_body": {"reference_metadata": "x"}}, 102, "reference_metadata must be an object."),
+        ({"model": "model", "messages": user, "extra_body": {"reference_metadata": {"fields": "author"}}}, 102,
+         "reference_metadata.fields must be an array."),
+        ({"model": "model", "messages": []}, 102, "You have to provide messages."),
+        ({"model": "model", "messages": [{"role": "assistant", "content": "hi"}]}, 102, "The last content of this conversation is not from user."),
+        ({"model": "model", "messages": [{"role": "user", "content": 5}]}, 102, "messages[].content must be a string or an array of content parts."),
+        ({"model": "model", "messages": user, "extra_body": {"metadata_condition": "x"}}, 102, "metadata_condition must be an object."),
+        ({"model": "model", "messages": user}, 102, f"You don't own the chat {missing}"),
+    ]:
+        assert api.call("POST", url, json=body) == {"code": code, "message": message, "data": None}, body
+
+
+def test_openai_reference_metadata_and_filter(api: Api) -> None:
+    ds = make_dataset(api, "meta-kb")
+    docs = ingest(api, ds, {"paris.txt": b"The Eiffel Tower is in Paris.\n", "fuji.txt": b"Mount Fuji is in Japan, near Tokyo.\n"})
+    by_name = {d["name"]: d["id"] for d in docs}
+    for name, meta in (("paris.txt", {"author": "ann", "year": 2020}), ("fuji.txt", {"author": "bo", "year": 2021})):
+        api.call("PATCH", f"/api/v1/datasets/{ds}/documents/{by_name[name]}", json={"meta_fields": meta})
+    chat = api.call("POST", "/api/v1/chats", json={"name": "meta", "dataset_ids": [ds], "similarity_threshold": 0.0})["data"]
+    url = f"/api/v1/openai/{chat['id']}/chat/completions"
+    question = [{"role": "user", "content": "Where is the Eiffel Tower?"}]
+    body = api.client.post(url, headers=api.headers(), json={"model": "model", "messages": question, "extra_body": {
+        "reference": True, "reference_metadata": {"include": True, "fields": ["author"]}}}).json()
+    assert body["model"] == chat["llm_id"]  # the "model" placeholder names the chat's own model
+    chunks = body["choices"][0]["message"]["reference"]["chunks"]
+    assert chunks and all(c["document_metadata"] == {"author": "ann" if c["document_id"] == by_name["paris.txt"] else "bo"} for c in chunks)
+    only_bo = {"conditions": [{"name": "author", "comparison_operator": "is", "value": "bo"}]}
+    body = api.client.post(url, headers=api.headers(), json={"model": "model", "messages": question, "extra_body": {
+        "reference": True, "metadata_condition": only_bo}}).json()
+    chunks = body["choices"][0]["message"]["reference"]["chunks"]
+    assert chunks and {c["document_id"] for c in chunks} == {by_name["fuji.txt"]}
+    assert all("document_metadata" not in c for c in chunks)  # only when asked for
+
+
+def test_session_paging_falls_back_to_defaults(api: Api) -> None:
+    chat = api.call("POST", "/api/v1/chats", json={"name": "pages"})["data"]
+    base = f"/api/v1/chats/{chat['id']}/sessions"
+    for n in range(3):
+        api.call("POST", base, json={"name": f"s{n}"})
+    assert len(api.call("GET", base, params={"page_size": 0})["data"]) == 3
+    assert len(api.call("GET", base, params={"page_size": "x", "page": -1})["data"]) == 3
+    assert len(api.call("GET", base, params={"page_size": 2, "page": 2})["data"]) == 1

@@ -65,8 +65,15 @@ def test_update_document(api: Api) -> None:
                    "message": "Field: <parser_config.chunk_token_num> - Message: <Input should be a valid integer> - Value: <1024>"}
     assert api.call("PATCH", f"/api/v1/datasets/{ds}/documents/{a['id']}", json={"progress": 1.0}) == {
         "code": 102, "message": "can't change `progress`", "data": None}
-    assert api.call("PATCH", f"/api/v1/datasets/{ds}/documents/{a['id']}", json={"chunk_method": ""})["message"].endswith(
-        "<`chunk_method` (empty string) is not valid> - Value: <>")
+    assert api.call("PATCH", f"/api/v1/datasets/{ds}/documents/{a['id']}", json={"chunk_method": ""}) == {
+        "code": 102, "message": "`chunk_method` (empty string) is not valid", "data": None}
+    assert api.call("PATCH", f"/api/v1/datasets/{ds}/documents/{a['id']}", json={"name": None}) == {
+        "code": 102, "message": "Field: <name> - Message: <Input should be a valid string> - Value: <None>", "data": None}
+    missing = uuid.uuid4().hex
+    assert api.call("PATCH", f"/api/v1/datasets/{missing}/documents/{a['id']}", json={"name": "x.txt"}) == {
+        "code": 102, "message": "you don't own the dataset", "data": None}
+    assert api.call("PATCH", f"/api/v1/datasets/{ds}/documents/{missing}", json={"meta_fields": {"a": 1}}) == {
+        "code": 102, "message": "the dataset doesn't own the document", "data": None}
     kg = api.call("PATCH", f"/api/v1/datasets/{ds}/documents/{b['id']}", json={"chunk_method": "knowledge_graph"})
     assert kg["code"] == 0 and kg["data"]["chunk_method"] == "knowledge_graph"
     res = api.call("PATCH", f"/api/v1/datasets/{ds}/documents/{a['id']}", json={"chunk_method": "other"})
@@ -179,3 +186,45 @@ def test_a_dead_worker_ends_fail_not_running_forever(api: Api) -> None:
     assert seen["run"] == "FAIL" and "stopped responding" in seen["progress_msg"]
     parse(api, ds, [doc["id"]])  # and it can be parsed again
     assert wait_done(api, ds, doc["id"])["run"] == "DONE"
+
+
+def test_delete_repeated_and_duplicate_ids(api: Api) -> None:
+    ds = make_dataset(api)
+    docs = upload(api, ds, {"a.txt": b"a", "b.txt": b"b", "c.txt": b"c"})
+    ids = [d["id"] for d in docs]
+    dup = api.call("DELETE", f"/api/v1/datasets/{ds}/documents", json={"ids": ids + ids[:1]})
+    assert dup["code"] == 101 and dup["message"].startswith(f"Field: <ids> - Message: <Duplicate ids: '{ids[0]}'>")
+    assert api.call("GET", f"/api/v1/datasets/{ds}/documents")["data"]["total"] == 3  # nothing deleted
+    assert api.call("DELETE", f"/api/v1/datasets/{ds}/documents", json={"ids": ids[:2]}) == {"code": 0}
+    again = api.call("DELETE", f"/api/v1/datasets/{ds}/documents", json={"ids": ids[:2]})
+    assert again == {"code": 102, "data": None,
+                     "message": f"These documents do not belong to dataset {ds} or Document not found: {ids[0]}, {ids[1]}"}
+    assert api.call("DELETE", f"/api/v1/datasets/{ds}/documents", json={"ids": [3]})["code"] == 101
+    assert api.call("GET", f"/api/v1/datasets/{ds}/documents")["data"]["total"] == 1
+
+
+def test_list_filters(api: Api) -> None:
+    ds = make_dataset(api)
+    docs = upload(api, ds, {"a.txt": b"a", "b.txt": b"b", "c.txt": b"c"})
+    url = f"/api/v1/datasets/{ds}/documents"
+    api.call("PATCH", f"{url}/{docs[0]['id']}", json={"meta_fields": {"author": "ann", "year": 2024}})
+    api.call("PATCH", f"{url}/{docs[1]['id']}", json={"meta_fields": {"author": "bo"}})
+    assert api.call("GET", url, params={"metadata_condition": "{bad json"}) == {
+        "code": 102, "message": "metadata_condition must be valid JSON: {bad json.", "data": None}
+    assert api.call("GET", url, params={"metadata_condition": "[1]"}) == {
+        "code": 102, "message": "metadata_condition must be an object.", "data": None}
+    cond = '{"conditions": [{"name": "author", "comparison_operator": "is", "value": "bo"}]}'
+    assert [d["id"] for d in api.call("GET", url, params={"metadata_condition": cond})["data"]["docs"]] == [docs[1]["id"]]
+    by_meta = api.call("GET", url, params={"metadata": '{"author": ["ann", "bo"]}'})["data"]
+    assert by_meta["total"] == 2
+    empty = api.call("GET", url, params={"return_empty_metadata": "true"})["data"]
+    assert [d["id"] for d in empty["docs"]] == [docs[2]["id"]]
+    # id and name are each checked to exist, then applied together
+    assert api.call("GET", url, params={"id": docs[0]["id"], "name": "b.txt"})["data"] == {"docs": [], "total": 0}
+    assert api.call("GET", url, params={"id": docs[0]["id"], "name": "zzz"})["message"] == "you don't own the document zzz"
+    # the creation-time range narrows the page it is applied to; total counts the other filters (as RAGFlow)
+    future = api.call("GET", url, params={"create_time_from": "9999999999000"})["data"]
+    assert future == {"docs": [], "total": 3}
+    assert len(api.call("GET", url, params={"create_time_from": "0", "create_time_to": "9999999999000"})["data"]["docs"]) == 3
+    by_name = api.call("GET", url, params={"orderby": "name", "desc": "false"})["data"]["docs"]
+    assert [d["name"] for d in by_name] == ["a.txt", "b.txt", "c.txt"]

@@ -102,7 +102,7 @@ def test_foreign_ids_answer_like_missing_ids_and_change_nothing(api: Api, owned:
     for method, path in api_routes(api):
         if "{" not in path:
             continue
-        body = {"ids": list(owned.values()), "document_ids": [owned["document_id"]], "chunk_ids": [owned["chunk_id"]],
+        body = {"ids": list(dict.fromkeys(owned.values())), "document_ids": [owned["document_id"]], "chunk_ids": [owned["chunk_id"]],
                 "name": "stolen", "question": "private", "dataset_ids": [owned["dataset_id"]], "content": "x",
                 "messages": [{"role": "user", "content": "x"}], "src_file_ids": [owned["file_id"]], "new_name": "x.txt",
                 "thumbup": True, "stream": False}

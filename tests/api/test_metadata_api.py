@@ -47,3 +47,33 @@ def test_metadata_config(api: Api) -> None:
     assert api.call("GET", f"/api/v1/datasets/{uuid.uuid4().hex}/metadata/config")["code"] == 102
     other = api.new_tenant_key()
     assert api.call("GET", f"/api/v1/datasets/{ds}/metadata/config", key=other)["code"] == 102
+
+
+def test_patch_documents_metadatas_is_not_a_document_update(api: Api) -> None:
+    ds = make_dataset(api)
+    docs = upload(api, ds, {"a.txt": b"a", "b.txt": b"b"})
+    ids = [d["id"] for d in docs]
+    url = f"/api/v1/datasets/{ds}/documents/metadatas"
+    res = api.call("PATCH", url, json={"selector": {"document_ids": ids}, "updates": [{"key": "author", "value": "ann"},
+                                                                                  {"key": "status", "value": "new"}]})
+    assert res == {"code": 0, "data": {"updated": 2, "matched_docs": 2}}
+    cond = {"conditions": [{"name": "author", "comparison_operator": "is", "value": "ann"}]}
+    res = api.call("PATCH", url, json={"selector": {"document_ids": ids, "metadata_condition": cond},
+                                       "updates": [{"key": "author", "value": "bo"}], "deletes": [{"key": "status"}]})
+    assert res == {"code": 0, "data": {"updated": 2, "matched_docs": 2}}
+    listed = api.call("GET", f"/api/v1/datasets/{ds}/documents", params={"ids": ids})["data"]["docs"]
+    assert [d["meta_fields"] for d in listed] == [{"author": "bo"}, {"author": "bo"}]
+    none = api.call("PATCH", url, json={"selector": {"document_ids": ids, "metadata_condition": cond}, "updates": [{"key": "x", "value": 1}]})
+    assert none == {"code": 0, "data": {"updated": 0, "matched_docs": 0}}
+    assert api.call("PATCH", url, json={"selector": {"document_ids": []}, "updates": [{"key": "x", "value": 1}]})["data"]["matched_docs"] == 0
+    for body, message in [
+        ({"selector": [1]}, "selector must be an object"),
+        ({"selector": {"document_ids": "doc-1"}}, "document_ids must be a list"),
+        ({"selector": {"metadata_condition": [1]}}, "metadata_condition must be an object"),
+        ({"selector": {"document_ids": ["nope-1"]}, "updates": [{"key": "a", "value": "b"}]}, "do not belong to dataset"),
+    ]:
+        res = api.call("PATCH", url, json=body)
+        assert res["code"] == 102 and message in res["message"], res
+    missing = uuid.uuid4().hex
+    assert api.call("PATCH", f"/api/v1/datasets/{missing}/documents/metadatas", json={})["message"].startswith("You don't own the dataset")
+    assert [d["meta_fields"] for d in api.call("GET", f"/api/v1/datasets/{ds}/documents")["data"]["docs"]] == [{"author": "bo"}] * 2

@@ -51,9 +51,8 @@ class UpdateDocument(BaseModel):
     @field_validator("chunk_method")
     @classmethod
     def _chunk_method(cls, v: str | None) -> str | None:
-        if v == "":
-            raise PydanticCustomError("format_invalid", "`chunk_method` (empty string) is not valid")
-        if v is not None and v not in (*CHUNK_METHODS, "knowledge_graph"):
+        # an empty method is refused after validation, with a bare message, as RAGFlow does
+        if v and v not in (*CHUNK_METHODS, "knowledge_graph"):
             raise PydanticCustomError("format_invalid", "`chunk_method` {chunk_method} doesn't exist", {"chunk_method": v})
         return v
 

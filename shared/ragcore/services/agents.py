@@ -13,7 +13,7 @@ from ragcore.agents.validate import validate
 from ragcore.errors import ApiError, RetCode
 from ragcore.ids import new_id
 from ragcore.ports import MetadataStore
-from ragcore.services.common import page_items, sort_items, stamp_new, stamp_update
+from ragcore.services.common import page_items, rest_page_number, sort_items, stamp_new, stamp_update
 
 KIND = "agent"
 SESSION = "agent_session"
@@ -26,14 +26,6 @@ DEFAULT_PROLOGUE = "Hi! I'm your assistant. What can I do for you?"
 
 def _err(message: str, code: int = RetCode.DATA_ERROR) -> ApiError:
     return ApiError(code, message)
-
-
-def _positive(value: Any, default: int) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return default
-    return number if number > 0 else default
 
 
 def _flag(value: Any, default: bool = True) -> bool:
@@ -117,7 +109,7 @@ class AgentService:
             items = [a for a in items if str(params["keywords"]).lower() in a["title"].lower()]
         orderby = params.get("orderby") if params.get("orderby") in ("create_time", "update_time") else "create_time"
         ordered = sort_items(items, str(orderby), _flag(params.get("desc")))
-        page = page_items(ordered, _positive(params.get("page"), 1), _positive(params.get("page_size"), 30))
+        page = page_items(ordered, rest_page_number(params.get("page"), 1), rest_page_number(params.get("page_size"), 30))
         return {"canvas": page, "total": len(items)}
 
     def update(self, tenant: str, agent_id: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -190,7 +182,7 @@ class AgentService:
                 items = [s for s in items if str(s.get(field)) == str(params[field])]
         orderby = params.get("orderby") if params.get("orderby") in ("create_time", "update_time") else "update_time"
         ordered = sort_items(items, str(orderby), _flag(params.get("desc")))
-        page = page_items(ordered, _positive(params.get("page"), 1), _positive(params.get("page_size"), 30))
+        page = page_items(ordered, rest_page_number(params.get("page"), 1), rest_page_number(params.get("page_size"), 30))
         return [self.session_view(s, _flag(params.get("dsl"))) for s in page], len(items)
 
     def delete_session(self, tenant: str, agent_id: str, session_id: str) -> None:

@@ -10,7 +10,7 @@ from ragcore.domain.chats import default_llm_setting, default_prompt_config
 from ragcore.errors import ApiError, RetCode
 from ragcore.ids import new_id
 from ragcore.ports import MetadataStore
-from ragcore.services.common import page_items, sort_items, stamp_new, stamp_update
+from ragcore.services.common import page_items, rest_page_number, sort_items, stamp_new, stamp_update
 from ragcore.services.datasets import KIND as DATASET_KIND
 
 KIND = "chat"
@@ -40,10 +40,13 @@ class ChatService:
         self._rerank = rerank_available
 
     # ---- assistants ---------------------------------------------------------------------------
-    def get_owned(self, tenant: str, chat_id: str) -> dict[str, Any]:
+    def get_owned(self, tenant: str, chat_id: str, missing: str | None = None) -> dict[str, Any]:
+        """The tenant's chat; a missing or foreign one answers RAGFlow's words for the route (`missing`, a data
+        error) or, by default, its "no authorization"."""
         item = self._store.get(KIND, tenant, chat_id) if isinstance(chat_id, str) else None
         if item is None:
-            # RAGFlow's answer for a chat that is missing or another tenant's
+            if missing is not None:
+                raise _err(missing, RetCode.DATA_ERROR)
             raise _err("no authorization", RetCode.AUTHENTICATION_ERROR)
         return item
 
@@ -63,25 +66,35 @@ class ChatService:
         if not isinstance(dataset_ids, list):
             raise _err("`dataset_ids` should be a list.")
         models = set()
-        for ds_id in dataset_ids:
+        wanted = [ds_id for ds_id in dataset_ids if ds_id]
+        for ds_id in wanted:
             ds = self._store.get(DATASET_KIND, tenant, ds_id) if isinstance(ds_id, str) else None
             if ds is None:
                 raise _err(f"You don't own the dataset {ds_id}")
+            if not ds.get("chunk_count"):  # RAGFlow refuses a dataset with nothing to retrieve yet
+                raise _err(f"The dataset {ds_id} doesn't own parsed file")
             models.add(ds.get("embedding_model"))
         if len(models) > 1:
             raise _err("Datasets use different embedding models.")
-        return list(dict.fromkeys(dataset_ids))
+        return list(dict.fromkeys(wanted))
 
-    def _apply(self, tenant: str, item: dict[str, Any], payload: dict[str, Any], *, creating: bool) -> None:
-        if "name" in payload or creating:
-            name = payload.get("name")
-            if not isinstance(name, str):
-                raise _err("`name` is required" if name is None else "`name` should be a string.")
-            if not name.strip():
-                raise _err("`name` is required")
-            if len(name) > 255:
-                raise _err("`name` is too long (max 255).", RetCode.ARGUMENT_ERROR)
-            item["name"] = name.strip()
+    @staticmethod
+    def _name(name: Any, *, required: bool) -> str:
+        if not isinstance(name, str):
+            raise _err("`name` is required" if name is None else "chat name must be a string")
+        name = name.strip()
+        if not name:
+            raise _err("`name` is required" if required else "`name` cannot be empty")
+        size = len(name.encode("utf-8"))
+        if size > 255:
+            raise _err(f"chat name length is {size} which is larger than 255")
+        return name
+
+    def _apply(self, tenant: str, item: dict[str, Any], payload: dict[str, Any], *, creating: bool, patch: bool = False) -> None:
+        if payload.get("tenant_id") and not patch:
+            raise _err("`tenant_id` must not be provided")
+        if creating or ("name" in payload and not (patch and payload["name"] is None)):
+            item["name"] = self._name(payload.get("name"), required=not patch)
         if "icon" in payload or "avatar" in payload:
             item["icon"] = payload.get("icon", payload.get("avatar")) or ""
         if "description" in payload:
@@ -130,7 +143,7 @@ class ChatService:
                 if key == "similarity_threshold" or key == "vector_similarity_weight":
                     item[key] = _number(value, key, lo=0.0, hi=1.0)
                 elif key in ("top_n", "top_k"):
-                    item[key] = _number(value, key, lo=1, hi=2048 if key == "top_n" else 100_000, integer=True)
+                    item[key] = _number(value, key, lo=0, hi=2048 if key == "top_n" else 100_000, integer=True)
                 elif key == "rerank_id":
                     if value and not self._rerank:
                         raise _err(f"`rerank_id` {value} doesn't exist")
@@ -139,15 +152,25 @@ class ChatService:
             item["vector_similarity_weight"] = 1 - float(_number(payload["keywords_similarity_weight"], "keywords_similarity_weight", lo=0.0, hi=1.0))
 
     def _check_prompt(self, prompt: dict[str, Any]) -> None:
-        system = prompt.get("system") or ""
-        params = prompt.get("parameters") or []
+        """RAGFlow only refuses a parameter key given twice; unused parameters are allowed."""
+        params = prompt.get("parameters")
         if not isinstance(params, list):
-            raise _err("`parameters` should be a list.", RetCode.ARGUMENT_ERROR)
+            return
+        seen: set[Any] = set()
         for p in params:
-            if not isinstance(p, dict) or "key" not in p:
-                raise _err("Each parameter needs a `key`.", RetCode.ARGUMENT_ERROR)
-            if not p.get("optional", False) and "{{{}}}".format(p["key"]) not in system:
-                raise _err(f"Parameter '{p['key']}' is not used")
+            key = p.get("key") if isinstance(p, dict) else None
+            if key is None:
+                continue
+            if key in seen:
+                raise _err(f"`parameters` contains duplicate key: {key}")
+            seen.add(key)
+
+    @staticmethod
+    def _default_parameters(item: dict[str, Any]) -> None:
+        """A chat over datasets whose system prompt has {knowledge} and no parameters gets the knowledge one."""
+        prompt = item.get("prompt_config") or {}
+        if item.get("dataset_ids") and not prompt.get("parameters") and "{knowledge}" in str(prompt.get("system") or ""):
+            prompt["parameters"] = [{"key": "knowledge", "optional": False}]
 
     def create(self, tenant: str, payload: dict[str, Any]) -> dict[str, Any]:
         chat_id = new_id()
@@ -158,15 +181,17 @@ class ChatService:
             "language": "English", "prompt_type": "simple", "status": "1", "tenant_id": tenant,
         }
         self._apply(tenant, item, payload, creating=True)
+        self._default_parameters(item)
         if not self._store.claim(tenant, NAME_SCOPE, item["name"].lower(), chat_id):
             raise _err("duplicated chat name in creating chat")
         self._store.put(KIND, tenant, stamp_new(item))
         return self.view(tenant, item)
 
-    def update(self, tenant: str, chat_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+    def update(self, tenant: str, chat_id: str, payload: dict[str, Any], *, patch: bool = False) -> dict[str, Any]:
+        """PUT (`patch` false) and PATCH differ only in how an empty name is worded and that PATCH ignores `tenant_id`."""
         item = copy.deepcopy(self.get_owned(tenant, chat_id))
         old_name = item["name"]
-        self._apply(tenant, item, payload, creating=False)
+        self._apply(tenant, item, payload, creating=False, patch=patch)
         if item["name"].lower() != old_name.lower():
             if not self._store.claim(tenant, NAME_SCOPE, item["name"].lower(), chat_id):
                 raise _err("duplicated chat name")
@@ -180,55 +205,58 @@ class ChatService:
         items = self._store.list(KIND, tenant)
         if owner_ids and tenant not in owner_ids:
             items = []
-        if params.get("id"):
-            items = [it for it in items if it["id"] == params["id"]]
-            if not items:
-                raise _err("The chat doesn't exist")
-        if params.get("name"):
-            items = [it for it in items if it["name"] == params["name"]]
-            if not items:
-                raise _err("The chat doesn't exist")
-        if params.get("keywords"):
+        exact = {f: params[f] for f in ("id", "name") if params.get(f)}
+        for field, value in exact.items():
+            items = [it for it in items if it[field] == value]
+        if params.get("keywords") and not exact:  # an exact id or name lookup ignores keywords, as in RAGFlow
             kw = str(params["keywords"]).lower()
             items = [it for it in items if kw in it["name"].lower()]
-        orderby = params.get("orderby") if params.get("orderby") in ("create_time", "update_time") else "create_time"
+        orderby = params.get("orderby") or "create_time"
+        if orderby not in ("create_time", "update_time", "name"):
+            raise _err(f"invalid orderby field: {orderby}", RetCode.ARGUMENT_ERROR)
         desc = str(params.get("desc", "true")).lower() not in ("false", "0")
         total = len(items)
-        ordered = sort_items(items, str(orderby), desc)
-        # as RAGFlow: without a page (or page 0, or page_size 0) every chat is returned
-        page = _positive(params.get("page"), 0) if params.get("page") not in (None, "", "0", 0) else 0
-        page_size = _positive(params.get("page_size"), 30) if params.get("page_size") not in ("0", 0) else 0
-        if page and page_size:
-            ordered = page_items(ordered, page, page_size)
+        page, page_size = rest_page_number(params.get("page"), 1), rest_page_number(params.get("page_size"), 30)
+        ordered = page_items(sort_items(items, str(orderby), desc), page, page_size)
         return [self.view(tenant, it) for it in ordered], total
 
-    def delete(self, tenant: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+    def delete(self, tenant: str, payload: dict[str, Any]) -> tuple[dict[str, Any] | bool, str | None]:
+        """RAGFlow's bulk delete: what can be deleted is, the rest is reported. Returns (data, message)."""
         ids = payload.get("ids")
         if ids is not None and not isinstance(ids, list):
             raise _err("`ids` should be a list.", RetCode.ARGUMENT_ERROR)
-        errors: list[str] = []
         if not ids:
-            if not payload.get("delete_all"):
-                return None
-            targets = self._store.list(KIND, tenant)
-        else:
-            if len(set(ids)) != len(ids):
-                raise _err("Duplicate chat ids", RetCode.ARGUMENT_ERROR)
-            targets = []
-            for chat_id in ids:
-                item = self._store.get(KIND, tenant, chat_id) if isinstance(chat_id, str) else None
-                if item is None:
-                    errors.append(f"Chat({chat_id}) not found.")
-                else:
-                    targets.append(item)
-            if not targets:
-                raise _err(errors[0])
-        for item in targets:
-            self._store.delete(KIND, tenant, item["id"])
-            self._store.release(tenant, NAME_SCOPE, item["name"].lower(), item["id"])
-            self._store.delete_under(SESSION, tenant, item["id"])
-        # RAGFlow deletes what it can and reports the rest
-        return {"success_count": len(targets), "errors": errors} if ids and errors else None
+            if payload.get("delete_all") is True:
+                ids = [it["id"] for it in self._store.list(KIND, tenant)]
+                if not ids:
+                    return {}, None
+            elif payload.get("chat_id"):  # the older body form: one chat by `chat_id`
+                self._delete_one(tenant, self.get_owned(tenant, str(payload["chat_id"])))
+                return True, None
+            else:
+                return {}, None
+        unique = list(dict.fromkeys(str(i) for i in ids))
+        duplicates = [f"Duplicate chat ids: {i}" for i in unique if [str(x) for x in ids].count(i) > 1]
+        errors: list[str] = []
+        deleted = 0
+        for chat_id in unique:
+            item = self._store.get(KIND, tenant, chat_id)
+            if item is None:
+                errors.append(f"Chat({chat_id}) not found.")
+                continue
+            self._delete_one(tenant, item)
+            deleted += 1
+        errors += duplicates
+        if errors and not deleted:
+            raise _err("; ".join(errors))
+        if errors:
+            return {"success_count": deleted, "errors": errors}, f"Partially deleted {deleted} chats with {len(errors)} errors"
+        return {"success_count": deleted}, None
+
+    def _delete_one(self, tenant: str, item: dict[str, Any]) -> None:
+        self._store.delete(KIND, tenant, item["id"])
+        self._store.release(tenant, NAME_SCOPE, item["name"].lower(), item["id"])
+        self._store.delete_under(SESSION, tenant, item["id"])
 
     # ---- sessions -----------------------------------------------------------------------------
     def session_view(self, item: dict[str, Any]) -> dict[str, Any]:
@@ -260,9 +288,8 @@ class ChatService:
         for field in ("id", "name", "user_id"):
             if params.get(field):
                 items = [it for it in items if str(it.get(field)) == str(params[field])]
-        page = _positive(params.get("page"), 1)
-        page_size = _positive(params.get("page_size"), 30)
-        orderby = params.get("orderby") if params.get("orderby") in ("create_time", "update_time") else "create_time"
+        page, page_size = rest_page_number(params.get("page"), 1), rest_page_number(params.get("page_size"), 30)
+        orderby = params.get("orderby") if params.get("orderby") in ("create_time", "update_time", "name") else "create_time"
         desc = str(params.get("desc", "true")).lower() not in ("false", "0")
         return [self.session_view(it) for it in page_items(sort_items(items, str(orderby), desc), page, page_size)]
 
@@ -348,9 +375,3 @@ class ChatService:
 def message_id() -> str:
     return str(uuid.uuid4())
 
-
-def _positive(value: Any, default: int) -> int:
-    try:
-        return max(int(value), 1) if value not in (None, "") else default
-    except (TypeError, ValueError):
-        raise ApiError(RetCode.ARGUMENT_ERROR, f"Input should be a valid integer, got {value!r}") from None

@@ -36,14 +36,28 @@ def check_id_list(ids: list[Any] | None) -> list[str] | None:
     if ids is None:
         return None
     normalized = [check_id_format(i) for i in ids]
-    dupes = [i for i, n in Counter(normalized).items() if n > 1]
-    if dupes:
-        raise ApiError(RetCode.ARGUMENT_ERROR, f"Duplicate ids: '{', '.join(dupes)}'")
+    check_no_duplicates(normalized)
     return normalized
+
+
+def check_no_duplicates(ids: list[Any], field: str = "ids") -> None:
+    """A repeated id is a request error (101), worded as RAGFlow's request validation words it."""
+    dupes = [str(i) for i, n in Counter(ids).items() if n > 1]
+    if dupes:
+        raise ApiError(RetCode.ARGUMENT_ERROR, f"Field: <{field}> - Message: <Duplicate ids: '{', '.join(dupes)}'> - Value: <{ids}>")
 
 
 def sort_items(items: list[dict[str, Any]], orderby: str, desc: bool) -> list[dict[str, Any]]:
     return sorted(items, key=lambda it: (it.get(orderby) or 0, it.get("create_time") or 0), reverse=desc)
+
+
+def rest_page_number(value: Any, default: int) -> int:
+    """RAGFlow's paging rule on most list routes: a value that is not a whole number ≥ 1 means the default."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return default
+    return number if number > 0 else default
 
 
 def page_items(items: list[Any], page: int, page_size: int) -> list[Any]:

@@ -55,14 +55,19 @@ class CompletionService:
         chat_model: Callable[[], ChatModel],
         *,
         context_tokens: int = 8192,
+        document_metadata: Callable[[str, list[str]], dict[str, dict[str, Any]]] | None = None,
     ) -> None:
         self._chats = chats
+        self._doc_meta = document_metadata
         self._retrieve = retrieve
         self._model = chat_model
         self._context = context_tokens
 
     # ---- prompt -------------------------------------------------------------------------------
-    def prepare(self, tenant: str, chat: dict[str, Any] | None, question: str, history: list[dict[str, str]]) -> Turn:
+    def prepare(
+        self, tenant: str, chat: dict[str, Any] | None, question: str, history: list[dict[str, str]],
+        *, metadata_condition: dict[str, Any] | None = None,
+    ) -> Turn:
         if not question.strip():
             raise ApiError(RetCode.DATA_ERROR, "`question` is required.")
         if chat is None:
@@ -76,6 +81,7 @@ class CompletionService:
                 similarity_threshold=float(chat.get("similarity_threshold", 0.2)),
                 vector_similarity_weight=float(chat.get("vector_similarity_weight", 0.3)),
                 top_k=int(chat.get("top_k", 1024)), rerank_id=chat.get("rerank_id") or None,
+                metadata_condition=metadata_condition,
             )
             chunks = found["chunks"]
         if not chunks and prompt.get("empty_response"):
@@ -107,6 +113,17 @@ class CompletionService:
         options = {k: setting.get(k) for k in ("temperature", "top_p", "presence_penalty", "frequency_penalty", "max_tokens")}
         options["knowledge"] = [{"id": n, "content": c["content"]} for n, c in enumerate(kept)]
         return Turn(question, messages, kept, reference, options=options)
+
+    def add_document_metadata(self, tenant: str, turn: Turn, fields: list[str] | None) -> None:
+        """Each reference chunk gets its document's metadata as `document_metadata` (only `fields`, when given;
+        an empty list adds nothing)."""
+        if self._doc_meta is None or (fields is not None and not fields):
+            return
+        chunks = turn.reference.get("chunks") or []
+        metas = self._doc_meta(tenant, sorted({c["document_id"] for c in chunks}))
+        for chunk in chunks:
+            meta = metas.get(chunk["document_id"], {})
+            chunk["document_metadata"] = {k: v for k, v in meta.items() if fields is None or k in fields}
 
     # ---- answering ----------------------------------------------------------------------------
     def stream(self, turn: Turn) -> Iterator[str]:

@@ -15,7 +15,7 @@ from ragcore.errors import ApiError, RetCode
 from ragcore.ids import http_date, new_id, now_ms
 from ragcore.ports import BlobStore, JobQueue, MetadataStore
 from ragcore.services.chunk_store import ChunkStore
-from ragcore.services.common import base_name, page_items, sort_items, stamp_new, stamp_update
+from ragcore.services.common import base_name, check_no_duplicates, page_items, sort_items, stamp_new, stamp_update
 from ragcore.services.datasets import KIND as DATASET_KIND
 
 KIND = "document"
@@ -180,28 +180,24 @@ class DocumentService:
         page = _int_param(params, "page", 1, minimum=1)
         page_size = _int_param(params, "page_size", 30, minimum=1)
         orderby = params.get("orderby") or "create_time"
-        if orderby not in ("create_time", "update_time"):
+        if orderby not in ("create_time", "update_time", "name"):
             orderby = "create_time"
         desc = str(params.get("desc", "true")).lower() not in ("false", "0")
-        items = [self._expire_lease(tenant, it) for it in self._store.list(KIND, tenant, parent=dataset_id)]
+        every = [self._expire_lease(tenant, it) for it in self._store.list(KIND, tenant, parent=dataset_id)]
+        items = _filter_by_metadata(every, params)
         ids = multi.get("ids") or ([params["id"]] if params.get("id") else [])
         if ids:
-            items = [it for it in items if it["id"] in ids]
-            if not items:
+            if not any(it["id"] in ids for it in every):
                 raise ApiError(RetCode.DATA_ERROR, f"you don't own the document {ids[0]}")
+            items = [it for it in items if it["id"] in ids]
         if params.get("name"):
-            items = [it for it in items if it["name"] == params["name"]]
-            if not items:
+            # RAGFlow checks that the name exists in the dataset, then applies it with the other filters
+            if not any(it["name"] == params["name"] for it in every):
                 raise ApiError(RetCode.DATA_ERROR, f"you don't own the document {params['name']}")
+            items = [it for it in items if it["name"] == params["name"]]
         if params.get("keywords"):
             kw = str(params["keywords"]).lower()
             items = [it for it in items if kw in it["name"].lower()]
-        t_from = _int_param(params, "create_time_from", 0, minimum=0)
-        t_to = _int_param(params, "create_time_to", 0, minimum=0)
-        if t_from:
-            items = [it for it in items if it["create_time"] >= t_from]
-        if t_to:
-            items = [it for it in items if it["create_time"] <= t_to]
         suffixes = [s.lower().lstrip(".") for s in multi.get("suffix", []) if s]
         if suffixes:
             items = [it for it in items if it.get("suffix") in suffixes]
@@ -214,18 +210,12 @@ class DocumentService:
                     raise ApiError(RetCode.DATA_ERROR, f"Invalid filter run status conditions: {r}")
                 wanted.add(name)
             items = [it for it in items if it["run"] in wanted]
-        condition = params.get("metadata_condition")
-        if condition:
-            from ragcore.services.metadata_filter import filter_documents
-
-            try:
-                parsed = json.loads(condition) if isinstance(condition, str) else condition
-            except ValueError as exc:
-                raise ApiError(RetCode.ARGUMENT_ERROR, "metadata_condition must be valid JSON.") from exc
-            keep = filter_documents(items, parsed)
-            items = [it for it in items if it["id"] in keep]
+        t_from = _int_param(params, "create_time_from", 0, minimum=0)
+        t_to = _int_param(params, "create_time_to", 0, minimum=0)
         total = len(items)
         items = page_items(sort_items(items, orderby, desc), page, page_size)
+        # As in RAGFlow, the creation-time range narrows the page it is applied to; `total` counts the other filters.
+        items = [it for it in items if (not t_from or it["create_time"] >= t_from) and (not t_to or it["create_time"] <= t_to)]
         return [self.view(it) for it in items], total
 
     def download(self, tenant: str, dataset_id: str, doc_id: str) -> tuple[str, bytes]:
@@ -246,14 +236,18 @@ class DocumentService:
 
     # ---- update -------------------------------------------------------------------------------
     def update(self, tenant: str, dataset_id: str, doc_id: str, payload: dict[str, Any]) -> dict[str, Any]:
-        dataset = self.dataset(tenant, dataset_id, "You don't own the dataset {id}.")
+        if "name" in payload and payload["name"] is None:  # an explicit null is a type error, not "unset"
+            raise ApiError(RetCode.DATA_ERROR, "Field: <name> - Message: <Input should be a valid string> - Value: <None>")
+        dataset = self.dataset(tenant, dataset_id, "you don't own the dataset")
         item = self.find(tenant, dataset_id, doc_id)
         if item is None:
-            raise ApiError(RetCode.DATA_ERROR, "The dataset doesn't own the document.")
+            raise ApiError(RetCode.DATA_ERROR, "the dataset doesn't own the document")
         try:
             req = parse_model(UpdateDocument, payload)
         except ApiError as exc:  # RAGFlow answers a bad document update as a data error
             raise ApiError(RetCode.DATA_ERROR, exc.message) from exc
+        if req.chunk_method == "":
+            raise ApiError(RetCode.DATA_ERROR, "`chunk_method` (empty string) is not valid")
         sent = req.model_dump(exclude_unset=True)
         for forbidden in ("chunk_count", "token_count", "progress"):
             if forbidden in payload and payload[forbidden] != item.get(forbidden):
@@ -288,16 +282,20 @@ class DocumentService:
                 changes.update({"run": "UNSTART", "progress": 0.0, "progress_msg": "", "chunk_count": 0, "token_count": 0})
         updated = self._store.update(KIND, tenant, doc_id, stamp_update(changes))
         if updated is None:
-            raise ApiError(RetCode.DATA_ERROR, "The dataset doesn't own the document.")
+            raise ApiError(RetCode.DATA_ERROR, "the dataset doesn't own the document")
         return self.view(updated)
 
     # ---- delete -------------------------------------------------------------------------------
     def delete(self, tenant: str, dataset_id: str, payload: dict[str, Any]) -> int:
-        dataset = self.dataset(tenant, dataset_id, "You don't own the dataset {id}. ")
         raw = payload.get("ids")
         if raw is not None and not isinstance(raw, list):
             raise ApiError(RetCode.ARGUMENT_ERROR, "`ids` should be a list")
-        ids = list(dict.fromkeys(raw)) if raw else []
+        for n, value in enumerate(raw or []):
+            if not isinstance(value, str):
+                raise ApiError(RetCode.ARGUMENT_ERROR, f"Field: <ids.{n}> - Message: <Input should be a valid string> - Value: <{value}>")
+        check_no_duplicates(raw or [])
+        dataset = self.dataset(tenant, dataset_id, "You don't own the dataset {id}. ")
+        ids = list(raw) if raw else []
         if not ids:
             if not payload.get("delete_all"):
                 raise ApiError(RetCode.DATA_ERROR, f"should either provide doc ids or set delete_all(true), dataset: {dataset_id}. ")
@@ -306,7 +304,10 @@ class DocumentService:
             found = {it["id"]: it for it in self._store.get_many(KIND, tenant, ids) if it["dataset_id"] == dataset_id}
             missing = [i for i in ids if i not in found]
             if missing:
-                raise ApiError(RetCode.DATA_ERROR, f"These documents do not belong to dataset {dataset_id}: {', '.join(map(str, missing))}")
+                raise ApiError(
+                    RetCode.DATA_ERROR,
+                    f"These documents do not belong to dataset {dataset_id} or Document not found: {', '.join(map(str, missing))}",
+                )
             targets = [found[i] for i in ids]
         for item in targets:
             self._delete_one(tenant, dataset, item)
@@ -439,3 +440,48 @@ def _int_param(params: dict[str, Any], name: str, default: int, *, minimum: int)
     if value < minimum:
         raise ApiError(RetCode.ARGUMENT_ERROR, f"Field: <{name}> - Message: <Input should be greater than or equal to {minimum}> - Value: <{raw}>")
     return value
+
+
+def _json_param(params: dict[str, Any], name: str) -> Any:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return {}
+    if not isinstance(raw, str):
+        return raw
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise ApiError(RetCode.DATA_ERROR, f"{name} must be valid JSON: {raw}.") from exc
+
+
+def _filter_by_metadata(items: list[dict[str, Any]], params: dict[str, Any]) -> list[dict[str, Any]]:
+    """The `metadata_condition` (operators) and `metadata` (key → value or any-of list) query filters, ANDed."""
+    from ragcore.services.metadata_filter import filter_documents
+
+    condition = _json_param(params, "metadata_condition")
+    metadata = _json_param(params, "metadata")
+    empty_only = str(params.get("return_empty_metadata", "")).lower() == "true"
+    if isinstance(metadata, dict) and metadata.get("empty_metadata"):
+        empty_only = True
+    if empty_only:
+        return [it for it in items if not it.get("meta_fields")]
+    if condition and not isinstance(condition, dict):
+        raise ApiError(RetCode.DATA_ERROR, "metadata_condition must be an object.")
+    if metadata and not isinstance(metadata, dict):
+        raise ApiError(RetCode.DATA_ERROR, "metadata must be an object.")
+    if condition:
+        keep = filter_documents(items, condition)
+        items = [it for it in items if it["id"] in keep]
+    for key, values in (metadata or {}).items():
+        wanted = {str(v) for v in (values if isinstance(values, list) else [values]) if v is not None and str(v).strip()}
+        if wanted:
+            items = [it for it in items if wanted & _meta_values(it, key)]
+    return items
+
+
+def _meta_values(item: dict[str, Any], key: str) -> set[str]:
+    value = (item.get("meta_fields") or {}).get(key)
+    if value is None:
+        return set()
+    return {str(v) for v in (value if isinstance(value, list) else [value])}
+

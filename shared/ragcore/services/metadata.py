@@ -69,7 +69,7 @@ class MetadataService:
             if not isinstance(d, dict) or not d.get("key"):
                 raise _fail("Each delete requires key")
         docs = self._store.list(DOC_KIND, tenant, parent=dataset_id)
-        if doc_ids:
+        if doc_ids is not None:  # omitted selects every document; an empty list selects none
             known = {d["id"] for d in docs}
             stray = [i for i in doc_ids if i not in known]
             if stray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 from ragcore.agents.runtime import Tools
 from ragcore.container import Container, get_container, on_reset
@@ -14,6 +15,7 @@ from ragcore.services.chunk_store import ChunkStore
 from ragcore.services.chunks import ChunkService
 from ragcore.services.completion import CompletionService
 from ragcore.services.datasets import DatasetService
+from ragcore.services.documents import KIND as DOC_KIND
 from ragcore.services.documents import DocumentService
 from ragcore.services.dropfolder import DropFolderService
 from ragcore.services.files import FileService
@@ -160,7 +162,13 @@ def chats() -> ChatService:
 
 @lru_cache(maxsize=1)
 def completion() -> CompletionService:
-    return CompletionService(chats(), lambda tenant, **kw: retrieval().retrieve(tenant, **kw), lambda: get_container().chat_model)
+    store = get_container().store
+
+    def document_metadata(tenant: str, ids: list[str]) -> dict[str, dict[str, Any]]:
+        return {d["id"]: dict(d.get("meta_fields") or {}) for d in store.get_many(DOC_KIND, tenant, ids)}
+
+    return CompletionService(chats(), lambda tenant, **kw: retrieval().retrieve(tenant, **kw), lambda: get_container().chat_model,
+                             document_metadata=document_metadata)
 
 
 on_reset(chats.cache_clear)
