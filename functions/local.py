@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
-from ragcore.api.app import install_body_limit, install_error_handlers
+from ragcore.api.app import install_body_limit, install_error_handlers, merged_router
 
 import functions
 
@@ -104,8 +104,7 @@ def create_local_app(*, background: bool = True) -> FastAPI:
 
     app = FastAPI(title="ragflow-serverless", version="0.1.0", docs_url="/docs", openapi_url="/openapi.json",
                   redoc_url=None, lifespan=lifespan)
-    for router in routers():
-        app.include_router(router)
+    app.include_router(merged_router(routers()))
     install_error_handlers(app)
     install_body_limit(app)
     return app

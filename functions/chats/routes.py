@@ -81,8 +81,8 @@ async def update_session(
 
 @router.delete("/chats/{chat_id}/sessions")
 async def delete_sessions(chat_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
-    partial = registry.chats().delete_sessions(tenant, chat_id, body)
-    return ok(partial if partial is not None else True)
+    data, message = registry.chats().delete_sessions(tenant, chat_id, body)
+    return ok(data, message=message)
 
 
 @router.delete("/chats/{chat_id}/sessions/{session_id}/messages/{msg_id}")

@@ -39,8 +39,8 @@ async def switch_chunks(
 async def delete_chunks(
     dataset_id: str, document_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)
 ) -> JSONResponse:
-    registry.chunks().delete(tenant, dataset_id, document_id, body)
-    return ok_bare()
+    partial = registry.chunks().delete(tenant, dataset_id, document_id, body)
+    return ok_bare() if partial is None else ok(partial)
 
 
 @router.get(BASE + "/{chunk_id}")

@@ -42,3 +42,72 @@ async def update_dataset(
 async def delete_datasets(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
     registry.datasets().delete(tenant, body)
     return ok_bare()
+
+
+# ---- search, tags, ingestion logs, knowledge graph ---------------------------------------------
+@router.post("/datasets/search")
+async def search_datasets(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
+    return ok(registry.retrieval().search_request(tenant, body))
+
+
+@router.post("/datasets/{dataset_id}/search")
+async def search_dataset(dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
+    return ok(registry.retrieval().search_request(tenant, body, dataset_id))
+
+
+@router.get("/datasets/tags/aggregation")
+def aggregate_tags(request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    ids = [i for i in request.query_params.get("dataset_ids", "").split(",") if i]
+    return ok(registry.tags().aggregate(tenant, ids))
+
+
+@router.get("/datasets/{dataset_id}/tags")
+def list_tags(dataset_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    return ok(registry.tags().list_tags(tenant, dataset_id))
+
+
+@router.delete("/datasets/{dataset_id}/tags")
+async def delete_tags(dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
+    return ok(registry.tags().delete(tenant, dataset_id, body))
+
+
+@router.put("/datasets/{dataset_id}/tags")
+async def rename_tag(dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
+    return ok(registry.tags().rename(tenant, dataset_id, body))
+
+
+@router.get("/datasets/{dataset_id}/ingestions/summary")
+def ingestion_summary(dataset_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    return ok(registry.ingestion_logs().summary(tenant, dataset_id, registry.documents().run_counts(tenant, dataset_id)))
+
+
+@router.get("/datasets/{dataset_id}/ingestions")
+def list_ingestion_logs(dataset_id: str, request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    statuses = request.query_params.getlist("operation_status")
+    return ok(registry.ingestion_logs().list_logs(tenant, dataset_id, dict(request.query_params), statuses))
+
+
+@router.get("/datasets/{dataset_id}/ingestions/{log_id}")
+def get_ingestion_log(dataset_id: str, log_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    return ok(registry.ingestion_logs().get_log(tenant, dataset_id, log_id))
+
+
+@router.get("/datasets/{dataset_id}/knowledge_graph")
+@router.get("/datasets/{dataset_id}/graph")
+def knowledge_graph(dataset_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    return ok(registry.datasets().knowledge_graph(tenant, dataset_id))
+
+
+@router.delete("/datasets/{dataset_id}/knowledge_graph")
+def delete_knowledge_graph(dataset_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    return ok(registry.datasets().delete_index(tenant, dataset_id, "graph"))
+
+
+@router.delete("/datasets/{dataset_id}/index")
+def delete_index(dataset_id: str, request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    return ok(registry.datasets().delete_index(tenant, dataset_id, request.query_params.get("type", "")))
+
+
+@router.delete("/datasets/{dataset_id}/{index_type}")
+def delete_index_by_path(dataset_id: str, index_type: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    return ok(registry.datasets().delete_index(tenant, dataset_id, index_type))

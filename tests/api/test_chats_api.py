@@ -60,8 +60,9 @@ def test_chat_crud_defaults_and_validation(api: Api) -> None:
     exact = api.call("GET", "/api/v1/chats", params={"name": "renamed", "keywords": "nothing-like-it"})["data"]
     assert [c["id"] for c in exact["chats"]] == [chat["id"]]  # an exact name ignores keywords
     assert api.call("GET", "/api/v1/chats", params={"id": missing})["data"] == {"chats": [], "total": 0}
-    assert len(api.call("GET", "/api/v1/chats", params={"page": 0, "page_size": 2})["data"]["chats"]) == 2  # page 0 is page 1
-    assert len(api.call("GET", "/api/v1/chats", params={"page_size": 0})["data"]["chats"]) == 3  # page_size 0 is the default
+    assert len(api.call("GET", "/api/v1/chats", params={"page": 0, "page_size": 2})["data"]["chats"]) == 3  # no page: every chat
+    assert len(api.call("GET", "/api/v1/chats", params={"page": 2, "page_size": 2})["data"]["chats"]) == 1
+    assert len(api.call("GET", "/api/v1/chats", params={"page": 1, "page_size": 0})["data"]["chats"]) == 3  # 0 is the default size
     assert api.call("GET", f"/api/v1/chats/{chat['id']}")["data"]["top_n"] == 3
     other = api.new_tenant_key()
     assert api.call("GET", f"/api/v1/chats/{chat['id']}", key=other) == {"code": 109, "message": "no authorization", "data": None}
@@ -101,12 +102,16 @@ def test_sessions_and_history(api: Api) -> None:
     assert api.call("DELETE", f"{base}/{session['id']}/messages/{msg_id}")["code"] == 0
     assert len(api.call("GET", f"{base}/{session['id']}")["data"]["messages"]) == 1
     assert len(api.call("GET", base)["data"]) == 1
-    dup = api.call("DELETE", base, json={"ids": [session["id"], session["id"]]})
-    assert dup["code"] == 101 and "Duplicate session ids" in dup["message"]
+    spare = api.call("POST", base, json={"name": "spare"})["data"]["id"]
+    dup = api.call("DELETE", base, json={"ids": [spare, spare]})  # each id once; the repeat is reported
+    assert dup == {"code": 0, "message": "Partially deleted 1 sessions with 1 errors",
+                   "data": {"success_count": 1, "errors": [f"Duplicate session ids: {spare}"]}}
     assert api.call("DELETE", base, json={"ids": ["bad"]})["message"] == "The chat doesn't own the session bad"
     partial = api.call("DELETE", base, json={"ids": [session["id"], "bad"]})  # deletes what it can, reports the rest
-    assert partial == {"code": 0, "data": {"success_count": 1, "errors": ["The chat doesn't own the session bad"]}}
+    assert partial == {"code": 0, "message": "Partially deleted 1 sessions with 1 errors",
+                       "data": {"success_count": 1, "errors": ["The chat doesn't own the session bad"]}}
     assert api.call("GET", f"{base}/{session['id']}") == {"code": 102, "message": "Session not found!", "data": None}
+    assert api.call("DELETE", base, json={}) == {"code": 0, "data": {}}
 
 
 def test_streaming_native_frames_and_new_session(api: Api) -> None:

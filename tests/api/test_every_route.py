@@ -97,7 +97,7 @@ def strip_ids(body: Any, ids: list[str]) -> Any:
 def test_foreign_ids_answer_like_missing_ids_and_change_nothing(api: Api, owned: dict[str, str]) -> None:
     before = snapshot(api, owned)
     other = api.new_tenant_key()
-    missing = {k: uuid.uuid4().hex for k in owned}
+    missing = {k: uuid.uuid4().hex if len(v) >= 16 else v for k, v in owned.items()}  # fillers ("graph") stay
     checked = 0
     for method, path in api_routes(api):
         if "{" not in path:
@@ -107,7 +107,7 @@ def test_foreign_ids_answer_like_missing_ids_and_change_nothing(api: Api, owned:
                 "messages": [{"role": "user", "content": "x"}], "src_file_ids": [owned["file_id"]], "new_name": "x.txt",
                 "thumbup": True, "stream": False}
         foreign = api.client.request(method, fill(path, owned), headers=api.headers(other), json=body)
-        body_missing = {**body, "ids": list(missing.values()), "document_ids": [missing["document_id"]],
+        body_missing = {**body, "ids": list(dict.fromkeys(missing.values())), "document_ids": [missing["document_id"]],
                         "chunk_ids": [missing["chunk_id"]], "dataset_ids": [missing["dataset_id"]], "src_file_ids": [missing["file_id"]]}
         absent = api.client.request(method, fill(path, missing), headers=api.headers(other), json=body_missing)
         assert foreign.status_code == absent.status_code, (method, path)

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute
 
 from ragcore.api.envelope import error
 from ragcore.api.validation import format_validation_error
@@ -20,11 +21,25 @@ log = logging.getLogger("ragcore.api")
 
 def create_app(routers: Iterable[APIRouter], *, title: str = "ragflow-serverless") -> FastAPI:
     app = FastAPI(title=title, version="0.1.0", docs_url="/docs", openapi_url="/openapi.json", redoc_url=None)
-    for router in routers:
-        app.include_router(router)
+    app.include_router(merged_router(routers))
     install_error_handlers(app)
     install_body_limit(app)
     return app
+
+
+def merged_router(routers: Iterable[APIRouter]) -> APIRouter:
+    """Every route of the given routers in one router, a literal path segment before a `{param}` in the same
+    place (`/datasets/tags/aggregation` before `/datasets/{dataset_id}`), as API Gateway picks the most specific
+    route: which module declares a route stops mattering. Routes already carry their router's prefix and
+    dependencies, so moving them keeps both."""
+
+    def key(route: BaseRoute) -> list[int]:
+        path = str(getattr(route, "path", ""))
+        return [1 if part.startswith("{") else 0 for part in path.strip("/").split("/")]
+
+    merged = APIRouter()
+    merged.routes.extend(sorted((route for router in routers for route in router.routes), key=key))
+    return merged
 
 
 def install_body_limit(app: FastAPI) -> None:

@@ -10,7 +10,15 @@ from ragcore.domain.chats import default_llm_setting, default_prompt_config
 from ragcore.errors import ApiError, RetCode
 from ragcore.ids import new_id
 from ragcore.ports import MetadataStore
-from ragcore.services.common import page_items, rest_page_number, sort_items, stamp_new, stamp_update
+from ragcore.services.common import (
+    bulk_outcome,
+    duplicate_messages,
+    page_items,
+    rest_page_number,
+    sort_items,
+    stamp_new,
+    stamp_update,
+)
 from ragcore.services.datasets import KIND as DATASET_KIND
 
 KIND = "chat"
@@ -216,8 +224,11 @@ class ChatService:
             raise _err(f"invalid orderby field: {orderby}", RetCode.ARGUMENT_ERROR)
         desc = str(params.get("desc", "true")).lower() not in ("false", "0")
         total = len(items)
-        page, page_size = rest_page_number(params.get("page"), 1), rest_page_number(params.get("page_size"), 30)
-        ordered = page_items(sort_items(items, str(orderby), desc), page, page_size)
+        ordered = sort_items(items, str(orderby), desc)
+        # as RAGFlow's chat list: without a page (or with page 0) every chat is returned
+        page = rest_page_number(params.get("page"), 0)
+        if page:
+            ordered = page_items(ordered, page, rest_page_number(params.get("page_size"), 30))
         return [self.view(tenant, it) for it in ordered], total
 
     def delete(self, tenant: str, payload: dict[str, Any]) -> tuple[dict[str, Any] | bool, str | None]:
@@ -235,8 +246,7 @@ class ChatService:
                 return True, None
             else:
                 return {}, None
-        unique = list(dict.fromkeys(str(i) for i in ids))
-        duplicates = [f"Duplicate chat ids: {i}" for i in unique if [str(x) for x in ids].count(i) > 1]
+        unique, duplicates = duplicate_messages([str(i) for i in ids], "chat")
         errors: list[str] = []
         deleted = 0
         for chat_id in unique:
@@ -246,12 +256,7 @@ class ChatService:
                 continue
             self._delete_one(tenant, item)
             deleted += 1
-        errors += duplicates
-        if errors and not deleted:
-            raise _err("; ".join(errors))
-        if errors:
-            return {"success_count": deleted, "errors": errors}, f"Partially deleted {deleted} chats with {len(errors)} errors"
-        return {"success_count": deleted}, None
+        return bulk_outcome("chats", deleted, errors + duplicates)
 
     def _delete_one(self, tenant: str, item: dict[str, Any]) -> None:
         self._store.delete(KIND, tenant, item["id"])
@@ -310,31 +315,28 @@ class ChatService:
         assert updated is not None
         return self.session_view(updated)
 
-    def delete_sessions(self, tenant: str, chat_id: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+    def delete_sessions(self, tenant: str, chat_id: str, payload: dict[str, Any]) -> tuple[dict[str, Any] | bool, str | None]:
+        """RAGFlow's answer: true when all went, a partial success listing what did not, an error when none did."""
         self.get_owned(tenant, chat_id)
         ids = payload.get("ids")
         if ids is not None and not isinstance(ids, list):
             raise _err("`ids` should be a list.", RetCode.ARGUMENT_ERROR)
         if not ids:
-            if payload.get("delete_all"):
-                self._store.delete_under(SESSION, tenant, chat_id)
-            return None
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
-        if dupes:
-            raise _err(f"Duplicate session ids: {', '.join(map(str, dupes))}", RetCode.ARGUMENT_ERROR)
-        found, errors = [], []
-        for sid in ids:
-            item = self._store.get(SESSION, tenant, sid) if isinstance(sid, str) else None
+            if payload.get("delete_all") is True and self._store.delete_under(SESSION, tenant, chat_id):
+                return True, None
+            return {}, None
+        unique, duplicates = duplicate_messages([str(i) for i in ids], "session")
+        errors: list[str] = []
+        deleted = 0
+        for sid in unique:
+            item = self._store.get(SESSION, tenant, sid)
             if item is None or item.get("chat_id") != chat_id:
                 errors.append(f"The chat doesn't own the session {sid}")
-            else:
-                found.append(sid)
-        if not found:
-            raise _err(errors[0])
-        for sid in found:
+                continue
             self._store.delete(SESSION, tenant, sid)
-        # RAGFlow deletes what it can and reports the rest
-        return {"success_count": len(found), "errors": errors} if errors else None
+            deleted += 1
+        data, message = bulk_outcome("sessions", deleted, errors + duplicates)
+        return (data if message else True), message
 
     def delete_message(self, tenant: str, chat_id: str, session_id: str, message_id: str) -> dict[str, Any]:
         session = self.get_session(tenant, chat_id, session_id)

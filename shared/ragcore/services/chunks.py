@@ -14,6 +14,7 @@ from ragcore.errors import ApiError, RetCode
 from ragcore.ids import now_ms
 from ragcore.ports import Embedder, MetadataStore
 from ragcore.services.chunk_store import ChunkStore, chunk_id
+from ragcore.services.common import bulk_outcome, duplicate_messages
 from ragcore.services.datasets import KIND as DATASET_KIND
 from ragcore.services.documents import KIND as DOC_KIND
 from ragcore.services.documents import DocumentService
@@ -23,7 +24,7 @@ RUN_CODE = {"UNSTART": "0", "RUNNING": "1", "CANCEL": "2", "DONE": "3", "FAIL": 
 
 
 def _str_list(payload: dict[str, Any], name: str, *, updating: bool = False) -> list[str]:
-    """RAGFlow's rules and wording: a list (kept as given, empty strings included) of strings."""
+    """RAGFlow's rules and wording: a list of strings."""
     value = payload.get(name)
     if value is None:
         return []
@@ -31,6 +32,8 @@ def _str_list(payload: dict[str, Any], name: str, *, updating: bool = False) -> 
         raise ApiError(RetCode.DATA_ERROR, f"`{name}` should be a list" if updating else f"`{name}` is required to be a list")
     if not all(isinstance(v, str) for v in value):
         raise ApiError(RetCode.DATA_ERROR, f"`{name}` must be a list of strings")
+    if name == "questions":  # RAGFlow strips questions and drops empty ones; keywords and tags stay as given
+        return [v.strip() for v in value if v.strip()]
     return list(value)
 
 
@@ -47,7 +50,7 @@ class ChunkService:
         dataset = self._documents.dataset(tenant, dataset_id, "You don't own the dataset {id}.")
         doc = self._documents.find(tenant, dataset_id, document_id)
         if doc is None:
-            raise ApiError(RetCode.DATA_ERROR, f"You don't own the document {document_id}.")
+            raise ApiError(RetCode.DATA_ERROR, f"you don't own the document {document_id}")
         return dataset, doc
 
     def view(self, row: dict[str, Any]) -> dict[str, Any]:
@@ -173,19 +176,22 @@ class ChunkService:
             raise ApiError(RetCode.DATA_ERROR, f"Chunk `{missing[0]}` not found.")
         self._chunks.set_available(tenant, list(rows), available)
 
-    def delete(self, tenant: str, dataset_id: str, document_id: str, payload: dict[str, Any]) -> int:
+    def delete(self, tenant: str, dataset_id: str, document_id: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+        """None when done; a partial-success report when ids were repeated (each is deleted once), as RAGFlow.
+        Unknown ids delete nothing (RAGFlow deletes the known ones, then reports an error)."""
         dataset, doc = self._owned(tenant, dataset_id, document_id)
         ids = payload.get("chunk_ids")
         if ids is not None and not isinstance(ids, list):
             raise ApiError(RetCode.ARGUMENT_ERROR, "`chunk_ids` should be a list")
         rows = self._chunks.rows_of_document(tenant, document_id)
+        duplicates: list[str] = []
         if not ids:
-            if not payload.get("delete_all"):
-                return 0
+            if payload.get("delete_all") is not True:
+                return None
             targets = rows
         else:
             by_id = {r["id"]: r for r in rows}
-            unique = list(dict.fromkeys(ids))
+            unique, duplicates = duplicate_messages([str(i) for i in ids], "chunk")
             targets = [by_id[i] for i in unique if i in by_id]
             if len(targets) != len(unique):
                 raise ApiError(RetCode.DATA_ERROR, f"rm_chunk deleted chunks {len(targets)}, expect {len(unique)}")
@@ -193,9 +199,7 @@ class ChunkService:
         tokens = sum(count_tokens(r["content"]) for r in targets)
         self._store.increment(DOC_KIND, tenant, document_id, {"chunk_count": -len(targets), "token_count": -tokens})
         self._store.increment(DATASET_KIND, tenant, dataset["id"], {"chunk_count": -len(targets), "token_num": -tokens})
-        if len(ids or []) != len(set(ids or [])):
-            raise ApiError(RetCode.DATA_ERROR, "Duplicate chunk ids")
-        return len(targets)
+        return bulk_outcome("chunks", len(targets), duplicates)[0] if duplicates else None
 
     def _embed_and_write(self, tenant: str, dataset: dict[str, Any], row: dict[str, Any]) -> None:
         embedder = self._embedder_for(dataset.get("embedding_model") or "")

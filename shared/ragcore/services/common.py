@@ -47,6 +47,21 @@ def check_no_duplicates(ids: list[Any], field: str = "ids") -> None:
         raise ApiError(RetCode.ARGUMENT_ERROR, f"Field: <{field}> - Message: <Duplicate ids: '{', '.join(dupes)}'> - Value: <{ids}>")
 
 
+def duplicate_messages(ids: list[Any], noun: str) -> tuple[list[Any], list[str]]:
+    """RAGFlow's bulk deletes act on each id once and report each repeated one: (unique ids, messages)."""
+    unique = list(dict.fromkeys(ids))
+    return unique, [f"Duplicate {noun} ids: {i}" for i, n in Counter(ids).items() if n > 1]
+
+
+def bulk_outcome(noun: str, deleted: int, errors: list[str]) -> tuple[dict[str, Any], str | None]:
+    """What RAGFlow answers after a bulk delete: all failed is an error; some failed is a partial success."""
+    if errors and not deleted:
+        raise ApiError(RetCode.DATA_ERROR, "; ".join(errors))
+    if errors:
+        return {"success_count": deleted, "errors": errors}, f"Partially deleted {deleted} {noun} with {len(errors)} errors"
+    return {"success_count": deleted}, None
+
+
 def sort_items(items: list[dict[str, Any]], orderby: str, desc: bool) -> list[dict[str, Any]]:
     return sorted(items, key=lambda it: (it.get(orderby) or 0, it.get("create_time") or 0), reverse=desc)
 

@@ -17,6 +17,8 @@ from ragcore.ports import BlobStore, JobQueue, MetadataStore
 from ragcore.services.chunk_store import ChunkStore
 from ragcore.services.common import base_name, check_no_duplicates, page_items, sort_items, stamp_new, stamp_update
 from ragcore.services.datasets import KIND as DATASET_KIND
+from ragcore.services.ingestion_logs import KIND as LOG_KIND
+from ragcore.services.ingestion_logs import record_run
 
 KIND = "document"
 NAME_SCOPE = "doc-name"
@@ -333,6 +335,7 @@ class DocumentService:
         """After a dataset row is deleted: every document, chunk, vector and blob under it."""
         for item in self._store.list(KIND, tenant, parent=dataset_id):
             self._delete_one(tenant, None, item)
+        self._store.delete_under(LOG_KIND, tenant, dataset_id)
 
     def _reset_chunks(self, tenant: str, dataset: dict[str, Any], item: dict[str, Any]) -> None:
         self._chunks.delete_document(tenant, item["id"])
@@ -408,6 +411,8 @@ class DocumentService:
                 }),
             )
             self._reset_chunks(tenant, dataset, item)
+            duration = (now_ms() - int(item.get("_begin_ms") or now_ms())) / 1000
+            record_run(self._store, tenant, item, "CANCEL", "Cancelled by the user.", duration)
 
     # ---- leases -------------------------------------------------------------------------------
     def _expire_lease(self, tenant: str, item: dict[str, Any]) -> dict[str, Any]:
@@ -419,6 +424,8 @@ class DocumentService:
             updated = self._store.update(
                 KIND, tenant, item["id"], {"run": "FAIL", "progress_msg": msg.strip(), "_run_id": int(item.get("_run_id", 0)) + 1}
             )
+            duration = (now_ms() - int(item.get("_begin_ms") or now_ms())) / 1000
+            record_run(self._store, tenant, item, "FAIL", msg.strip(), duration)
             return updated or item
         return item
 

@@ -20,6 +20,7 @@ from ragcore.services.chunk_store import ChunkStore, chunk_id
 from ragcore.services.datasets import KIND as DATASET_KIND
 from ragcore.services.documents import KIND as DOC_KIND
 from ragcore.services.documents import progress_line
+from ragcore.services.ingestion_logs import record_run
 from ragcore.text.tokenize import count_tokens as _count_tokens
 
 log = logging.getLogger("ragcore.ingestion")
@@ -213,6 +214,8 @@ class IngestionService:
                 {"chunk_count": int(updated["chunk_count"]), "token_num": int(updated["token_count"])},
             )
         self._store.update(DOC_KIND, tenant, doc["id"], changes)
+        if changes.get("run") == "DONE":
+            record_run(self._store, tenant, updated, "DONE", str(changes["progress_msg"]), float(changes["process_duration"]))
 
     def _fail(self, tenant: str, doc: dict[str, Any], run_id: int, reason: str) -> None:
         current = self._store.get(DOC_KIND, tenant, doc["id"])
@@ -225,6 +228,8 @@ class IngestionService:
              "_run_id": run_id + 1, "chunk_count": 0, "token_count": 0},
         )
         self._chunks.delete_document(tenant, doc["id"])
+        duration = (now_ms() - int(current.get("_begin_ms") or now_ms())) / 1000
+        record_run(self._store, tenant, current, "FAIL", _append(current, f"[ERROR] {reason}"), duration)
         if current.get("chunk_count") and current.get("run") == "DONE":
             self._store.increment(DATASET_KIND, tenant, doc["dataset_id"], {"chunk_count": -int(current["chunk_count"])})
 

@@ -20,9 +20,11 @@ from ragcore.services.documents import DocumentService
 from ragcore.services.dropfolder import DropFolderService
 from ragcore.services.files import FileService
 from ragcore.services.ingestion import IngestionService
+from ragcore.services.ingestion_logs import IngestionLogService
 from ragcore.services.memories import MemoryService
 from ragcore.services.metadata import MetadataService
 from ragcore.services.retrieval import RetrievalService
+from ragcore.services.tags import TagService
 from ragcore.services.tenants import TenantService
 from ragcore.services.uploads import UploadService
 from ragcore.text.tokenize import keywords
@@ -142,6 +144,21 @@ def metadata() -> MetadataService:
 
 
 on_reset(metadata.cache_clear)
+
+
+@lru_cache(maxsize=1)
+def tags() -> TagService:
+    container = get_container()
+    return TagService(container.store, chunk_store(), container.index)
+
+
+@lru_cache(maxsize=1)
+def ingestion_logs() -> IngestionLogService:
+    return IngestionLogService(get_container().store)
+
+
+on_reset(tags.cache_clear)
+on_reset(ingestion_logs.cache_clear)
 
 
 def llm_ids() -> set[str]:

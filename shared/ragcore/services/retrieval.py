@@ -17,6 +17,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from ragcore.api.validation import parse_model
+from ragcore.domain.search import SearchDataset
 from ragcore.errors import ApiError, RetCode
 from ragcore.ports import Embedder, MetadataStore, Reranker, VectorIndex
 from ragcore.services.chunk_store import ChunkStore, searchable_text
@@ -123,9 +125,29 @@ class RetrievalService:
             top_k=min(top_k, MAX_TOP_K),
             rerank_id=payload.get("rerank_id") or None,
             keyword=bool(payload.get("keyword", False)),
-            highlight=bool(payload.get("highlight", False)),
+            highlight=str(payload.get("highlight", False)).strip().lower() in ("true", "1"),  # "False" is false
             metadata_condition=condition if condition else None,
         )
+
+    def search_request(self, tenant: str, payload: dict[str, Any], dataset_id: str | None = None) -> dict[str, Any]:
+        """POST /datasets/{id}/search and /datasets/search: RAGFlow's retrieval test over one or more datasets."""
+        req = parse_model(SearchDataset, payload)
+        ids = [dataset_id] if dataset_id else (req.dataset_ids or [])
+        if not ids:
+            raise ApiError(RetCode.ARGUMENT_ERROR, "Field: <dataset_ids> - Message: <Field required> - Value: <>")
+        for ds in ids:
+            if self._store.get(DATASET_KIND, tenant, ds) is None:
+                raise ApiError(RetCode.DATA_ERROR, f"Only owner of dataset {ds} authorized for this operation.")
+        meta = req.meta_data_filter or {}
+        manual = meta.get("manual") if meta.get("method", "manual") == "manual" else None  # auto methods need an LLM
+        found = self.retrieve(
+            tenant, question=req.question, dataset_ids=ids, document_ids=req.doc_ids or None, page=req.page,
+            page_size=min(req.size, 1000), similarity_threshold=req.similarity_threshold,
+            vector_similarity_weight=req.vector_similarity_weight, top_k=min(req.top_k, 2048), rerank_id=req.rerank_id or None,
+            keyword=req.keyword,
+            metadata_condition={"logic": meta.get("logic", "and"), "conditions": manual} if isinstance(manual, list) and manual else None,
+        )
+        return {**found, "labels": {}}
 
     def retrieve(
         self,
