@@ -122,3 +122,17 @@ async def related_questions(tenant: str = Depends(current_tenant), body: dict[st
 from functions.completions.agent_routes import router as agent_router  # noqa: E402
 
 router.include_router(agent_router)
+
+
+@router.post("/searches/{search_id}/completions")
+@router.post("/searches/{search_id}/completion")
+async def search_completion(search_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> Any:
+    """A search app's answer: streamed deltas, then the references, as RAGFlow's search page receives them."""
+    settings = registry.search_apps().answer_settings(tenant, search_id, body)
+    service = registry.completion()
+    try:
+        turn = service.prepare(tenant, settings, str(body.get("question") or ""), [])
+    except ProviderError as exc:
+        raise ApiError(RetCode.SERVER_ERROR, str(exc)) from exc
+    return StreamingResponse(streams.search_stream(service, turn), media_type="text/event-stream; charset=utf-8",
+                             headers=SSE_HEADERS)

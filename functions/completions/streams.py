@@ -32,6 +32,20 @@ def native_stream(service: CompletionService, tenant: str, turn: Turn, *, msg_id
     yield sse.native_end()
 
 
+def search_stream(service: CompletionService, turn: Turn) -> Iterator[str]:
+    answer = ""
+    try:
+        for delta in service.stream(turn):
+            answer += delta
+            yield sse.native({"answer": delta, "reference": {}, "final": False})
+    except ProviderError as exc:
+        yield sse.native({"answer": f"**ERROR**: {exc}", "reference": []}, code=500, message=str(exc))
+        yield sse.native_end()
+        return
+    yield sse.native({"answer": "", "reference": turn.reference, "final": True})
+    yield sse.native_end()
+
+
 def native_reply(service: CompletionService, tenant: str, turn: Turn, *, msg_id: str, session_id: str, chat_id: str) -> dict[str, Any]:
     answer, _usage = service.complete(turn)
     service.remember(tenant, session_id, turn, answer, msg_id)

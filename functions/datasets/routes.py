@@ -95,19 +95,57 @@ def get_ingestion_log(dataset_id: str, log_id: str, tenant: str = Depends(curren
 @router.get("/datasets/{dataset_id}/knowledge_graph")
 @router.get("/datasets/{dataset_id}/graph")
 def knowledge_graph(dataset_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
-    return ok(registry.datasets().knowledge_graph(tenant, dataset_id))
+    return ok(registry.index_tasks().knowledge_graph(tenant, dataset_id))
 
 
 @router.delete("/datasets/{dataset_id}/knowledge_graph")
 def delete_knowledge_graph(dataset_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
-    return ok(registry.datasets().delete_index(tenant, dataset_id, "graph"))
+    registry.index_tasks().delete(tenant, dataset_id, "graph")
+    return ok(True)
+
+
+@router.post("/datasets/{dataset_id}/index")
+def run_index(dataset_id: str, request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    return ok({"task_id": registry.index_tasks().run(tenant, dataset_id, request.query_params.get("type", ""))})
+
+
+@router.get("/datasets/{dataset_id}/index")
+def trace_index(dataset_id: str, request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    return ok(registry.index_tasks().trace(tenant, dataset_id, request.query_params.get("type", "")))
+
+
+@router.post("/datasets/{dataset_id}/run_graphrag")
+def run_graphrag(dataset_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    return ok({"graphrag_task_id": registry.index_tasks().run(tenant, dataset_id, "graph")})
+
+
+@router.post("/datasets/{dataset_id}/run_raptor")
+def run_raptor(dataset_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    return ok({"raptor_task_id": registry.index_tasks().run(tenant, dataset_id, "raptor")})
+
+
+@router.get("/datasets/{dataset_id}/trace_graphrag")
+def trace_graphrag(dataset_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    return ok(registry.index_tasks().trace(tenant, dataset_id, "graph"))
+
+
+@router.get("/datasets/{dataset_id}/trace_raptor")
+def trace_raptor(dataset_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    return ok(registry.index_tasks().trace(tenant, dataset_id, "raptor"))
+
+
+def _wipe(request: Request) -> bool:
+    # wipe=false cancels a run but keeps what it built, as RAGFlow's flag does
+    return (request.query_params.get("wipe") or "true").strip().lower() not in ("false", "0", "no", "off")
 
 
 @router.delete("/datasets/{dataset_id}/index")
 def delete_index(dataset_id: str, request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
-    return ok(registry.datasets().delete_index(tenant, dataset_id, request.query_params.get("type", "")))
+    registry.index_tasks().delete(tenant, dataset_id, request.query_params.get("type", ""), wipe=_wipe(request))
+    return ok({})
 
 
 @router.delete("/datasets/{dataset_id}/{index_type}")
-def delete_index_by_path(dataset_id: str, index_type: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
-    return ok(registry.datasets().delete_index(tenant, dataset_id, index_type))
+def delete_index_by_path(dataset_id: str, index_type: str, request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    registry.index_tasks().delete(tenant, dataset_id, index_type, wipe=_wipe(request))
+    return ok({})

@@ -211,6 +211,7 @@ def test_session_paging_falls_back_to_defaults(api: Api) -> None:
     base = f"/api/v1/chats/{chat['id']}/sessions"
     for n in range(3):
         api.call("POST", base, json={"name": f"s{n}"})
-    assert len(api.call("GET", base, params={"page_size": 0})["data"]) == 3
+    assert api.call("GET", base, params={"page_size": 0})["data"] == []  # an explicit 0 without a page: none
+    assert len(api.call("GET", base, params={"page": 1, "page_size": 0})["data"]) == 3  # with a page: the default
     assert len(api.call("GET", base, params={"page_size": "x", "page": -1})["data"]) == 3
     assert len(api.call("GET", base, params={"page_size": 2, "page": 2})["data"]) == 1

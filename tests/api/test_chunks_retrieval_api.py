@@ -51,6 +51,10 @@ def test_weights_threshold_paging_and_scope(api: Api, corpus: tuple[str, dict[st
     everything = retrieve(api, question="the", dataset_ids=[ds], similarity_threshold=0.0, page_size=100)
     page2 = retrieve(api, question="the", dataset_ids=[ds], similarity_threshold=0.0, page=2, page_size=2)
     assert [c["id"] for c in page2["chunks"]] == [c["id"] for c in everything["chunks"][2:4]]
+    # top_k bounds the vector candidates only: every keyword match still comes back
+    wide = retrieve(api, question="largest land rice", dataset_ids=[ds], similarity_threshold=0.1, vector_similarity_weight=0.0)
+    narrow = retrieve(api, question="largest land rice", dataset_ids=[ds], similarity_threshold=0.1, vector_similarity_weight=0.0, top_k=1)
+    assert wide["total"] == narrow["total"] == 3
     scoped = retrieve(api, question="largest", dataset_ids=[ds], document_ids=[docs["animals.txt"]], similarity_threshold=0.0)
     assert {c["document_id"] for c in scoped["chunks"]} == {docs["animals.txt"]}
 

@@ -1,5 +1,5 @@
 """Dataset-level tools RAGFlow serves beside the reference: search (retrieval test), chunk tags, ingestion logs
-and summary, and the (always empty) knowledge graph."""
+and summary."""
 
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ def test_ingestion_logs_and_summary(api: Api) -> None:
     summary = api.call("GET", f"/api/v1/datasets/{ds}/ingestions/summary")["data"]
     assert summary["doc_num"] == 2 and summary["chunk_num"] >= 1 and summary["token_num"] >= 1
     assert summary["status"]["done_count"] == 1 and summary["status"]["fail_count"] == 1
-    assert api.call("GET", f"/api/v1/datasets/{ds}/ingestions")["data"] == {"total": 0, "logs": []}  # no dataset-level runs
+    assert api.call("GET", f"/api/v1/datasets/{ds}/ingestions")["data"] == {"total": 0, "logs": []}  # no dataset-level run yet
     files = api.call("GET", f"/api/v1/datasets/{ds}/ingestions", params={"log_type": "file"})["data"]
     assert files["total"] == 2
     by_doc = {log["document_id"]: log for log in files["logs"]}
@@ -99,19 +99,3 @@ def test_ingestion_logs_and_summary(api: Api) -> None:
     from ragcore.services.ingestion_logs import KIND
 
     assert get_container().store.list(KIND, api.tenant, parent=ds) == []  # the logs went with the dataset
-
-
-def test_knowledge_graph_is_empty_and_indexes_removable(api: Api) -> None:
-    ds = make_dataset(api, "graph-kb")
-    empty = {"code": 0, "data": {"graph": {}, "mind_map": {}}}
-    assert api.call("GET", f"/api/v1/datasets/{ds}/knowledge_graph") == empty
-    assert api.call("GET", f"/api/v1/datasets/{ds}/graph") == empty
-    assert api.call("DELETE", f"/api/v1/datasets/{ds}/knowledge_graph") == {"code": 0, "data": True}
-    for index_type in ("graph", "raptor", "mindmap"):
-        assert api.call("DELETE", f"/api/v1/datasets/{ds}/{index_type}") == {"code": 0, "data": True}
-    assert api.call("DELETE", f"/api/v1/datasets/{ds}/index", params={"type": "raptor"}) == {"code": 0, "data": True}
-    assert api.call("DELETE", f"/api/v1/datasets/{ds}/index", params={"type": "x"}) == {
-        "code": 101, "message": "Invalid index type 'x'", "data": None}
-    intruder = api.new_tenant_key()
-    assert api.call("GET", f"/api/v1/datasets/{ds}/graph", key=intruder) == {"code": 109, "message": "no authorization", "data": None}
-    assert api.call("DELETE", f"/api/v1/datasets/{ds}/graph", key=intruder)["code"] == 102

@@ -24,12 +24,18 @@ def test_memory_crud_and_validation(api: Api) -> None:
         ({"name": " ", **NEW}, "Memory name cannot be empty or whitespace."),
         ({"name": "x", **NEW, "memory_type": ["something"]}, "Memory type '{'something'}' is not supported."),
         ({"name": "x", **NEW, "embd_id": "no-provider"}, "`embd_id` must follow <model_name>@<provider> format."),
+        ({"name": "a" * 129, **NEW}, f"Memory name '{'a' * 129}' exceeds limit of 128."),
     ]:
         assert api.call("POST", "/api/v1/memories", json=body)["message"] == message
     listed = api.call("GET", "/api/v1/memories", params={"keywords": "(1)"})["data"]
     assert listed["total_count"] == 1
     updated = api.call("PUT", f"/api/v1/memories/{memory['id']}", json={"name": "renamed", "temperature": 0.2, "memory_size": 4096})
     assert updated["code"] == 0 and updated["data"]["name"] == "renamed"
+    second = api.call("GET", "/api/v1/memories", params={"keywords": "(1)"})["data"]["memory_list"][0]
+    clash = api.call("PUT", f"/api/v1/memories/{second['id']}", json={"name": "renamed"})["data"]
+    assert clash["name"] == "renamed(1)"  # a taken name gets a suffix, as on create
+    too_long = api.call("PUT", f"/api/v1/memories/{second['id']}", json={"name": "b" * 129})
+    assert too_long["message"] == f"Memory name '{'b' * 129}' exceeds limit of 128."
     assert api.call("GET", f"/api/v1/memories/{memory['id']}/config")["data"]["temperature"] == 0.2
     assert api.call("PUT", f"/api/v1/memories/{memory['id']}", json={"temperature": 3})["code"] == 101
     too_big = api.call("PUT", f"/api/v1/memories/{memory['id']}", json={"memory_size": 10 * 1024 * 1024 + 1})

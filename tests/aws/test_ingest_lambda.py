@@ -165,3 +165,25 @@ def test_bad_message_is_a_partial_failure(aws: Aws) -> None:
     started = time.time()
     assert aws.run_lambda([good, bad]) == {"batchItemFailures": [{"itemIdentifier": "2"}]}
     assert time.time() - started < 10
+
+
+def test_raptor_and_graph_run_on_the_ingest_lambda(aws: Aws) -> None:
+    from ragcore.services import registry
+
+    lines = [f"Glacier {n} carves valley {n} and melts into river {n} in summer." for n in range(150)]
+    aws.s3.put_object(Bucket=BUCKET, Key="inbox/ice/glaciers.txt", Body="\n".join(lines).encode())
+    aws.settle()
+    dataset = registry.datasets().find_by_name(aws.tenant, "ice")
+    assert dataset is not None
+    before = registry.datasets().find(aws.tenant, dataset["id"])["chunk_count"]  # type: ignore[index]
+    assert before >= 2
+    tasks = registry.index_tasks()
+    raptor = tasks.run(aws.tenant, dataset["id"], "raptor")
+    graph = tasks.run(aws.tenant, dataset["id"], "graph")
+    aws.settle()  # the jobs went through SQS to the ingest Lambda
+    assert tasks.trace(aws.tenant, dataset["id"], "raptor")["id"] == raptor
+    assert tasks.trace(aws.tenant, dataset["id"], "raptor")["progress"] == 1
+    assert tasks.trace(aws.tenant, dataset["id"], "graph")["id"] == graph
+    after = registry.datasets().find(aws.tenant, dataset["id"])["chunk_count"]  # type: ignore[index]
+    assert after > before  # summaries in DynamoDB and Pinecone, searchable
+    assert "glacier" in {n["id"] for n in tasks.knowledge_graph(aws.tenant, dataset["id"])["graph"]["nodes"]}

@@ -293,6 +293,9 @@ class ChatService:
         for field in ("id", "name", "user_id"):
             if params.get(field):
                 items = [it for it in items if str(it.get(field)) == str(params[field])]
+        if params.get("page") is None and str(params.get("page_size")) == "0":
+            # RAGFlow answers an explicit page_size=0 without a page with no sessions; with a page it means the default.
+            return []
         page, page_size = rest_page_number(params.get("page"), 1), rest_page_number(params.get("page_size"), 30)
         orderby = params.get("orderby") if params.get("orderby") in ("create_time", "update_time", "name") else "create_time"
         desc = str(params.get("desc", "true")).lower() not in ("false", "0")

@@ -19,7 +19,6 @@ from ragcore.ports import MetadataStore
 from ragcore.services.common import check_id_format, check_id_list, page_items, sort_items, stamp_new, stamp_update
 
 KIND = "dataset"
-INDEX_TYPES = ("graph", "raptor", "mindmap")
 NAME_SCOPE = "dataset-name"
 RUN_STATES = {"0": "unstart_count", "1": "running_count", "2": "cancel_count", "3": "done_count", "4": "fail_count"}
 
@@ -231,21 +230,6 @@ class DatasetService:
             self._purge(tenant, item["id"])
 
     # ---- derived indexes ---------------------------------------------------------
-    def knowledge_graph(self, tenant: str, dataset_id: str) -> dict[str, Any]:
-        """GraphRAG and mind maps are not built here, so a dataset's graph is always the empty one."""
-        if self._store.get(KIND, tenant, dataset_id) is None:
-            raise ApiError(RetCode.AUTHENTICATION_ERROR, "no authorization")
-        return {"graph": {}, "mind_map": {}}
-
-    def delete_index(self, tenant: str, dataset_id: str, index_type: str) -> bool:
-        """Removing a GraphRAG/RAPTOR/mind-map index: none is ever built here, so there is nothing to remove."""
-        kind = index_type.lower()
-        if kind not in INDEX_TYPES:
-            raise ApiError(RetCode.ARGUMENT_ERROR, f"Invalid index type '{kind}'")
-        if self._store.get(KIND, tenant, dataset_id) is None:
-            raise ApiError(RetCode.DATA_ERROR, "no authorization")
-        return True
-
     # ---- helpers ---------------------------------------------------------------
     def _claim_free_name(self, tenant: str, name: str, owner: str) -> str:
         candidate, n = name, 0

@@ -17,6 +17,7 @@ from ragcore.ports import BlobStore, JobQueue, MetadataStore
 from ragcore.services.chunk_store import ChunkStore
 from ragcore.services.common import base_name, check_no_duplicates, page_items, sort_items, stamp_new, stamp_update
 from ragcore.services.datasets import KIND as DATASET_KIND
+from ragcore.services.index_kinds import GRAPH_KIND, TASK_KIND
 from ragcore.services.ingestion_logs import KIND as LOG_KIND
 from ragcore.services.ingestion_logs import record_run
 
@@ -335,7 +336,8 @@ class DocumentService:
         """After a dataset row is deleted: every document, chunk, vector and blob under it."""
         for item in self._store.list(KIND, tenant, parent=dataset_id):
             self._delete_one(tenant, None, item)
-        self._store.delete_under(LOG_KIND, tenant, dataset_id)
+        for kind in (LOG_KIND, TASK_KIND, GRAPH_KIND):
+            self._store.delete_under(kind, tenant, dataset_id)
 
     def _reset_chunks(self, tenant: str, dataset: dict[str, Any], item: dict[str, Any]) -> None:
         self._chunks.delete_document(tenant, item["id"])

@@ -46,7 +46,9 @@ class IngestionService:
         queue: Callable[[], JobQueue],
         *,
         lease_s: float,
+        index_jobs: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
+        self._index_jobs = index_jobs  # dataset-level builds (GraphRAG, RAPTOR, mind map) share this worker
         self._store = store
         self._blobs = blobs
         self._chunks = chunks
@@ -62,6 +64,8 @@ class IngestionService:
                 self._plan(task)
             elif kind == "parse":
                 self._parse(task)
+            elif kind == "index" and self._index_jobs is not None:
+                self._index_jobs(task)
             else:
                 log.warning("unknown task type %r", kind)
         except Stale:

@@ -1,6 +1,5 @@
 """Ingestion logs: one record per finished parse run of a document (done, failed or cancelled), and the
-dataset's parsing summary. Dataset-level runs (GraphRAG, RAPTOR, mind maps) are not offered, so the
-"dataset" log type is always empty."""
+dataset's parsing summary; dataset-level runs (GraphRAG, RAPTOR, mind maps) are the "dataset" log type."""
 
 from __future__ import annotations
 
@@ -34,6 +33,21 @@ def record_run(store: MetadataStore, tenant: str, doc: dict[str, Any], run: str,
     store.put(KIND, tenant, item, parent=doc["dataset_id"])
 
 
+def record_dataset_run(store: MetadataStore, tenant: str, dataset: dict[str, Any], task_type: str, run: str,
+                       progress_msg: str, duration: float, begin_ms: int) -> None:
+    """A GraphRAG / RAPTOR / mind-map run of the whole dataset: the "dataset" log type."""
+    ms = now_ms()
+    item = {
+        "id": new_id(), "document_id": "", "tenant_id": tenant, "kb_id": dataset["id"], "pipeline_id": "",
+        "pipeline_title": "", "parser_id": dataset.get("chunk_method", ""), "document_name": dataset.get("name", ""),
+        "document_suffix": "", "document_type": "", "source_from": "", "progress": 1.0 if run == "DONE" else 0.0,
+        "progress_msg": progress_msg, "process_begin_at": http_date(begin_ms), "process_duration": round(duration, 4),
+        "dsl": {}, "task_type": task_type, "operation_status": STATUS_CODES[run], "avatar": "", "status": "1",
+        "create_time": ms, "create_date": http_date(ms), "update_time": ms, "update_date": http_date(ms), "_scope": "dataset",
+    }
+    store.put(KIND, tenant, item, parent=dataset["id"])
+
+
 class IngestionLogService:
     def __init__(self, store: MetadataStore) -> None:
         self._store = store
@@ -60,7 +74,8 @@ class IngestionLogService:
                 raise ApiError(RetCode.ARGUMENT_ERROR, f"Invalid date: {value}; expected YYYY-MM-DD")
         if date_from and date_to and str(date_from)[:10] > str(date_to)[:10]:
             raise ApiError(RetCode.ARGUMENT_ERROR, "create_date_from must not be later than create_date_to")
-        logs = self._store.list(KIND, tenant, parent=dataset_id) if log_type == "file" else []
+        logs = [it for it in self._store.list(KIND, tenant, parent=dataset_id)
+                if (it.get("_scope") == "dataset") == (log_type == "dataset")]
         wanted = {STATUS_CODES.get(s.upper(), s) for s in statuses if s}
         if wanted:
             logs = [it for it in logs if it["operation_status"] in wanted]

@@ -68,15 +68,19 @@ class MemoryService:
             raise ApiError(RetCode.NOT_FOUND, f"Memory '{memory_id}' not found.")
         return item
 
+    def _claim_name(self, tenant: str, name: str, memory_id: str) -> str:
+        """The name itself when free, else the first free "name(n)"."""
+        n, final = 0, name
+        while not self._store.claim(tenant, NAME_SCOPE, final.lower(), memory_id):
+            n += 1
+            final = f"{name}({n})"
+        return final
+
     def view(self, item: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in item.items() if not k.startswith("_")}
 
     def create(self, tenant: str, payload: dict[str, Any]) -> dict[str, Any]:
-        name = payload.get("name")
-        if not isinstance(name, str) or not name.strip():
-            raise _err("Memory name cannot be empty or whitespace.")
-        if len(name) > 128:
-            raise _err("Memory name is longer than 128 characters.")
+        name = _valid_name(payload.get("name"))
         types = payload.get("memory_type")
         if not isinstance(types, list) or not types:
             raise _err("`memory_type` is required: a list of raw, semantic, episodic, procedural.")
@@ -84,10 +88,7 @@ class MemoryService:
         if unknown:
             raise _err(f"Memory type '{unknown}' is not supported.")
         memory_id = new_id()
-        base, n, final = name.strip(), 0, name.strip()
-        while not self._store.claim(tenant, NAME_SCOPE, final.lower(), memory_id):
-            n += 1
-            final = f"{base}({n})"
+        final = self._claim_name(tenant, name, memory_id)
         item = stamp_new({
             "id": memory_id, "name": final, "avatar": None, "tenant_id": tenant, "owner_name": "", "description": None,
             "memory_type": list(dict.fromkeys(["raw", *types])), "storage_type": "table",
@@ -102,14 +103,13 @@ class MemoryService:
         item = self.get(tenant, memory_id)
         changes: dict[str, Any] = {}
         if "name" in payload:
-            name = payload["name"]
-            if not isinstance(name, str) or not name.strip():
-                raise _err("Memory name cannot be empty or whitespace.")
-            if name.strip().lower() != item["name"].lower():
-                if not self._store.claim(tenant, NAME_SCOPE, name.strip().lower(), memory_id):
-                    raise _err(f"Memory name '{name.strip()}' already exists.", RetCode.DATA_ERROR)
+            name = _valid_name(payload["name"])
+            if name.lower() != item["name"].lower():
+                # RAGFlow renames into a taken name as it creates: with a "(n)" suffix.
+                final = self._claim_name(tenant, name, memory_id)
                 self._store.release(tenant, NAME_SCOPE, item["name"].lower(), memory_id)
-            changes["name"] = name.strip()
+                name = final
+            changes["name"] = name
         for field in ("avatar", "description", "system_prompt", "user_prompt"):
             if field in payload:
                 changes[field] = payload[field]
@@ -335,3 +335,11 @@ def _positive(value: Any, default: int) -> int:
         return max(int(value), 1) if value not in (None, "") else default
     except (TypeError, ValueError):
         raise ApiError(RetCode.ARGUMENT_ERROR, f"Input should be a valid integer, got {value!r}") from None
+
+
+def _valid_name(name: Any) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise _err("Memory name cannot be empty or whitespace.")
+    if len(name) > 128:
+        raise _err(f"Memory name '{name}' exceeds limit of 128.")
+    return name.strip()

@@ -19,11 +19,13 @@ from ragcore.services.documents import KIND as DOC_KIND
 from ragcore.services.documents import DocumentService
 from ragcore.services.dropfolder import DropFolderService
 from ragcore.services.files import FileService
+from ragcore.services.index_tasks import IndexTaskService
 from ragcore.services.ingestion import IngestionService
 from ragcore.services.ingestion_logs import IngestionLogService
 from ragcore.services.memories import MemoryService
 from ragcore.services.metadata import MetadataService
 from ragcore.services.retrieval import RetrievalService
+from ragcore.services.search_apps import SearchAppService
 from ragcore.services.tags import TagService
 from ragcore.services.tenants import TenantService
 from ragcore.services.uploads import UploadService
@@ -90,7 +92,16 @@ def ingestion() -> IngestionService:
     container = get_container()
     return IngestionService(
         container.store, container.blobs, chunk_store(), container.embedder_for, _queue,
-        lease_s=container.settings.parse_lease_s,
+        lease_s=container.settings.parse_lease_s, index_jobs=lambda job: index_tasks().handle(job),
+    )
+
+
+@lru_cache(maxsize=1)
+def index_tasks() -> IndexTaskService:
+    container = get_container()
+    return IndexTaskService(
+        container.store, chunk_store(), container.index, container.embedder_for, _queue,
+        chat_model=lambda: container.chat_model if container.has_llm else None,
     )
 
 
@@ -99,7 +110,7 @@ def dropfolder() -> DropFolderService:
     return DropFolderService(get_container().store, datasets(), documents())
 
 
-for _cached in (datasets, tenants, chunk_store, documents, ingestion, dropfolder):
+for _cached in (datasets, tenants, chunk_store, documents, ingestion, index_tasks, dropfolder):
     on_reset(_cached.cache_clear)
 
 
@@ -238,3 +249,11 @@ def agent_runner() -> AgentRunner:
 
 on_reset(agents.cache_clear)
 on_reset(agent_runner.cache_clear)
+
+
+@lru_cache(maxsize=1)
+def search_apps() -> SearchAppService:
+    return SearchAppService(get_container().store)
+
+
+on_reset(search_apps.cache_clear)

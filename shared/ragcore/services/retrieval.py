@@ -193,13 +193,14 @@ class RetrievalService:
                 for t in content_terms(word):
                     weights.setdefault(t, 1.0)
         embedder = self._embedder_for(next(iter(models)) or "")
-        # RAGFlow reranks a bounded candidate pool too; deeper pages widen it
-        pool = min(top_k, max(CANDIDATES, 2 * page * page_size))
+        # RAGFlow reranks a bounded candidate pool too; deeper pages widen it. top_k bounds only the chunks
+        # "engaged in vector cosine computation": keyword matches join the pool regardless, as in RAGFlow.
+        pool = max(CANDIDATES, 2 * page * page_size)
         # the keyword search needs no vector: it runs while the question is embedded and the vectors scanned
         text_future = _SEARCHES.submit(self._index.search_text, tenant, text_query, pool, ds_ids, scope)
         try:
             qvec = embedder.embed([question])[0]
-            dense = self._index.search_dense(tenant, qvec, pool, ds_ids, scope)
+            dense = self._index.search_dense(tenant, qvec, min(top_k, pool), ds_ids, scope)
         finally:
             text = text_future.result()
         vec_sim = {h["id"]: float(h["score"]) for h in dense}

@@ -1,0 +1,11 @@
+"""Lambda entry of search apps (API Gateway HTTP API v2 → FastAPI via Mangum)."""
+
+from __future__ import annotations
+
+from mangum import Mangum
+from ragcore.api.app import create_app
+
+from functions.searches.routes import router
+
+app = create_app([router], title="ragflow-serverless searches")
+handler = Mangum(app, lifespan="off")

@@ -1,0 +1,42 @@
+"""Search apps (`/searches`): create, list, read, update, delete. Their completions stream from the completions
+module, beside the chat completions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from ragcore.api.auth import current_tenant
+from ragcore.api.envelope import ok
+from ragcore.api.requests import json_object
+from ragcore.services import registry
+
+router = APIRouter(prefix="/api/v1", tags=["searches"], dependencies=[Depends(current_tenant)])
+
+
+@router.post("/searches")
+def create_search(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
+    return ok({"search_id": registry.search_apps().create(tenant, body)})
+
+
+@router.get("/searches")
+def list_searches(request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    owners = request.query_params.getlist("owner_ids")
+    return ok(registry.search_apps().list(tenant, dict(request.query_params), owners))
+
+
+@router.get("/searches/{search_id}")
+def get_search(search_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    return ok(registry.search_apps().get(tenant, search_id))
+
+
+@router.put("/searches/{search_id}")
+def update_search(search_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
+    return ok(registry.search_apps().update(tenant, search_id, body))
+
+
+@router.delete("/searches/{search_id}")
+def delete_search(search_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    registry.search_apps().delete(tenant, search_id)
+    return ok(True)

@@ -1,0 +1,145 @@
+"""Search apps: a saved retrieval + answer configuration over datasets, asked through /searches/{id}/completions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ragcore.errors import ApiError, RetCode
+from ragcore.ids import new_id
+from ragcore.ports import MetadataStore
+from ragcore.services.common import page_items, sort_items, stamp_new, stamp_update
+from ragcore.services.datasets import KIND as DATASET_KIND
+
+KIND = "search_app"
+NAME_SCOPE = "search-name"
+NAME_LIMIT = 255
+ANSWER_CHUNKS = 12  # RAGFlow's search answers from the top 12 chunks
+DEFAULT_CONFIG: dict[str, Any] = {
+    "kb_ids": [], "doc_ids": [], "similarity_threshold": 0.2, "vector_similarity_weight": 0.3, "use_kg": False,
+    "rerank_id": "", "top_k": 1024, "summary": False, "chat_id": "",
+    "llm_setting": {"temperature": 0.1, "top_p": 0.3, "frequency_penalty": 0.7, "presence_penalty": 0.4,
+                    "temperature_enabled": True, "top_p_enabled": True, "frequency_penalty_enabled": True,
+                    "presence_penalty_enabled": True},
+    "chat_settingcross_languages": [], "highlight": False, "keyword": False, "web_search": False,
+    "related_search": False, "query_mindmap": False,
+}
+LIST_FIELDS = ("id", "avatar", "tenant_id", "name", "description", "created_by", "status", "update_time", "create_time")
+
+
+def _missing(body: dict[str, Any], *names: str) -> None:
+    absent = [n for n in names if n not in body]
+    if absent:
+        raise ApiError(RetCode.ARGUMENT_ERROR, "required argument are missing: " + "; ".join(absent) + "; ")
+
+
+def _valid_name(name: Any) -> str:
+    if not isinstance(name, str):
+        raise ApiError(RetCode.DATA_ERROR, "Search name must be string.")
+    if not name.strip():
+        raise ApiError(RetCode.DATA_ERROR, "Search name can't be empty.")
+    if len(name.encode("utf-8")) > NAME_LIMIT:
+        raise ApiError(RetCode.DATA_ERROR, f"Search name length is {len(name)} which is large than {NAME_LIMIT}.")
+    return name.strip()
+
+
+class SearchAppService:
+    def __init__(self, store: MetadataStore) -> None:
+        self._store = store
+
+    def create(self, tenant: str, body: dict[str, Any]) -> str:
+        _missing(body, "name")
+        name = _valid_name(body["name"])
+        search_id = new_id()
+        final, n = name, 0
+        while not self._store.claim(tenant, NAME_SCOPE, final.lower(), search_id):
+            n += 1
+            final = f"{name}({n})"
+        description = body.get("description") or ""
+        item = stamp_new({
+            "id": search_id, "avatar": body.get("avatar") or "", "tenant_id": tenant, "name": final,
+            "description": description if isinstance(description, str) else str(description), "created_by": tenant,
+            "search_config": dict(DEFAULT_CONFIG), "status": "1",
+        })
+        self._store.put(KIND, tenant, item)
+        return search_id
+
+    def list(self, tenant: str, params: dict[str, Any], owner_ids: list[str]) -> dict[str, Any]:
+        items = self._store.list(KIND, tenant)
+        if owner_ids:
+            items = [it for it in items if it["tenant_id"] in owner_ids]
+        keywords = str(params.get("keywords") or "").lower()
+        if keywords:
+            items = [it for it in items if keywords in it["name"].lower()]
+        orderby = params.get("orderby") if params.get("orderby") in ("create_time", "update_time", "name") else "create_time"
+        desc = str(params.get("desc", "true")).lower() != "false"
+        items = sort_items(items, str(orderby), desc)
+        page, size = _whole(params.get("page")), _whole(params.get("page_size"))
+        total = len(items)
+        if page and size:  # 0 (the default) means every app, as RAGFlow pages
+            items = page_items(items, page, size)
+        return {"search_apps": [{k: it.get(k) for k in LIST_FIELDS} for it in items], "total": total}
+
+    def get(self, tenant: str, search_id: str) -> dict[str, Any]:
+        item = self._store.get(KIND, tenant, search_id)
+        if item is None:
+            raise ApiError(RetCode.OPERATING_ERROR, "Has no permission for this operation.")
+        return _view(item)
+
+    def update(self, tenant: str, search_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        _missing(body, "name", "search_config")
+        name = _valid_name(body["name"])
+        item = self._owned(tenant, search_id)
+        config = body["search_config"]
+        if not isinstance(config, dict):
+            raise ApiError(RetCode.DATA_ERROR, "search_config must be a JSON object")
+        if name.lower() != item["name"].lower():
+            if not self._store.claim(tenant, NAME_SCOPE, name.lower(), search_id):
+                raise ApiError(RetCode.DATA_ERROR, "Duplicated search name.")
+            self._store.release(tenant, NAME_SCOPE, item["name"].lower(), search_id)
+        changes: dict[str, Any] = {"name": name, "search_config": {**(item.get("search_config") or {}), **config}}
+        for field in ("description", "avatar"):
+            if field in body:
+                changes[field] = body[field]
+        updated = self._store.update(KIND, tenant, search_id, stamp_update(changes))
+        return _view(updated or item)
+
+    def delete(self, tenant: str, search_id: str) -> None:
+        item = self._owned(tenant, search_id)
+        self._store.delete(KIND, tenant, search_id)
+        self._store.release(tenant, NAME_SCOPE, item["name"].lower(), search_id)
+
+    def answer_settings(self, tenant: str, search_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """What a completion of this app retrieves with, in a chat assistant's terms."""
+        _missing(body, "question")
+        item = self._owned(tenant, search_id)
+        config = item.get("search_config") or {}
+        kb_ids = config.get("kb_ids") or body.get("kb_ids") or []
+        if not isinstance(kb_ids, list) or not kb_ids:
+            raise ApiError(RetCode.DATA_ERROR, "`kb_ids` is required.")
+        for kb_id in kb_ids:
+            if not isinstance(kb_id, str) or self._store.get(DATASET_KIND, tenant, kb_id) is None:
+                raise ApiError(RetCode.DATA_ERROR, f"You don't own the dataset {kb_id}")
+        return {
+            "dataset_ids": kb_ids, "top_n": ANSWER_CHUNKS,
+            "similarity_threshold": config.get("similarity_threshold", 0.2),
+            "vector_similarity_weight": config.get("vector_similarity_weight", 0.3),
+            "top_k": config.get("top_k", 1024), "rerank_id": config.get("rerank_id") or "",
+            "llm_setting": config.get("llm_setting") or {}, "prompt_config": {"quote": True},
+        }
+
+    def _owned(self, tenant: str, search_id: str) -> dict[str, Any]:
+        item = self._store.get(KIND, tenant, search_id)
+        if item is None:
+            raise ApiError(RetCode.AUTHENTICATION_ERROR, "no authorization")
+        return item
+
+
+def _whole(value: Any) -> int:
+    try:
+        return max(int(value), 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _view(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in item.items() if not k.startswith("_")}
