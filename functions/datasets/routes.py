@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from ragcore.api.auth import current_tenant
 from ragcore.api.envelope import ok, ok_bare
-from ragcore.api.requests import json_object, optional_json_object
+from ragcore.api.requests import json_object, optional_json_object, required_json_object
 from ragcore.services import registry
 
 router = APIRouter(prefix="/api/v1", tags=["datasets"], dependencies=[Depends(current_tenant)])
@@ -33,13 +33,13 @@ def get_dataset(dataset_id: str, tenant: str = Depends(current_tenant)) -> JSONR
 
 @router.put("/datasets/{dataset_id}")
 async def update_dataset(
-    dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)
+    dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(required_json_object)
 ) -> JSONResponse:
     return ok(registry.datasets().update(tenant, dataset_id, body))
 
 
 @router.delete("/datasets")
-async def delete_datasets(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
+async def delete_datasets(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(required_json_object)) -> JSONResponse:
     registry.datasets().delete(tenant, body)
     return ok_bare()
 

@@ -95,8 +95,8 @@ async def delete_documents(
 async def parse_documents(
     dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)
 ) -> JSONResponse:
-    registry.documents().start_parse(tenant, dataset_id, body)
-    return ok_bare()
+    partial, message = registry.documents().start_parse(tenant, dataset_id, body)
+    return ok(partial, message=message) if partial else ok_bare()
 
 
 @router.post("/datasets/{dataset_id}/documents/{document_id}/run")

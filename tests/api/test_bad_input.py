@@ -89,3 +89,12 @@ def test_a_data_folder_that_cant_be_written_gives_a_clear_error(api: Api, monkey
     assert res.json() == {"code": 500, "message": "The data folder is read-only: cannot write metadata.", "data": None}
     assert api.call("PUT", f"/api/v1/datasets/{ds}", json={"name": "renamed"})["message"] == "The data folder is read-only: cannot write metadata."
     assert [d["name"] for d in api.call("GET", "/api/v1/datasets")["data"]] == ["before"]  # reads still work
+
+
+def test_unknown_paths_and_methods_answer_as_ragflow(api: Api) -> None:
+    missing = api.client.get("/api/v1/__missing_route__")  # no key needed to learn a path does not exist
+    assert missing.status_code == 404
+    assert missing.json() == {"code": 404, "message": "Not Found: /api/v1/__missing_route__", "data": None, "error": "Not Found"}
+    wrong_method = api.client.patch("/api/v1/datasets", headers=api.headers())
+    assert wrong_method.status_code == 200
+    assert wrong_method.json() == {"code": 100, "message": "<MethodNotAllowed '405: Method Not Allowed'>", "data": None}

@@ -55,14 +55,21 @@ def test_create_validation(api: Api, payload: dict, message: str) -> None:  # ty
 
 
 def test_bad_bodies(api: Api) -> None:
-    res = api.call("POST", "/api/v1/datasets", content=b"a", headers2=None) if False else None
     r = api.client.post("/api/v1/datasets", content=b"a", headers={**api.headers(), "Content-Type": "application/json"})
     assert r.json() == {"code": 101, "message": "Malformed JSON syntax: Missing commas/brackets or invalid encoding", "data": None}
     r = api.client.post("/api/v1/datasets", content=b'"a"', headers={**api.headers(), "Content-Type": "application/json"})
     assert r.json()["message"] == "Invalid request payload: expected object, got str"
     r = api.client.post("/api/v1/datasets", content=b"<x/>", headers={**api.headers(), "Content-Type": "text/xml"})
     assert r.json()["message"] == "Unsupported content type: Expected application/json, got text/xml"
-    assert res is None
+    # a dataset write without a body is malformed, never "delete nothing" or "change nothing" silently
+    kept = create(api, {"name": "kept"})["data"]["id"]
+    malformed = {"code": 101, "message": "Malformed JSON syntax: Missing commas/brackets or invalid encoding", "data": None}
+    json_headers = {**api.headers(), "Content-Type": "application/json"}
+    assert api.client.request("DELETE", "/api/v1/datasets", headers=json_headers).json() == malformed
+    assert api.client.put(f"/api/v1/datasets/{kept}", headers=json_headers).json() == malformed
+    xml = api.client.request("DELETE", "/api/v1/datasets", headers={**api.headers(), "Content-Type": "text/xml"}).json()
+    assert xml["message"] == "Unsupported content type: Expected application/json, got text/xml"
+    assert [d["id"] for d in api.call("GET", "/api/v1/datasets")["data"]] == [kept]
 
 
 def test_duplicate_names_get_a_suffix_case_insensitively(api: Api) -> None:
@@ -105,6 +112,10 @@ def test_update_and_get(api: Api) -> None:
     assert api.call("PUT", f"/api/v1/datasets/{ds['id']}", json={})["message"] == "no properties were modified"
     bad = api.call("PUT", f"/api/v1/datasets/{ds['id']}", json={"permission": "everyone"})
     assert bad["code"] == 101
+    nulls = [api.call("PUT", f"/api/v1/datasets/{ds['id']}", json={field: None}) for field in ("permission", "pagerank")]
+    assert [r["code"] for r in nulls] == [101, 101]
+    assert "Input should be 'me' or 'team'" in nulls[0]["message"] and "Input should be a valid integer" in nulls[1]["message"]
+    assert api.call("PUT", f"/api/v1/datasets/{ds['id']}", json={"pagerank": 7})["data"]["pagerank"] == 7
     # the old name is free again
     assert create(api, {"name": "before"})["data"]["name"] == "before"
 

@@ -33,6 +33,11 @@ def test_upload_list_download_and_names(api: Api) -> None:
     assert r.status_code == 200 and r.content == TEXT
     assert r.headers["content-disposition"].startswith("attachment")
     assert api.call("GET", f"/api/v1/datasets/{ds}")["data"]["document_count"] == 4
+    nobody = uuid.uuid4().hex
+    assert api.call("GET", f"/api/v1/datasets/{ds}/documents/{nobody}") == {
+        "code": 102, "message": f"The dataset not own the document {nobody}.", "data": None}
+    assert api.call("GET", f"/api/v1/datasets/{nobody}/documents/{docs[0]['id']}") == {
+        "code": 102, "message": f"You do not own the dataset {nobody}.", "data": None}
 
 
 def test_upload_errors_change_nothing(api: Api) -> None:
@@ -228,3 +233,15 @@ def test_list_filters(api: Api) -> None:
     assert len(api.call("GET", url, params={"create_time_from": "0", "create_time_to": "9999999999000"})["data"]["docs"]) == 3
     by_name = api.call("GET", url, params={"orderby": "name", "desc": "false"})["data"]["docs"]
     assert [d["name"] for d in by_name] == ["a.txt", "b.txt", "c.txt"]
+
+
+def test_parse_with_repeated_ids_parses_each_once_and_reports_the_repeats(api: Api) -> None:
+    ds = make_dataset(api, "repeats")
+    docs = upload(api, ds, {"a.txt": b"Alpha text.", "b.txt": b"Beta text."})
+    ids = [d["id"] for d in docs]
+    res = api.call("POST", f"/api/v1/datasets/{ds}/chunks", json={"document_ids": ids + ids[:1]})
+    assert res == {"code": 0, "message": "Partially parsed 2 documents with 1 errors",
+                   "data": {"success_count": 2, "errors": [f"Duplicate document ids: {ids[0]}"]}}
+    assert [wait_done(api, ds, i)["run"] for i in ids] == ["DONE", "DONE"]
+    missing = api.call("POST", f"/api/v1/datasets/{ds}/chunks", json={"document_ids": [ids[0], "nope"]})
+    assert missing == {"code": 102, "message": "Documents not found: ['nope']", "data": None}

@@ -71,9 +71,15 @@ def install_error_handlers(app: FastAPI) -> None:
         return error(RetCode.SERVER_ERROR, str(exc))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        messages = {404: "Not Found", 405: "Method Not Allowed"}
-        return error(exc.status_code, messages.get(exc.status_code, str(exc.detail)), http_status=exc.status_code)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # RAGFlow's shapes: an unknown path is HTTP 404 naming it; a known path with another method is its
+        # generic exception reply (code 100 with the exception's repr, HTTP 200)
+        if exc.status_code == 404:
+            body = {"code": 404, "message": f"Not Found: {request.url.path}", "data": None, "error": "Not Found"}
+            return JSONResponse(body, status_code=404)
+        if exc.status_code == 405:
+            return error(RetCode.EXCEPTION_ERROR, "<MethodNotAllowed '405: Method Not Allowed'>")
+        return error(exc.status_code, str(exc.detail), http_status=exc.status_code)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -31,6 +31,17 @@ async def json_object(request: Request) -> dict[str, Any]:
     return payload
 
 
+async def required_json_object(request: Request) -> dict[str, Any]:
+    """Like json_object, but a missing body is malformed JSON, as RAGFlow's dataset writes answer."""
+    content_type = request.headers.get("content-type", "")
+    if content_type and "json" not in content_type.lower():
+        mime = content_type.split(";")[0].strip()
+        raise ApiError(RetCode.ARGUMENT_ERROR, f"Unsupported content type: Expected application/json, got {mime}")
+    if not (await request.body()).strip():
+        raise ApiError(RetCode.ARGUMENT_ERROR, "Malformed JSON syntax: Missing commas/brackets or invalid encoding")
+    return await json_object(request)
+
+
 async def optional_json_object(request: Request) -> dict[str, Any]:
     """Like json_object, but a non-JSON body (e.g. a DELETE without one) is treated as empty."""
     raw = await request.body()

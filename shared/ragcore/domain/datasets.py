@@ -231,8 +231,8 @@ class CreateDataset(_DatasetFields):
 
 class UpdateDataset(_DatasetFields):
     name: Name | None = None
-    permission: Literal["me", "team"] | None = None  # type: ignore[assignment]
-    pagerank: Annotated[int, Field(ge=0, le=100)] | None = None
+    # permission and pagerank may be left out, but an explicit null is refused, as RAGFlow does
+    pagerank: Annotated[int, Field(ge=0, le=100)] = 0
     language: Annotated[str, StringConstraints(max_length=32)] | None = None
     connectors: list[Any] | None = None
 

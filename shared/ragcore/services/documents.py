@@ -15,7 +15,15 @@ from ragcore.errors import ApiError, RetCode
 from ragcore.ids import http_date, new_id, now_ms
 from ragcore.ports import BlobStore, JobQueue, MetadataStore
 from ragcore.services.chunk_store import ChunkStore
-from ragcore.services.common import base_name, check_no_duplicates, page_items, sort_items, stamp_new, stamp_update
+from ragcore.services.common import (
+    base_name,
+    check_no_duplicates,
+    duplicate_messages,
+    page_items,
+    sort_items,
+    stamp_new,
+    stamp_update,
+)
 from ragcore.services.datasets import KIND as DATASET_KIND
 from ragcore.services.index_kinds import GRAPH_KIND, TASK_KIND
 from ragcore.services.ingestion_logs import KIND as LOG_KIND
@@ -163,10 +171,11 @@ class DocumentService:
         return self._expire_lease(tenant, item)
 
     def get_owned(self, tenant: str, dataset_id: str, doc_id: str) -> dict[str, Any]:
-        self.dataset(tenant, dataset_id, "You don't own the dataset {id}. ")
+        """The document a download names; RAGFlow's download words its refusals this way."""
+        self.dataset(tenant, dataset_id, "You do not own the dataset {id}.")
         item = self.find(tenant, dataset_id, doc_id)
         if item is None:
-            raise ApiError(RetCode.DATA_ERROR, f"The dataset doesn't own the document {doc_id}.")
+            raise ApiError(RetCode.DATA_ERROR, f"The dataset not own the document {doc_id}.")
         return item
 
     def get_any(self, tenant: str, doc_id: str) -> dict[str, Any]:
@@ -348,22 +357,24 @@ class DocumentService:
             )
 
     # ---- parse / stop -------------------------------------------------------------------------
-    def start_parse(self, tenant: str, dataset_id: str, payload: dict[str, Any]) -> None:
+    def start_parse(self, tenant: str, dataset_id: str, payload: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
+        """Queues each listed document once; a repeated id is reported (RAGFlow's partial success), not refused."""
         dataset = self.dataset(tenant, dataset_id, "You don't own the dataset {id}.")
         raw = payload.get("document_ids")
         if not raw:
             raise ApiError(RetCode.DATA_ERROR, "`document_ids` is required")
         if not isinstance(raw, list):
             raise ApiError(RetCode.ARGUMENT_ERROR, "`document_ids` should be a list")
-        unique = list(dict.fromkeys(raw))
+        unique, repeated = duplicate_messages(raw, "document")
         found = {it["id"]: it for it in self._store.get_many(KIND, tenant, [str(i) for i in unique]) if it["dataset_id"] == dataset_id}
         missing = [i for i in unique if i not in found]
         if missing:
             raise ApiError(RetCode.DATA_ERROR, f"Documents not found: {missing}")
         for doc_id in unique:
             self.queue_parse(tenant, dataset, found[doc_id])
-        if len(unique) != len(raw):
-            raise ApiError(RetCode.DATA_ERROR, "Duplicate document ids: " + ", ".join(sorted({i for i in raw if raw.count(i) > 1})))
+        if repeated:
+            return {"success_count": len(unique), "errors": repeated}, f"Partially parsed {len(unique)} documents with {len(repeated)} errors"
+        return None, None
 
     def queue_parse(self, tenant: str, dataset: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
         self._reset_chunks(tenant, dataset, item)
