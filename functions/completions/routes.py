@@ -118,6 +118,12 @@ async def related_questions(tenant: str = Depends(current_tenant), body: dict[st
     return ok(registry.completion().related_questions(tenant, question, get_container().has_llm))
 
 
+@router.post("/chat/mindmap")
+@router.post("/searchbots/mindmap")
+async def mind_map(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
+    return ok(registry.search_apps().mind_map(tenant, body))
+
+
 # Agent conversations stream from the same function (a function URL in RESPONSE_STREAM mode on AWS).
 from functions.completions.agent_routes import router as agent_router  # noqa: E402
 

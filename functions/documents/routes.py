@@ -99,6 +99,11 @@ async def parse_documents(
     return ok(partial, message=message) if partial else ok_bare()
 
 
+@router.post("/documents/ingest")
+async def ingest_documents(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
+    return ok(registry.documents().ingest(tenant, body))
+
+
 @router.post("/datasets/{dataset_id}/documents/{document_id}/run")
 def run_document(dataset_id: str, document_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
     """The seed's older per-document parse path."""

@@ -245,3 +245,19 @@ def test_parse_with_repeated_ids_parses_each_once_and_reports_the_repeats(api: A
     assert [wait_done(api, ds, i)["run"] for i in ids] == ["DONE", "DONE"]
     missing = api.call("POST", f"/api/v1/datasets/{ds}/chunks", json={"document_ids": [ids[0], "nope"]})
     assert missing == {"code": 102, "message": "Documents not found: ['nope']", "data": None}
+
+
+def test_documents_ingest_starts_and_cancels_across_datasets(api: Api) -> None:
+    first, second = make_dataset(api, "one"), make_dataset(api, "two")
+    [a] = upload(api, first, {"a.txt": TEXT})
+    [b] = upload(api, second, {"b.txt": b"Bravo text."})
+    assert api.call("POST", "/api/v1/documents/ingest", json={"doc_ids": [a["id"], b["id"]], "run": "1"}) == {"code": 0, "data": True}
+    assert wait_done(api, first, a["id"])["chunk_count"] >= 1 and wait_done(api, second, b["id"])["run"] == "DONE"
+    not_running = api.call("POST", "/api/v1/documents/ingest", json={"doc_ids": [a["id"]], "run": "2"})
+    assert not_running == {"code": 102, "message": "Cannot cancel a task that is not in RUNNING status", "data": None}
+    foreign = api.call("POST", "/api/v1/documents/ingest", json={"doc_ids": [a["id"]], "run": "1"}, key=api.new_tenant_key())
+    unknown = api.call("POST", "/api/v1/documents/ingest", json={"doc_ids": [a["id"], uuid.uuid4().hex], "run": "1"})
+    assert foreign == unknown == {"code": 109, "message": "no authorization", "data": None}
+    assert get_doc(api, first, a["id"])["run"] == "DONE"  # the refused request started nothing
+    assert api.call("POST", "/api/v1/documents/ingest", json={"doc_ids": [a["id"]], "run": "7"})["code"] == 101
+    assert api.call("POST", "/api/v1/documents/ingest", json={"run": "1"})["code"] == 101

@@ -90,3 +90,21 @@ def test_search_completion_streams_answer_then_references(api: Api) -> None:
     intruder = api.new_tenant_key()
     assert frames(api, f"/api/v1/searches/{search_id}/completions", {"question": "q"}, key=intruder) == [
         {"code": 109, "message": "no authorization", "data": None}]
+
+
+def test_question_mind_map(api: Api) -> None:
+    ds = make_dataset(api, "sky", parser_config={"chunk_token_num": 12, "delimiter": "\n"})
+    ingest(api, ds, {"moon.txt": b"The Moon orbits the Earth every 27 days.\nThe Moon has craters.\n",
+                     "sun.txt": b"The Sun is a star at the centre of the solar system.\n"})
+    tree = api.call("POST", "/api/v1/chat/mindmap", json={"question": "What orbits the Earth?", "kb_ids": [ds]})["data"]
+    assert tree["id"] == "What orbits the Earth?"
+    moon = next(branch for branch in tree["children"] if branch["id"] == "moon.txt")
+    assert "moon" in {leaf["id"] for leaf in moon["children"]}
+    assert api.call("POST", "/api/v1/chat/mindmap", json={"question": "q"}) == {
+        "code": 101, "message": "required argument are missing: kb_ids; ", "data": None}
+    foreign = api.call("POST", "/api/v1/chat/mindmap", json={"question": "q", "kb_ids": [ds]}, key=api.new_tenant_key())
+    assert foreign["code"] == 102 and ds in foreign["message"]
+    search_id = api.call("POST", "/api/v1/searches", json={"name": "saved"})["data"]["search_id"]
+    api.call("PUT", f"/api/v1/searches/{search_id}", json={"name": "saved", "search_config": {"kb_ids": [ds]}})
+    saved = api.call("POST", "/api/v1/chat/mindmap", json={"question": "Moon craters", "kb_ids": [], "search_id": search_id})
+    assert any(branch["id"] == "moon.txt" for branch in saved["data"]["children"])

@@ -427,6 +427,34 @@ class DocumentService:
             duration = (now_ms() - int(item.get("_begin_ms") or now_ms())) / 1000
             record_run(self._store, tenant, item, "CANCEL", "Cancelled by the user.", duration)
 
+    def ingest(self, tenant: str, payload: dict[str, Any]) -> bool:
+        """POST /documents/ingest: run "1" (re)parses the documents, run "2" cancels their parse, wherever they are.
+
+        Every id is checked before anything starts or stops, so a bad list changes nothing. A re-parse always
+        replaces the document's chunks (RAGFlow's `delete: true`); `delete` is accepted for that reason.
+        """
+        ids = payload.get("doc_ids")
+        if not isinstance(ids, list) or not ids:
+            raise ApiError(RetCode.ARGUMENT_ERROR, "`doc_ids` is required: a list of document ids")
+        run = str(payload.get("run", ""))
+        if run not in ("1", "2"):
+            raise ApiError(RetCode.ARGUMENT_ERROR, '`run` should be "1" (start) or "2" (cancel)')
+        found = {it["id"]: it for it in self._store.get_many(KIND, tenant, [str(i) for i in ids])}
+        if any(str(i) not in found for i in ids):
+            raise ApiError(RetCode.AUTHENTICATION_ERROR, "no authorization")
+        unique = list(dict.fromkeys(str(i) for i in ids))
+        if run == "2" and any(self._expire_lease(tenant, found[i])["run"] != "RUNNING" for i in unique):
+            raise ApiError(RetCode.DATA_ERROR, "Cannot cancel a task that is not in RUNNING status")
+        by_dataset: dict[str, list[str]] = {}
+        for doc_id in unique:
+            by_dataset.setdefault(found[doc_id]["dataset_id"], []).append(doc_id)
+        for dataset_id, doc_ids in by_dataset.items():
+            if run == "1":
+                self.start_parse(tenant, dataset_id, {"document_ids": doc_ids})
+            else:
+                self.stop_parse(tenant, dataset_id, {"document_ids": doc_ids})
+        return True
+
     # ---- leases -------------------------------------------------------------------------------
     def _expire_lease(self, tenant: str, item: dict[str, Any]) -> dict[str, Any]:
         """A RUNNING document whose worker stopped renewing its lease ends FAIL, never RUNNING forever."""

@@ -253,7 +253,7 @@ on_reset(agent_runner.cache_clear)
 
 @lru_cache(maxsize=1)
 def search_apps() -> SearchAppService:
-    return SearchAppService(get_container().store)
+    return SearchAppService(get_container().store, retrieve=retrieval().retrieve)
 
 
 on_reset(search_apps.cache_clear)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ragcore.errors import ApiError, RetCode
@@ -9,6 +10,7 @@ from ragcore.ids import new_id
 from ragcore.ports import MetadataStore
 from ragcore.services.common import page_items, sort_items, stamp_new, stamp_update
 from ragcore.services.datasets import KIND as DATASET_KIND
+from ragcore.services.term_graph import build_mind_map
 
 KIND = "search_app"
 NAME_SCOPE = "search-name"
@@ -43,8 +45,9 @@ def _valid_name(name: Any) -> str:
 
 
 class SearchAppService:
-    def __init__(self, store: MetadataStore) -> None:
+    def __init__(self, store: MetadataStore, retrieve: Callable[..., dict[str, Any]]) -> None:
         self._store = store
+        self._retrieve = retrieve
 
     def create(self, tenant: str, body: dict[str, Any]) -> str:
         _missing(body, "name")
@@ -126,6 +129,32 @@ class SearchAppService:
             "top_k": config.get("top_k", 1024), "rerank_id": config.get("rerank_id") or "",
             "llm_setting": config.get("llm_setting") or {}, "prompt_config": {"quote": True},
         }
+
+    def mind_map(self, tenant: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST /chat/mindmap: the question at the root, a branch per document it retrieves, their key terms.
+
+        RAGFlow asks a chat model for this tree; here it is built from the retrieved chunks, so it needs none.
+        """
+        _missing(body, "question", "kb_ids")
+        question, kb_ids = body["question"], body["kb_ids"]
+        if not isinstance(question, str) or not question.strip():
+            raise ApiError(RetCode.ARGUMENT_ERROR, "`question` is required.")
+        config: dict[str, Any] = {}
+        if body.get("search_id"):
+            config = self._owned(tenant, str(body["search_id"])).get("search_config") or {}
+        ids = list(dict.fromkeys([*(kb_ids if isinstance(kb_ids, list) else [kb_ids]), *(config.get("kb_ids") or [])]))
+        if not ids:
+            raise ApiError(RetCode.DATA_ERROR, "`kb_ids` is required.")
+        found = self._retrieve(
+            tenant, question=question, dataset_ids=[str(i) for i in ids], page=1, page_size=ANSWER_CHUNKS,
+            similarity_threshold=float(config.get("similarity_threshold", 0.2)),
+            vector_similarity_weight=float(config.get("vector_similarity_weight", 0.3)),
+            top_k=int(config.get("top_k", 1024)),
+        )
+        by_doc: dict[str, list[str]] = {}
+        for chunk in found["chunks"]:
+            by_doc.setdefault(str(chunk.get("document_keyword", "")), []).append(str(chunk["content"]))
+        return build_mind_map(question.strip(), list(by_doc.items())) or {"id": question.strip(), "children": []}
 
     def _owned(self, tenant: str, search_id: str) -> dict[str, Any]:
         item = self._store.get(KIND, tenant, search_id)
