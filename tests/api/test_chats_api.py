@@ -29,9 +29,10 @@ def test_chat_crud_defaults_and_validation(api: Api) -> None:
     assert res["code"] == 0, res
     chat = res["data"]
     assert chat["dataset_ids"] == [ds] and chat["kb_names"] == ["chat-kb"]
-    assert chat["similarity_threshold"] == 0.2 and chat["vector_similarity_weight"] == 0.3 and chat["top_n"] == 6
+    assert chat["similarity_threshold"] == 0.1 and chat["vector_similarity_weight"] == 0.3 and chat["top_n"] == 6
     assert chat["llm_setting"]["temperature"] == 0.1 and "{knowledge}" in chat["prompt_config"]["system"]
     assert chat["prompt_config"]["prologue"] and chat["prompt_config"]["quote"] is True
+    assert chat["prompt_config"]["empty_response"] == "Sorry! No relevant content was found in the knowledge base!"
     assert api.call("POST", "/api/v1/chats", json={"name": "assistant"})["message"] == "duplicated chat name in creating chat"
     assert api.call("POST", "/api/v1/chats", json={"name": ""})["message"] == "`name` is required"
     assert api.call("POST", "/api/v1/chats", json={"name": 5})["message"] == "chat name must be a string"

@@ -77,3 +77,14 @@ def test_patch_documents_metadatas_is_not_a_document_update(api: Api) -> None:
     missing = uuid.uuid4().hex
     assert api.call("PATCH", f"/api/v1/datasets/{missing}/documents/metadatas", json={})["message"].startswith("You don't own the dataset")
     assert [d["meta_fields"] for d in api.call("GET", f"/api/v1/datasets/{ds}/documents")["data"]["docs"]] == [{"author": "bo"}] * 2
+
+
+def test_flattened_metadata_over_named_datasets(api: Api) -> None:
+    ds = make_dataset(api, "flat")
+    [doc] = upload(api, ds, {"a.txt": b"text"})
+    api.call("PUT", f"/api/v1/datasets/{ds}/documents/{doc['id']}", json={"meta_fields": {"author": ["ann", "bo"], "year": 2024}})
+    res = api.call("GET", "/api/v1/datasets/metadata/flattened", params={"dataset_ids": ds})
+    assert res == {"code": 0, "data": {"author": ["ann", "bo"], "year": ["2024"]}}
+    assert api.call("GET", "/api/v1/datasets/metadata/flattened", params={"dataset_ids": ""}) == {
+        "code": 102, "message": "Lack of dataset_ids in query parameters", "data": None}
+    assert api.call("GET", "/api/v1/datasets/metadata/flattened", params={"dataset_ids": uuid.uuid4().hex})["code"] != 0

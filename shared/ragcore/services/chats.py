@@ -6,7 +6,7 @@ import copy
 import uuid
 from typing import Any
 
-from ragcore.domain.chats import default_llm_setting, default_prompt_config
+from ragcore.domain.chats import DEFAULT_SIMILARITY_THRESHOLD, default_llm_setting, default_prompt_config
 from ragcore.errors import ApiError, RetCode
 from ragcore.ids import new_id
 from ragcore.ports import MetadataStore
@@ -185,7 +185,7 @@ class ChatService:
         item: dict[str, Any] = {
             "id": chat_id, "name": "", "icon": "", "description": "A helpful Assistant", "dataset_ids": [],
             "llm_id": self._default_llm, "llm_setting": default_llm_setting(), "prompt_config": default_prompt_config(),
-            "similarity_threshold": 0.2, "vector_similarity_weight": 0.3, "top_n": 6, "top_k": 1024, "rerank_id": "",
+            "similarity_threshold": DEFAULT_SIMILARITY_THRESHOLD, "vector_similarity_weight": 0.3, "top_n": 6, "top_k": 1024, "rerank_id": "",
             "language": "English", "prompt_type": "simple", "status": "1", "tenant_id": tenant,
         }
         self._apply(tenant, item, payload, creating=True)

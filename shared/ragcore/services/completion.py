@@ -84,7 +84,7 @@ class CompletionService:
                 metadata_condition=metadata_condition,
             )
             chunks = found["chunks"]
-        if not chunks and prompt.get("empty_response"):
+        if chat.get("dataset_ids") and not chunks and prompt.get("empty_response"):  # only when a search found nothing
             return Turn(question, [], [], {"total": 0, "chunks": [], "doc_aggs": []}, empty_answer=prompt["empty_response"])
         system_template = prompt.get("system") or "{knowledge}"
         budget = self._context - count_tokens(question) - sum(count_tokens(m["content"]) for m in history[-2 * HISTORY_TURNS :])

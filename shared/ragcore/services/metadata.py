@@ -137,10 +137,11 @@ class MetadataService:
         return payload
 
     def flattened(self, tenant: str, dataset_ids: list[str]) -> dict[str, list[Any]]:
-        """Every metadata key and its distinct values over the given (or all) datasets."""
-        datasets = dataset_ids or [d["id"] for d in self._store.list(DATASET_KIND, tenant)]
+        """Every metadata key and its distinct values over the given datasets."""
+        if not dataset_ids:
+            raise ApiError(RetCode.DATA_ERROR, "Lack of dataset_ids in query parameters")
         out: dict[str, set[str]] = {}
-        for ds in datasets:
+        for ds in dataset_ids:
             self._dataset(tenant, ds)
             for doc in self._store.list(DOC_KIND, tenant, parent=ds):
                 for key, value in (doc.get("meta_fields") or {}).items():
