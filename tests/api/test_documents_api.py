@@ -85,6 +85,12 @@ def test_update_document(api: Api) -> None:
     assert res["code"] == 102 and "`chunk_method` other doesn't exist" in res["message"]
     res = api.call("PATCH", f"/api/v1/datasets/{ds}/documents/{a['id']}", json={"chunk_method": "qa", "parser_config": {}})
     assert res["code"] == 0 and res["data"]["chunk_method"] == "qa"
+    tuned = api.call("PATCH", f"/api/v1/datasets/{ds}/documents/{a['id']}",
+                     json={"parser_config": {"raptor": {"use_raptor": True, "max_cluster": 8}}})["data"]["parser_config"]
+    assert tuned["raptor"] == {"use_raptor": True, "max_cluster": 8}  # without a chunk method: merged into what is there
+    renamed = api.call("PATCH", f"/api/v1/datasets/{ds}/documents/{a['id']}",
+                       json={"chunk_method": "qa", "parser_config": {"raptor": {"use_raptor": False}}})["data"]["parser_config"]
+    assert renamed["raptor"] == {"use_raptor": False}  # naming the method rebuilds from its defaults
     assert get_doc(api, ds, a["id"])["name"] == "renamed.txt"
     assert api.call("PATCH", f"/api/v1/datasets/{ds}/documents/{a['id']}", json={"name": "RENAMED.txt"})["data"]["name"] == "RENAMED.txt"
     assert b["name"] == "b.txt"

@@ -285,7 +285,8 @@ class DocumentService:
         if method_changed or "parser_config" in sent:
             method = req.chunk_method or item["chunk_method"]
             given = req.parser_config.model_dump(exclude_none=True) if req.parser_config else {}
-            base = None if method_changed else item.get("parser_config")
+            # naming the chunk method rebuilds the config from that method's defaults, as RAGFlow does
+            base = None if req.chunk_method is not None else item.get("parser_config")
             changes["chunk_method"] = method
             changes["parser_config"] = merge_parser_config(method, given, base)
             if method_changed and item.get("chunk_count", 0) > 0 or (item["run"] in ("DONE", "FAIL", "CANCEL") and method_changed):
