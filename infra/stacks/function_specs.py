@@ -54,6 +54,7 @@ API_FUNCTIONS: dict[str, FunctionSpec] = {
     "agents": _api("agents", 1024, embeds=True),
     "files": _api("files", 1024, bucket="read_write"),
     "memories": _api("memories", 1024, embeds=True),
+    "searches": _api("searches", 512),  # search-app records only; their answers stream from "completions"
 }
 # Parsing and embedding are CPU-bound: ~1.7 vCPU; up to 15 minutes for a batch of page-range tasks.
 INGEST = FunctionSpec(
