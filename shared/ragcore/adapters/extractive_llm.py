@@ -11,11 +11,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from ragcore.ports import ChatUsage
-from ragcore.text.tokenize import count_tokens, term_weights, tokenize
+from ragcore.text.tokenize import count_tokens, sentences, term_weights, tokenize
 
 PREFIX = "Extractive answer (no language model is configured): "
 NOTHING = "No language model is configured, and nothing in the knowledge base matches the question."
-_SENTENCE = re.compile(r"(?<=[.!?。！？])\s+|\n+")
 
 
 class ExtractiveChatModel:
@@ -26,8 +25,7 @@ class ExtractiveChatModel:
         weights = term_weights(question)
         best: list[tuple[float, int, str, int]] = []
         for order, item in enumerate(options.get("knowledge") or []):
-            for sentence in _SENTENCE.split(str(item.get("content", ""))):
-                sentence = sentence.strip()
+            for sentence in sentences(str(item.get("content", ""))):
                 if len(sentence) < 3:
                     continue
                 present = set(tokenize(sentence))

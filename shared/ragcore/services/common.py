@@ -7,6 +7,7 @@ from typing import Any
 
 from ragcore.errors import ApiError, RetCode
 from ragcore.ids import http_date, is_hex_id, now_ms
+from ragcore.ports import MetadataStore
 
 
 def stamp_new(item: dict[str, Any]) -> dict[str, Any]:
@@ -84,3 +85,17 @@ def base_name(raw: str) -> str:
     """A client's file name without any directory part ("../../x.txt", "C:\\x.txt", "/etc/x.txt" → "x.txt")."""
     parts = [p for p in raw.replace("\\", "/").split("/") if p.strip() not in ("", ".", "..")]
     return parts[-1].strip() if parts else ""
+
+
+def claim_free_name(store: MetadataStore, tenant: str, scope: str, name: str, owner: str) -> str:
+    """The name itself when free in scope (case-insensitively), else the first free "name(n)", claimed for owner."""
+    candidate, n = name, 0
+    while not store.claim(tenant, scope, candidate.lower(), owner):
+        n += 1
+        candidate = f"{name}({n})"
+    return candidate
+
+
+def public(item: dict[str, Any]) -> dict[str, Any]:
+    """A stored item as clients see it: internal fields (a leading underscore) left out."""
+    return {k: v for k, v in item.items() if not k.startswith("_")}

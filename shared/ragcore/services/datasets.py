@@ -16,7 +16,16 @@ from ragcore.domain.datasets import (
 from ragcore.errors import ApiError, RetCode
 from ragcore.ids import new_id
 from ragcore.ports import MetadataStore
-from ragcore.services.common import check_id_format, check_id_list, page_items, sort_items, stamp_new, stamp_update
+from ragcore.services.common import (
+    check_id_format,
+    check_id_list,
+    claim_free_name,
+    page_items,
+    public,
+    sort_items,
+    stamp_new,
+    stamp_update,
+)
 
 KIND = "dataset"
 NAME_SCOPE = "dataset-name"
@@ -94,7 +103,7 @@ class DatasetService:
         return out, total
 
     def view(self, tenant: str, item: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in item.items() if not k.startswith("_")}
+        return public(item)
 
     # ---- writes ----------------------------------------------------------------
     def create(self, tenant: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -107,7 +116,7 @@ class DatasetService:
         if req.parser_config is not None:
             given = _only_sent(payload.get("parser_config") or {}, given or {})
         dataset_id = new_id()
-        name = self._claim_free_name(tenant, req.name, dataset_id)
+        name = claim_free_name(self._store, tenant, NAME_SCOPE, req.name, dataset_id)
         item = stamp_new(
             {
                 "id": dataset_id,
@@ -229,15 +238,7 @@ class DatasetService:
         if self._purge is not None:
             self._purge(tenant, item["id"])
 
-    # ---- derived indexes ---------------------------------------------------------
     # ---- helpers ---------------------------------------------------------------
-    def _claim_free_name(self, tenant: str, name: str, owner: str) -> str:
-        candidate, n = name, 0
-        while not self._store.claim(tenant, NAME_SCOPE, candidate.lower(), owner):
-            n += 1
-            candidate = f"{name}({n})"
-        return candidate
-
     def _check_model(self, model: str) -> None:
         if model in self._known_models():
             return

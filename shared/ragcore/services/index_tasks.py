@@ -17,6 +17,7 @@ from ragcore.errors import ApiError, RetCode
 from ragcore.ids import http_date, new_id, now_ms
 from ragcore.ports import ChatModel, Embedder, JobQueue, MetadataStore, VectorIndex
 from ragcore.services.chunk_store import ChunkStore, chunk_id
+from ragcore.services.common import public
 from ragcore.services.datasets import KIND as DATASET_KIND
 from ragcore.services.documents import KIND as DOC_KIND
 from ragcore.services.index_kinds import (
@@ -88,7 +89,7 @@ class IndexTaskService:
         kind = self._kind(index_type)
         self._dataset(tenant, dataset_id)
         task = self._latest(tenant, dataset_id, kind)
-        return _view(task) if task else {}
+        return public(task) if task else {}
 
     def delete(self, tenant: str, dataset_id: str, index_type: str, *, wipe: bool = True) -> None:
         """Cancels the run (if any) and, with wipe, removes what the index built."""
@@ -264,6 +265,3 @@ class IndexTaskService:
             changes["process_duration"] = round(duration, 6)
         self._store.update(TASK_KIND, tenant, task_id, changes)
 
-
-def _view(task: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in task.items() if not k.startswith("_")}

@@ -9,7 +9,7 @@ from typing import Any
 from ragcore.errors import ApiError, RetCode
 from ragcore.ids import http_date, new_id, now_ms
 from ragcore.ports import MetadataStore
-from ragcore.services.common import page_items, rest_page_number
+from ragcore.services.common import page_items, public, rest_page_number
 from ragcore.services.datasets import KIND as DATASET_KIND
 
 KIND = "ingestion_log"
@@ -90,14 +90,14 @@ class IngestionLogService:
         desc = str(params.get("desc", "true")).lower() != "false"
         logs.sort(key=lambda it: it.get(str(orderby)) or 0, reverse=desc)
         page = page_items(logs, rest_page_number(params.get("page"), 1), rest_page_number(params.get("page_size"), 30))
-        return {"total": len(logs), "logs": [_view(it) for it in page]}
+        return {"total": len(logs), "logs": [public(it) for it in page]}
 
     def get_log(self, tenant: str, dataset_id: str, log_id: str) -> dict[str, Any]:
         self._dataset(tenant, dataset_id)
         item = self._store.get(KIND, tenant, log_id)
         if item is None or item.get("kb_id") != dataset_id:
             raise ApiError(RetCode.DATA_ERROR, "Log not found")
-        return _view(item)
+        return public(item)
 
 
 def _day(item: dict[str, Any]) -> str:
@@ -105,6 +105,3 @@ def _day(item: dict[str, Any]) -> str:
 
     return datetime.fromtimestamp(int(item["create_time"]) / 1000, tz=UTC).strftime("%Y-%m-%d")
 
-
-def _view(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in item.items() if not k.startswith("_")}

@@ -17,7 +17,8 @@ from typing import Any
 from ragcore.errors import ApiError, RetCode
 from ragcore.ids import new_id
 from ragcore.ports import ChatModel, Embedder, IndexRecord, MetadataStore, VectorIndex
-from ragcore.services.common import page_items, sort_items, stamp_new, stamp_update
+from ragcore.services.common import claim_free_name, page_items, public, sort_items, stamp_new, stamp_update
+from ragcore.text.tokenize import sentences as split_sentences
 from ragcore.text.tokenize import term_weights, tokenize
 
 KIND = "memory"
@@ -27,7 +28,6 @@ NAME_SCOPE = "memory-name"
 TYPES = ("raw", "semantic", "episodic", "procedural")
 DEFAULT_SIZE = 5 * 1024 * 1024
 MAX_SIZE = 10 * 1024 * 1024
-_SENTENCE = re.compile(r"(?<=[.!?。！？])\s+|\n+")
 _PROCEDURAL = re.compile(r"^(first|then|next|finally|step \d+|to \w+|use|run|click|open|install|set|add|call)\b", re.I)
 _STATEMENT = re.compile(r"\b(is|are|was|were|has|have|likes?|prefers?|lives?|works?)\b|\d", re.I)
 
@@ -68,16 +68,8 @@ class MemoryService:
             raise ApiError(RetCode.NOT_FOUND, f"Memory '{memory_id}' not found.")
         return item
 
-    def _claim_name(self, tenant: str, name: str, memory_id: str) -> str:
-        """The name itself when free, else the first free "name(n)"."""
-        n, final = 0, name
-        while not self._store.claim(tenant, NAME_SCOPE, final.lower(), memory_id):
-            n += 1
-            final = f"{name}({n})"
-        return final
-
     def view(self, item: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in item.items() if not k.startswith("_")}
+        return public(item)
 
     def create(self, tenant: str, payload: dict[str, Any]) -> dict[str, Any]:
         name = _valid_name(payload.get("name"))
@@ -88,7 +80,7 @@ class MemoryService:
         if unknown:
             raise _err(f"Memory type '{unknown}' is not supported.")
         memory_id = new_id()
-        final = self._claim_name(tenant, name, memory_id)
+        final = claim_free_name(self._store, tenant, NAME_SCOPE, name, memory_id)
         item = stamp_new({
             "id": memory_id, "name": final, "avatar": None, "tenant_id": tenant, "owner_name": "", "description": None,
             "memory_type": list(dict.fromkeys(["raw", *types])), "storage_type": "table",
@@ -106,7 +98,7 @@ class MemoryService:
             name = _valid_name(payload["name"])
             if name.lower() != item["name"].lower():
                 # RAGFlow renames into a taken name as it creates: with a "(n)" suffix.
-                final = self._claim_name(tenant, name, memory_id)
+                final = claim_free_name(self._store, tenant, NAME_SCOPE, name, memory_id)
                 self._store.release(tenant, NAME_SCOPE, item["name"].lower(), memory_id)
                 name = final
             changes["name"] = name
@@ -209,7 +201,7 @@ class MemoryService:
                                        "or nothing."}, {"role": "user", "content": f"User: {user}\nAgent: {agent}"}],
                                      temperature=memory.get("temperature", 0.5))
             return [line.strip(" -*") for line in text.splitlines() if line.strip(" -*")]
-        sentences = [s.strip() for s in _SENTENCE.split(f"{user}\n{agent}") if len(s.strip()) > 3]
+        sentences = [s for s in split_sentences(f"{user}\n{agent}") if len(s) > 3]
         if kind == "semantic":
             return [s for s in sentences if _STATEMENT.search(s)]
         if kind == "procedural":

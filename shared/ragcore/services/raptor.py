@@ -7,17 +7,15 @@ representative sentences, in their original order.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
-from ragcore.text.tokenize import term_weights, tokenize
+from ragcore.text.tokenize import sentences, term_weights, tokenize
 
 CLUSTER_SIZE = 6  # members a summary covers, on average
 MAX_LEVELS = 3
 SUMMARY_SENTENCES = 3
 MAX_SUMMARY_CHARS = 1200
-_SENTENCE = re.compile(r"(?<=[.!?。！？])\s+|\n+")
 PROMPT = (
     "Please summarize the following paragraphs. Be careful with the numbers, do not make things up. "
     "Paragraphs as following:\n{cluster_content}\nThe above is the content you need to summarize."
@@ -56,16 +54,16 @@ def kmeans(vectors: list[list[float]], k: int, iterations: int = 20) -> list[int
 def extractive_summary(texts: list[str]) -> str:
     """The sentences that carry most of the cluster's weighted terms, in the order they were written."""
     weights = term_weights("\n".join(texts))
-    sentences: list[tuple[float, int, str]] = []
+    scored: list[tuple[float, int, str]] = []
     seen: set[str] = set()
-    for sentence in (s.strip() for t in texts for s in _SENTENCE.split(t)):
+    for sentence in (s for t in texts for s in sentences(t)):
         if len(sentence) < 3 or sentence in seen:
             continue
         seen.add(sentence)
         terms = set(tokenize(sentence))
         score = sum(w for t, w in weights.items() if t in terms) / max(1.0, len(terms) ** 0.5)
-        sentences.append((score, len(sentences), sentence))
-    best = sorted(sentences, key=lambda s: (-s[0], s[1]))[:SUMMARY_SENTENCES]
+        scored.append((score, len(scored), sentence))
+    best = sorted(scored, key=lambda s: (-s[0], s[1]))[:SUMMARY_SENTENCES]
     return " ".join(s for _, _, s in sorted(best, key=lambda s: s[1]))[:MAX_SUMMARY_CHARS]
 
 

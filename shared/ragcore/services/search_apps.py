@@ -8,7 +8,7 @@ from typing import Any
 from ragcore.errors import ApiError, RetCode
 from ragcore.ids import new_id
 from ragcore.ports import MetadataStore
-from ragcore.services.common import page_items, sort_items, stamp_new, stamp_update
+from ragcore.services.common import claim_free_name, page_items, public, sort_items, stamp_new, stamp_update
 from ragcore.services.datasets import KIND as DATASET_KIND
 from ragcore.services.term_graph import build_mind_map
 
@@ -53,10 +53,7 @@ class SearchAppService:
         _missing(body, "name")
         name = _valid_name(body["name"])
         search_id = new_id()
-        final, n = name, 0
-        while not self._store.claim(tenant, NAME_SCOPE, final.lower(), search_id):
-            n += 1
-            final = f"{name}({n})"
+        final = claim_free_name(self._store, tenant, NAME_SCOPE, name, search_id)
         description = body.get("description") or ""
         item = stamp_new({
             "id": search_id, "avatar": body.get("avatar") or "", "tenant_id": tenant, "name": final,
@@ -86,7 +83,7 @@ class SearchAppService:
         item = self._store.get(KIND, tenant, search_id)
         if item is None:
             raise ApiError(RetCode.OPERATING_ERROR, "Has no permission for this operation.")
-        return _view(item)
+        return public(item)
 
     def update(self, tenant: str, search_id: str, body: dict[str, Any]) -> dict[str, Any]:
         _missing(body, "name", "search_config")
@@ -104,7 +101,7 @@ class SearchAppService:
             if field in body:
                 changes[field] = body[field]
         updated = self._store.update(KIND, tenant, search_id, stamp_update(changes))
-        return _view(updated or item)
+        return public(updated or item)
 
     def delete(self, tenant: str, search_id: str) -> None:
         item = self._owned(tenant, search_id)
@@ -169,6 +166,3 @@ def _whole(value: Any) -> int:
     except (TypeError, ValueError):
         return 0
 
-
-def _view(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in item.items() if not k.startswith("_")}

@@ -7,18 +7,16 @@ for the graph, an {"id", "children"} tree for the mind map), so its clients rend
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from itertools import combinations
 from typing import Any
 
-from ragcore.text.tokenize import keywords
+from ragcore.text.tokenize import keywords, sentences
 
 TERMS_PER_CHUNK = 6
 MAX_NODES = 256
 MAX_EDGES = 128
 MAX_SOURCES = 20
-_SENTENCE = re.compile(r"(?<=[.!?。！？])\s+|\n+")
 
 
 def _pagerank(nodes: list[str], edges: dict[tuple[str, str], int], damping: float = 0.85) -> dict[str, float]:
@@ -40,9 +38,9 @@ def _pagerank(nodes: list[str], edges: dict[tuple[str, str], int], damping: floa
 
 def _description(term: str, texts: list[str]) -> str:
     for text in texts:
-        for sentence in _SENTENCE.split(text):
+        for sentence in sentences(text):
             if term in sentence.lower():
-                return sentence.strip()[:300]
+                return sentence[:300]
     return ""
 
 

@@ -94,3 +94,11 @@ def _cjk_content_grams(run: str) -> list[str]:
     if len(run) == 1:
         return [] if stop[0] else [run]
     return [run[i : i + 2] for i in range(len(run) - 1) if not stop[i] and not stop[i + 1]]
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|\n+")
+
+
+def sentences(text: str) -> list[str]:
+    """The text's sentences (split after . ! ? and their CJK forms, and at line breaks), stripped, empties dropped."""
+    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
