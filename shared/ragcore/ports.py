@@ -2,14 +2,39 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypedDict
 
 Item = dict[str, Any]
 
 
+@dataclass(frozen=True)
+class ListQuery:
+    """A parent's items of one kind, filtered and ordered by the store (never in Python over every item).
+
+    `where` maps a field to the values it may take (any of them). A kind's slot fields (ragcore.list_fields) filter
+    flatly, one at a time; other fields, `name_contains` and the creation-time bounds are evaluated in the store but
+    read the whole collection on DynamoDB.
+    """
+
+    kind: str
+    tenant: str
+    parent: str = ""
+    order: str = "create_time"  # "create_time" | "update_time" | "name" (ragcore.list_fields.ORDERS)
+    desc: bool = True
+    where: Mapping[str, Sequence[Any]] = field(default_factory=dict)
+    name_contains: str = ""  # case-insensitive substring of the kind's name field
+    created_from: int | None = None  # create_time bounds, ms, inclusive
+    created_to: int | None = None
+
+
 class MetadataStore(Protocol):
-    """Tenant-scoped items of a kind, each optionally under a parent (a dataset's documents…)."""
+    """Tenant-scoped items of a kind, each under a parent ("" for a tenant's top-level items).
+
+    Reads of one request are bounded: get/get_many by id, `page` (offset paging whose cost is the page, not the
+    offset), `count` (kept counts). `batches` walks a whole collection and is for background work only.
+    """
 
     def put(self, kind: str, tenant: str, item: Item, *, parent: str = "", if_absent: bool = False) -> bool:
         """Write the whole item (must hold "id"). With if_absent, return False instead of overwriting."""
@@ -25,8 +50,18 @@ class MetadataStore(Protocol):
         """The existing items, in the order asked for, each once."""
         ...
 
+    def page(self, query: ListQuery, offset: int, limit: int) -> list[Item]:
+        """Items [offset, offset + limit) of the query's order."""
+        ...
+
+    def count(self, query: ListQuery) -> int: ...
+
+    def batches(self, kind: str, tenant: str, parent: str, size: int = 500) -> Iterator[list[Item]]:
+        """Every item under parent in creation order, a batch at a time (background work: it reads everything)."""
+        ...
+
     def list(self, kind: str, tenant: str, parent: str | None = None) -> list[Item]:
-        """Every item of the kind for the tenant (under parent when given), oldest first."""
+        """Transitional, being removed: every item under parent."""
         ...
 
     def update(self, kind: str, tenant: str, item_id: str, changes: Mapping[str, Any]) -> Item | None:
@@ -40,11 +75,15 @@ class MetadataStore(Protocol):
     def delete(self, kind: str, tenant: str, item_id: str) -> bool: ...
 
     def delete_under(self, kind: str, tenant: str, parent: str) -> int:
-        """Delete every item of the kind under parent; returns how many."""
+        """Delete every item of the kind under parent; returns how many (background work: it reads everything)."""
         ...
 
     def claim(self, tenant: str, scope: str, key: str, owner: str) -> bool:
         """Reserve a unique key (e.g. a dataset name); False when another owner holds it."""
+        ...
+
+    def owner(self, tenant: str, scope: str, key: str) -> str | None:
+        """Who holds a claimed key (finds an item by its unique name in one read)."""
         ...
 
     def release(self, tenant: str, scope: str, key: str, owner: str) -> None: ...

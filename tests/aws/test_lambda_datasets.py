@@ -59,7 +59,7 @@ def test_create_then_list_through_the_handler(lambda_key: str) -> None:
     assert listed["code"] == 0 and [d["id"] for d in listed["data"]] == [body["data"]["id"]] and listed["total_datasets"] == 1
     # it really is in DynamoDB
     items = boto3.client("dynamodb").scan(TableName="lambda-test")["Items"]
-    assert any(i["SK"]["S"] == f"dataset#{body['data']['id']}" for i in items)
+    assert any(i["PK"]["S"].endswith(f"#dataset#{body['data']['id']}") for i in items)
 
 
 def test_bad_key_through_the_handler(lambda_key: str) -> None:

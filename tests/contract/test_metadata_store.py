@@ -5,6 +5,8 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from ragcore.ports import ListQuery
+
 
 def test_put_get_update_delete(store: Any) -> None:
     assert store.get("doc", "t1", "a") is None
@@ -29,15 +31,82 @@ def test_if_absent(store: Any) -> None:
     assert store.get("doc", "t1", "a")["v"] == 3
 
 
-def test_list_order_parent_and_tenant(store: Any) -> None:
+def _ids(items: list[dict[str, Any]]) -> list[str]:
+    return [it["id"] for it in items]
+
+
+def test_pages_by_parent_and_tenant_in_creation_order(store: Any) -> None:
     for i in range(5):
         store.put("doc", "t1", {"id": f"d{i}", "i": i}, parent="ds1" if i % 2 == 0 else "ds2")
     store.put("doc", "t2", {"id": "other"}, parent="ds1")
     store.put("doc", "t1", {"id": "d0", "i": 100}, parent="ds1")  # a rewrite keeps its place
-    assert [it["id"] for it in store.list("doc", "t1")] == ["d0", "d1", "d2", "d3", "d4"]
-    assert [it["id"] for it in store.list("doc", "t1", parent="ds1")] == ["d0", "d2", "d4"]
-    assert [it["id"] for it in store.list("doc", "t2", parent="ds1")] == ["other"]
-    assert store.list("chunk", "t1") == []
+    q = ListQuery("doc", "t1", "ds1", desc=False)
+    assert _ids(store.page(q, 0, 10)) == ["d0", "d2", "d4"]
+    assert _ids(store.page(ListQuery("doc", "t1", "ds1"), 0, 10)) == ["d4", "d2", "d0"]
+    assert _ids(store.page(q, 1, 1)) == ["d2"] and store.page(q, 3, 10) == []
+    assert store.count(q) == 3 and store.count(ListQuery("doc", "t1", "ds2")) == 2
+    assert _ids(store.page(ListQuery("doc", "t2", "ds1"), 0, 10)) == ["other"]
+    assert store.page(ListQuery("chunk", "t1", "ds1"), 0, 10) == [] and store.count(ListQuery("chunk", "t1", "ds1")) == 0
+    assert [b for batch in store.batches("doc", "t1", "ds1", size=2) for b in _ids(batch)] == ["d0", "d2", "d4"]
+
+
+def test_update_order_name_order_and_filters(store: Any) -> None:
+    for i, (name, run) in enumerate([("b.pdf", "DONE"), ("A.txt", "FAIL"), ("c.pdf", "DONE"), ("d.md", "UNSTART")]):
+        store.put("document", "t1", {"id": f"d{i}", "name": name, "run": run, "suffix": name.rsplit(".", 1)[1],
+                                     "create_time": 100 + i, "update_time": 100 + i, "tags": ["x", f"t{i}"]}, parent="ds")
+    store.update("document", "t1", "d0", {"update_time": 500})
+    assert _ids(store.page(ListQuery("document", "t1", "ds", order="update_time"), 0, 10)) == ["d0", "d3", "d2", "d1"]
+    assert _ids(store.page(ListQuery("document", "t1", "ds", order="create_time"), 0, 10)) == ["d3", "d2", "d1", "d0"]
+    assert _ids(store.page(ListQuery("document", "t1", "ds", order="name", desc=False), 0, 10)) == ["d1", "d0", "d2", "d3"]
+    assert _ids(store.page(ListQuery("document", "t1", "ds", order="name", desc=False), 1, 2)) == ["d0", "d2"]
+    done = ListQuery("document", "t1", "ds", where={"run": ["DONE"]}, desc=False)
+    assert _ids(store.page(done, 0, 10)) == ["d0", "d2"] and store.count(done) == 2
+    either = ListQuery("document", "t1", "ds", where={"run": ["DONE", "FAIL"]}, desc=False)
+    assert _ids(store.page(either, 0, 10)) == ["d0", "d1", "d2"] and store.count(either) == 3
+    assert _ids(store.page(either, 1, 1)) == ["d1"]
+    both = ListQuery("document", "t1", "ds", where={"run": ["DONE"], "suffix": ["pdf"]}, order="update_time")
+    assert _ids(store.page(both, 0, 10)) == ["d0", "d2"] and store.count(both) == 2
+    tagged = ListQuery("document", "t1", "ds", where={"tags": ["t3", "t1"]}, desc=False)  # an unindexed list field
+    assert _ids(store.page(tagged, 0, 10)) == ["d1", "d3"] and store.count(tagged) == 2
+    named = ListQuery("document", "t1", "ds", name_contains=".PD", desc=False)
+    assert _ids(store.page(named, 0, 10)) == ["d0", "d2"] and store.count(named) == 2
+    assert store.count(ListQuery("document", "t1", "ds", name_contains="%")) == 0  # LIKE wildcards are literal
+    timed = ListQuery("document", "t1", "ds", created_from=101, created_to=102, desc=False)
+    assert _ids(store.page(timed, 0, 10)) == ["d1", "d2"] and store.count(timed) == 2
+    store.update("document", "t1", "d3", {"run": "DONE"})  # a slot change moves it between views and counts
+    assert store.count(done) == 3 and store.count(ListQuery("document", "t1", "ds", where={"run": ["UNSTART"]})) == 0
+    store.delete("document", "t1", "d0")
+    assert store.count(done) == 2 and store.count(ListQuery("document", "t1", "ds")) == 3
+
+
+def test_every_page_of_a_collection_with_holes_matches_the_order(store: Any) -> None:
+    """Offsets deep into a collection, in both orders and through filtered views, after deletes, moves and
+    slot changes: each page is exactly that slice of the collection in order."""
+    n = 300
+    store.put_many("document", "t1", [{"id": f"d{i:03d}", "run": "DONE" if i % 3 else "FAIL", "update_time": i}
+                                       for i in range(n)], parent="ds")
+    alive = {f"d{i:03d}": {"run": "DONE" if i % 3 else "FAIL", "update_time": i, "seq": i} for i in range(n)}
+    for i in range(0, n, 7):
+        store.delete("document", "t1", f"d{i:03d}")
+        alive.pop(f"d{i:03d}")
+    for i in range(1, n, 11):  # later updates move to the end of the update order
+        if f"d{i:03d}" in alive:
+            store.update("document", "t1", f"d{i:03d}", {"update_time": 1000 + i, "run": "UNSTART"})
+            alive[f"d{i:03d}"].update(update_time=1000 + i, run="UNSTART")
+    cases = {
+        ("create_time", None): sorted(alive, key=lambda k: alive[k]["seq"]),
+        ("update_time", None): sorted(alive, key=lambda k: alive[k]["update_time"]),
+        ("create_time", "DONE"): sorted((k for k in alive if alive[k]["run"] == "DONE"), key=lambda k: alive[k]["seq"]),
+        ("update_time", "UNSTART"): sorted((k for k in alive if alive[k]["run"] == "UNSTART"), key=lambda k: alive[k]["update_time"]),
+    }
+    for (order, run), expected in cases.items():
+        for desc in (False, True):
+            want = expected[::-1] if desc else expected
+            q = ListQuery("document", "t1", "ds", order=order, desc=desc, where={"run": [run]} if run else {})
+            assert store.count(q) == len(want)
+            for size in (7, 30):
+                for offset in range(0, len(want) + size, 3 * size):
+                    assert _ids(store.page(q, offset, size)) == want[offset : offset + size], (order, run, desc, offset, size)
 
 
 def test_get_many_keeps_order_skips_missing_and_duplicates(store: Any) -> None:
@@ -69,8 +138,8 @@ def test_delete_under(store: Any) -> None:
         store.put("chunk", "t1", {"id": f"c{i}"}, parent="doc1")
     store.put("chunk", "t1", {"id": "keep"}, parent="doc2")
     assert store.delete_under("chunk", "t1", "doc1") == 120
-    assert store.list("chunk", "t1", parent="doc1") == []
-    assert [c["id"] for c in store.list("chunk", "t1")] == ["keep"]
+    assert store.page(ListQuery("chunk", "t1", "doc1"), 0, 10) == [] and store.count(ListQuery("chunk", "t1", "doc1")) == 0
+    assert _ids(store.page(ListQuery("chunk", "t1", "doc2"), 0, 10)) == ["keep"]
 
 
 def test_claims(store: Any) -> None:
@@ -80,6 +149,7 @@ def test_claims(store: Any) -> None:
     assert store.claim("t2", "name", "docs", "owner2") is True  # per tenant
     store.release("t1", "name", "docs", "owner2")  # not the owner: nothing happens
     assert store.claim("t1", "name", "docs", "owner2") is False
+    assert store.owner("t1", "name", "docs") == "owner1" and store.owner("t1", "name", "nope") is None
     store.release("t1", "name", "docs", "owner1")
     assert store.claim("t1", "name", "docs", "owner2") is True
 
@@ -93,8 +163,9 @@ def test_concurrent_claims_have_one_winner(store: Any) -> None:
 def test_put_many(store: Any) -> None:
     store.put("chunk", "t1", {"id": "c1", "v": 0}, parent="doc")
     store.put_many("chunk", "t1", [{"id": f"c{i}", "v": i} for i in range(1, 130)], parent="doc")
-    listed = store.list("chunk", "t1", parent="doc")
+    listed = store.page(ListQuery("chunk", "t1", "doc", desc=False), 0, 200)
     assert len(listed) == 129 and listed[0] == {"id": "c1", "v": 1}  # overwritten in place, order kept
+    assert store.count(ListQuery("chunk", "t1", "doc")) == 129
     assert store.get("chunk", "t1", "c129") == {"id": "c129", "v": 129}
     store.put_many("chunk", "t1", [])
-    assert store.list("chunk", "t2") == []
+    assert store.page(ListQuery("chunk", "t2", "doc"), 0, 10) == []

@@ -1,16 +1,18 @@
-"""MetadataStore on one DynamoDB table (keys from table_schema.py).
+"""MetadataStore on one DynamoDB table: the key design, the list views and their counted trees are in table_schema.py.
 
-Items live under their tenant's partition (PK "T#<tenant>", SK "<KIND>#<id>"); a GSI keyed by
-"T#<tenant>#<KIND>#<parent>" lists a parent's children in creation order. Uniqueness (dataset names…)
-is a conditional put of a "U#<scope>#<key>" item; counters use ADD so concurrent workers never lose
-an increment.
+Reads are bounded: an item is one GetItem, a list page one Query of the page (plus ≤ LEVELS rank-node reads for a
+page past the first), a total the root of its view's tree. Writes that move an item in a view change the item and
+its rank nodes in one transaction conditioned on the item's version. Every read and write is counted into
+ragcore.usage, so the API layer can report the items each request read and wrote.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -18,11 +20,39 @@ import boto3
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
-from ragcore.adapters.table_schema import GSI_PARENT, GSI_PARENT_PK, GSI_PARENT_SK, PARTITION_KEY, SORT_KEY
+from ragcore import usage
+from ragcore.adapters import dynamodb_ranks as ranks
+from ragcore.adapters.table_schema import (
+    NAME,
+    PARTITION_KEY,
+    POS_CREATE,
+    POS_UPDATE,
+    SORT_KEY,
+    VIEW_A,
+    VIEW_ALL,
+    VIEW_B,
+)
 from ragcore.errors import StorageError
-from ragcore.ports import Item
+from ragcore.list_fields import fields_of, filter_value, name_key, slot_values
+from ragcore.ports import Item, ListQuery
 
-_KEYS = (PARTITION_KEY, SORT_KEY, GSI_PARENT_PK, GSI_PARENT_SK, "_parent", "_kind")
+_KEY_ATTRS = {PARTITION_KEY, SORT_KEY, VIEW_ALL, VIEW_A, VIEW_B, POS_CREATE, POS_UPDATE, NAME}
+_VER = "~ver"
+_PARENT = "~parent"
+_ORDER_CODES = {"create_time": "c", "update_time": "u"}
+_GSI = {("c", VIEW_ALL): "by_create", ("u", VIEW_ALL): "by_update", ("c", VIEW_A): "by_a_create",
+        ("u", VIEW_A): "by_a_update", ("c", VIEW_B): "by_b_create", ("u", VIEW_B): "by_b_update"}
+_BATCH = 25  # items read or deleted per round trip
+_MAX_ACTIONS = 100  # DynamoDB's limit of one TransactWriteItems
+_RETRYABLE = {"TransactionConflictException", "ThrottlingException", "ProvisionedThroughputExceededException",
+              "RequestLimitExceeded", "TransactionInProgressException", "InternalServerError"}
+
+
+# The resource's client takes plain Python values (boto3 serializes them): actions below are written that way.
+
+
+class _Stale(Exception):
+    """The item changed between our read and our conditional write: read again."""
 
 
 def _to_dynamo(value: Any) -> Any:
@@ -41,7 +71,7 @@ def _from_dynamo(value: Any) -> Any:
 
 
 def _clean(raw: dict[str, Any]) -> Item:
-    return {k: _from_dynamo(v) for k, v in raw.items() if k not in _KEYS}
+    return {k: _from_dynamo(v) for k, v in raw.items() if k not in _KEY_ATTRS and not k.startswith("~")}
 
 
 def _storage_error(exc: ClientError) -> StorageError:
@@ -55,203 +85,606 @@ def _storage_error(exc: ClientError) -> StorageError:
     return StorageError(f"The metadata table failed: {code or exc}")
 
 
+def _pause(attempt: int) -> None:
+    time.sleep(min(0.02 * 2**attempt, 1.0) * (0.5 + random.random()))
+
+
+class _Placement:
+    """Where an item sits: its collection, slot views and positions (what its list keys say)."""
+
+    def __init__(self, kind: str, tenant: str, parent: str, a: str | None, b: str | None, c: int, u: int | None) -> None:
+        self.kind, self.parent, self.a, self.b, self.c, self.u = kind, parent, a, b, c, u
+        self.v0 = f"{tenant}#{kind}#{parent}"
+        self.va = f"{self.v0}#a={a}" if a is not None else None
+        self.vb = f"{self.v0}#b={b}" if b is not None else None
+
+    @classmethod
+    def of_raw(cls, kind: str, tenant: str, raw: dict[str, Any]) -> _Placement:
+        a = raw.get("~a")
+        b = raw.get("~b")
+        u = raw.get(POS_UPDATE)
+        return cls(kind, tenant, str(raw.get(_PARENT, "")), None if a is None else str(a), None if b is None else str(b),
+                   int(raw[POS_CREATE]), None if u is None else int(u))
+
+    def members(self) -> list[ranks.Membership]:
+        orders = fields_of(self.kind).orders
+        out = []
+        for view in (self.v0, self.va, self.vb):
+            if view is None:
+                continue
+            if "create_time" in orders:
+                out.append(ranks.Membership("c", view, self.c))
+            if "update_time" in orders and self.u is not None:
+                out.append(ranks.Membership("u", view, self.u))
+        return out
+
+    def keys(self) -> dict[str, Any]:
+        out: dict[str, Any] = {VIEW_ALL: self.v0, POS_CREATE: self.c, _PARENT: self.parent}
+        if self.va is not None:
+            out[VIEW_A], out["~a"] = self.va, self.a
+        if self.vb is not None:
+            out[VIEW_B], out["~b"] = self.vb, self.b
+        if self.u is not None:
+            out[POS_UPDATE] = self.u
+        return out
+
+
 class DynamoMetadataStore:
     def __init__(self, table_name: str, endpoint_url: str | None = None) -> None:
         self._resource = boto3.resource("dynamodb", endpoint_url=endpoint_url)
+        self._client: Any = self._resource.meta.client
         self._table = self._resource.Table(table_name)
         self._name = table_name
 
+    # ---- keys -----------------------------------------------------------------------------------
     @staticmethod
-    def _pk(tenant: str) -> str:
-        return f"T#{tenant}"
+    def _key(kind: str, tenant: str, item_id: str) -> dict[str, str]:
+        return {PARTITION_KEY: f"I#{tenant}#{kind}#{item_id}", SORT_KEY: "I"}
 
     @staticmethod
-    def _sk(kind: str, item_id: str) -> str:
-        return f"{kind}#{item_id}"
+    def _tracked(kind: str) -> bool:
+        return bool(fields_of(kind).orders)
 
-    def put(self, kind: str, tenant: str, item: Item, *, parent: str = "", if_absent: bool = False) -> bool:
+    def _allocate(self, tenant: str, kind: str, n: int) -> int:
+        """The first of n fresh list positions of the tenant's kind (positions only ever grow)."""
+        if not self._tracked(kind):  # never listed deeply: creation time is position enough
+            return time.time_ns() // 1000
+        try:
+            got = self._table.update_item(
+                Key={PARTITION_KEY: f"S#{tenant}#{kind}", SORT_KEY: "S"}, UpdateExpression="ADD #n :n",
+                ExpressionAttributeNames={"#n": "n"}, ExpressionAttributeValues={":n": n}, ReturnValues="UPDATED_NEW",
+            )
+        except ClientError as exc:
+            raise _storage_error(exc) from exc
+        usage.wrote(1)
+        return int(str(got["Attributes"]["n"])) - n + 1
+
+    def _record(self, kind: str, tenant: str, item: Item, place: _Placement, version: int) -> dict[str, Any]:
         record = _to_dynamo(item)
-        record.update({
-            PARTITION_KEY: self._pk(tenant), SORT_KEY: self._sk(kind, item["id"]), "_kind": kind, "_parent": parent,
-            GSI_PARENT_PK: f"T#{tenant}#{kind}#{parent}",
-        })
-        try:
-            existing = self._table.get_item(Key={PARTITION_KEY: self._pk(tenant), SORT_KEY: self._sk(kind, item["id"])},
-                                            ProjectionExpression="#s", ExpressionAttributeNames={"#s": GSI_PARENT_SK})
-            if "Item" in existing:
-                if if_absent:
-                    return False
-                record[GSI_PARENT_SK] = existing["Item"][GSI_PARENT_SK]  # keep its place in creation order
-            else:
-                record[GSI_PARENT_SK] = f"{time.time_ns():020d}"
-            kwargs: dict[str, Any] = {"Item": record}
-            if if_absent:
-                kwargs["ConditionExpression"] = "attribute_not_exists(#pk)"
-                kwargs["ExpressionAttributeNames"] = {"#pk": PARTITION_KEY}
-            self._table.put_item(**kwargs)
-            return True
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise _storage_error(exc) from exc
+        record.update(self._key(kind, tenant, item["id"]))
+        record.update(place.keys())
+        record[_VER] = version
+        lname = name_key(kind, item)
+        if lname:
+            record[NAME] = lname[:400]
+        return record
 
-    def put_many(self, kind: str, tenant: str, items: list[Item], *, parent: str = "") -> None:
-        if not items:
-            return
-        existing = {it["id"]: it for it in self._raw_many(kind, tenant, [i["id"] for i in items])}
+    def _placement(self, kind: str, tenant: str, parent: str, item: Item, old: _Placement | None,
+                   old_raw: dict[str, Any] | None) -> _Placement:
+        a, b = slot_values(kind, item)
+        if old is None:
+            c = self._allocate(tenant, kind, 1)
+            return _Placement(kind, tenant, parent, a, b, c, c if "update_time" in fields_of(kind).orders else None)
+        u = old.u
+        moved = old_raw is not None and _from_dynamo(old_raw.get("update_time")) != item.get("update_time")
+        if "update_time" in fields_of(kind).orders and (u is None or moved):
+            u = self._allocate(tenant, kind, 1)
+        return _Placement(kind, tenant, parent, a, b, old.c, u)
+
+    # ---- low-level reads ------------------------------------------------------------------------
+    def _raw(self, kind: str, tenant: str, item_id: str) -> dict[str, Any] | None:
         try:
-            with self._table.batch_writer(overwrite_by_pkeys=[PARTITION_KEY, SORT_KEY]) as batch:
-                for n, item in enumerate(items):
-                    record = _to_dynamo(item)
-                    old = existing.get(item["id"])
-                    record.update({
-                        PARTITION_KEY: self._pk(tenant), SORT_KEY: self._sk(kind, item["id"]), "_kind": kind, "_parent": parent,
-                        GSI_PARENT_PK: f"T#{tenant}#{kind}#{parent}",
-                        GSI_PARENT_SK: old[GSI_PARENT_SK] if old else f"{time.time_ns() + n:020d}",
-                    })
-                    batch.put_item(Item=record)
+            got = self._table.get_item(Key=self._key(kind, tenant, item_id), ConsistentRead=True)
         except ClientError as exc:
             raise _storage_error(exc) from exc
+        usage.read(1)
+        return got.get("Item")
 
-    def _raw_many(self, kind: str, tenant: str, item_ids: list[str]) -> list[dict[str, Any]]:
+    def _raw_many(self, keys: list[dict[str, str]]) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
-        ids = list(dict.fromkeys(item_ids))
-        for start in range(0, len(ids), 100):
-            keys = [{PARTITION_KEY: self._pk(tenant), SORT_KEY: self._sk(kind, i)} for i in ids[start : start + 100]]
-            request: dict[str, Any] = {self._name: {"Keys": keys, "ConsistentRead": True}}
+        for start in range(0, len(keys), 100):
+            request: dict[str, Any] = {self._name: {"Keys": keys[start : start + 100], "ConsistentRead": True}}
+            usage.read(len(keys[start : start + 100]))
             for attempt in range(8):
                 try:
                     got = self._resource.batch_get_item(RequestItems=request)
                 except ClientError as exc:
                     raise _storage_error(exc) from exc
-                for raw in got.get("Responses", {}).get(self._name, []):
-                    raw["id"] = str(raw[SORT_KEY]).split("#", 1)[1]
-                    out.append(raw)
+                out.extend(got.get("Responses", {}).get(self._name, []))
                 request = got.get("UnprocessedKeys") or {}
                 if not request:
                     break
-                time.sleep(min(0.05 * 2**attempt, 1.0))
+                _pause(attempt)
         return out
 
+    def _query(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        """Items of a Query, page after page, as long as the caller keeps reading (`Limit` sizes each page)."""
+        while True:
+            try:
+                page = self._table.query(**kwargs)
+            except ClientError as exc:
+                raise _storage_error(exc) from exc
+            usage.read(int(page.get("ScannedCount", len(page.get("Items", [])))))
+            yield from page.get("Items", [])
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    # ---- low-level writes -----------------------------------------------------------------------
+    def _node_action(self, node: ranks.NodeKey, slots: dict[int, int]) -> dict[str, Any]:
+        order, view, level, index = node
+        return {"Update": {
+            "TableName": self._name,
+            "Key": {PARTITION_KEY: f"R#{order}#{view}", SORT_KEY: f"{level}:{index}"},
+            "UpdateExpression": "ADD " + ", ".join(f"c{s} :d{s}" for s in slots),
+            "ExpressionAttributeValues": {f":d{s}": d for s, d in slots.items()},
+        }}
+
+    def _transact(self, actions: list[dict[str, Any]]) -> None:
+        """One all-or-nothing write; a failed item condition raises _Stale, contention is retried."""
+        for attempt in range(12):
+            try:
+                self._client.transact_write_items(TransactItems=actions)
+                usage.wrote(len(actions))
+                return
+            except ClientError as exc:
+                code = exc.response.get("Error", {}).get("Code", "")
+                if code == "TransactionCanceledException":
+                    reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", []) or []]
+                    if "ConditionalCheckFailed" in reasons or (not reasons and "ConditionalCheckFailed" in str(exc)):
+                        raise _Stale() from exc
+                    _pause(attempt)
+                    continue
+                if code in _RETRYABLE:
+                    _pause(attempt)
+                    continue
+                raise _storage_error(exc) from exc
+        raise StorageError("The metadata table is too busy to take this change; try again shortly.")
+
+    def _write(self, actions: list[dict[str, Any]], moves: dict[ranks.NodeKey, dict[int, int]]) -> None:
+        if not moves and len(actions) == 1:
+            self._single(actions[0])
+            return
+        self._transact(actions + [self._node_action(k, v) for k, v in moves.items()])
+
+    def _single(self, action: dict[str, Any]) -> None:
+        """A lone item write (no rank node moves): the plain API call, same condition."""
+        (verb, args), = action.items()
+        call: Callable[..., Any] = {"Put": self._client.put_item, "Update": self._client.update_item, "Delete": self._client.delete_item}[verb]
+        for attempt in range(12):
+            try:
+                call(**args)
+                usage.wrote(1)
+                return
+            except ClientError as exc:
+                code = exc.response.get("Error", {}).get("Code", "")
+                if code == "ConditionalCheckFailedException":
+                    raise _Stale() from exc
+                if code in _RETRYABLE:
+                    _pause(attempt)
+                    continue
+                raise _storage_error(exc) from exc
+        raise StorageError("The metadata table is too busy to take this change; try again shortly.")
+
+    def _retrying(self, step: Callable[[], Any]) -> Any:
+        for _ in range(20):
+            try:
+                return step()
+            except _Stale:
+                continue
+        raise StorageError("The item kept changing while it was written; try again.")
+
+    def _put_action(self, record: dict[str, Any], old_version: int | None) -> dict[str, Any]:
+        args: dict[str, Any] = {"TableName": self._name, "Item": record}
+        if old_version is None:
+            args.update(ConditionExpression="attribute_not_exists(#pk)", ExpressionAttributeNames={"#pk": PARTITION_KEY})
+        else:
+            args.update(ConditionExpression="#ver = :ver", ExpressionAttributeNames={"#ver": _VER},
+                        ExpressionAttributeValues={":ver": old_version})
+        return {"Put": args}
+
+    # ---- items ----------------------------------------------------------------------------------
+    def put(self, kind: str, tenant: str, item: Item, *, parent: str = "", if_absent: bool = False) -> bool:
+        def step() -> bool:
+            raw = self._raw(kind, tenant, item["id"])
+            if raw is not None and if_absent:
+                return False
+            old = _Placement.of_raw(kind, tenant, raw) if raw is not None and POS_CREATE in raw else None
+            place = self._placement(kind, tenant, parent, item, old, raw)
+            version = int(raw.get(_VER, 0)) if raw is not None else None
+            moves = ranks.deltas(old.members() if old else [], place.members())
+            self._write([self._put_action(self._record(kind, tenant, item, place, (version or 0) + 1), version)], moves)
+            return True
+
+        return bool(self._retrying(step))
+
+    def put_many(self, kind: str, tenant: str, items: list[Item], *, parent: str = "") -> None:
+        for start in range(0, len(items), _BATCH):
+            part = items[start : start + _BATCH]
+            self._retrying(lambda part=part: self._put_batch(kind, tenant, part, parent))  # type: ignore[misc]
+
+    def _put_batch(self, kind: str, tenant: str, items: list[Item], parent: str) -> None:
+        items = list({it["id"]: it for it in items}.values())
+        raws = {r[PARTITION_KEY]: r for r in self._raw_many([self._key(kind, tenant, it["id"]) for it in items])}
+        fresh = [it for it in items if self._key(kind, tenant, it["id"])[PARTITION_KEY] not in raws]
+        first = self._allocate(tenant, kind, len(fresh)) if fresh else 0
+        positions = {it["id"]: first + n for n, it in enumerate(fresh)}
+        tracked = "update_time" in fields_of(kind).orders
+        writes: list[tuple[dict[str, Any], dict[ranks.NodeKey, dict[int, int]]]] = []
+        for it in items:
+            raw = raws.get(self._key(kind, tenant, it["id"])[PARTITION_KEY])
+            if raw is None or POS_CREATE not in raw:
+                a, b = slot_values(kind, it)
+                c = positions.get(it["id"]) or self._allocate(tenant, kind, 1)
+                place, old, version = _Placement(kind, tenant, parent, a, b, c, c if tracked else None), None, None
+            else:
+                old = _Placement.of_raw(kind, tenant, raw)
+                place = self._placement(kind, tenant, parent, it, old, raw)
+                version = int(raw.get(_VER, 0))
+            action = self._put_action(self._record(kind, tenant, it, place, (version or 0) + 1), version)
+            writes.append((action, ranks.deltas(old.members() if old else [], place.members())))
+        if not self._tracked(kind):
+            for action, _ in writes:  # nothing to keep in step: plain writes
+                self._single(action)
+            return
+        # as many items per transaction as its 100 actions allow, their rank-node changes merged
+        actions: list[dict[str, Any]] = []
+        moves: dict[ranks.NodeKey, dict[int, int]] = {}
+        for action, delta in writes:
+            merged = {k: dict(v) for k, v in moves.items()}
+            ranks.merge_into(merged, delta)
+            if actions and len(actions) + 1 + len(merged) > _MAX_ACTIONS:
+                self._write(actions, moves)
+                actions, merged = [], {k: dict(v) for k, v in delta.items()}
+            actions.append(action)
+            moves = merged
+        if actions:
+            self._write(actions, moves)
+
     def get(self, kind: str, tenant: str, item_id: str) -> Item | None:
-        try:
-            got = self._table.get_item(Key={PARTITION_KEY: self._pk(tenant), SORT_KEY: self._sk(kind, item_id)}, ConsistentRead=True)
-        except ClientError as exc:
-            raise _storage_error(exc) from exc
-        return _clean(got["Item"]) if "Item" in got else None
+        raw = self._raw(kind, tenant, item_id)
+        return _clean(raw) if raw is not None else None
 
     def get_many(self, kind: str, tenant: str, item_ids: list[str]) -> list[Item]:
         ids = list(dict.fromkeys(item_ids))
-        found: dict[str, Item] = {}
-        for start in range(0, len(ids), 100):
-            keys = [{PARTITION_KEY: self._pk(tenant), SORT_KEY: self._sk(kind, i)} for i in ids[start : start + 100]]
-            request: dict[str, Any] = {self._name: {"Keys": keys, "ConsistentRead": True}}
-            for attempt in range(8):
-                try:
-                    got = self._resource.batch_get_item(RequestItems=request)
-                except ClientError as exc:
-                    raise _storage_error(exc) from exc
-                for raw in got.get("Responses", {}).get(self._name, []):
-                    item = _clean(raw)
-                    found[item["id"]] = item
-                request = got.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                time.sleep(min(0.05 * 2**attempt, 1.0))
-        rank = {item_id: n for n, item_id in enumerate(ids)}
-        return sorted(found.values(), key=lambda it: rank[it["id"]])
-
-    def _query_all(self, **kwargs: Any) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        try:
-            while True:
-                page = self._table.query(**kwargs)
-                items.extend(page.get("Items", []))
-                if "LastEvaluatedKey" not in page:
-                    return items
-                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        except ClientError as exc:
-            raise _storage_error(exc) from exc
-
-    def list(self, kind: str, tenant: str, parent: str | None = None) -> list[Item]:
-        if parent is None:
-            raw = self._query_all(
-                KeyConditionExpression=Key(PARTITION_KEY).eq(self._pk(tenant)) & Key(SORT_KEY).begins_with(f"{kind}#"),
-                ConsistentRead=True,
-            )
-        else:
-            raw = self._query_all(IndexName=GSI_PARENT, KeyConditionExpression=Key(GSI_PARENT_PK).eq(f"T#{tenant}#{kind}#{parent}"))
-        raw.sort(key=lambda r: str(r.get(GSI_PARENT_SK, "")))
-        return [_clean(r) for r in raw]
+        found = {item["id"]: item for item in (_clean(r) for r in self._raw_many([self._key(kind, tenant, i) for i in ids]))}
+        return [found[i] for i in ids if i in found]
 
     def update(self, kind: str, tenant: str, item_id: str, changes: Mapping[str, Any]) -> Item | None:
         if not changes:
             return self.get(kind, tenant, item_id)
-        names = {f"#f{i}": k for i, k in enumerate(changes)}
-        values = {f":v{i}": _to_dynamo(v) for i, v in enumerate(changes.values())}
-        names["#pk"] = PARTITION_KEY
-        expr = "SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(changes)))
-        return self._update(kind, tenant, item_id, expr, names, values)
+        spec = fields_of(kind)
+        indexed = set(spec.slots) | ({spec.name} if spec.name else set()) | {"update_time"}
+        if not self._tracked(kind) or not indexed & set(changes):
+            names = {f"#f{i}": k for i, k in enumerate(changes)}
+            values = {f":v{i}": _to_dynamo(v) for i, v in enumerate(changes.values())}
+            return self._plain_update(kind, tenant, item_id, "SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(changes))),
+                                      names, values)
+        return self._retrying(lambda: self._moving_update(kind, tenant, item_id, changes))  # type: ignore[no-any-return]
+
+    def _moving_update(self, kind: str, tenant: str, item_id: str, changes: Mapping[str, Any]) -> Item | None:
+        raw = self._raw(kind, tenant, item_id)
+        if raw is None:
+            return None
+        item = _clean(raw)
+        item.update(changes)
+        old = _Placement.of_raw(kind, tenant, raw)
+        place = self._placement(kind, tenant, old.parent, item, old, raw)
+        version = int(raw.get(_VER, 0))
+        sets = {**{k: _to_dynamo(v) for k, v in changes.items()}, **place.keys(), _VER: version + 1}
+        lname = name_key(kind, item)
+        removes = []
+        if lname:
+            sets[NAME] = lname[:400]
+        elif NAME in raw:
+            removes.append(NAME)
+        names = {f"#f{i}": k for i, k in enumerate(sets)}
+        values = {f":v{i}": v for i, v in enumerate(sets.values())}
+        names["#ver"] = _VER
+        values[":ver"] = version
+        expr = "SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(sets)))
+        if removes:
+            names["#rm"] = removes[0]
+            expr += " REMOVE #rm"
+        action = {"Update": {"TableName": self._name, "Key": self._key(kind, tenant, item_id),
+                             "UpdateExpression": expr, "ConditionExpression": "#ver = :ver",
+                             "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}}
+        self._write([action], ranks.deltas(old.members(), place.members()))
+        return item
 
     def increment(self, kind: str, tenant: str, item_id: str, deltas: Mapping[str, int | float]) -> Item | None:
         if not deltas:
             return self.get(kind, tenant, item_id)
         names = {f"#f{i}": k for i, k in enumerate(deltas)}
         values = {f":v{i}": _to_dynamo(v) for i, v in enumerate(deltas.values())}
-        names["#pk"] = PARTITION_KEY
-        expr = "ADD " + ", ".join(f"#f{i} :v{i}" for i in range(len(deltas)))
-        return self._update(kind, tenant, item_id, expr, names, values)
+        return self._plain_update(kind, tenant, item_id, "ADD " + ", ".join(f"#f{i} :v{i}" for i in range(len(deltas))), names, values)
 
-    def _update(self, kind: str, tenant: str, item_id: str, expr: str, names: dict[str, str], values: dict[str, Any]) -> Item | None:
-        try:
-            got = self._table.update_item(
-                Key={PARTITION_KEY: self._pk(tenant), SORT_KEY: self._sk(kind, item_id)},
-                UpdateExpression=expr, ExpressionAttributeNames=names, ExpressionAttributeValues=values,
-                ConditionExpression="attribute_exists(#pk)", ReturnValues="ALL_NEW",
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return None
-            raise _storage_error(exc) from exc
-        return _clean(got["Attributes"])
+    def _plain_update(self, kind: str, tenant: str, item_id: str, expr: str, names: dict[str, str],
+                      values: dict[str, Any]) -> Item | None:
+        names = {**names, "#pk": PARTITION_KEY}
+        for attempt in range(12):
+            try:
+                got = self._table.update_item(
+                    Key=self._key(kind, tenant, item_id), UpdateExpression=expr, ExpressionAttributeNames=names,
+                    ExpressionAttributeValues=values, ConditionExpression="attribute_exists(#pk)", ReturnValues="ALL_NEW",
+                )
+                usage.wrote(1)
+                return _clean(got["Attributes"])
+            except ClientError as exc:
+                code = exc.response.get("Error", {}).get("Code", "")
+                if code == "ConditionalCheckFailedException":
+                    return None
+                if code in _RETRYABLE:
+                    _pause(attempt)
+                    continue
+                raise _storage_error(exc) from exc
+        raise StorageError("The metadata table is too busy to take this change; try again shortly.")
 
     def delete(self, kind: str, tenant: str, item_id: str) -> bool:
-        try:
-            got = self._table.delete_item(Key={PARTITION_KEY: self._pk(tenant), SORT_KEY: self._sk(kind, item_id)}, ReturnValues="ALL_OLD")
-        except ClientError as exc:
-            raise _storage_error(exc) from exc
-        return "Attributes" in got
+        def step() -> bool:
+            raw = self._raw(kind, tenant, item_id)
+            if raw is None:
+                return False
+            self._delete_raws(kind, tenant, [raw])
+            return True
+
+        return bool(self._retrying(step))
+
+    def _delete_raws(self, kind: str, tenant: str, raws: list[dict[str, Any]]) -> None:
+        actions = []
+        moves: dict[ranks.NodeKey, dict[int, int]] = {}
+        for raw in raws:
+            key = {PARTITION_KEY: raw[PARTITION_KEY], SORT_KEY: raw[SORT_KEY]}
+            actions.append({"Delete": {"TableName": self._name, "Key": key, "ConditionExpression": "#ver = :ver",
+                                       "ExpressionAttributeNames": {"#ver": _VER},
+                                       "ExpressionAttributeValues": {":ver": int(raw.get(_VER, 0))}}})
+            if POS_CREATE in raw:
+                ranks.merge_into(moves, ranks.deltas(_Placement.of_raw(kind, tenant, raw).members(), []))
+        if not moves:
+            for action in actions:
+                with contextlib.suppress(_Stale):  # gone already, or changed: a later pass finds it again
+                    self._single(action)
+            return
+        if len(actions) + len(moves) > _MAX_ACTIONS and len(raws) > 1:
+            half = len(raws) // 2
+            self._delete_raws(kind, tenant, raws[:half])
+            self._delete_raws(kind, tenant, raws[half:])
+            return
+        self._transact(actions + [self._node_action(k, v) for k, v in moves.items()])
 
     def delete_under(self, kind: str, tenant: str, parent: str) -> int:
-        raw = self._query_all(IndexName=GSI_PARENT, KeyConditionExpression=Key(GSI_PARENT_PK).eq(f"T#{tenant}#{kind}#{parent}"),
-                              ProjectionExpression="#pk, #sk", ExpressionAttributeNames={"#pk": PARTITION_KEY, "#sk": SORT_KEY})
-        try:
-            with self._table.batch_writer() as batch:
-                for r in raw:
-                    batch.delete_item(Key={PARTITION_KEY: r[PARTITION_KEY], SORT_KEY: r[SORT_KEY]})
-        except ClientError as exc:
-            raise _storage_error(exc) from exc
-        return len(raw)
+        deleted = 0
+        view = f"{tenant}#{kind}#{parent}"
+        while True:
+            batch = list(_take(self._query(IndexName="by_create", KeyConditionExpression=Key(VIEW_ALL).eq(view), Limit=_BATCH), _BATCH))
+            if not batch:
+                return deleted
+            # the index may still show items just deleted: each is re-read before its conditional delete
+            fresh = [r for r in self._raw_many([{PARTITION_KEY: r[PARTITION_KEY], SORT_KEY: r[SORT_KEY]} for r in batch])
+                     if r.get(VIEW_ALL) == view]
+            if not fresh:
+                time.sleep(0.05)  # the index has not caught up yet
+                continue
+            try:
+                self._delete_raws(kind, tenant, fresh)
+                deleted += len(fresh)
+            except _Stale:
+                for raw in fresh:
+                    deleted += int(self.delete(kind, tenant, _clean(raw)["id"]))
 
+    # ---- lists ----------------------------------------------------------------------------------
+    def _views(self, query: ListQuery) -> tuple[str, list[str]] | None:
+        """The GSI key attribute and the views a flat query reads (their union), or None when it is not flat."""
+        spec = fields_of(query.kind)
+        if query.name_contains or query.created_from is not None or query.created_to is not None:
+            return None
+        if query.order not in spec.orders:
+            return None
+        base = f"{query.tenant}#{query.kind}#{query.parent}"
+        if not query.where:
+            return VIEW_ALL, [base]
+        if len(query.where) != 1:
+            return None
+        name, values = next(iter(query.where.items()))
+        if name not in spec.slots:
+            return None
+        slot = "a" if spec.slots.index(name) == 0 else "b"
+        wanted = list(dict.fromkeys(filter_value(v) for v in values))
+        return (VIEW_A if slot == "a" else VIEW_B), [f"{base}#{slot}={v}" for v in wanted]
+
+    def _reader(self, order: str, views: list[str]) -> ranks.ReadLevel:
+        cache: dict[tuple[int, int], list[dict[int, int]]] = {}
+
+        def read(level: int, index: int) -> list[dict[int, int]]:
+            if (level, index) not in cache:
+                keys = [{PARTITION_KEY: f"R#{order}#{v}", SORT_KEY: f"{level}:{index}"} for v in views]
+                cache[(level, index)] = [
+                    {int(k[1:]): int(v) for k, v in raw.items() if k.startswith("c") and k[1:].isdigit() and int(v)}
+                    for raw in self._raw_many(keys)
+                ]
+            return cache[(level, index)]
+
+        return read
+
+    def count(self, query: ListQuery) -> int:
+        plan = self._views(query)
+        if plan is None:
+            return len(self._everything(query))
+        _, views = plan
+        if not views:
+            return 0
+        return ranks.total(self._reader(_ORDER_CODES[query.order], views))
+
+    def page(self, query: ListQuery, offset: int, limit: int) -> list[Item]:
+        if limit <= 0 or offset < 0:
+            return []
+        plan = self._views(query)
+        if plan is None:
+            if query.order == "name" and not query.where and not query.name_contains and query.created_from is None \
+                    and query.created_to is None:
+                return self._name_page(query, offset, limit)
+            everything = self._everything(query)
+            return everything[offset : offset + limit]
+        attr, views = plan
+        if not views:
+            return []
+        order = _ORDER_CODES[query.order]
+        pos_attr = POS_CREATE if order == "c" else POS_UPDATE
+        index = _GSI[(order, attr)]
+        if offset == 0:  # the first page needs no tree: read the views from the requested end
+            return self._merged(index, attr, pos_attr, views, None, limit, 0, descending=query.desc)
+        read = self._reader(order, views)
+        grand = ranks.total(read)
+        if offset >= grand:
+            return []
+        if query.desc:
+            start, n = grand - offset - limit, limit
+            if start < 0:
+                start, n = 0, limit + start
+        else:
+            start, n = offset, min(limit, grand - offset)
+        found = ranks.locate(read, start)
+        if found is None:
+            return []
+        leaf_start, skip, _ = found
+        items = self._merged(index, attr, pos_attr, views, leaf_start, n, skip, descending=False)
+        return items[::-1] if query.desc else items
+
+    def _merged(self, index: str, attr: str, pos_attr: str, views: list[str], from_position: int | None, n: int,
+                skip: int, *, descending: bool) -> list[Item]:
+        """n items after `skip` of the views' union, in position order, starting at from_position (or an end)."""
+        rows: list[dict[str, Any]] = []
+        for view in views:
+            cond: Any = Key(attr).eq(view)
+            if from_position is not None:
+                cond = cond & Key(pos_attr).gte(from_position)
+            rows.extend(_take(self._query(IndexName=index, KeyConditionExpression=cond, ScanIndexForward=not descending,
+                                          Limit=skip + n), skip + n))
+        rows.sort(key=lambda r: int(r[pos_attr]), reverse=descending)
+        return [_clean(r) for r in rows[skip : skip + n]]
+
+    def _name_page(self, query: ListQuery, offset: int, limit: int) -> list[Item]:
+        view = f"{query.tenant}#{query.kind}#{query.parent}"
+        keys = list(_take(self._query(IndexName="by_name", KeyConditionExpression=Key(VIEW_ALL).eq(view),
+                                      ScanIndexForward=not query.desc, Limit=min(offset + limit, 1000)), offset + limit))
+        wanted = keys[offset : offset + limit]
+        got = {r[PARTITION_KEY]: r for r in self._raw_many([{PARTITION_KEY: k[PARTITION_KEY], SORT_KEY: k[SORT_KEY]} for k in wanted])}
+        return [_clean(got[k[PARTITION_KEY]]) for k in wanted if k[PARTITION_KEY] in got]
+
+    def _everything(self, query: ListQuery) -> list[Item]:
+        """A query no view answers alone (several filters, a name substring, a time range): the collection (or
+        its one-slot views) read in full, filtered and ordered here. Its cost is the collection's size."""
+        spec = fields_of(query.kind)
+        base = f"{query.tenant}#{query.kind}#{query.parent}"
+        sources: list[tuple[str, str]] = [("by_create", base)]
+        for name, values in query.where.items():
+            if name in spec.slots:
+                slot = "a" if spec.slots.index(name) == 0 else "b"
+                attr = VIEW_A if slot == "a" else VIEW_B
+                sources = [("by_a_create" if attr == VIEW_A else "by_b_create", f"{base}#{slot}={filter_value(v)}")
+                           for v in dict.fromkeys(values)]
+                break
+        rows: list[dict[str, Any]] = []
+        for index, view in sources:
+            attr = VIEW_ALL if index == "by_create" else (VIEW_A if index == "by_a_create" else VIEW_B)
+            rows.extend(self._query(IndexName=index, KeyConditionExpression=Key(attr).eq(view)))
+        kept = [r for r in rows if _matches(query, r)]
+        if query.order == "update_time":
+            kept.sort(key=lambda r: (int(_from_dynamo(r.get("update_time")) or 0), int(r.get(POS_CREATE, 0))), reverse=query.desc)
+        elif query.order == "name":
+            kept.sort(key=lambda r: (str(r.get(NAME, "")), int(r.get(POS_CREATE, 0))), reverse=query.desc)
+        else:
+            kept.sort(key=lambda r: int(r.get(POS_CREATE, 0)), reverse=query.desc)
+        return [_clean(r) for r in kept]
+
+    def batches(self, kind: str, tenant: str, parent: str, size: int = 500) -> Iterator[list[Item]]:
+        batch: list[Item] = []
+        view = f"{tenant}#{kind}#{parent}"
+        for raw in self._query(IndexName="by_create", KeyConditionExpression=Key(VIEW_ALL).eq(view), Limit=size):
+            batch.append(_clean(raw))
+            if len(batch) >= size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def list(self, kind: str, tenant: str, parent: str | None = None) -> list[Item]:
+        """Transitional: every item under parent (services move to page/count/batches)."""
+        return [it for batch in self.batches(kind, tenant, parent or "") for it in batch]
+
+    # ---- unique keys ----------------------------------------------------------------------------
     def claim(self, tenant: str, scope: str, key: str, owner: str) -> bool:
         try:
             self._table.put_item(
-                Item={PARTITION_KEY: self._pk(tenant), SORT_KEY: f"U#{scope}#{key}", "owner": owner},
+                Item={PARTITION_KEY: f"U#{tenant}#{scope}#{key}", SORT_KEY: "U", "owner": owner},
                 ConditionExpression="attribute_not_exists(#pk) OR #o = :o",
                 ExpressionAttributeNames={"#pk": PARTITION_KEY, "#o": "owner"}, ExpressionAttributeValues={":o": owner},
             )
+            usage.wrote(1)
             return True
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 return False
             raise _storage_error(exc) from exc
 
+    def owner(self, tenant: str, scope: str, key: str) -> str | None:
+        try:
+            got = self._table.get_item(Key={PARTITION_KEY: f"U#{tenant}#{scope}#{key}", SORT_KEY: "U"}, ConsistentRead=True)
+        except ClientError as exc:
+            raise _storage_error(exc) from exc
+        usage.read(1)
+        return str(got["Item"]["owner"]) if "Item" in got else None
+
     def release(self, tenant: str, scope: str, key: str, owner: str) -> None:
         try:
             self._table.delete_item(
-                Key={PARTITION_KEY: self._pk(tenant), SORT_KEY: f"U#{scope}#{key}"},
+                Key={PARTITION_KEY: f"U#{tenant}#{scope}#{key}", SORT_KEY: "U"},
                 ConditionExpression="#o = :o", ExpressionAttributeNames={"#o": "owner"}, ExpressionAttributeValues={":o": owner},
             )
+            usage.wrote(1)
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise _storage_error(exc) from exc
+
+
+def _take(rows: Iterator[dict[str, Any]], n: int) -> Iterator[dict[str, Any]]:
+    if n <= 0:
+        return
+    for count, row in enumerate(rows, 1):
+        yield row
+        if count >= n:
+            return
+
+
+def _values(raw: Any) -> list[str]:
+    value = _from_dynamo(raw)
+    return [filter_value(v) for v in value] if isinstance(value, list) else [filter_value(value)]
+
+
+def _matches(query: ListQuery, raw: dict[str, Any]) -> bool:
+    slots = fields_of(query.kind).slots
+    for name, wanted in query.where.items():
+        if name in slots:  # a slot compares its stored value (a missing field is "")
+            have = [str(raw.get("~a" if slots.index(name) == 0 else "~b", ""))]
+        elif name in raw:
+            have = _values(raw[name])
+        else:
+            return False
+        if not set(have) & {filter_value(v) for v in wanted}:
+            return False
+    if query.name_contains and query.name_contains.lower() not in name_key(query.kind, _clean(raw)):
+        return False
+    created = int(_from_dynamo(raw.get("create_time")) or 0)
+    if query.created_from is not None and created < query.created_from:
+        return False
+    return not (query.created_to is not None and created > query.created_to)

@@ -1,4 +1,10 @@
-"""MetadataStore on one SQLite file (WAL), one connection per thread."""
+"""MetadataStore on one SQLite file (WAL), one connection per thread.
+
+Every item is one row: its JSON plus the columns lists need (creation sequence, update time, the kind's two filter
+slots and its lowercased name, see ragcore.list_fields), each order and slot with its own index, so a page is an
+index range and never a sort of the collection. Counts per parent and slot value live in `counts`, kept by
+triggers in the same transaction as the row, so a list's total is one indexed read.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from ragcore.errors import StorageError
-from ragcore.ports import Item
+from ragcore.list_fields import fields_of, filter_value, name_key, slot_values
+from ragcore.ports import Item, ListQuery
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS items (
@@ -19,13 +26,78 @@ CREATE TABLE IF NOT EXISTS items (
     seq INTEGER NOT NULL, data TEXT NOT NULL,
     PRIMARY KEY (kind, tenant, id)
 );
-CREATE INDEX IF NOT EXISTS items_by_parent ON items (kind, tenant, parent, seq);
 CREATE TABLE IF NOT EXISTS uniques (
     tenant TEXT NOT NULL, scope TEXT NOT NULL, key TEXT NOT NULL, owner TEXT NOT NULL,
     PRIMARY KEY (tenant, scope, key)
 );
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
+
+_COLUMNS = ("utime INTEGER NOT NULL DEFAULT 0", "ctime INTEGER NOT NULL DEFAULT 0", "fa TEXT", "fb TEXT",
+            "lname TEXT NOT NULL DEFAULT ''")
+
+# one index per order × slot: a page of any flat list is a range of one of them
+_INDEXES = """
+CREATE INDEX IF NOT EXISTS items_by_parent ON items (kind, tenant, parent, seq);
+CREATE INDEX IF NOT EXISTS items_by_update ON items (kind, tenant, parent, utime, seq);
+CREATE INDEX IF NOT EXISTS items_by_a ON items (kind, tenant, parent, fa, seq);
+CREATE INDEX IF NOT EXISTS items_by_a_update ON items (kind, tenant, parent, fa, utime, seq);
+CREATE INDEX IF NOT EXISTS items_by_b ON items (kind, tenant, parent, fb, seq);
+CREATE INDEX IF NOT EXISTS items_by_b_update ON items (kind, tenant, parent, fb, utime, seq);
+CREATE INDEX IF NOT EXISTS items_by_name ON items (kind, tenant, parent, lname, seq);
+CREATE VIRTUAL TABLE IF NOT EXISTS names USING fts5(lname, content='items', content_rowid='rowid', tokenize='trigram');
+CREATE TABLE IF NOT EXISTS counts (
+    kind TEXT NOT NULL, tenant TEXT NOT NULL, parent TEXT NOT NULL, slot TEXT NOT NULL, value TEXT NOT NULL,
+    n INTEGER NOT NULL, PRIMARY KEY (kind, tenant, parent, slot, value)
+);
+"""
+
+
+def _count_sql(row: str, delta: int) -> str:
+    """Trigger statements adding delta to the counts of the row (`new` or `old`): all, slot a, slot b."""
+    parts = []
+    for slot, column in (("", "''"), ("a", f"{row}.fa"), ("b", f"{row}.fb")):
+        guard = "1" if slot == "" else f"{row}.fa IS NOT NULL" if slot == "a" else f"{row}.fb IS NOT NULL"
+        parts.append(
+            f"INSERT INTO counts(kind, tenant, parent, slot, value, n) SELECT {row}.kind, {row}.tenant, {row}.parent, "
+            f"'{slot}', {column}, {delta} WHERE {guard} "
+            f"ON CONFLICT(kind, tenant, parent, slot, value) DO UPDATE SET n = n + ({delta});"
+        )
+    return "\n".join(parts)
+
+
+# `names` is a trigram index of the lowercased names: a "keywords" substring is an index lookup, not a scan
+_NAME_IN = "INSERT INTO names(rowid, lname) SELECT new.rowid, new.lname;"
+_NAME_OUT = "INSERT INTO names(names, rowid, lname) SELECT 'delete', old.rowid, old.lname;"
+
+_TRIGGERS = f"""
+CREATE TRIGGER IF NOT EXISTS items_counted_insert AFTER INSERT ON items BEGIN
+{_count_sql("new", 1)}
+{_NAME_IN}
+END;
+CREATE TRIGGER IF NOT EXISTS items_counted_delete AFTER DELETE ON items BEGIN
+{_count_sql("old", -1)}
+{_NAME_OUT}
+END;
+CREATE TRIGGER IF NOT EXISTS items_named_update AFTER UPDATE OF lname ON items WHEN old.lname IS NOT new.lname BEGIN
+{_NAME_OUT}
+{_NAME_IN}
+END;
+CREATE TRIGGER IF NOT EXISTS items_counted_update AFTER UPDATE OF parent, fa, fb ON items
+WHEN old.parent IS NOT new.parent OR old.fa IS NOT new.fa OR old.fb IS NOT new.fb BEGIN
+{_count_sql("old", -1)}
+{_count_sql("new", 1)}
+END;
+"""
+
+_FEW = 1000  # name matches the trigram index hands over as a row list
+
+_ORDER_COLUMNS = {"create_time": ("seq",), "update_time": ("utime", "seq"), "name": ("lname", "seq")}
+
+
+def _columns(kind: str, item: Item) -> tuple[int, int, str | None, str | None, str]:
+    a, b = slot_values(kind, item)
+    return int(item.get("update_time") or 0), int(item.get("create_time") or 0), a, b, name_key(kind, item)
 
 
 class SqliteMetadataStore:
@@ -36,7 +108,35 @@ class SqliteMetadataStore:
         # one writer at a time inside this process; SQLite's busy timeout covers other processes
         self._write_lock = threading.RLock()
         with self._write_lock:
-            self._conn().executescript(_SCHEMA)
+            conn = self._conn()
+            conn.executescript(_SCHEMA)
+            self._migrate(conn)
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        """Version 2 adds the list columns, their indexes and the kept counts; older files are filled in once."""
+        if conn.execute("PRAGMA user_version").fetchone()[0] >= 2:
+            return
+        have = {r[1] for r in conn.execute("PRAGMA table_info(items)")}
+        for column in _COLUMNS:
+            if column.split()[0] not in have:
+                conn.execute(f"ALTER TABLE items ADD COLUMN {column}")
+        with self._tx() as db:
+            rows = db.execute("SELECT kind, tenant, id, data FROM items").fetchall()
+            db.executemany(
+                "UPDATE items SET utime=?, ctime=?, fa=?, fb=?, lname=? WHERE kind=? AND tenant=? AND id=?",
+                [(*_columns(kind, json.loads(data)), kind, tenant, item_id) for kind, tenant, item_id, data in rows],
+            )
+        conn.executescript(_INDEXES)  # DDL scripts commit on their own: each step is safe to repeat
+        with self._tx() as db:
+            db.execute("DELETE FROM counts")
+            for slot, column in (("", "''"), ("a", "fa"), ("b", "fb")):
+                db.execute(
+                    f"INSERT INTO counts(kind, tenant, parent, slot, value, n) SELECT kind, tenant, parent, '{slot}', "
+                    f"{column}, COUNT(*) FROM items WHERE {column} IS NOT NULL GROUP BY kind, tenant, parent, {column}"
+                )
+        conn.execute("INSERT INTO names(names) VALUES('rebuild')")
+        conn.executescript(_TRIGGERS)
+        conn.execute("PRAGMA user_version=2")
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -63,27 +163,35 @@ class SqliteMetadataStore:
                 _rollback(conn)
                 raise
 
-    def _next_seq(self, db: sqlite3.Connection) -> int:
-        db.execute("INSERT INTO counters(name, value) VALUES('seq', 1) ON CONFLICT(name) DO UPDATE SET value = value + 1")
+    def _next_seq(self, db: sqlite3.Connection, n: int = 1) -> int:
+        """The first of n fresh creation sequence numbers."""
+        db.execute("INSERT INTO counters(name, value) VALUES('seq', ?) ON CONFLICT(name) DO UPDATE SET value = value + ?", (n, n))
         row = db.execute("SELECT value FROM counters WHERE name='seq'").fetchone()
-        return int(row[0])
+        return int(row[0]) - n + 1
+
+    def _write(self, db: sqlite3.Connection, kind: str, tenant: str, item: Item, parent: str) -> bool:
+        """Overwrite in place (keeping its creation place) or insert; True when it was inserted."""
+        data = json.dumps(item, ensure_ascii=False)
+        cols = _columns(kind, item)
+        cur = db.execute(
+            "UPDATE items SET data=?, parent=?, utime=?, ctime=?, fa=?, fb=?, lname=? WHERE kind=? AND tenant=? AND id=?",
+            (data, parent, *cols, kind, tenant, item["id"]),
+        )
+        if cur.rowcount:
+            return False
+        db.execute(
+            "INSERT INTO items(kind, tenant, id, parent, seq, data, utime, ctime, fa, fb, lname) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (kind, tenant, item["id"], parent, self._next_seq(db), data, *cols),
+        )
+        return True
 
     def put(self, kind: str, tenant: str, item: Item, *, parent: str = "", if_absent: bool = False) -> bool:
-        data = json.dumps(item, ensure_ascii=False)
         with self._tx() as db:
-            row = db.execute("SELECT seq FROM items WHERE kind=? AND tenant=? AND id=?", (kind, tenant, item["id"])).fetchone()
-            if row is not None:
-                if if_absent:
-                    return False
-                db.execute(
-                    "UPDATE items SET data=?, parent=? WHERE kind=? AND tenant=? AND id=?",
-                    (data, parent, kind, tenant, item["id"]),
-                )
-                return True
-            db.execute(
-                "INSERT INTO items(kind, tenant, id, parent, seq, data) VALUES (?,?,?,?,?,?)",
-                (kind, tenant, item["id"], parent, self._next_seq(db), data),
-            )
+            if if_absent and db.execute(
+                "SELECT 1 FROM items WHERE kind=? AND tenant=? AND id=?", (kind, tenant, item["id"])
+            ).fetchone():
+                return False
+            self._write(db, kind, tenant, item, parent)
             return True
 
     def put_many(self, kind: str, tenant: str, items: list[Item], *, parent: str = "") -> None:
@@ -91,12 +199,7 @@ class SqliteMetadataStore:
             return
         with self._tx() as db:
             for item in items:
-                data = json.dumps(item, ensure_ascii=False)
-                cur = db.execute("UPDATE items SET data=?, parent=? WHERE kind=? AND tenant=? AND id=?",
-                                 (data, parent, kind, tenant, item["id"]))
-                if cur.rowcount == 0:
-                    db.execute("INSERT INTO items(kind, tenant, id, parent, seq, data) VALUES (?,?,?,?,?,?)",
-                               (kind, tenant, item["id"], parent, self._next_seq(db), data))
+                self._write(db, kind, tenant, item, parent)
 
     def get(self, kind: str, tenant: str, item_id: str) -> Item | None:
         row = self._conn().execute(
@@ -106,56 +209,145 @@ class SqliteMetadataStore:
 
     def get_many(self, kind: str, tenant: str, item_ids: list[str]) -> list[Item]:
         """The existing items, in the order asked for, each once."""
-        out: list[Item] = []
+        found: dict[str, Item] = {}
         ids = list(dict.fromkeys(item_ids))
         for start in range(0, len(ids), 500):
             part = ids[start : start + 500]
             marks = ",".join("?" * len(part))
             rows = self._conn().execute(
-                f"SELECT data FROM items WHERE kind=? AND tenant=? AND id IN ({marks}) ORDER BY seq",
-                (kind, tenant, *part),
+                f"SELECT id, data FROM items WHERE kind=? AND tenant=? AND id IN ({marks})", (kind, tenant, *part)
             ).fetchall()
-            out.extend(json.loads(r[0]) for r in rows)
-        rank = {item_id: n for n, item_id in enumerate(ids)}
-        return sorted(out, key=lambda it: rank[it["id"]])
+            found.update((r[0], json.loads(r[1])) for r in rows)
+        return [found[i] for i in ids if i in found]
 
-    def list(self, kind: str, tenant: str, parent: str | None = None) -> list[Item]:
-        if parent is None:
-            rows = self._conn().execute(
-                "SELECT data FROM items WHERE kind=? AND tenant=? ORDER BY seq", (kind, tenant)
-            ).fetchall()
+    # ---- lists ----------------------------------------------------------------------------------
+    def _where(self, query: ListQuery) -> tuple[str, list[Any]]:
+        spec = fields_of(query.kind)
+        sql = ["kind=?", "tenant=?", "parent=?"]
+        args: list[Any] = [query.kind, query.tenant, query.parent]
+        for name, values in query.where.items():
+            wanted = [filter_value(v) for v in values]
+            marks = ",".join("?" * len(wanted)) or "NULL"
+            if name in spec.slots:
+                sql.append(f"{'fa' if spec.slots.index(name) == 0 else 'fb'} IN ({marks})")
+            else:
+                # an unindexed field (scalar or list): any of its values is one of the wanted
+                path = '$."' + name.replace('"', "") + '"'
+                sql.append(
+                    "EXISTS (SELECT 1 FROM json_each(items.data, ?) AS j WHERE "
+                    f"(CASE j.type WHEN 'true' THEN '1' WHEN 'false' THEN '0' ELSE CAST(j.value AS TEXT) END) IN ({marks}))"
+                )
+                args.append(path)
+            args.extend(wanted)
+        rowids = self._name_matches(query.name_contains)
+        if rowids is not None:
+            sql.append(f"items.rowid IN ({','.join('?' * len(rowids)) or 'NULL'})")
+            args.extend(rowids)
+        if query.name_contains:
+            escaped = query.name_contains.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            sql.append("lname LIKE ? ESCAPE '\\'")
+            args.append(f"%{escaped}%")
+        if query.created_from is not None:
+            sql.append("ctime >= ?")
+            args.append(int(query.created_from))
+        if query.created_to is not None:
+            sql.append("ctime <= ?")
+            args.append(int(query.created_to))
+        return " AND ".join(sql), args
+
+    def _name_matches(self, text: str) -> list[int] | None:
+        """The rows whose name holds text, from the trigram index, when they are few; None when the substring is
+        too short or too common (then a scan of the collection's names finds a page sooner than the index)."""
+        if len(text) < 3:
+            return None
+        phrase = '"' + text.lower().replace('"', '""') + '"'
+        rows = self._conn().execute("SELECT rowid FROM names WHERE names MATCH ? LIMIT ?", (phrase, _FEW + 1)).fetchall()
+        return None if len(rows) > _FEW else [int(r[0]) for r in rows]
+
+    def _kept_count(self, query: ListQuery) -> int | None:
+        """The count from `counts` when the query is one the triggers keep (no filter, or one slot filter)."""
+        if query.name_contains or query.created_from is not None or query.created_to is not None or len(query.where) > 1:
+            return None
+        slots = fields_of(query.kind).slots
+        if not query.where:
+            slot, values = "", [""]
         else:
+            name, raw = next(iter(query.where.items()))
+            if name not in slots:
+                return None
+            slot, values = ("a" if slots.index(name) == 0 else "b"), list(dict.fromkeys(filter_value(v) for v in raw))
+        if not values:
+            return 0
+        row = self._conn().execute(
+            f"SELECT COALESCE(SUM(n), 0) FROM counts WHERE kind=? AND tenant=? AND parent=? AND slot=? "
+            f"AND value IN ({','.join('?' * len(values))})",
+            (query.kind, query.tenant, query.parent, slot, *values),
+        ).fetchone()
+        return int(row[0])
+
+    def count(self, query: ListQuery) -> int:
+        kept = self._kept_count(query)
+        if kept is not None:
+            return kept
+        where, args = self._where(query)
+        return int(self._conn().execute(f"SELECT COUNT(*) FROM items WHERE {where}", args).fetchone()[0])
+
+    def page(self, query: ListQuery, offset: int, limit: int) -> list[Item]:
+        if limit <= 0 or offset < 0:
+            return []
+        desc = query.desc
+        flipped = False
+        total = self._kept_count(query) if offset > 0 else None
+        if total is not None:
+            if offset >= total:
+                return []
+            if offset > total // 2:  # a late page is an early page of the other direction: the index walk stays short
+                end = total - offset
+                offset, limit = max(end - limit, 0), min(limit, end)
+                desc, flipped = not desc, True
+        where, args = self._where(query)
+        direction = "DESC" if desc else "ASC"
+        order = ", ".join(f"{c} {direction}" for c in _ORDER_COLUMNS.get(query.order, ("seq",)))
+        rows = self._conn().execute(
+            f"SELECT data FROM items WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?", (*args, limit, offset)
+        ).fetchall()
+        items = [json.loads(r[0]) for r in rows]
+        return items[::-1] if flipped else items
+
+    def batches(self, kind: str, tenant: str, parent: str, size: int = 500) -> Iterator[list[Item]]:
+        after = -1
+        while True:
             rows = self._conn().execute(
-                "SELECT data FROM items WHERE kind=? AND tenant=? AND parent=? ORDER BY seq", (kind, tenant, parent)
+                "SELECT seq, data FROM items WHERE kind=? AND tenant=? AND parent=? AND seq > ? ORDER BY seq LIMIT ?",
+                (kind, tenant, parent, after, size),
             ).fetchall()
-        return [json.loads(r[0]) for r in rows]
+            if not rows:
+                return
+            after = int(rows[-1][0])
+            yield [json.loads(r[1]) for r in rows]
+
+    # ---- changes --------------------------------------------------------------------------------
+    def _change(self, kind: str, tenant: str, item_id: str, apply: Any) -> Item | None:
+        with self._tx() as db:
+            row = db.execute(
+                "SELECT data, parent FROM items WHERE kind=? AND tenant=? AND id=?", (kind, tenant, item_id)
+            ).fetchone()
+            if row is None:
+                return None
+            item = json.loads(row[0])
+            apply(item)
+            self._write(db, kind, tenant, item, row[1])
+            return item  # type: ignore[no-any-return]
 
     def update(self, kind: str, tenant: str, item_id: str, changes: Mapping[str, Any]) -> Item | None:
-        with self._tx() as db:
-            row = db.execute("SELECT data FROM items WHERE kind=? AND tenant=? AND id=?", (kind, tenant, item_id)).fetchone()
-            if row is None:
-                return None
-            item = json.loads(row[0])
-            item.update(changes)
-            db.execute(
-                "UPDATE items SET data=? WHERE kind=? AND tenant=? AND id=?",
-                (json.dumps(item, ensure_ascii=False), kind, tenant, item_id),
-            )
-            return item  # type: ignore[no-any-return]
+        return self._change(kind, tenant, item_id, lambda item: item.update(changes))
 
     def increment(self, kind: str, tenant: str, item_id: str, deltas: Mapping[str, int | float]) -> Item | None:
-        with self._tx() as db:
-            row = db.execute("SELECT data FROM items WHERE kind=? AND tenant=? AND id=?", (kind, tenant, item_id)).fetchone()
-            if row is None:
-                return None
-            item = json.loads(row[0])
-            for field, delta in deltas.items():
-                item[field] = (item.get(field) or 0) + delta
-            db.execute(
-                "UPDATE items SET data=? WHERE kind=? AND tenant=? AND id=?",
-                (json.dumps(item, ensure_ascii=False), kind, tenant, item_id),
-            )
-            return item  # type: ignore[no-any-return]
+        def add(item: Item) -> None:
+            for name, delta in deltas.items():
+                item[name] = (item.get(name) or 0) + delta
+
+        return self._change(kind, tenant, item_id, add)
 
     def delete(self, kind: str, tenant: str, item_id: str) -> bool:
         with self._tx() as db:
@@ -167,6 +359,11 @@ class SqliteMetadataStore:
             cur = db.execute("DELETE FROM items WHERE kind=? AND tenant=? AND parent=?", (kind, tenant, parent))
             return cur.rowcount
 
+    def list(self, kind: str, tenant: str, parent: str | None = None) -> list[Item]:
+        """Transitional: every item under parent (services move to page/count/batches)."""
+        return [it for batch in self.batches(kind, tenant, parent or "") for it in batch]
+
+    # ---- unique keys ----------------------------------------------------------------------------
     def claim(self, tenant: str, scope: str, key: str, owner: str) -> bool:
         with self._tx() as db:
             row = db.execute("SELECT owner FROM uniques WHERE tenant=? AND scope=? AND key=?", (tenant, scope, key)).fetchone()
@@ -174,6 +371,12 @@ class SqliteMetadataStore:
                 return bool(row[0] == owner)
             db.execute("INSERT INTO uniques(tenant, scope, key, owner) VALUES (?,?,?,?)", (tenant, scope, key, owner))
             return True
+
+    def owner(self, tenant: str, scope: str, key: str) -> str | None:
+        row = self._conn().execute(
+            "SELECT owner FROM uniques WHERE tenant=? AND scope=? AND key=?", (tenant, scope, key)
+        ).fetchone()
+        return str(row[0]) if row else None
 
     def release(self, tenant: str, scope: str, key: str, owner: str) -> None:
         with self._tx() as db:

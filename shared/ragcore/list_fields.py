@@ -1,0 +1,78 @@
+"""Which fields of each kind the store indexes for listing: its filter slots and its name field.
+
+A list filters flatly (its cost is its page, whatever the collection's size) on at most one slot field at a time,
+and orders by creation, last update or name. Filters on other fields, substring ("keywords") filters and
+creation-time ranges are evaluated inside the store too, but read the whole collection on DynamoDB (SQL on
+SQLite): services use them only on collections that are small by nature (a tenant's memories, a memory's messages)
+or where RAGFlow's own cost is the same (a name substring). Both adapters read this one table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+ORDERS = ("create_time", "update_time", "name")
+
+
+@dataclass(frozen=True)
+class ListFields:
+    slots: tuple[str, ...] = ()  # at most two scalar fields, each an indexed equality filter ("a", then "b")
+    name: str = "name"  # the field `order="name"` and `name_contains` use (case-insensitively); "" for none
+    lists: tuple[str, ...] = ()  # list-valued fields a `where` may name: an item matches when any element does
+    # orders whose deep pages are flat (DynamoDB keeps a counted tree per order and view); () for kinds never
+    # listed, which then cost one plain write each
+    orders: tuple[str, ...] = ("create_time", "update_time")
+
+
+KINDS: dict[str, ListFields] = {
+    "document": ListFields(slots=("run", "suffix")),
+    "chunk": ListFields(slots=("available",), name="", orders=("create_time",)),
+    "session": ListFields(slots=("user_id", "name")),
+    "agent": ListFields(name="title"),
+    "agent_session": ListFields(slots=("user_id",)),
+    "file": ListFields(slots=("type",)),
+    "memory": ListFields(lists=("memory_type",)),
+    "memmsg": ListFields(slots=("_listed", "_live"), name="content", orders=("create_time",)),
+    "ingestion_log": ListFields(slots=("_scope", "operation_status"), name="document_name"),
+    "index_task": ListFields(slots=("_index_type",)),
+    # read by id only
+    "agent_trace": ListFields(name="", orders=()),
+    "memseq": ListFields(name="", orders=()),
+    "upload-token": ListFields(name="", orders=()),
+    "tenant": ListFields(name="", orders=()),
+    "dataset_graph": ListFields(name="", orders=()),
+    "file2doc": ListFields(name="", orders=()),
+}
+
+DEFAULT = ListFields()
+
+
+def fields_of(kind: str) -> ListFields:
+    return KINDS.get(kind, DEFAULT)
+
+
+def filter_value(value: Any) -> str:
+    """The one string form a filter value is stored and compared in (booleans as "1"/"0", null as "")."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def slot_values(kind: str, item: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The item's values in the kind's slots (None where the kind has no such slot)."""
+    slots = fields_of(kind).slots
+    a = filter_value(item.get(slots[0])) if len(slots) > 0 else None
+    b = filter_value(item.get(slots[1])) if len(slots) > 1 else None
+    return a, b
+
+
+def name_key(kind: str, item: dict[str, Any]) -> str:
+    """The lowercased name the kind orders and searches by ("" when it has none)."""
+    field = fields_of(kind).name
+    value = item.get(field) if field else None
+    return str(value).lower() if value is not None else ""
