@@ -79,15 +79,17 @@ def start_background() -> Callable[[], None]:
 def recover_interrupted() -> None:
     """Documents left RUNNING by a previous process lost their in-memory tasks: parse them again."""
     from ragcore.container import get_container
+    from ragcore.ports import ListQuery
     from ragcore.services import registry
     from ragcore.services.datasets import KIND as DATASET_KIND
     from ragcore.services.documents import KIND as DOC_KIND
 
     store = get_container().store
     for tenant in {str(k["tenant_id"]) for k in registry.tenants().list_keys()}:
-        for dataset in store.list(DATASET_KIND, tenant):
-            for doc in store.list(DOC_KIND, tenant, parent=dataset["id"]):
-                if doc.get("run") == "RUNNING":
+        for datasets in store.batches(DATASET_KIND, tenant, ""):
+            for dataset in datasets:
+                running = ListQuery(DOC_KIND, tenant, dataset["id"], where={"run": ["RUNNING"]})
+                for doc in store.page(running, 0, store.count(running)):
                     log.info("re-queueing interrupted document %s", doc["id"])
                     registry.documents().queue_parse(tenant, dataset, doc)
 

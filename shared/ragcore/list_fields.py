@@ -23,19 +23,23 @@ class ListFields:
     # orders whose deep pages are flat (DynamoDB keeps a counted tree per order and view); () for kinds never
     # listed, which then cost one plain write each
     orders: tuple[str, ...] = ("create_time", "update_time")
+    # a whole-number field that places the item in creation order instead of its arrival (unique under its parent,
+    # below 2^30): a document's chunks are listed in reading order however its parse tasks interleave
+    position: str = ""
 
 
 KINDS: dict[str, ListFields] = {
     "document": ListFields(slots=("run", "suffix")),
-    "chunk": ListFields(slots=("available",), name="", orders=("create_time",)),
+    "chunk": ListFields(slots=("available", "_run"), name="", orders=("create_time",), position="order"),
     "session": ListFields(slots=("user_id", "name")),
     "agent": ListFields(name="title"),
     "agent_session": ListFields(slots=("user_id",)),
     "file": ListFields(slots=("type",)),
     "memory": ListFields(lists=("memory_type",)),
-    "memmsg": ListFields(slots=("_listed", "_live"), name="content", orders=("create_time",)),
+    "memmsg": ListFields(slots=("_listed", "_kept"), name="", orders=("create_time",)),
     "ingestion_log": ListFields(slots=("_scope", "operation_status"), name="document_name"),
     "index_task": ListFields(slots=("_index_type",)),
+    "metavalue": ListFields(slots=("key",), name="", orders=("create_time",)),
     # read by id only
     "agent_trace": ListFields(name="", orders=()),
     "memseq": ListFields(name="", orders=()),
@@ -43,6 +47,7 @@ KINDS: dict[str, ListFields] = {
     "tenant": ListFields(name="", orders=()),
     "dataset_graph": ListFields(name="", orders=()),
     "file2doc": ListFields(name="", orders=()),
+    "file_count": ListFields(name="", orders=()),
 }
 
 DEFAULT = ListFields()
@@ -69,6 +74,12 @@ def slot_values(kind: str, item: dict[str, Any]) -> tuple[str | None, str | None
     a = filter_value(item.get(slots[0])) if len(slots) > 0 else None
     b = filter_value(item.get(slots[1])) if len(slots) > 1 else None
     return a, b
+
+
+def position_of(kind: str, item: dict[str, Any]) -> int | None:
+    """The item's declared position (None when the kind places items by arrival)."""
+    field = fields_of(kind).position
+    return int(item.get(field) or 0) if field else None
 
 
 def name_key(kind: str, item: dict[str, Any]) -> str:

@@ -25,6 +25,7 @@ class ListQuery:
     desc: bool = True
     where: Mapping[str, Sequence[Any]] = field(default_factory=dict)
     name_contains: str = ""  # case-insensitive substring of the kind's name field
+    name_equals: str = ""  # the kind's name field, any case (an indexed lookup on both stores)
     created_from: int | None = None  # create_time bounds, ms, inclusive
     created_to: int | None = None
 
@@ -58,10 +59,6 @@ class MetadataStore(Protocol):
 
     def batches(self, kind: str, tenant: str, parent: str, size: int = 500) -> Iterator[list[Item]]:
         """Every item under parent in creation order, a batch at a time (background work: it reads everything)."""
-        ...
-
-    def list(self, kind: str, tenant: str, parent: str | None = None) -> list[Item]:
-        """Transitional, being removed: every item under parent."""
         ...
 
     def update(self, kind: str, tenant: str, item_id: str, changes: Mapping[str, Any]) -> Item | None:
@@ -119,6 +116,8 @@ class IndexRecord(TypedDict, total=False):
     content: str  # the text full-text search matches (content + keywords + questions)
     vector: list[float]
     available: bool
+    document_available: bool  # the document is switched on (default true)
+    meta: dict[str, list[str]]  # the document's metadata, each value in ragcore.text.meta_values' form
 
 
 class Hit(TypedDict):
@@ -126,8 +125,29 @@ class Hit(TypedDict):
     score: float
 
 
+@dataclass(frozen=True)
+class MetaClause:
+    """Documents with a value of `key` among `values` (negate: with none of them, or no value at all)."""
+
+    key: str
+    values: tuple[str, ...]
+    negate: bool = False
+
+
+@dataclass(frozen=True)
+class MetaFilter:
+    """Clauses over documents' metadata, all of them ("and") or any ("or"): the index applies it itself."""
+
+    logic: str
+    clauses: tuple[MetaClause, ...]
+
+
 class VectorIndex(Protocol):
-    """Dense vectors + full text per tenant. Local: numpy + SQLite FTS5. AWS: Pinecone dense + sparse."""
+    """Dense vectors + full text per tenant. Local: numpy + SQLite FTS5. AWS: Pinecone dense + sparse.
+
+    Searches return only available chunks of switched-on documents within the scope (datasets, optionally
+    documents and a metadata filter), so a question reads its candidates and nothing else.
+    """
 
     def upsert(self, tenant: str, records: list[IndexRecord]) -> None: ...
 
@@ -139,16 +159,26 @@ class VectorIndex(Protocol):
 
     def set_available(self, tenant: str, ids: list[str], available: bool) -> None: ...
 
+    def set_document_available(self, tenant: str, document_id: str, available: bool) -> None:
+        """Switch every chunk of a document out of (or back into) search; the chunks' own flags are kept."""
+        ...
+
+    def set_document_meta(self, tenant: str, document_id: str, meta: dict[str, list[str]]) -> None:
+        """Replace a document's metadata (as IndexRecord.meta) on all of its chunks."""
+        ...
+
     def search_dense(
-        self, tenant: str, vector: list[float], top_k: int, dataset_ids: list[str], document_ids: list[str] | None = None
+        self, tenant: str, vector: list[float], top_k: int, dataset_ids: list[str], document_ids: list[str] | None = None,
+        meta: MetaFilter | None = None,
     ) -> list[Hit]:
-        """Cosine similarity (vectors are L2-normalised), best first; unavailable chunks never returned."""
+        """Cosine similarity (vectors are L2-normalised), best first."""
         ...
 
     def search_text(
-        self, tenant: str, text: str, top_k: int, dataset_ids: list[str], document_ids: list[str] | None = None
+        self, tenant: str, text: str, top_k: int, dataset_ids: list[str], document_ids: list[str] | None = None,
+        meta: MetaFilter | None = None,
     ) -> list[Hit]:
-        """Keyword (BM25-like) candidates, best first; unavailable chunks never returned."""
+        """Keyword (BM25-like) candidates, best first."""
         ...
 
     def fetch_vectors(self, tenant: str, ids: list[str]) -> dict[str, list[float]]: ...

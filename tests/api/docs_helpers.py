@@ -53,3 +53,21 @@ def retrieve(api: Api, **payload: Any) -> dict[str, Any]:
     res = api.call("POST", "/api/v1/retrieval", json=payload)
     assert res["code"] == 0, res
     return dict(res["data"])
+
+
+def eventually(check: Any, timeout: float = 20) -> None:
+    """Background work (purges after deletes) is done within `timeout`: check() becomes true."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "background work did not finish in time"
+        time.sleep(0.05)
+
+
+def stored(kind: str, tenant: str, parent: str) -> int:
+    """How many items of a kind the store holds under a parent."""
+    from ragcore.container import get_container
+    from ragcore.ports import ListQuery
+
+    return get_container().store.count(ListQuery(kind, tenant, parent))

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.docs_helpers import ingest, make_dataset, retrieve, upload
+from tests.api.docs_helpers import eventually, ingest, make_dataset, retrieve, stored, upload
 from tests.conftest import Api, app_with
 from tests.fakes.openai_server import FakeOpenAI
 
@@ -126,10 +126,9 @@ def test_index_errors(api: Api, tmp_path: Path) -> None:
         assert foreign == missing == {"code": 102, "message": "no authorization", "data": None}
     assert api.call("GET", f"/api/v1/datasets/{ds}/graph", key=intruder) == {"code": 109, "message": "no authorization", "data": None}
     api.call("DELETE", "/api/v1/datasets", json={"ids": [ds]})
-    from ragcore.container import get_container
     from ragcore.services.index_kinds import TASK_KIND
 
-    assert get_container().store.list(TASK_KIND, api.tenant, parent=ds) == []  # the runs went with the dataset
+    eventually(lambda: stored(TASK_KIND, api.tenant, ds) == 0)  # the runs went with the dataset
     assert doc["id"]
 
 

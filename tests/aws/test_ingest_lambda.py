@@ -102,6 +102,12 @@ def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Any, vector_env: dict[str, st
         container_module.reset()
 
 
+def documents_of(aws: Aws, dataset_id: str) -> list[dict[str, Any]]:
+    from ragcore.services import registry
+
+    return registry.documents().list(aws.tenant, dataset_id, {"page_size": 100}, {})[0]
+
+
 def search(aws: Aws, question: str, dataset_id: str) -> dict[str, Any]:
     from ragcore.services import registry
 
@@ -115,14 +121,14 @@ def test_drop_folder_on_s3(aws: Aws) -> None:
     aws.settle()
     dataset = registry.datasets().find_by_name(aws.tenant, "handbook")
     assert dataset is not None
-    docs = registry.documents().all_in_dataset(aws.tenant, dataset["id"])
+    docs = documents_of(aws, dataset["id"])
     assert [(d["name"], d["run"]) for d in docs] == [("rules of play.txt", "DONE")], [d["progress_msg"] for d in docs]
     assert search(aws, "goalkeepers", dataset["id"])["total"] == 1
 
     # the same event twice: no duplicate document, no duplicate chunks
     aws.s3.put_object(Bucket=BUCKET, Key="inbox/handbook/rules of play.txt", Body=b"Goalkeepers may handle the ball.\n")
     aws.settle()
-    assert len(registry.documents().all_in_dataset(aws.tenant, dataset["id"])) == 1
+    assert len(documents_of(aws, dataset["id"])) == 1
     assert search(aws, "goalkeepers", dataset["id"])["total"] == 1
 
     # replaced bytes re-ingest
@@ -134,7 +140,7 @@ def test_drop_folder_on_s3(aws: Aws) -> None:
     # ObjectRemoved removes the document and every chunk
     aws.s3.delete_object(Bucket=BUCKET, Key="inbox/handbook/rules of play.txt")
     aws.settle()
-    assert registry.documents().all_in_dataset(aws.tenant, dataset["id"]) == []
+    assert documents_of(aws, dataset["id"]) == []
     assert search(aws, "offside", dataset["id"])["total"] == 0
 
 
@@ -151,11 +157,13 @@ def test_repeated_task_message_counts_once(aws: Aws) -> None:
     aws.run_lambda(parse + [dict(parse[0], messageId="dup")])  # SQS delivered it twice
     dataset = registry.datasets().find_by_name(aws.tenant, "kb")
     assert dataset is not None
-    [doc] = registry.documents().all_in_dataset(aws.tenant, dataset["id"])
+    [doc] = documents_of(aws, dataset["id"])
     assert doc["run"] == "DONE"
-    rows = registry.chunk_store().rows_of_document(aws.tenant, doc["id"])
-    assert doc["chunk_count"] == len(rows) >= 1
-    assert registry.datasets().find(aws.tenant, dataset["id"])["chunk_count"] == len(rows)  # type: ignore[index]
+    stored = registry.documents().find(aws.tenant, dataset["id"], doc["id"])
+    assert stored is not None
+    rows = registry.chunk_store().count(aws.tenant, stored)
+    assert doc["chunk_count"] == rows >= 1
+    assert registry.datasets().find(aws.tenant, dataset["id"])["chunk_count"] == rows  # type: ignore[index]
 
 
 def test_bad_message_is_a_partial_failure(aws: Aws) -> None:

@@ -169,3 +169,25 @@ def test_put_many(store: Any) -> None:
     assert store.get("chunk", "t1", "c129") == {"id": "c129", "v": 129}
     store.put_many("chunk", "t1", [])
     assert store.page(ListQuery("chunk", "t2", "doc"), 0, 10) == []
+
+
+def test_a_declared_position_orders_chunks_however_they_arrive(store: Any) -> None:
+    store.put_many("chunk", "t1", [{"id": f"late{n}", "order": 100 + n, "_run": 1} for n in range(3)], parent="doc")
+    store.put_many("chunk", "t1", [{"id": f"early{n}", "order": n, "_run": 1} for n in range(3)], parent="doc")
+    store.put("chunk", "t1", {"id": "old", "order": 50, "_run": 0}, parent="doc")
+    q = ListQuery("chunk", "t1", "doc", desc=False, where={"_run": [1]})
+    assert _ids(store.page(q, 0, 10)) == ["early0", "early1", "early2", "late0", "late1", "late2"]
+    assert _ids(store.page(q, 2, 2)) == ["early2", "late0"] and store.count(q) == 6
+    store.put("chunk", "t1", {"id": "early0", "order": 200, "_run": 1}, parent="doc")  # moved by a new position
+    assert _ids(store.page(q, 4, 10)) == ["late2", "early0"]
+
+
+def test_an_exact_name_is_an_indexed_lookup(store: Any) -> None:
+    for i, (name, kind) in enumerate([("Docs", "folder"), ("docs", "file"), ("other", "folder")]):
+        store.put("file", "t1", {"id": f"f{i}", "name": name, "type": kind}, parent="root")
+    store.put("file", "t1", {"id": "elsewhere", "name": "docs", "type": "folder"}, parent="sub")
+    assert _ids(store.page(ListQuery("file", "t1", "root", name_equals="DOCS", desc=False), 0, 10)) == ["f0", "f1"]
+    assert store.count(ListQuery("file", "t1", "root", name_equals="docs", where={"type": ["folder"]})) == 1
+    assert store.count(ListQuery("file", "t1", "root", name_equals="nope")) == 0
+    store.update("file", "t1", "f0", {"name": "renamed"})
+    assert _ids(store.page(ListQuery("file", "t1", "root", name_equals="docs"), 0, 10)) == ["f1"]

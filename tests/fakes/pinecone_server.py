@@ -39,11 +39,11 @@ def _check(op: str, value: Any, expected: Any, present: bool) -> bool:
     if op == "$eq":
         return bool(value == expected or (isinstance(value, list) and expected in value))
     if op == "$ne":
-        return bool(value != expected)
+        return bool(expected not in value) if isinstance(value, list) else bool(value != expected)
     if op == "$in":
         return bool(value in expected or (isinstance(value, list) and any(v in expected for v in value)))
-    if op == "$nin":
-        return value not in expected
+    if op == "$nin":  # a list matches when none of its elements is in the array
+        return not any(v in expected for v in value) if isinstance(value, list) else value not in expected
     if op == "$exists":
         return present == bool(expected)
     if value is None:

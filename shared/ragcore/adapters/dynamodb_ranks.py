@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from ragcore.adapters.table_schema import CAPACITY, FANOUT, LEAF, LEVELS
+from ragcore.errors import StorageError
 
 NodeKey = tuple[str, str, int, int]  # (order "c"/"u", view, level, index)
 
@@ -25,7 +26,7 @@ class Membership:
 def path(position: int) -> list[tuple[int, int, int]]:
     """(level, node index, child slot) from the leaves' parents up to the root."""
     if not 0 <= position < CAPACITY:
-        raise ValueError(f"list position {position} is outside the tree")
+        raise StorageError(f"List position {position} is outside the store's range (0 to {CAPACITY - 1}).")
     leaf = position // LEAF
     out = []
     for level in range(1, LEVELS + 1):

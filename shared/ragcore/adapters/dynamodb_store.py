@@ -33,7 +33,7 @@ from ragcore.adapters.table_schema import (
     VIEW_B,
 )
 from ragcore.errors import StorageError
-from ragcore.list_fields import fields_of, filter_value, name_key, slot_values
+from ragcore.list_fields import fields_of, filter_value, name_key, position_of, slot_values
 from ragcore.ports import Item, ListQuery
 
 _KEY_ATTRS = {PARTITION_KEY, SORT_KEY, VIEW_ALL, VIEW_A, VIEW_B, POS_CREATE, POS_UPDATE, NAME}
@@ -172,14 +172,15 @@ class DynamoMetadataStore:
     def _placement(self, kind: str, tenant: str, parent: str, item: Item, old: _Placement | None,
                    old_raw: dict[str, Any] | None) -> _Placement:
         a, b = slot_values(kind, item)
+        declared = position_of(kind, item)
         if old is None:
-            c = self._allocate(tenant, kind, 1)
+            c = self._allocate(tenant, kind, 1) if declared is None else declared
             return _Placement(kind, tenant, parent, a, b, c, c if "update_time" in fields_of(kind).orders else None)
         u = old.u
         moved = old_raw is not None and _from_dynamo(old_raw.get("update_time")) != item.get("update_time")
         if "update_time" in fields_of(kind).orders and (u is None or moved):
             u = self._allocate(tenant, kind, 1)
-        return _Placement(kind, tenant, parent, a, b, old.c, u)
+        return _Placement(kind, tenant, parent, a, b, old.c if declared is None else declared, u)
 
     # ---- low-level reads ------------------------------------------------------------------------
     def _raw(self, kind: str, tenant: str, item_id: str) -> dict[str, Any] | None:
@@ -316,7 +317,8 @@ class DynamoMetadataStore:
     def _put_batch(self, kind: str, tenant: str, items: list[Item], parent: str) -> None:
         items = list({it["id"]: it for it in items}.values())
         raws = {r[PARTITION_KEY]: r for r in self._raw_many([self._key(kind, tenant, it["id"]) for it in items])}
-        fresh = [it for it in items if self._key(kind, tenant, it["id"])[PARTITION_KEY] not in raws]
+        fresh = [it for it in items if self._key(kind, tenant, it["id"])[PARTITION_KEY] not in raws
+                 and position_of(kind, it) is None]
         first = self._allocate(tenant, kind, len(fresh)) if fresh else 0
         positions = {it["id"]: first + n for n, it in enumerate(fresh)}
         tracked = "update_time" in fields_of(kind).orders
@@ -325,7 +327,8 @@ class DynamoMetadataStore:
             raw = raws.get(self._key(kind, tenant, it["id"])[PARTITION_KEY])
             if raw is None or POS_CREATE not in raw:
                 a, b = slot_values(kind, it)
-                c = positions.get(it["id"]) or self._allocate(tenant, kind, 1)
+                declared = position_of(kind, it)
+                c = declared if declared is not None else positions.get(it["id"]) or self._allocate(tenant, kind, 1)
                 place, old, version = _Placement(kind, tenant, parent, a, b, c, c if tracked else None), None, None
             else:
                 old = _Placement.of_raw(kind, tenant, raw)
@@ -486,7 +489,7 @@ class DynamoMetadataStore:
     def _views(self, query: ListQuery) -> tuple[str, list[str]] | None:
         """The GSI key attribute and the views a flat query reads (their union), or None when it is not flat."""
         spec = fields_of(query.kind)
-        if query.name_contains or query.created_from is not None or query.created_to is not None:
+        if query.name_contains or query.name_equals or query.created_from is not None or query.created_to is not None:
             return None
         if query.order not in spec.orders:
             return None
@@ -519,7 +522,7 @@ class DynamoMetadataStore:
     def count(self, query: ListQuery) -> int:
         plan = self._views(query)
         if plan is None:
-            return len(self._everything(query))
+            return len(self._named(query) if query.name_equals else self._everything(query))
         _, views = plan
         if not views:
             return 0
@@ -529,6 +532,8 @@ class DynamoMetadataStore:
         if limit <= 0 or offset < 0:
             return []
         plan = self._views(query)
+        if query.name_equals:
+            return self._named(query)[offset : offset + limit]
         if plan is None:
             if query.order == "name" and not query.where and not query.name_contains and query.created_from is None \
                     and query.created_to is None:
@@ -581,6 +586,16 @@ class DynamoMetadataStore:
         got = {r[PARTITION_KEY]: r for r in self._raw_many([{PARTITION_KEY: k[PARTITION_KEY], SORT_KEY: k[SORT_KEY]} for k in wanted])}
         return [_clean(got[k[PARTITION_KEY]]) for k in wanted if k[PARTITION_KEY] in got]
 
+    def _named(self, query: ListQuery) -> list[Item]:
+        """The items of one exact name (the name index finds them), the query's other conditions applied here."""
+        view = f"{query.tenant}#{query.kind}#{query.parent}"
+        keys = list(self._query(IndexName="by_name", KeyConditionExpression=Key(VIEW_ALL).eq(view) & Key(NAME).eq(
+            query.name_equals.lower()[:400])))
+        raws = [r for r in self._raw_many([{PARTITION_KEY: k[PARTITION_KEY], SORT_KEY: k[SORT_KEY]} for k in keys])
+                if _matches(query, r)]
+        raws.sort(key=lambda r: int(r.get(POS_CREATE, 0)), reverse=query.desc)
+        return [_clean(r) for r in raws]
+
     def _everything(self, query: ListQuery) -> list[Item]:
         """A query no view answers alone (several filters, a name substring, a time range): the collection (or
         its one-slot views) read in full, filtered and ordered here. Its cost is the collection's size."""
@@ -617,10 +632,6 @@ class DynamoMetadataStore:
                 batch = []
         if batch:
             yield batch
-
-    def list(self, kind: str, tenant: str, parent: str | None = None) -> list[Item]:
-        """Transitional: every item under parent (services move to page/count/batches)."""
-        return [it for batch in self.batches(kind, tenant, parent or "") for it in batch]
 
     # ---- unique keys ----------------------------------------------------------------------------
     def claim(self, tenant: str, scope: str, key: str, owner: str) -> bool:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ragcore.errors import StorageError
-from ragcore.ports import Hit, IndexRecord
+from ragcore.ports import Hit, IndexRecord, MetaFilter
 from ragcore.text.tokenize import content_terms
 
 _SCHEMA = """
@@ -29,6 +29,15 @@ CREATE INDEX IF NOT EXISTS vectors_by_doc ON vectors (tenant, document_id);
 CREATE INDEX IF NOT EXISTS vectors_by_dataset ON vectors (tenant, dataset_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
     terms, tenant UNINDEXED, id UNINDEXED, dataset_id UNINDEXED, document_id UNINDEXED, available UNINDEXED
+);
+CREATE TABLE IF NOT EXISTS doc_meta (
+    tenant TEXT NOT NULL, dataset_id TEXT NOT NULL, document_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+    PRIMARY KEY (tenant, document_id, key, value)
+);
+CREATE INDEX IF NOT EXISTS doc_meta_by_value ON doc_meta (tenant, key, value);
+CREATE INDEX IF NOT EXISTS doc_meta_by_dataset ON doc_meta (tenant, dataset_id);
+CREATE TABLE IF NOT EXISTS doc_off (
+    tenant TEXT NOT NULL, dataset_id TEXT NOT NULL, document_id TEXT NOT NULL, PRIMARY KEY (tenant, document_id)
 );
 """
 
@@ -54,6 +63,7 @@ class _Matrix:
         self.alive = np.zeros(0, dtype=bool)
         self.free: list[int] = []
         self.codes: dict[str, int] = {}
+        self.off: set[int] = set()  # codes of switched-off documents
 
     def code(self, name: str) -> int:
         return self.codes.setdefault(name, len(self.codes) + 1)
@@ -129,6 +139,7 @@ class LocalVectorIndex:
         m = _Matrix(width)
         for cid, ds, doc, available, blob in rows:
             m.put(cid, ds, doc, np.frombuffer(blob, dtype=np.float32), bool(available))
+        m.off = {m.code(r[0]) for r in self._conn.execute("SELECT document_id FROM doc_off WHERE tenant=?", (tenant,))}
         self._tenants[tenant] = m
         return m
 
@@ -156,15 +167,59 @@ class LocalVectorIndex:
                 vec_rows.append((tenant, r["id"], r["dataset_id"], r["document_id"], int(r.get("available", True)), vec.tobytes()))
                 fts_rows.append((tenant, r["id"], " ".join(content_terms(r.get("content", ""))), tenant, r["id"], r["dataset_id"],
                                  r["document_id"], int(r.get("available", True))))
+            documents = {r["document_id"]: r for r in records}
             self._write([
                 (_FTS_DELETE, ids),
                 ("INSERT OR REPLACE INTO vectors(tenant, id, dataset_id, document_id, available, vec) VALUES (?,?,?,?,?,?)", vec_rows),
                 (_FTS_INSERT, [(*row, *row[:2]) for row in fts_rows]),
+                *self._document_writes(tenant, list(documents.values())),
             ])
             m = self._matrix(tenant, dim=len(records[0]["vector"]))
             assert m is not None
             for r, row in zip(records, vec_rows, strict=True):
                 m.put(r["id"], r["dataset_id"], r["document_id"], np.frombuffer(row[5], dtype=np.float32), bool(row[4]))
+            for r in documents.values():
+                (m.off.add if r.get("document_available") is False else m.off.discard)(m.code(r["document_id"]))
+
+    @staticmethod
+    def _document_writes(tenant: str, records: list[IndexRecord]) -> list[tuple[str, list[tuple[Any, ...]]]]:
+        """The documents' metadata and on/off state, as the given records (one per document) carry them."""
+        with_meta = [r for r in records if "meta" in r]
+        return [
+            ("DELETE FROM doc_meta WHERE tenant=? AND document_id=?", [(tenant, r["document_id"]) for r in with_meta]),
+            ("INSERT OR IGNORE INTO doc_meta(tenant, dataset_id, document_id, key, value) VALUES (?,?,?,?,?)",
+             [(tenant, r["dataset_id"], r["document_id"], key, value) for r in with_meta
+              for key, values in r.get("meta", {}).items() for value in values]),
+            ("DELETE FROM doc_off WHERE tenant=? AND document_id=?", [(tenant, r["document_id"]) for r in records]),
+            ("INSERT INTO doc_off(tenant, dataset_id, document_id) VALUES (?,?,?)",
+             [(tenant, r["dataset_id"], r["document_id"]) for r in records if r.get("document_available") is False]),
+        ]
+
+    def _dataset_of(self, tenant: str, document_id: str) -> str | None:
+        row = self._conn.execute("SELECT dataset_id FROM vectors WHERE tenant=? AND document_id=? LIMIT 1",
+                                 (tenant, document_id)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_document_available(self, tenant: str, document_id: str, available: bool) -> None:
+        with self._lock:
+            dataset_id = self._dataset_of(tenant, document_id)
+            if dataset_id is None:
+                return  # no chunks yet: their upsert carries the document's state
+            record: IndexRecord = {"dataset_id": dataset_id, "document_id": document_id, "document_available": available}
+            self._write(self._document_writes(tenant, [record]))
+            m = self._matrix(tenant)
+            if m is not None:
+                if available:
+                    m.off.discard(m.code(document_id))
+                else:
+                    m.off.add(m.code(document_id))
+
+    def set_document_meta(self, tenant: str, document_id: str, meta: dict[str, list[str]]) -> None:
+        with self._lock:
+            dataset_id = self._dataset_of(tenant, document_id)
+            if dataset_id is None:
+                return
+            self._write(self._document_writes(tenant, [{"dataset_id": dataset_id, "document_id": document_id, "meta": meta}])[:2])
 
     def delete(self, tenant: str, ids: list[str]) -> None:
         if not ids:
@@ -184,9 +239,17 @@ class LocalVectorIndex:
 
     def delete_document(self, tenant: str, document_id: str) -> None:
         self._delete_where(tenant, "document_id", document_id)
+        with self._lock:
+            rows = [(tenant, document_id)]
+            self._write([("DELETE FROM doc_meta WHERE tenant=? AND document_id=?", rows),
+                         ("DELETE FROM doc_off WHERE tenant=? AND document_id=?", rows)])
 
     def delete_dataset(self, tenant: str, dataset_id: str) -> None:
         self._delete_where(tenant, "dataset_id", dataset_id)
+        with self._lock:
+            rows = [(tenant, dataset_id)]
+            self._write([("DELETE FROM doc_meta WHERE tenant=? AND dataset_id=?", rows),
+                         ("DELETE FROM doc_off WHERE tenant=? AND dataset_id=?", rows)])
 
     def set_available(self, tenant: str, ids: list[str], available: bool) -> None:
         if not ids:
@@ -205,8 +268,33 @@ class LocalVectorIndex:
                         m.alive[slot] = available
 
     # ---- reads ----------------------------------------------------------------------------------
+    def _meta_documents(self, conn: sqlite3.Connection, tenant: str, key: str, values: tuple[str, ...]) -> list[str]:
+        if not values:
+            return []
+        marks = ",".join("?" * len(values))
+        return [r[0] for r in conn.execute(
+            f"SELECT DISTINCT document_id FROM doc_meta WHERE tenant=? AND key=? AND value IN ({marks})", (tenant, key, *values))]
+
+    def _document_mask(self, tenant: str, m: _Matrix, meta: MetaFilter | None) -> np.ndarray:
+        """Per document code: may its chunks be returned (switched on, and passing the metadata filter)."""
+        ok = np.ones(len(m.codes) + 1, dtype=bool)
+        if meta is not None and meta.clauses:
+            combined: np.ndarray | None = None
+            for clause in meta.clauses:
+                hit = np.zeros(len(m.codes) + 1, dtype=bool)
+                hit[[m.codes[d] for d in self._meta_documents(self._conn, tenant, clause.key, clause.values) if d in m.codes]] = True
+                if clause.negate:
+                    hit = ~hit
+                combined = hit if combined is None else (combined | hit if meta.logic == "or" else combined & hit)
+            assert combined is not None
+            ok &= combined
+        if m.off:
+            ok[list(m.off)] = False
+        return ok
+
     def search_dense(
-        self, tenant: str, vector: list[float], top_k: int, dataset_ids: list[str], document_ids: list[str] | None = None
+        self, tenant: str, vector: list[float], top_k: int, dataset_ids: list[str], document_ids: list[str] | None = None,
+        meta: MetaFilter | None = None,
     ) -> list[Hit]:
         with self._lock:
             m = self._matrix(tenant)
@@ -216,6 +304,8 @@ class LocalVectorIndex:
             mask = m.alive[:n] & np.isin(m.ds[:n], [m.codes[d] for d in dataset_ids if d in m.codes])
             if document_ids:
                 mask &= np.isin(m.doc[:n], [m.codes[d] for d in document_ids if d in m.codes])
+            if m.off or meta is not None:
+                mask &= self._document_mask(tenant, m, meta)[m.doc[:n]]
             count = int(mask.sum())
             if count == 0:
                 return []
@@ -228,7 +318,8 @@ class LocalVectorIndex:
             return [{"id": str(m.ids[i]), "score": float(scores[i])} for i in best]
 
     def search_text(
-        self, tenant: str, text: str, top_k: int, dataset_ids: list[str], document_ids: list[str] | None = None
+        self, tenant: str, text: str, top_k: int, dataset_ids: list[str], document_ids: list[str] | None = None,
+        meta: MetaFilter | None = None,
     ) -> list[Hit]:
         terms = list(dict.fromkeys(content_terms(text)))
         if not terms or not dataset_ids or top_k <= 0:
@@ -242,6 +333,16 @@ class LocalVectorIndex:
         if document_ids:
             sql += f" AND document_id IN ({','.join('?' * len(document_ids))})"
             params.extend(document_ids)
+        sql += " AND document_id NOT IN (SELECT document_id FROM doc_off WHERE tenant=?)"
+        params.append(tenant)
+        if meta is not None and meta.clauses:
+            parts = []
+            for clause in meta.clauses:
+                marks = ",".join("?" * len(clause.values)) or "NULL"
+                parts.append(f"document_id {'NOT IN' if clause.negate else 'IN'} (SELECT document_id FROM doc_meta "
+                             f"WHERE tenant=? AND key=? AND value IN ({marks}))")
+                params.extend([tenant, clause.key, *clause.values])
+            sql += " AND (" + (" OR " if meta.logic == "or" else " AND ").join(parts) + ")"
         sql += " ORDER BY bm25(fts) LIMIT ?"
         params.append(top_k)
         rows = self._reader().execute(sql, params).fetchall()

@@ -14,14 +14,37 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from ragcore.domain.meta_values import NO_VALUE
 from ragcore.errors import ProviderError
-from ragcore.ports import Hit, IndexRecord
+from ragcore.ports import Hit, IndexRecord, MetaFilter
 from ragcore.text.tokenize import content_terms, term_weights
 
 T = TypeVar("T")
 UPSERT_BATCH = 200  # ~4 KB a 384-dim record as JSON: well under the 2 MB request limit
 ID_BATCH = 1000
 MAX_TOP_K = 10_000
+META_PREFIX = "m_"  # a document's metadata key k is the record's field m_k (a list of strings)
+_NEVER = "\x01"  # a value no document holds: `$in` of nothing
+
+
+def _meta_filter(meta: MetaFilter | None) -> dict[str, Any] | None:
+    """The metadata clauses as a Pinecone filter; None when they constrain nothing."""
+    if meta is None or not meta.clauses:
+        return None
+    parts: list[dict[str, Any]] = []
+    for clause in meta.clauses:
+        field = META_PREFIX + clause.key
+        if clause.negate:
+            if not clause.values:  # holds none of nothing: always true
+                if meta.logic == "or":
+                    return None
+                continue
+            parts.append({"$or": [{field: {"$exists": False}}, {field: {"$nin": list(clause.values)}}]})
+        else:
+            parts.append({field: {"$in": list(clause.values) or [_NEVER]}})
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else {"$or" if meta.logic == "or" else "$and": parts}
 
 
 def term_index(term: str) -> int:
@@ -76,11 +99,15 @@ class PineconeVectorIndex:
         return self._dim
 
     @staticmethod
-    def _scope(dataset_ids: list[str], document_ids: list[str] | None) -> dict[str, Any]:
-        flt: dict[str, Any] = {"dataset_id": {"$in": list(dataset_ids)}, "available": {"$eq": True}}
+    def _scope(dataset_ids: list[str], document_ids: list[str] | None, meta: MetaFilter | None = None) -> dict[str, Any]:
+        parts: list[dict[str, Any]] = [
+            {"dataset_id": {"$in": list(dataset_ids)}}, {"available": {"$eq": True}}, {"doc_on": {"$eq": True}}]
         if document_ids:
-            flt["document_id"] = {"$in": list(document_ids)}
-        return flt
+            parts.append({"document_id": {"$in": list(document_ids)}})
+        clauses = _meta_filter(meta)
+        if clauses is not None:
+            parts.append(clauses)
+        return {"$and": parts}
 
     # ---- writes ---------------------------------------------------------------------------------
     def upsert(self, tenant: str, records: list[IndexRecord]) -> None:
@@ -89,10 +116,11 @@ class PineconeVectorIndex:
         self._dim = len(records[0]["vector"])
         vectors = []
         for r in records:
-            item: dict[str, Any] = {
-                "id": r["id"], "values": list(r["vector"]),
-                "metadata": {"dataset_id": r["dataset_id"], "document_id": r["document_id"], "available": bool(r.get("available", True))},
-            }
+            metadata: dict[str, Any] = {"dataset_id": r["dataset_id"], "document_id": r["document_id"],
+                                        "available": bool(r.get("available", True)),
+                                        "doc_on": r.get("document_available") is not False}
+            metadata.update({META_PREFIX + key: values for key, values in r.get("meta", {}).items()})
+            item: dict[str, Any] = {"id": r["id"], "values": list(r["vector"]), "metadata": metadata}
             sparse = sparse_document(r.get("content", ""))
             if sparse["indices"]:
                 item["sparse_values"] = sparse
@@ -126,22 +154,38 @@ class PineconeVectorIndex:
         for cid in ids:
             self._call(self._index.update, id=cid, set_metadata={"available": available}, namespace=tenant)
 
+    def set_document_available(self, tenant: str, document_id: str, available: bool) -> None:
+        # one update by metadata: every chunk of the document, however many
+        self._call(self._index.update, filter={"document_id": {"$eq": document_id}}, set_metadata={"doc_on": available},
+                   namespace=tenant)
+
+    def set_document_meta(self, tenant: str, document_id: str, meta: dict[str, list[str]]) -> None:
+        reply = self._call(self._index.query, vector=[0.0] * self._dimension(), top_k=1, namespace=tenant,
+                           filter={"document_id": {"$eq": document_id}}, include_metadata=True, include_values=False)
+        if not reply.matches:
+            return  # no chunks yet: their upsert carries the metadata
+        held = {k for k in (reply.matches[0].metadata or {}) if k.startswith(META_PREFIX)}
+        update: dict[str, Any] = {k: [NO_VALUE] for k in held}  # Pinecone keeps unnamed fields: a lost key reads "no value"
+        update.update({META_PREFIX + key: values for key, values in meta.items()})
+        if update:
+            self._call(self._index.update, filter={"document_id": {"$eq": document_id}}, set_metadata=update, namespace=tenant)
+
     # ---- reads ----------------------------------------------------------------------------------
     def search_dense(self, tenant: str, vector: list[float], top_k: int, dataset_ids: list[str],
-                     document_ids: list[str] | None = None) -> list[Hit]:
+                     document_ids: list[str] | None = None, meta: MetaFilter | None = None) -> list[Hit]:
         if not dataset_ids or top_k <= 0:
             return []
         reply = self._call(self._index.query, vector=list(vector), top_k=min(top_k, MAX_TOP_K), namespace=tenant,
-                           filter=self._scope(dataset_ids, document_ids), include_metadata=False)
+                           filter=self._scope(dataset_ids, document_ids, meta), include_metadata=False)
         return [{"id": m.id, "score": float(m.score)} for m in reply.matches]
 
     def search_text(self, tenant: str, text: str, top_k: int, dataset_ids: list[str],
-                    document_ids: list[str] | None = None) -> list[Hit]:
+                    document_ids: list[str] | None = None, meta: MetaFilter | None = None) -> list[Hit]:
         sparse = sparse_query(text)
         if not sparse["indices"] or not dataset_ids or top_k <= 0:
             return []
         reply = self._call(self._index.query, vector=[0.0] * self._dimension(), sparse_vector=sparse, top_k=min(top_k, MAX_TOP_K),
-                           namespace=tenant, filter=self._scope(dataset_ids, document_ids), include_metadata=False)
+                           namespace=tenant, filter=self._scope(dataset_ids, document_ids, meta), include_metadata=False)
         return [{"id": m.id, "score": float(m.score)} for m in reply.matches if m.score > 0]
 
     def fetch_vectors(self, tenant: str, ids: list[str]) -> dict[str, list[float]]:

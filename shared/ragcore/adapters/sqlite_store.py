@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ragcore.errors import StorageError
-from ragcore.list_fields import fields_of, filter_value, name_key, slot_values
+from ragcore.list_fields import fields_of, filter_value, name_key, position_of, slot_values
 from ragcore.ports import Item, ListQuery
 
 _SCHEMA = """
@@ -33,16 +33,18 @@ CREATE TABLE IF NOT EXISTS uniques (
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 
-_COLUMNS = ("utime INTEGER NOT NULL DEFAULT 0", "ctime INTEGER NOT NULL DEFAULT 0", "fa TEXT", "fb TEXT",
+_COLUMNS = ("cpos INTEGER NOT NULL DEFAULT 0", "utime INTEGER NOT NULL DEFAULT 0", "ctime INTEGER NOT NULL DEFAULT 0", "fa TEXT", "fb TEXT",
             "lname TEXT NOT NULL DEFAULT ''")
 
 # one index per order × slot: a page of any flat list is a range of one of them
 _INDEXES = """
-CREATE INDEX IF NOT EXISTS items_by_parent ON items (kind, tenant, parent, seq);
+DROP INDEX IF EXISTS items_by_parent;
+CREATE INDEX IF NOT EXISTS items_by_arrival ON items (kind, tenant, parent, seq);
+CREATE INDEX IF NOT EXISTS items_by_create ON items (kind, tenant, parent, cpos, seq);
 CREATE INDEX IF NOT EXISTS items_by_update ON items (kind, tenant, parent, utime, seq);
-CREATE INDEX IF NOT EXISTS items_by_a ON items (kind, tenant, parent, fa, seq);
+CREATE INDEX IF NOT EXISTS items_by_a ON items (kind, tenant, parent, fa, cpos, seq);
 CREATE INDEX IF NOT EXISTS items_by_a_update ON items (kind, tenant, parent, fa, utime, seq);
-CREATE INDEX IF NOT EXISTS items_by_b ON items (kind, tenant, parent, fb, seq);
+CREATE INDEX IF NOT EXISTS items_by_b ON items (kind, tenant, parent, fb, cpos, seq);
 CREATE INDEX IF NOT EXISTS items_by_b_update ON items (kind, tenant, parent, fb, utime, seq);
 CREATE INDEX IF NOT EXISTS items_by_name ON items (kind, tenant, parent, lname, seq);
 CREATE VIRTUAL TABLE IF NOT EXISTS names USING fts5(lname, content='items', content_rowid='rowid', tokenize='trigram');
@@ -92,12 +94,15 @@ END;
 
 _FEW = 1000  # name matches the trigram index hands over as a row list
 
-_ORDER_COLUMNS = {"create_time": ("seq",), "update_time": ("utime", "seq"), "name": ("lname", "seq")}
+_ORDER_COLUMNS = {"create_time": ("cpos", "seq"), "update_time": ("utime", "seq"), "name": ("lname", "seq")}
 
 
-def _columns(kind: str, item: Item) -> tuple[int, int, str | None, str | None, str]:
+def _columns(kind: str, item: Item, seq: int) -> tuple[int, int, int, str | None, str | None, str]:
+    """cpos, utime, ctime, fa, fb, lname of an item whose arrival sequence is seq."""
     a, b = slot_values(kind, item)
-    return int(item.get("update_time") or 0), int(item.get("create_time") or 0), a, b, name_key(kind, item)
+    pos = position_of(kind, item)
+    return (seq if pos is None else pos), int(item.get("update_time") or 0), int(item.get("create_time") or 0), a, b, \
+        name_key(kind, item)
 
 
 class SqliteMetadataStore:
@@ -121,10 +126,23 @@ class SqliteMetadataStore:
             if column.split()[0] not in have:
                 conn.execute(f"ALTER TABLE items ADD COLUMN {column}")
         with self._tx() as db:
-            rows = db.execute("SELECT kind, tenant, id, data FROM items").fetchall()
+            # chunks written before runs were recorded belong to their document's current run
+            db.execute(
+                "UPDATE items SET data = json_set(data, '$._run', (SELECT COALESCE(json_extract(d.data, '$._run_id'), 0) "
+                "FROM items AS d WHERE d.kind = 'document' AND d.tenant = items.tenant AND d.id = items.parent)) "
+                "WHERE kind = 'chunk' AND json_extract(data, '$._run') IS NULL"
+            )
+            # memory messages written before their list flags were stored
+            db.execute(
+                "UPDATE items SET data = json_set(data, '$._kept', json(CASE WHEN json_extract(data, '$.forget_at') = 'None' "
+                "THEN 'true' ELSE 'false' END), '$._listed', json(CASE WHEN json_extract(data, '$.forget_at') = 'None' AND "
+                "json_extract(data, '$.message_type') = 'raw' THEN 'true' ELSE 'false' END)) "
+                "WHERE kind = 'memmsg' AND json_extract(data, '$._kept') IS NULL"
+            )
+            rows = db.execute("SELECT kind, tenant, id, data, seq FROM items").fetchall()
             db.executemany(
-                "UPDATE items SET utime=?, ctime=?, fa=?, fb=?, lname=? WHERE kind=? AND tenant=? AND id=?",
-                [(*_columns(kind, json.loads(data)), kind, tenant, item_id) for kind, tenant, item_id, data in rows],
+                "UPDATE items SET cpos=?, utime=?, ctime=?, fa=?, fb=?, lname=? WHERE kind=? AND tenant=? AND id=?",
+                [(*_columns(kind, json.loads(data), seq), kind, tenant, item_id) for kind, tenant, item_id, data, seq in rows],
             )
         conn.executescript(_INDEXES)  # DDL scripts commit on their own: each step is safe to repeat
         with self._tx() as db:
@@ -172,16 +190,17 @@ class SqliteMetadataStore:
     def _write(self, db: sqlite3.Connection, kind: str, tenant: str, item: Item, parent: str) -> bool:
         """Overwrite in place (keeping its creation place) or insert; True when it was inserted."""
         data = json.dumps(item, ensure_ascii=False)
-        cols = _columns(kind, item)
-        cur = db.execute(
-            "UPDATE items SET data=?, parent=?, utime=?, ctime=?, fa=?, fb=?, lname=? WHERE kind=? AND tenant=? AND id=?",
-            (data, parent, *cols, kind, tenant, item["id"]),
-        )
-        if cur.rowcount:
+        row = db.execute("SELECT seq FROM items WHERE kind=? AND tenant=? AND id=?", (kind, tenant, item["id"])).fetchone()
+        if row is not None:
+            db.execute(
+                "UPDATE items SET data=?, parent=?, cpos=?, utime=?, ctime=?, fa=?, fb=?, lname=? WHERE kind=? AND tenant=? AND id=?",
+                (data, parent, *_columns(kind, item, int(row[0])), kind, tenant, item["id"]),
+            )
             return False
+        seq = self._next_seq(db)
         db.execute(
-            "INSERT INTO items(kind, tenant, id, parent, seq, data, utime, ctime, fa, fb, lname) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (kind, tenant, item["id"], parent, self._next_seq(db), data, *cols),
+            "INSERT INTO items(kind, tenant, id, parent, seq, data, cpos, utime, ctime, fa, fb, lname) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (kind, tenant, item["id"], parent, seq, data, *_columns(kind, item, seq)),
         )
         return True
 
@@ -239,6 +258,9 @@ class SqliteMetadataStore:
                 )
                 args.append(path)
             args.extend(wanted)
+        if query.name_equals:
+            sql.append("lname = ?")
+            args.append(query.name_equals.lower())
         rowids = self._name_matches(query.name_contains)
         if rowids is not None:
             sql.append(f"items.rowid IN ({','.join('?' * len(rowids)) or 'NULL'})")
@@ -266,7 +288,8 @@ class SqliteMetadataStore:
 
     def _kept_count(self, query: ListQuery) -> int | None:
         """The count from `counts` when the query is one the triggers keep (no filter, or one slot filter)."""
-        if query.name_contains or query.created_from is not None or query.created_to is not None or len(query.where) > 1:
+        if query.name_contains or query.name_equals or query.created_from is not None or query.created_to is not None \
+                or len(query.where) > 1:
             return None
         slots = fields_of(query.kind).slots
         if not query.where:
@@ -358,10 +381,6 @@ class SqliteMetadataStore:
         with self._tx() as db:
             cur = db.execute("DELETE FROM items WHERE kind=? AND tenant=? AND parent=?", (kind, tenant, parent))
             return cur.rowcount
-
-    def list(self, kind: str, tenant: str, parent: str | None = None) -> list[Item]:
-        """Transitional: every item under parent (services move to page/count/batches)."""
-        return [it for batch in self.batches(kind, tenant, parent or "") for it in batch]
 
     # ---- unique keys ----------------------------------------------------------------------------
     def claim(self, tenant: str, scope: str, key: str, owner: str) -> bool:

@@ -6,14 +6,15 @@ for both). A session keeps the DSL it started with and the conversation; each ru
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ragcore.agents.dsl import DslError
 from ragcore.agents.validate import validate
 from ragcore.errors import ApiError, RetCode
 from ragcore.ids import new_id
-from ragcore.ports import MetadataStore
-from ragcore.services.common import page_items, rest_page_number, sort_items, stamp_new, stamp_update
+from ragcore.ports import ListQuery, MetadataStore
+from ragcore.services.common import page_items, rest_page_number, stamp_new, stamp_update
 
 KIND = "agent"
 SESSION = "agent_session"
@@ -42,8 +43,9 @@ def prologue(dsl: dict[str, Any]) -> str:
 
 
 class AgentService:
-    def __init__(self, store: MetadataStore) -> None:
+    def __init__(self, store: MetadataStore, background: Callable[[dict[str, Any]], None]) -> None:
         self._store = store
+        self._background = background  # queues work about everything under a deleted agent
 
     # ---- agents ----------------------------------------------------------------------------
     def _checked_dsl(self, dsl: Any) -> dict[str, Any]:
@@ -99,18 +101,21 @@ class AgentService:
         return item
 
     def list_agents(self, tenant: str, params: dict[str, Any]) -> dict[str, Any]:
-        items = self._store.list(KIND, tenant)
-        if params.get("id"):
-            items = [a for a in items if a["id"] == params["id"]]
-        title = params.get("title") or params.get("name")
-        if title:
-            items = [a for a in items if a["title"].lower() == str(title).lower()]
-        if params.get("keywords"):
-            items = [a for a in items if str(params["keywords"]).lower() in a["title"].lower()]
         orderby = params.get("orderby") if params.get("orderby") in ("create_time", "update_time") else "create_time"
-        ordered = sort_items(items, str(orderby), _flag(params.get("desc")))
-        page = page_items(ordered, rest_page_number(params.get("page"), 1), rest_page_number(params.get("page_size"), 30))
-        return {"canvas": page, "total": len(items)}
+        page, size = rest_page_number(params.get("page"), 1), rest_page_number(params.get("page_size"), 30)
+        title = params.get("title") or params.get("name")
+        if params.get("id") or title:  # an id or a title names at most one agent (titles are unique, any case)
+            found = self.find(tenant, str(params["id"])) if params.get("id") else None
+            if title:
+                owner = self._store.owner(tenant, TITLE_SCOPE, str(title).lower())
+                named = self.find(tenant, owner) if owner else None
+                found = named if not params.get("id") or (named and found and named["id"] == found["id"]) else None
+            keywords = str(params.get("keywords") or "").lower()
+            items = [found] if found is not None and keywords in found["title"].lower() else []
+            return {"canvas": page_items(items, page, size), "total": len(items)}
+        query = ListQuery(KIND, tenant, order=str(orderby), desc=_flag(params.get("desc")),
+                          name_contains=str(params.get("keywords") or ""))
+        return {"canvas": self._store.page(query, (page - 1) * size, size), "total": self._store.count(query)}
 
     def update(self, tenant: str, agent_id: str, payload: dict[str, Any]) -> dict[str, Any]:
         current = self.get_owned(tenant, agent_id)
@@ -138,10 +143,11 @@ class AgentService:
 
     def delete(self, tenant: str, agent_id: str) -> None:
         agent = self.get_owned(tenant, agent_id, NOT_OWNER)
-        self._store.delete_under(SESSION, tenant, agent_id)
-        self._store.delete_under(TRACE, tenant, agent_id)
+        # its sessions and traces are unreachable once it is gone (reads check the agent): purged in the background
         self._store.delete(KIND, tenant, agent_id)
         self._store.release(tenant, TITLE_SCOPE, agent["title"].lower(), agent_id)
+        for kind in (SESSION, TRACE):
+            self._background({"type": "purge_children", "tenant": tenant, "kind": kind, "parent": agent_id})
 
     # ---- sessions --------------------------------------------------------------------------
     def session_view(self, item: dict[str, Any], with_dsl: bool = True) -> dict[str, Any]:
@@ -176,14 +182,17 @@ class AgentService:
 
     def list_sessions(self, tenant: str, agent_id: str, params: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
         self.get_owned(tenant, agent_id)
-        items = self._store.list(SESSION, tenant, parent=agent_id)
-        for field in ("id", "user_id"):
-            if params.get(field):
-                items = [s for s in items if str(s.get(field)) == str(params[field])]
         orderby = params.get("orderby") if params.get("orderby") in ("create_time", "update_time") else "update_time"
-        ordered = sort_items(items, str(orderby), _flag(params.get("desc")))
-        page = page_items(ordered, rest_page_number(params.get("page"), 1), rest_page_number(params.get("page_size"), 30))
-        return [self.session_view(s, _flag(params.get("dsl"))) for s in page], len(items)
+        page, size = rest_page_number(params.get("page"), 1), rest_page_number(params.get("page_size"), 30)
+        with_dsl = _flag(params.get("dsl"))
+        if params.get("id"):  # one session, looked up
+            item = self.find_session(tenant, str(params["id"]))
+            items = [item] if item is not None and item.get("agent_id") == agent_id and (
+                not params.get("user_id") or str(item.get("user_id")) == str(params["user_id"])) else []
+            return [self.session_view(s, with_dsl) for s in page_items(items, page, size)], len(items)
+        where = {"user_id": [str(params["user_id"])]} if params.get("user_id") else {}
+        query = ListQuery(SESSION, tenant, agent_id, order=str(orderby), desc=_flag(params.get("desc")), where=where)
+        return [self.session_view(s, with_dsl) for s in self._store.page(query, (page - 1) * size, size)], self._store.count(query)
 
     def delete_session(self, tenant: str, agent_id: str, session_id: str) -> None:
         self.get_session(tenant, agent_id, session_id)
@@ -196,8 +205,7 @@ class AgentService:
             raise _err("`ids` should be a list.", RetCode.ARGUMENT_ERROR)
         if not ids:
             if payload.get("delete_all") is True:
-                for session in self._store.list(SESSION, tenant, parent=agent_id):
-                    self._store.delete(SESSION, tenant, session["id"])
+                self._store.delete_under(SESSION, tenant, agent_id)
             return None
         unique = list(dict.fromkeys(str(i) for i in ids))
         dupes = [f"Duplicate session ids: {i}" for i in unique if [str(x) for x in ids].count(i) > 1]

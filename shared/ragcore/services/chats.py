@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import copy
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from ragcore.domain.chats import DEFAULT_SIMILARITY_THRESHOLD, default_llm_setting, default_prompt_config
 from ragcore.errors import ApiError, RetCode
 from ragcore.ids import new_id
-from ragcore.ports import MetadataStore
+from ragcore.ports import ListQuery, MetadataStore
 from ragcore.services.common import (
     bulk_outcome,
     duplicate_messages,
     page_items,
     rest_page_number,
-    sort_items,
     stamp_new,
     stamp_update,
 )
@@ -41,7 +41,9 @@ def _number(value: Any, name: str, *, lo: float, hi: float, integer: bool = Fals
 
 
 class ChatService:
-    def __init__(self, store: MetadataStore, *, llm_ids: set[str], default_llm_id: str, rerank_available: bool) -> None:
+    def __init__(self, store: MetadataStore, *, llm_ids: set[str], default_llm_id: str, rerank_available: bool,
+                 background: Callable[[dict[str, Any]], None]) -> None:
+        self._background = background  # queues work about everything under a deleted item (its sessions)
         self._store = store
         self._llm_ids = llm_ids
         self._default_llm = default_llm_id
@@ -210,26 +212,31 @@ class ChatService:
         return self.view(tenant, updated)
 
     def list_chats(self, tenant: str, params: dict[str, Any], owner_ids: list[str]) -> tuple[list[dict[str, Any]], int]:
-        items = self._store.list(KIND, tenant)
-        if owner_ids and tenant not in owner_ids:
-            items = []
-        exact = {f: params[f] for f in ("id", "name") if params.get(f)}
-        for field, value in exact.items():
-            items = [it for it in items if it[field] == value]
-        if params.get("keywords") and not exact:  # an exact id or name lookup ignores keywords, as in RAGFlow
-            kw = str(params["keywords"]).lower()
-            items = [it for it in items if kw in it["name"].lower()]
         orderby = params.get("orderby") or "create_time"
         if orderby not in ("create_time", "update_time", "name"):
             raise _err(f"invalid orderby field: {orderby}", RetCode.ARGUMENT_ERROR)
         desc = str(params.get("desc", "true")).lower() not in ("false", "0")
-        total = len(items)
-        ordered = sort_items(items, str(orderby), desc)
         # as RAGFlow's chat list: without a page (or with page 0) every chat is returned
         page = rest_page_number(params.get("page"), 0)
+        page_size = rest_page_number(params.get("page_size"), 30)
+        if owner_ids and tenant not in owner_ids:
+            return [], 0
+        exact = {f: params[f] for f in ("id", "name") if params.get(f)}
+        if exact:  # an exact id or name lookup ignores keywords, as in RAGFlow; it names at most one chat
+            found = self._store.get(KIND, tenant, str(exact["id"])) if "id" in exact else None
+            if "name" in exact:
+                owner = self._store.owner(tenant, NAME_SCOPE, str(exact["name"]).lower())
+                by_name = self._store.get(KIND, tenant, owner) if owner else None
+                found = by_name if "id" not in exact or (by_name and found and by_name["id"] == found["id"]) else None
+            items = [found] if found is not None and all(found[f] == v for f, v in exact.items()) else []
+            return [self.view(tenant, it) for it in (page_items(items, page, page_size) if page else items)], len(items)
+        query = ListQuery(KIND, tenant, order=str(orderby), desc=desc, name_contains=str(params.get("keywords") or ""))
+        total = self._store.count(query)
         if page:
-            ordered = page_items(ordered, page, rest_page_number(params.get("page_size"), 30))
-        return [self.view(tenant, it) for it in ordered], total
+            items = self._store.page(query, (page - 1) * page_size, page_size)
+        else:
+            items = [it for start in range(0, total, 500) for it in self._store.page(query, start, 500)]
+        return [self.view(tenant, it) for it in items], total
 
     def delete(self, tenant: str, payload: dict[str, Any]) -> tuple[dict[str, Any] | bool, str | None]:
         """RAGFlow's bulk delete: what can be deleted is, the rest is reported. Returns (data, message)."""
@@ -238,7 +245,7 @@ class ChatService:
             raise _err("`ids` should be a list.", RetCode.ARGUMENT_ERROR)
         if not ids:
             if payload.get("delete_all") is True:
-                ids = [it["id"] for it in self._store.list(KIND, tenant)]
+                ids = [it["id"] for batch in self._store.batches(KIND, tenant, "") for it in batch]
                 if not ids:
                     return {}, None
             elif payload.get("chat_id"):  # the older body form: one chat by `chat_id`
@@ -259,9 +266,10 @@ class ChatService:
         return bulk_outcome("chats", deleted, errors + duplicates)
 
     def _delete_one(self, tenant: str, item: dict[str, Any]) -> None:
+        # its sessions are unreachable once the chat is gone (every session read checks its chat)
         self._store.delete(KIND, tenant, item["id"])
         self._store.release(tenant, NAME_SCOPE, item["name"].lower(), item["id"])
-        self._store.delete_under(SESSION, tenant, item["id"])
+        self._background({"type": "purge_children", "tenant": tenant, "kind": SESSION, "parent": item["id"]})
 
     # ---- sessions -----------------------------------------------------------------------------
     def session_view(self, item: dict[str, Any]) -> dict[str, Any]:
@@ -289,17 +297,20 @@ class ChatService:
 
     def list_sessions(self, tenant: str, chat_id: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         self.get_owned(tenant, chat_id)
-        items = self._store.list(SESSION, tenant, parent=chat_id)
-        for field in ("id", "name", "user_id"):
-            if params.get(field):
-                items = [it for it in items if str(it.get(field)) == str(params[field])]
         if params.get("page") is None and str(params.get("page_size")) == "0":
             # RAGFlow answers an explicit page_size=0 without a page with no sessions; with a page it means the default.
             return []
         page, page_size = rest_page_number(params.get("page"), 1), rest_page_number(params.get("page_size"), 30)
         orderby = params.get("orderby") if params.get("orderby") in ("create_time", "update_time", "name") else "create_time"
         desc = str(params.get("desc", "true")).lower() not in ("false", "0")
-        return [self.session_view(it) for it in page_items(sort_items(items, str(orderby), desc), page, page_size)]
+        if params.get("id"):  # one session, looked up
+            item = self._store.get(SESSION, tenant, str(params["id"]))
+            items = [item] if item is not None and item.get("chat_id") == chat_id and all(
+                str(item.get(f)) == str(params[f]) for f in ("name", "user_id") if params.get(f)) else []
+            return [self.session_view(it) for it in page_items(items, page, page_size)]
+        where = {f: [str(params[f])] for f in ("name", "user_id") if params.get(f)}
+        query = ListQuery(SESSION, tenant, chat_id, order=str(orderby), desc=desc, where=where)
+        return [self.session_view(it) for it in self._store.page(query, (page - 1) * page_size, page_size)]
 
     def update_session(self, tenant: str, chat_id: str, session_id: str, payload: dict[str, Any]) -> dict[str, Any]:
         self.get_session(tenant, chat_id, session_id)

@@ -12,14 +12,15 @@ from typing import Any
 
 from ragcore.errors import ApiError, RetCode
 from ragcore.ids import now_ms
-from ragcore.ports import Embedder, MetadataStore
-from ragcore.services.chunk_store import ChunkStore, chunk_id
+from ragcore.ports import Embedder, MetadataStore, VectorIndex
+from ragcore.services.chunk_store import MANUAL_BASE, ChunkStore, chunk_id, current_run, is_current
 from ragcore.services.common import bulk_outcome, duplicate_messages
 from ragcore.services.datasets import KIND as DATASET_KIND
 from ragcore.services.documents import KIND as DOC_KIND
 from ragcore.services.documents import DocumentService
 from ragcore.services.ingestion import count_tokens
 
+KEYWORD_MATCHES = 1024  # chunks a `keywords` list considers, best matches first (RAGFlow's search is bounded too)
 RUN_CODE = {"UNSTART": "0", "RUNNING": "1", "CANCEL": "2", "DONE": "3", "FAIL": "4"}
 
 
@@ -39,8 +40,10 @@ def _str_list(payload: dict[str, Any], name: str, *, updating: bool = False) -> 
 
 class ChunkService:
     def __init__(
-        self, store: MetadataStore, chunks: ChunkStore, documents: DocumentService, embedder_for: Callable[[str], Embedder]
+        self, store: MetadataStore, chunks: ChunkStore, documents: DocumentService, embedder_for: Callable[[str], Embedder],
+        index: VectorIndex,
     ) -> None:
+        self._index = index
         self._store = store
         self._chunks = chunks
         self._documents = documents
@@ -53,7 +56,9 @@ class ChunkService:
             raise ApiError(RetCode.DATA_ERROR, f"you don't own the document {document_id}")
         return dataset, doc
 
-    def view(self, row: dict[str, Any]) -> dict[str, Any]:
+    def view(self, row: dict[str, Any], doc: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A chunk as clients see it; a switched-off document's chunks read unavailable, as in RAGFlow."""
+        doc_on = doc is None or str(doc.get("status", "1")) == "1"
         return {
             "id": row["id"],
             "content": row["content"],
@@ -65,42 +70,53 @@ class ChunkService:
             "questions": row.get("questions") or [],
             "tag_kwd": row.get("tag_kwd") or [],
             "image_id": row.get("image_id", ""),
-            "available": bool(row.get("available", True)),
+            "available": bool(row.get("available", True)) and doc_on,
             "positions": row.get("positions") or [],
             "create_time": datetime.fromtimestamp(row.get("create_time", now_ms()) / 1000).strftime("%Y-%m-%d %H:%M:%S"),
             "create_timestamp": row.get("create_time", now_ms()) / 1000,
         }
 
     def list(self, tenant: str, dataset_id: str, document_id: str, params: dict[str, Any]) -> dict[str, Any]:
+        """A page of the document's chunks in reading order (the store pages and counts); `keywords` are searched in
+        the document's full-text index, as RAGFlow's list does, and at most KEYWORD_MATCHES matches are listed."""
         _, doc = self._owned(tenant, dataset_id, document_id)
         page = _int(params.get("page"), 1)
         page_size = _int(params.get("page_size"), 30)
-        rows = self._chunks.rows_of_document(tenant, document_id)
-        rows.sort(key=lambda r: (r.get("order", 0), r.get("create_time", 0)))
-        wanted = params.get("id")
-        if wanted:
-            rows = [r for r in rows if r["id"] == wanted]
-            if not rows:
-                raise ApiError(RetCode.DATA_ERROR, f"Chunk `{wanted}` not found.")
-        keywords = (params.get("keywords") or "").strip().lower()
-        if keywords:
-            rows = [r for r in rows if keywords in r["content"].lower()]
         available = params.get("available")
-        if available not in (None, ""):
-            want = str(available).lower() in ("1", "true")
-            rows = [r for r in rows if bool(r.get("available", True)) == want]
-        total = len(rows)
+        want = None if available in (None, "") else str(available).lower() in ("1", "true")
+        wanted = params.get("id")
+        keywords = (params.get("keywords") or "").strip()
         start = (max(page, 1) - 1) * page_size
+        if wanted:
+            row = self._current(tenant, doc, str(wanted))
+            if row is None:
+                raise ApiError(RetCode.DATA_ERROR, f"Chunk `{wanted}` not found.")
+            rows, total = ([row] if want is None or bool(row.get("available", True)) == want else []), 1
+            rows = rows[start : start + page_size]
+        elif keywords:
+            hits = self._index.search_text(tenant, keywords, KEYWORD_MATCHES, [dataset_id], [document_id])
+            found = [r for r in self._chunks.get_many(tenant, [h["id"] for h in hits])
+                     if is_current(r, doc) and (want is None or bool(r.get("available", True)) == want)]
+            found.sort(key=lambda r: (r.get("order", 0), r.get("create_time", 0)))
+            rows, total = found[start : start + page_size], len(found)
+        else:
+            rows = self._chunks.page(tenant, doc, start, page_size, available=want)
+            total = self._chunks.count(tenant, doc, available=want)
         view_doc = self._documents.view(doc)
         view_doc["run"] = RUN_CODE.get(doc["run"], doc["run"])
-        return {"chunks": [self.view(r) for r in rows[start : start + page_size]], "doc": view_doc, "total": total}
+        return {"chunks": [self.view(r, doc) for r in rows], "doc": view_doc, "total": total}
+
+    def _current(self, tenant: str, doc: dict[str, Any], cid: str) -> dict[str, Any] | None:
+        """The chunk, when it is one of the document's current chunks."""
+        row = self._chunks.get(tenant, cid)
+        return row if row is not None and row["document_id"] == doc["id"] and is_current(row, doc) else None
 
     def get(self, tenant: str, dataset_id: str, document_id: str, cid: str) -> dict[str, Any]:
-        self._owned(tenant, dataset_id, document_id)
-        row = self._chunks.get(tenant, cid)
-        if row is None or row["document_id"] != document_id:
+        _, doc = self._owned(tenant, dataset_id, document_id)
+        row = self._current(tenant, doc, cid)
+        if row is None:
             raise ApiError(RetCode.DATA_ERROR, "Chunk not found")
-        return self.view(row)
+        return self.view(row, doc)
 
     def add(self, tenant: str, dataset_id: str, document_id: str, payload: dict[str, Any]) -> dict[str, Any]:
         dataset, doc = self._owned(tenant, dataset_id, document_id)
@@ -111,6 +127,7 @@ class ChunkService:
         questions = _str_list(payload, "questions")
         tags = _str_list(payload, "tag_kwd")
         ms = now_ms()
+        numbered = self._store.increment(DOC_KIND, tenant, document_id, {"_manual_chunks": 1}) or doc
         row = {
             "id": chunk_id(document_id, f"manual:{ms}:{time.perf_counter_ns()}", content),
             "content": content,
@@ -122,21 +139,22 @@ class ChunkService:
             "tag_kwd": tags,
             "positions": [],
             "page_num": [],
-            "available": doc.get("status", "1") == "1",
+            "available": True,
             "image_id": "",
             "create_time": ms,
-            "order": 10**12 + ms,
+            "order": MANUAL_BASE + int(numbered.get("_manual_chunks") or 0),
+            "_run": current_run(doc),
         }
-        self._embed_and_write(tenant, dataset, row)
+        self._embed_and_write(tenant, dataset, doc, row)
         tokens = count_tokens(content)
         self._store.increment(DOC_KIND, tenant, document_id, {"chunk_count": 1, "token_count": tokens})
         self._store.increment(DATASET_KIND, tenant, dataset_id, {"chunk_count": 1, "token_num": tokens})
-        return self.view(row)
+        return self.view(row, doc)
 
     def update(self, tenant: str, dataset_id: str, document_id: str, cid: str, payload: dict[str, Any]) -> dict[str, Any]:
-        dataset, _ = self._owned(tenant, dataset_id, document_id)
-        row = self._chunks.get(tenant, cid)
-        if row is None or row["document_id"] != document_id:
+        dataset, doc = self._owned(tenant, dataset_id, document_id)
+        row = self._current(tenant, doc, cid)
+        if row is None:
             raise ApiError(RetCode.DATA_ERROR, f"Can't find this chunk {cid}")
         changed = dict(row)
         if payload.get("content") is not None:  # null leaves the content as it is, as RAGFlow does
@@ -156,11 +174,11 @@ class ChunkService:
             if not isinstance(value, bool | int):
                 raise ApiError(RetCode.ARGUMENT_ERROR, "`available` should be a boolean")
             changed["available"] = bool(value)
-        self._embed_and_write(tenant, dataset, changed)
-        return self.view(changed)
+        self._embed_and_write(tenant, dataset, doc, changed)
+        return self.view(changed, doc)
 
     def set_available(self, tenant: str, dataset_id: str, document_id: str, payload: dict[str, Any]) -> None:
-        self._owned(tenant, dataset_id, document_id)
+        _, doc = self._owned(tenant, dataset_id, document_id)
         ids = payload.get("chunk_ids")
         if not ids or not isinstance(ids, list):
             raise ApiError(RetCode.DATA_ERROR, "`chunk_ids` is required.")
@@ -170,7 +188,8 @@ class ChunkService:
             available = bool(payload["available"])
         else:
             raise ApiError(RetCode.ARGUMENT_ERROR, "`available_int` or `available` is required.")
-        rows = {r["id"] for r in self._chunks.get_many(tenant, ids) if r["document_id"] == document_id}
+        rows = {r["id"] for r in self._chunks.get_many(tenant, [str(i) for i in ids]) if r["document_id"] == document_id
+                and is_current(r, doc)}
         missing = [i for i in ids if i not in rows]
         if missing:
             raise ApiError(RetCode.DATA_ERROR, f"Chunk `{missing[0]}` not found.")
@@ -183,29 +202,28 @@ class ChunkService:
         ids = payload.get("chunk_ids")
         if ids is not None and not isinstance(ids, list):
             raise ApiError(RetCode.ARGUMENT_ERROR, "`chunk_ids` should be a list")
-        rows = self._chunks.rows_of_document(tenant, document_id)
         duplicates: list[str] = []
         if not ids:
             if payload.get("delete_all") is not True:
                 return None
-            targets = rows
-        else:
-            by_id = {r["id"]: r for r in rows}
-            unique, duplicates = duplicate_messages([str(i) for i in ids], "chunk")
-            targets = [by_id[i] for i in unique if i in by_id]
-            if len(targets) != len(unique):
-                raise ApiError(RetCode.DATA_ERROR, f"rm_chunk deleted chunks {len(targets)}, expect {len(unique)}")
+            # every chunk at once: they become unreachable now and are removed in the background
+            self._documents.clear_chunks(tenant, dataset, doc)
+            return None
+        unique, duplicates = duplicate_messages([str(i) for i in ids], "chunk")
+        targets = [r for r in self._chunks.get_many(tenant, unique) if r["document_id"] == document_id and is_current(r, doc)]
+        if len(targets) != len(unique):
+            raise ApiError(RetCode.DATA_ERROR, f"rm_chunk deleted chunks {len(targets)}, expect {len(unique)}")
         self._chunks.delete_ids(tenant, [r["id"] for r in targets])
         tokens = sum(count_tokens(r["content"]) for r in targets)
         self._store.increment(DOC_KIND, tenant, document_id, {"chunk_count": -len(targets), "token_count": -tokens})
         self._store.increment(DATASET_KIND, tenant, dataset["id"], {"chunk_count": -len(targets), "token_num": -tokens})
         return bulk_outcome("chunks", len(targets), duplicates)[0] if duplicates else None
 
-    def _embed_and_write(self, tenant: str, dataset: dict[str, Any], row: dict[str, Any]) -> None:
+    def _embed_and_write(self, tenant: str, dataset: dict[str, Any], doc: dict[str, Any], row: dict[str, Any]) -> None:
         embedder = self._embedder_for(dataset.get("embedding_model") or "")
         text = row["content"] + ("\n" + " ".join(row["questions"]) if row.get("questions") else "")
         vector = embedder.embed([text])[0]
-        self._chunks.write(tenant, [row], [vector])
+        self._chunks.update_row(tenant, row, vector, doc)
 
 
 def _int(value: Any, default: int) -> int:

@@ -15,14 +15,13 @@ from ragcore.domain.datasets import (
 )
 from ragcore.errors import ApiError, RetCode
 from ragcore.ids import new_id
-from ragcore.ports import MetadataStore
+from ragcore.ports import ListQuery, MetadataStore
 from ragcore.services.common import (
     check_id_format,
     check_id_list,
     claim_free_name,
     page_items,
     public,
-    sort_items,
     stamp_new,
     stamp_update,
 )
@@ -63,11 +62,13 @@ class DatasetService:
         return self._store.get(KIND, tenant, dataset_id)
 
     def find_by_name(self, tenant: str, name: str) -> dict[str, Any] | None:
-        wanted = name.strip().lower()
-        for item in self._store.list(KIND, tenant):
-            if item["name"].lower() == wanted:
-                return item
-        return None
+        """The dataset a name (any case) belongs to: its unique-name claim says which."""
+        owner = self._store.owner(tenant, NAME_SCOPE, name.strip().lower())
+        return self._store.get(KIND, tenant, owner) if owner else None
+
+    def _exactly_named(self, tenant: str, name: str) -> dict[str, Any] | None:
+        found = self.find_by_name(tenant, name)
+        return found if found is not None and found["name"] == name else None
 
     def list(self, tenant: str, params: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
         unknown = set(params) - set(ListDatasetsQuery.model_fields)
@@ -78,22 +79,28 @@ class DatasetService:
                 f"Field: <{field}> - Message: <Extra inputs are not permitted> - Value: <{params[field]}>",
             )
         query = parse_model(ListDatasetsQuery, {k: v for k, v in params.items() if v is not None})
-        items = self._store.list(KIND, tenant)
-        if query.id is not None:
-            wanted_id = check_id_format(query.id)
-            items = [it for it in items if it["id"] == wanted_id]
-            if not items:
-                raise no_permission(tenant, query.id)
-        if query.name:
-            if query.id is None and not any(it["name"] == query.name for it in self._store.list(KIND, tenant)):
-                raise no_permission(tenant, query.name)
-            items = [it for it in items if it["name"] == query.name]
-            if query.id is not None and not items and self.find(tenant, query.id) is not None:
-                by_name = [it for it in self._store.list(KIND, tenant) if it["name"] == query.name]
-                if not by_name:
+        if query.id is not None or query.name:
+            # an id or an exact name names at most one dataset: looked up, not listed
+            items: list[dict[str, Any]] = []
+            if query.id is not None:
+                wanted_id = check_id_format(query.id)
+                found = self.find(tenant, wanted_id)
+                if found is None:
+                    raise no_permission(tenant, query.id)
+                items = [found]
+            if query.name:
+                named = self._exactly_named(tenant, query.name)
+                if query.id is None and named is None:
                     raise no_permission(tenant, query.name)
-        total = len(items)
-        items = page_items(sort_items(items, query.orderby, query.desc), query.page, query.page_size)
+                items = [it for it in items if it["name"] == query.name] if query.id is not None else [named] if named else []
+                if query.id is not None and not items and named is None:
+                    raise no_permission(tenant, query.name)
+            total = len(items)
+            items = page_items(items, query.page, query.page_size)
+        else:
+            listing = ListQuery(KIND, tenant, order=query.orderby, desc=query.desc)
+            total = self._store.count(listing)
+            items = self._store.page(listing, (query.page - 1) * query.page_size, query.page_size)
         out = [self.view(tenant, it) for it in items]
         if query.include_parsing_status:
             for view in out:
@@ -220,7 +227,7 @@ class DatasetService:
         if not ids:
             if not delete_all:
                 return 0
-            targets = self._store.list(KIND, tenant)
+            targets = [it for batch in self._store.batches(KIND, tenant, "") for it in batch]
         else:
             found = {it["id"]: it for it in self._store.get_many(KIND, tenant, ids)}
             missing = [i for i in ids if i not in found]

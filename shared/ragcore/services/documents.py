@@ -13,7 +13,7 @@ from ragcore.domain.datasets import merge_parser_config
 from ragcore.domain.documents import RUN_CODES, RUN_NAMES, TERMINAL, UpdateDocument, doc_type
 from ragcore.errors import ApiError, RetCode
 from ragcore.ids import http_date, new_id, now_ms
-from ragcore.ports import BlobStore, JobQueue, MetadataStore
+from ragcore.ports import BlobStore, JobQueue, ListQuery, MetadataStore
 from ragcore.services.chunk_store import ChunkStore
 from ragcore.services.common import (
     base_name,
@@ -28,8 +28,11 @@ from ragcore.services.datasets import KIND as DATASET_KIND
 from ragcore.services.index_kinds import GRAPH_KIND, TASK_KIND
 from ragcore.services.ingestion_logs import KIND as LOG_KIND
 from ragcore.services.ingestion_logs import record_run
+from ragcore.services.meta_vocabulary import MetaVocabulary
 
 KIND = "document"
+Docs = list[dict[str, Any]]
+Multi = dict[str, list[str]]  # a query string's repeated parameters
 NAME_SCOPE = "doc-name"
 PUBLIC_HIDDEN = ("_",)
 
@@ -58,7 +61,9 @@ class DocumentService:
         max_upload_bytes: int,
         lease_s: float,
         is_supported: Callable[[str], bool],
+        vocabulary: MetaVocabulary,
     ) -> None:
+        self._vocabulary = vocabulary
         self._store = store
         self._blobs = blobs
         self._chunks = chunks
@@ -184,10 +189,9 @@ class DocumentService:
             raise ApiError(RetCode.DATA_ERROR, f"Document not found: {doc_id}")
         return self.view(self._expire_lease(tenant, item))
 
-    def all_in_dataset(self, tenant: str, dataset_id: str) -> list[dict[str, Any]]:
-        return self._store.list(KIND, tenant, parent=dataset_id)
-
     def list(self, tenant: str, dataset_id: str, params: dict[str, Any], multi: dict[str, list[str]]) -> tuple[list[dict[str, Any]], int]:
+        """RAGFlow's document list: the store pages, filters (run, suffix, name substring) and counts; ids and an exact
+        name narrow to a few documents first; a metadata filter reads the dataset's documents (as RAGFlow's does)."""
         self.dataset(tenant, dataset_id, "You don't own the dataset {id}. ")
         page = _int_param(params, "page", 1, minimum=1)
         page_size = _int_param(params, "page_size", 30, minimum=1)
@@ -195,40 +199,54 @@ class DocumentService:
         if orderby not in ("create_time", "update_time", "name"):
             orderby = "create_time"
         desc = str(params.get("desc", "true")).lower() not in ("false", "0")
-        every = [self._expire_lease(tenant, it) for it in self._store.list(KIND, tenant, parent=dataset_id)]
-        items = _filter_by_metadata(every, params)
-        ids = multi.get("ids") or ([params["id"]] if params.get("id") else [])
-        if ids:
-            if not any(it["id"] in ids for it in every):
-                raise ApiError(RetCode.DATA_ERROR, f"you don't own the document {ids[0]}")
-            items = [it for it in items if it["id"] in ids]
-        if params.get("name"):
-            # RAGFlow checks that the name exists in the dataset, then applies it with the other filters
-            if not any(it["name"] == params["name"] for it in every):
-                raise ApiError(RetCode.DATA_ERROR, f"you don't own the document {params['name']}")
-            items = [it for it in items if it["name"] == params["name"]]
-        if params.get("keywords"):
-            kw = str(params["keywords"]).lower()
-            items = [it for it in items if kw in it["name"].lower()]
         suffixes = [s.lower().lstrip(".") for s in multi.get("suffix", []) if s]
-        if suffixes:
-            items = [it for it in items if it.get("suffix") in suffixes]
-        runs = [r for r in multi.get("run", []) if r]
+        runs: list[str] = []
+        for r in (r for r in multi.get("run", []) if r):
+            name = RUN_CODES.get(r) or (r.upper() if r.upper() in RUN_NAMES else None)
+            if name is None:
+                raise ApiError(RetCode.DATA_ERROR, f"Invalid filter run status conditions: {r}")
+            runs.append(name)
+        keywords = str(params.get("keywords") or "")
+        where: dict[str, list[str]] = {}
         if runs:
-            wanted = set()
-            for r in runs:
-                name = RUN_CODES.get(r) or (r.upper() if r.upper() in RUN_NAMES else None)
-                if name is None:
-                    raise ApiError(RetCode.DATA_ERROR, f"Invalid filter run status conditions: {r}")
-                wanted.add(name)
-            items = [it for it in items if it["run"] in wanted]
+            where["run"] = runs
+        if suffixes:
+            where["suffix"] = suffixes
+        query = ListQuery(KIND, tenant, dataset_id, order=orderby, desc=desc, where=where, name_contains=keywords)
+        chosen = self._named(tenant, dataset_id, params, multi)
+        if chosen is None and _has_metadata_filter(params):
+            chosen = [it for batch in self._store.batches(KIND, tenant, dataset_id) for it in batch]
+        if chosen is not None:  # a bounded set (or, with a metadata filter, the dataset): filtered and paged here
+            items = [it for it in _filter_by_metadata(chosen, params) if _matches(it, where, keywords)]
+            total = len(items)
+            items = page_items(sort_items(items, orderby, desc), page, page_size)
+        else:
+            total = self._store.count(query)
+            items = self._store.page(query, (page - 1) * page_size, page_size)
+        items = [self._expire_lease(tenant, it) for it in items]
+        # As in RAGFlow, the creation-time range narrows the page it is applied to; `total` counts the other filters.
         t_from = _int_param(params, "create_time_from", 0, minimum=0)
         t_to = _int_param(params, "create_time_to", 0, minimum=0)
-        total = len(items)
-        items = page_items(sort_items(items, orderby, desc), page, page_size)
-        # As in RAGFlow, the creation-time range narrows the page it is applied to; `total` counts the other filters.
         items = [it for it in items if (not t_from or it["create_time"] >= t_from) and (not t_to or it["create_time"] <= t_to)]
         return [self.view(it) for it in items], total
+
+    def _named(self, tenant: str, dataset_id: str, params: dict[str, Any], multi: Multi) -> Docs | None:
+        """The documents an `id`/`ids` or exact `name` filter names (None when neither is given); RAGFlow refuses a
+        filter that names nothing of the dataset."""
+        ids = multi.get("ids") or ([params["id"]] if params.get("id") else [])
+        chosen: list[dict[str, Any]] | None = None
+        if ids:
+            chosen = [it for it in self._store.get_many(KIND, tenant, [str(i) for i in ids]) if it["dataset_id"] == dataset_id]
+            if not chosen:
+                raise ApiError(RetCode.DATA_ERROR, f"you don't own the document {ids[0]}")
+        name = params.get("name")
+        if name:
+            owner = self._store.owner(tenant, f"{NAME_SCOPE}:{dataset_id}", str(name).lower())
+            doc = self._store.get(KIND, tenant, owner) if owner else None
+            if doc is None or doc["name"] != name:
+                raise ApiError(RetCode.DATA_ERROR, f"you don't own the document {name}")
+            chosen = [doc] if chosen is None else [it for it in chosen if it["id"] == doc["id"]]
+        return chosen
 
     def download(self, tenant: str, dataset_id: str, doc_id: str) -> tuple[str, bytes]:
         item = self.get_owned(tenant, dataset_id, doc_id)
@@ -241,10 +259,9 @@ class DocumentService:
         return self._blobs.get(item["_blob"])
 
     def run_counts(self, tenant: str, dataset_id: str) -> dict[str, int]:
-        counts = {"unstart_count": 0, "running_count": 0, "cancel_count": 0, "done_count": 0, "fail_count": 0}
-        for it in self._store.list(KIND, tenant, parent=dataset_id):
-            counts[f"{it['run'].lower()}_count"] = counts.get(f"{it['run'].lower()}_count", 0) + 1
-        return counts
+        """Documents per run state, from the store's kept counts."""
+        return {f"{run.lower()}_count": self._store.count(ListQuery(KIND, tenant, dataset_id, where={"run": [run]}))
+                for run in ("UNSTART", "RUNNING", "CANCEL", "DONE", "FAIL")}
 
     # ---- update -------------------------------------------------------------------------------
     def update(self, tenant: str, dataset_id: str, doc_id: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -276,11 +293,10 @@ class DocumentService:
             changes["location"] = req.name
         if "meta_fields" in sent and req.meta_fields is not None:
             changes["meta_fields"] = req.meta_fields
+            self.set_meta(tenant, item, req.meta_fields)
         if req.enabled is not None:
             changes["status"] = str(req.enabled)
-            available = req.enabled == 1
-            ids = [row["id"] for row in self._chunks.rows_of_document(tenant, doc_id)]
-            self._chunks.set_available(tenant, ids, available)
+            self._chunks.set_document_available(tenant, doc_id, req.enabled == 1)
         method_changed = req.chunk_method is not None and req.chunk_method != item["chunk_method"]
         if method_changed or "parser_config" in sent:
             method = req.chunk_method or item["chunk_method"]
@@ -291,8 +307,9 @@ class DocumentService:
             changes["parser_config"] = merge_parser_config(method, given, base)
             if method_changed and item.get("chunk_count", 0) > 0 or (item["run"] in ("DONE", "FAIL", "CANCEL") and method_changed):
                 # the old chunks no longer match the method: RAGFlow resets the document
-                self._reset_chunks(tenant, dataset, item)
-                changes.update({"run": "UNSTART", "progress": 0.0, "progress_msg": "", "chunk_count": 0, "token_count": 0})
+                run_id = self._retire_chunks(tenant, dataset, item)
+                changes.update({"run": "UNSTART", "progress": 0.0, "progress_msg": "", "chunk_count": 0, "token_count": 0,
+                                "_run_id": run_id})
         updated = self._store.update(KIND, tenant, doc_id, stamp_update(changes))
         if updated is None:
             raise ApiError(RetCode.DATA_ERROR, "the dataset doesn't own the document")
@@ -312,7 +329,7 @@ class DocumentService:
         if not ids:
             if not payload.get("delete_all"):
                 raise ApiError(RetCode.DATA_ERROR, f"should either provide doc ids or set delete_all(true), dataset: {dataset_id}. ")
-            targets = self._store.list(KIND, tenant, parent=dataset_id)
+            targets = [it for batch in self._store.batches(KIND, tenant, dataset_id) for it in batch]
         else:
             found = {it["id"]: it for it in self._store.get_many(KIND, tenant, ids) if it["dataset_id"] == dataset_id}
             missing = [i for i in ids if i not in found]
@@ -331,31 +348,81 @@ class DocumentService:
         self._delete_one(tenant, dataset, item)
 
     def _delete_one(self, tenant: str, dataset: dict[str, Any] | None, item: dict[str, Any]) -> None:
-        # the row goes first: a worker still parsing it sees it gone and cleans up what it wrote
+        # the row goes first: its chunks are unreachable from then on (every chunk read checks its document), and a
+        # worker still parsing it sees it gone and cleans up what it wrote; the rest is purged in the background
         self._store.delete(KIND, tenant, item["id"])
         self._store.release(tenant, f"{NAME_SCOPE}:{item['dataset_id']}", item["name"].lower(), item["id"])
-        self._chunks.delete_document(tenant, item["id"])
-        self._blobs.delete(item["_blob"])
+        self._vocabulary.change(tenant, item["dataset_id"], item.get("meta_fields"), None)
+        self._queue().submit({"type": "purge_document", "tenant": tenant, "dataset_id": item["dataset_id"],
+                              "document_id": item["id"], "blob": item["_blob"]})
         if dataset is not None:
             self._store.increment(
                 DATASET_KIND, tenant, dataset["id"],
                 {"document_count": -1, "chunk_count": -int(item.get("chunk_count", 0)), "token_num": -int(item.get("token_count", 0))},
             )
 
+    def set_meta(self, tenant: str, item: dict[str, Any], meta_fields: dict[str, Any]) -> None:
+        """A document's new metadata, in the dataset's value vocabulary and on its chunks in the index (the caller
+        writes the document itself)."""
+        self._vocabulary.change(tenant, item["dataset_id"], item.get("meta_fields"), meta_fields)
+        self._chunks.set_document_meta(tenant, item["id"], meta_fields)
+
+    def clear_chunks(self, tenant: str, dataset: dict[str, Any], item: dict[str, Any]) -> None:
+        """Every chunk of the document goes (DELETE …/chunks with delete_all): at once for readers, in the
+        background for storage. A parse in progress stops."""
+        changes: dict[str, Any] = {"_run_id": self._retire_chunks(tenant, dataset, item), "chunk_count": 0, "token_count": 0}
+        if item.get("run") == "RUNNING":
+            changes.update({"run": "CANCEL", "progress": 0.0,
+                            "progress_msg": (item.get("progress_msg") or "") + "\n" + progress_line("Chunks deleted by the user.")})
+        self._store.update(KIND, tenant, item["id"], stamp_update(changes))
+
+    def purge(self, task: dict[str, Any]) -> None:
+        """The background half of a delete or reset (a task on the parse queue)."""
+        tenant = task["tenant"]
+        if task["type"] == "purge_document":
+            self.purge_document(tenant, task["document_id"], task["blob"])
+        elif task["type"] == "purge_chunks":
+            self.purge_old_chunks(tenant, task["document_id"], int(task["run_id"]))
+        elif task["type"] == "purge_dataset":
+            self.purge_dataset(tenant, task["dataset_id"])
+
+    def purge_document(self, tenant: str, document_id: str, blob: str) -> None:
+        """Background: a deleted document's chunks, vectors and bytes."""
+        self._chunks.delete_document(tenant, document_id)
+        self._blobs.delete(blob)
+
     def purge_dataset(self, tenant: str, dataset_id: str) -> None:
-        """After a dataset row is deleted: every document, chunk, vector and blob under it."""
-        for item in self._store.list(KIND, tenant, parent=dataset_id):
-            self._delete_one(tenant, None, item)
+        """Background, after a dataset row is deleted: every document, chunk, vector and blob under it."""
+        for batch in self._store.batches(KIND, tenant, dataset_id):
+            for item in batch:
+                self._store.delete(KIND, tenant, item["id"])
+                self._store.release(tenant, f"{NAME_SCOPE}:{dataset_id}", item["name"].lower(), item["id"])
+                self.purge_document(tenant, item["id"], item["_blob"])
         for kind in (LOG_KIND, TASK_KIND, GRAPH_KIND):
             self._store.delete_under(kind, tenant, dataset_id)
+        self._vocabulary.drop_dataset(tenant, dataset_id)
+        self._chunks.delete_dataset(tenant, dataset_id)
 
-    def _reset_chunks(self, tenant: str, dataset: dict[str, Any], item: dict[str, Any]) -> None:
-        self._chunks.delete_document(tenant, item["id"])
+    def request_purge_dataset(self, tenant: str, dataset_id: str) -> None:
+        """After a dataset row is deleted (nothing under it is reachable any more): the rest, in the background."""
+        self._queue().submit({"type": "purge_dataset", "tenant": tenant, "dataset_id": dataset_id})
+
+    def purge_old_chunks(self, tenant: str, document_id: str, run_id: int) -> None:
+        """Background: chunks of the document's earlier runs (already unreachable: reads keep to its current run)."""
+        self._chunks.delete_other_runs(tenant, document_id, run_id)
+
+    def _retire_chunks(self, tenant: str, dataset: dict[str, Any], item: dict[str, Any]) -> int:
+        """The document's chunks stop counting and become unreachable at once (a new run id); a background task
+        removes them. Returns the new run id."""
+        run_id = int(item.get("_run_id", 0)) + 1
         if item.get("chunk_count") or item.get("token_count"):
             self._store.increment(
                 DATASET_KIND, tenant, dataset["id"],
                 {"chunk_count": -int(item.get("chunk_count", 0)), "token_num": -int(item.get("token_count", 0))},
             )
+        self._queue().submit({"type": "purge_chunks", "tenant": tenant, "dataset_id": dataset["id"],
+                              "document_id": item["id"], "run_id": run_id})
+        return run_id
 
     # ---- parse / stop -------------------------------------------------------------------------
     def start_parse(self, tenant: str, dataset_id: str, payload: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
@@ -378,9 +445,8 @@ class DocumentService:
         return None, None
 
     def queue_parse(self, tenant: str, dataset: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
-        self._reset_chunks(tenant, dataset, item)
+        run_id = self._retire_chunks(tenant, dataset, item)
         ms = now_ms()
-        run_id = int(item.get("_run_id", 0)) + 1
         changes = {
             "run": "RUNNING",
             "progress": 0.0,
@@ -416,15 +482,15 @@ class DocumentService:
         for doc_id in raw:
             item = found[doc_id]
             # a new run id makes every in-flight task of the old run stop and clean up after itself
+            run_id = self._retire_chunks(tenant, dataset, item)
             self._store.update(
                 KIND, tenant, doc_id,
                 stamp_update({
-                    "run": "CANCEL", "progress": 0.0, "_run_id": int(item.get("_run_id", 0)) + 1,
+                    "run": "CANCEL", "progress": 0.0, "_run_id": run_id,
                     "progress_msg": (item.get("progress_msg") or "") + "\n" + progress_line("Cancelled by the user."),
                     "chunk_count": 0, "token_count": 0,
                 }),
             )
-            self._reset_chunks(tenant, dataset, item)
             duration = (now_ms() - int(item.get("_begin_ms") or now_ms())) / 1000
             record_run(self._store, tenant, item, "CANCEL", "Cancelled by the user.", duration)
 
@@ -501,6 +567,18 @@ def _json_param(params: dict[str, Any], name: str) -> Any:
         return json.loads(raw)
     except ValueError as exc:
         raise ApiError(RetCode.DATA_ERROR, f"{name} must be valid JSON: {raw}.") from exc
+
+
+def _has_metadata_filter(params: dict[str, Any]) -> bool:
+    return any(params.get(name) not in (None, "", "{}") for name in ("metadata_condition", "metadata")) or \
+        str(params.get("return_empty_metadata", "")).lower() == "true"
+
+
+def _matches(item: dict[str, Any], where: dict[str, list[str]], keywords: str) -> bool:
+    """The store's filters, for a set already in hand (named documents, or a metadata-filtered dataset)."""
+    if any(str(item.get(name)) not in values for name, values in where.items()):
+        return False
+    return keywords.lower() in str(item.get("name", "")).lower()
 
 
 def _filter_by_metadata(items: list[dict[str, Any]], params: dict[str, Any]) -> list[dict[str, Any]]:

@@ -97,7 +97,7 @@ class DropFolderService:
         return True
 
     def known(self, tenant: str) -> list[str]:
-        return [m["relpath"] for m in self._store.list(KIND, tenant)]
+        return [m["relpath"] for batch in self._store.batches(KIND, tenant, "") for m in batch]
 
     def _documents_supported(self, name: str) -> bool:
         from ragcore.parsing import is_supported

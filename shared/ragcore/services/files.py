@@ -7,20 +7,22 @@ documents linked from those files.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ragcore.domain.documents import doc_type
 from ragcore.errors import ApiError, RetCode
 from ragcore.ids import new_id
-from ragcore.ports import BlobStore, MetadataStore
-from ragcore.services.common import page_items, sort_items, stamp_new, stamp_update
+from ragcore.ports import BlobStore, ListQuery, MetadataStore
+from ragcore.services.common import stamp_new, stamp_update
 from ragcore.services.datasets import KIND as DATASET_KIND
 from ragcore.services.documents import DocumentService, split_name
 
 KIND = "file"
 LINK = "file2doc"
+COUNTER = "file_count"  # one item per tenant: how many files and folders it has (its quota)
 ROOT = "_root"
+ROOTS = "_roots"  # where a tenant's root folder (and the pointer to it) is stored: apart from any folder's children
 
 
 def _not_found(message: str = "File or Folder not found!") -> ApiError:
@@ -46,12 +48,16 @@ class FileService:
         if pointer is not None:
             found = self._store.get(KIND, tenant, pointer["root_id"])
             if found is not None:
+                if not pointer.get("apart"):  # a root stored among its own children (older data) moves out once
+                    self._store.put(KIND, tenant, found, parent=ROOTS)
+                    self._store.update(KIND, tenant, ROOT, {"apart": True})
                 return found
         root_id = new_id()
-        if self._store.put(KIND, tenant, {"id": ROOT, "root_id": root_id}, if_absent=True):
+        if self._store.put(KIND, tenant, {"id": ROOT, "root_id": root_id, "apart": True}, parent=ROOTS, if_absent=True):
             item = stamp_new({"id": root_id, "parent_id": root_id, "name": "/", "type": "folder", "size": 0,
                               "location": "", "source_type": "", "tenant_id": tenant, "created_by": tenant})
-            self._store.put(KIND, tenant, item, parent=root_id)
+            # the root's parent_id is itself (as in RAGFlow) but it is stored apart, so it never lists as its own child
+            self._store.put(KIND, tenant, item, parent=ROOTS)
             return item
         return self.root(tenant)  # another request created it first
 
@@ -74,16 +80,28 @@ class FileService:
             raise _not_found(message)
         return item
 
-    def children(self, tenant: str, folder_id: str) -> list[dict[str, Any]]:
-        return [c for c in self._store.list(KIND, tenant, parent=folder_id) if c["id"] != folder_id]
+    def children(self, tenant: str, folder_id: str) -> Iterator[dict[str, Any]]:
+        """Everything in a folder (work about the whole folder: deletes and links of a folder tree)."""
+        for batch in self._store.batches(KIND, tenant, folder_id):
+            yield from batch
+
+    def _named(self, tenant: str, folder_id: str, name: str, kind: str | None = None) -> list[dict[str, Any]]:
+        """The folder's entries of this name, any case (an indexed lookup)."""
+        query = ListQuery(KIND, tenant, folder_id, name_equals=name, where={"type": [kind]} if kind else {})
+        return self._store.page(query, 0, 10)
 
     def view(self, tenant: str, item: dict[str, Any]) -> dict[str, Any]:
         out = {k: v for k, v in item.items() if not k.startswith("_")}
-        links = self._store.list(LINK, tenant, parent=item["id"])
-        out["kbs_info"] = [{"kb_id": link["kb_id"], "kb_name": link.get("kb_name", "")} for link in links]
         if item["type"] == "folder":
-            out["has_child_folder"] = any(c["type"] == "folder" for c in self.children(tenant, item["id"]))
+            out["kbs_info"] = []
+            out["has_child_folder"] = self._store.count(ListQuery(KIND, tenant, item["id"], where={"type": ["folder"]})) > 0
+        else:
+            out["kbs_info"] = item["_kbs"] if "_kbs" in item else [
+                {"kb_id": link["kb_id"], "kb_name": link.get("kb_name", "")} for link in self._links(tenant, item["id"])]
         return out
+
+    def _links(self, tenant: str, file_id: str) -> list[dict[str, Any]]:
+        return [link for batch in self._store.batches(LINK, tenant, file_id) for link in batch]
 
     def ancestors(self, tenant: str, file_id: str) -> list[dict[str, Any]]:
         item = self.get(tenant, file_id)
@@ -105,31 +123,31 @@ class FileService:
 
     def list_folder(self, tenant: str, params: dict[str, Any]) -> dict[str, Any]:
         folder = self.folder(tenant, params.get("parent_id") or None)
-        items = self.children(tenant, folder["id"])
-        keywords = str(params.get("keywords") or "").lower()
-        if keywords:
-            items = [i for i in items if keywords in i["name"].lower()]
-        orderby = params.get("orderby") if params.get("orderby") in ("create_time", "update_time", "name", "size") else "create_time"
-        desc = str(params.get("desc", "true")).lower() not in ("false", "0")
+        orderby = params.get("orderby") if params.get("orderby") in ("create_time", "update_time", "name") else "create_time"
         page = _positive(params.get("page"), 1)
         page_size = _positive(params.get("page_size"), 15)
-        total = len(items)
-        # folders first, as a file browser shows them
-        ordered = sort_items(items, str(orderby), desc)
-        ordered.sort(key=lambda i: i["type"] != "folder")
-        return {"total": total, "files": [self.view(tenant, i) for i in page_items(ordered, page, page_size)],
+        query = ListQuery(KIND, tenant, folder["id"], order=str(orderby), desc=str(params.get("desc", "true")).lower() not in ("false", "0"),
+                          name_contains=str(params.get("keywords") or ""))
+        return {"total": self._store.count(query),
+                "files": [self.view(tenant, i) for i in self._store.page(query, (page - 1) * page_size, page_size)],
                 "parent_folder": {"id": folder["id"], "name": folder["name"]}}
 
     # ---- create -------------------------------------------------------------------------------
     def _check_quota(self, tenant: str, adding: int) -> None:
-        if len(self._store.list(KIND, tenant)) - 1 + adding > self._max_files:
+        counted = self._store.get(COUNTER, tenant, "files")
+        if counted is not None and int(counted.get("n", 0)) + adding > self._max_files:
             raise ApiError(RetCode.DATA_ERROR, "Exceed the maximum file number of a free user!")
 
+    def _counted(self, tenant: str, delta: int) -> None:
+        """The tenant's file count (its quota), kept with every create and delete."""
+        if self._store.increment(COUNTER, tenant, "files", {"n": delta}) is None:
+            self._store.put(COUNTER, tenant, {"id": "files", "n": 0}, if_absent=True)
+            self._store.increment(COUNTER, tenant, "files", {"n": delta})
+
     def _free_name(self, tenant: str, folder_id: str, name: str) -> str:
-        taken = {c["name"].lower() for c in self.children(tenant, folder_id)}
         stem, suffix = split_name(name)
         candidate, n = name, 0
-        while candidate.lower() in taken:
+        while self._named(tenant, folder_id, candidate):
             n += 1
             candidate = f"{stem}({n}).{name.rpartition('.')[2]}" if suffix else f"{name}({n})"
         return candidate
@@ -150,7 +168,7 @@ class FileService:
             parts = [p for p in raw_name.replace("\\", "/").split("/") if p not in ("", ".", "..")]
             target = folder
             for part in parts[:-1]:
-                existing = next((c for c in self.children(tenant, target["id"]) if c["name"] == part and c["type"] == "folder"), None)
+                existing = next((c for c in self._named(tenant, target["id"], part, "folder") if c["name"] == part), None)
                 target = existing or self._new(tenant, target["id"], part, "folder", 0)
             name = self._free_name(tenant, target["id"], parts[-1] if parts else "file")
             item = self._new(tenant, target["id"], name, doc_type(split_name(name)[1]), len(data))
@@ -162,6 +180,7 @@ class FileService:
         item = stamp_new({"id": new_id(), "parent_id": parent_id, "name": name, "type": kind, "size": size, "location": name,
                           "source_type": "", "tenant_id": tenant, "created_by": tenant})
         self._store.put(KIND, tenant, item, parent=parent_id)
+        self._counted(tenant, 1)
         return item
 
     def create(self, tenant: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -175,7 +194,7 @@ class FileService:
         if kind not in ("folder", "virtual"):
             raise ApiError(RetCode.ARGUMENT_ERROR, "`type` should be folder or virtual.")
         folder = self.folder(tenant, payload.get("parent_id") or None, "Parent folder not found!")
-        if any(c["name"].lower() == name.lower() for c in self.children(tenant, folder["id"])):
+        if self._named(tenant, folder["id"], name):
             raise ApiError(RetCode.CONFLICT, "Duplicated folder name in the same folder.")
         self._check_quota(tenant, 1)
         return self.view(tenant, self._new(tenant, folder["id"], name, kind, 0))
@@ -218,7 +237,7 @@ class FileService:
         for item in items:
             folder_id = dest["id"] if dest is not None else item["parent_id"]
             name = (new_name or item["name"]).strip()
-            clash = any(c["name"].lower() == name.lower() and c["id"] != item["id"] for c in self.children(tenant, folder_id))
+            clash = any(c["id"] != item["id"] for c in self._named(tenant, folder_id, name))
             if clash or (folder_id, name.lower()) in target_names:
                 raise ApiError(RetCode.CONFLICT, f"The name {name} already exists in the destination folder.")
             target_names.add((folder_id, name.lower()))  # type: ignore[arg-type]
@@ -249,15 +268,20 @@ class FileService:
         return {"success_count": count, **({"errors": errors} if errors else {})}
 
     def _remove_tree(self, tenant: str, item: dict[str, Any]) -> None:
-        for child in self.children(tenant, item["id"]):
+        for child in list(self.children(tenant, item["id"])):
             self._remove_tree(tenant, child)
-        for link in self._store.list(LINK, tenant, parent=item["id"]):
+        self._unlink(tenant, item)
+        self._store.delete(KIND, tenant, item["id"])
+        self._counted(tenant, -1)
+        self._blobs.delete(blob_key(tenant, item["id"]))
+
+    def _unlink(self, tenant: str, item: dict[str, Any]) -> None:
+        """The file's links to datasets go, and the documents they made."""
+        for link in self._links(tenant, item["id"]):
             doc = self._store.get("document", tenant, link["document_id"])
             if doc is not None:
                 self._documents().delete_one(tenant, doc)
             self._store.delete(LINK, tenant, link["id"])
-        self._store.delete(KIND, tenant, item["id"])
-        self._blobs.delete(blob_key(tenant, item["id"]))
 
     # ---- datasets -----------------------------------------------------------------------------
     def link_to_datasets(self, tenant: str, payload: dict[str, Any]) -> list[dict[str, Any]]:
@@ -276,24 +300,23 @@ class FileService:
         out = []
         for item in files:
             # a file links to the datasets of the latest call: earlier links (and their documents) go
-            for link in self._store.list(LINK, tenant, parent=item["id"]):
-                doc = self._store.get("document", tenant, link["document_id"])
-                if doc is not None:
-                    self._documents().delete_one(tenant, doc)
-                self._store.delete(LINK, tenant, link["id"])
+            self._unlink(tenant, item)
             data = self._blobs.get(blob_key(tenant, item["id"])) or b""
+            kbs = []
             for ds in datasets:
                 doc = self._documents().create_from_bytes(tenant, ds["id"], item["name"], data, source_file_id=item["id"])
                 link = {"id": new_id(), "file_id": item["id"], "document_id": doc["id"], "kb_id": ds["id"], "kb_name": ds["name"]}
                 self._store.put(LINK, tenant, link, parent=item["id"])
+                kbs.append({"kb_id": ds["id"], "kb_name": ds["name"]})
                 out.append({"id": link["id"], "file_id": item["id"], "document_id": doc["id"]})
+            self._store.update(KIND, tenant, item["id"], {"_kbs": kbs})  # what a listing shows, kept on the file
         return out
 
     def _files_under(self, tenant: str, item: dict[str, Any]) -> list[dict[str, Any]]:
         if item["type"] != "folder":
             return [item]
         out: list[dict[str, Any]] = []
-        for child in self.children(tenant, item["id"]):
+        for child in list(self.children(tenant, item["id"])):
             out.extend(self._files_under(tenant, child))
         return out
 

@@ -15,8 +15,8 @@ from typing import Any
 
 from ragcore.errors import ApiError, RetCode
 from ragcore.ids import http_date, new_id, now_ms
-from ragcore.ports import ChatModel, Embedder, JobQueue, MetadataStore, VectorIndex
-from ragcore.services.chunk_store import ChunkStore, chunk_id
+from ragcore.ports import ChatModel, Embedder, JobQueue, ListQuery, MetadataStore, VectorIndex
+from ragcore.services.chunk_store import RAPTOR_BASE, ChunkStore, chunk_id, current_run, is_current
 from ragcore.services.common import public
 from ragcore.services.datasets import KIND as DATASET_KIND
 from ragcore.services.documents import KIND as DOC_KIND
@@ -70,7 +70,9 @@ class IndexTaskService:
                 RetCode.DATA_ERROR,
                 f"Task {current['id']} in progress with status {current['progress']}. A {DISPLAY[kind]} Task is already running.",
             )
-        docs = [d for d in self._store.list(DOC_KIND, tenant, parent=dataset_id) if str(d.get("status", "1")) != "0"]
+        # RAGFlow names the dataset's first switched-on document in the task record
+        docs = [d for d in self._store.page(ListQuery(DOC_KIND, tenant, dataset_id, desc=False), 0, 100)
+                if str(d.get("status", "1")) != "0"]
         if not docs:
             raise ApiError(RetCode.DATA_ERROR, f"No documents in Dataset {dataset_id}")
         ms = now_ms()
@@ -131,7 +133,7 @@ class IndexTaskService:
             elif kind == "graph":
                 message = self._save(tenant, dataset_id, task_id, "graph", build_graph(chunks))
             else:
-                names = {d["id"]: d["name"] for d in self._store.list(DOC_KIND, tenant, parent=dataset_id)}
+                names = {d["id"]: d["name"] for batch in self._store.batches(DOC_KIND, tenant, dataset_id) for d in batch}
                 grouped: dict[str, list[str]] = {}
                 for c in chunks:
                     grouped.setdefault(c["document_id"], []).append(c["content"])
@@ -170,7 +172,7 @@ class IndexTaskService:
         summaries = build_tree(leaves, summarize, embedder.embed, on_level)
         self._check(tenant, task_id)
         self._wipe(tenant, dataset["id"], "raptor")
-        names = {d["id"]: d["name"] for d in self._store.list(DOC_KIND, tenant, parent=dataset["id"])}
+        docs = {d["id"]: d for batch in self._store.batches(DOC_KIND, tenant, dataset["id"]) for d in batch}
         rows, vecs, ms = [], [], now_ms()
         for n, node in enumerate(summaries):
             # a summary lives with the document most of its members come from, so it is cited, listed and
@@ -178,13 +180,15 @@ class IndexTaskService:
             doc_id = Counter(leaves[m]["document_id"] for m in node["members"]).most_common(1)[0][0]
             rows.append({
                 "id": chunk_id(doc_id, f"raptor:{task_id}:{n}", node["content"]), "content": node["content"],
-                "document_id": doc_id, "dataset_id": dataset["id"], "docnm_kwd": names.get(doc_id, ""),
+                "document_id": doc_id, "dataset_id": dataset["id"], "docnm_kwd": docs[doc_id]["name"] if doc_id in docs else "",
                 "important_keywords": [], "questions": [], "tag_kwd": [], "positions": [], "page_num": [],
-                "available": True, "image_id": "", "create_time": ms, "order": 2 * 10**12 + n,
-                "raptor_kwd": RAPTOR_MARK, "raptor_level": node["level"],
+                "available": True, "image_id": "", "create_time": ms, "order": RAPTOR_BASE + n,
+                "raptor_kwd": RAPTOR_MARK, "raptor_level": node["level"], "_run": current_run(docs.get(doc_id, {})),
             })
             vecs.append(node["vector"])
-        self._chunks.write(tenant, rows, vecs)
+        kept = [(r, v) for r, v in zip(rows, vecs, strict=True) if r["document_id"] in docs]  # deleted meanwhile: skipped
+        rows, vecs = [r for r, _ in kept], [v for _, v in kept]
+        self._chunks.write(tenant, rows, vecs, docs)
         self._count(tenant, dataset["id"], rows, +1)
         return f"RAPTOR: {len(summaries)} summaries over {len(leaves)} chunks."
 
@@ -199,8 +203,9 @@ class IndexTaskService:
         if kind != "raptor":
             self._store.delete(GRAPH_KIND, tenant, graph_id(dataset_id, kind))
             return
-        rows = [r for d in self._store.list(DOC_KIND, tenant, parent=dataset_id)
-                for r in self._chunks.rows_of_document(tenant, d["id"]) if r.get("raptor_kwd") == RAPTOR_MARK]
+        rows = [r for docs in self._store.batches(DOC_KIND, tenant, dataset_id) for d in docs
+                for batch in self._chunks.batches_of_document(tenant, d["id"]) for r in batch
+                if r.get("raptor_kwd") == RAPTOR_MARK and is_current(r, d)]
         self._chunks.delete_ids(tenant, [r["id"] for r in rows])
         self._count(tenant, dataset_id, rows, -1)
 
@@ -217,13 +222,14 @@ class IndexTaskService:
     # ---- helpers ------------------------------------------------------------------------------
     def _source_chunks(self, tenant: str, dataset_id: str) -> list[dict[str, Any]]:
         """The dataset's enabled, available chunks, RAPTOR's own summaries left out."""
-        out = []
-        for doc in self._store.list(DOC_KIND, tenant, parent=dataset_id):
-            if str(doc.get("status", "1")) == "0":
-                continue
-            for row in self._chunks.rows_of_document(tenant, doc["id"]):
-                if row.get("available", True) and row.get("raptor_kwd") != RAPTOR_MARK:
-                    out.append({"id": row["id"], "content": row.get("content", ""), "document_id": doc["id"]})
+        out: list[dict[str, Any]] = []
+        for docs in self._store.batches(DOC_KIND, tenant, dataset_id):
+            for doc in docs:
+                if str(doc.get("status", "1")) == "0":
+                    continue
+                for batch in self._chunks.batches_of_document(tenant, doc["id"]):
+                    out.extend({"id": row["id"], "content": row.get("content", ""), "document_id": doc["id"]} for row in batch
+                               if row.get("available", True) and row.get("raptor_kwd") != RAPTOR_MARK and is_current(row, doc))
         return out
 
     def _kind(self, index_type: str) -> str:
@@ -239,11 +245,11 @@ class IndexTaskService:
         return item
 
     def _tasks(self, tenant: str, dataset_id: str, kind: str) -> list[dict[str, Any]]:
-        return [t for t in self._store.list(TASK_KIND, tenant, parent=dataset_id) if t.get("_index_type") == kind]
+        return [t for batch in self._store.batches(TASK_KIND, tenant, dataset_id) for t in batch if t.get("_index_type") == kind]
 
     def _latest(self, tenant: str, dataset_id: str, kind: str) -> dict[str, Any] | None:
-        tasks = self._tasks(tenant, dataset_id, kind)
-        return max(tasks, key=lambda t: t["create_time"]) if tasks else None
+        found = self._store.page(ListQuery(TASK_KIND, tenant, dataset_id, where={"_index_type": [kind]}), 0, 1)
+        return found[0] if found else None
 
     def _check(self, tenant: str, task_id: str) -> None:
         if self._store.get(TASK_KIND, tenant, task_id) is None:

@@ -16,7 +16,7 @@ from typing import Any
 from ragcore.errors import ProviderError
 from ragcore.ids import now_ms
 from ragcore.ports import BlobStore, Embedder, JobQueue, MetadataStore
-from ragcore.services.chunk_store import ChunkStore, chunk_id
+from ragcore.services.chunk_store import TASK_SPAN, ChunkStore, chunk_id
 from ragcore.services.datasets import KIND as DATASET_KIND
 from ragcore.services.documents import KIND as DOC_KIND
 from ragcore.services.documents import progress_line
@@ -47,8 +47,10 @@ class IngestionService:
         *,
         lease_s: float,
         index_jobs: Callable[[dict[str, Any]], None] | None = None,
+        purges: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         self._index_jobs = index_jobs  # dataset-level builds (GraphRAG, RAPTOR, mind map) share this worker
+        self._purges = purges  # removal of what deletes and resets left unreachable, in the background
         self._store = store
         self._blobs = blobs
         self._chunks = chunks
@@ -66,6 +68,10 @@ class IngestionService:
                 self._parse(task)
             elif kind == "index" and self._index_jobs is not None:
                 self._index_jobs(task)
+            elif kind == "purge_children":  # what a deleted chat, agent or memory held
+                self._store.delete_under(str(task["kind"]), task["tenant"], str(task["parent"]))
+            elif str(kind).startswith("purge_") and self._purges is not None:
+                self._purges(task)
             else:
                 log.warning("unknown task type %r", kind)
         except Stale:
@@ -144,11 +150,11 @@ class IngestionService:
             for start in range(0, len(drafts), EMBED_BATCH):
                 self._current(tenant, doc_id, run_id, renew=True)
                 batch = drafts[start : start + EMBED_BATCH]
-                rows = [self._row(doc, index, start + i, d) for i, d in enumerate(batch)]
+                rows = [self._row(doc, index, start + i, d, run_id) for i, d in enumerate(batch)]
                 t0 = time.perf_counter()
                 vectors = embedder.embed([_embed_text(doc["name"], r) for r in rows])
                 embed_s += time.perf_counter() - t0
-                self._chunks.write(tenant, rows, vectors)
+                self._chunks.write(tenant, rows, vectors, {doc_id: doc})
                 written.extend(r["id"] for r in rows)
                 tokens += sum(count_tokens(r["content"]) for r in rows)
                 try:
@@ -162,7 +168,7 @@ class IngestionService:
             return
         self._finish_task(tenant, doc, run_id, index, len(written), tokens, f"{span}: Embedding chunks ({embed_s:.2f}s); indexing done.")
 
-    def _row(self, doc: dict[str, Any], task_index: int, n: int, draft: Any) -> dict[str, Any]:
+    def _row(self, doc: dict[str, Any], task_index: int, n: int, draft: Any, run_id: int) -> dict[str, Any]:
         content = draft.content
         return {
             "id": chunk_id(doc["id"], f"{task_index}:{n}", content),
@@ -176,10 +182,11 @@ class IngestionService:
             "parent": getattr(draft, "parent", "") or "",
             "positions": list(getattr(draft, "positions", []) or []),
             "page_num": list(getattr(draft, "page_num", []) or []),
-            "available": doc.get("status", "1") == "1",
+            "available": True,
             "image_id": "",
             "create_time": now_ms(),
-            "order": task_index * 1_000_000 + n,
+            "order": task_index * TASK_SPAN + n,
+            "_run": run_id,
         }
 
     # ---- bookkeeping --------------------------------------------------------------------------

@@ -8,8 +8,8 @@ from typing import Any
 
 from ragcore.errors import ApiError, RetCode
 from ragcore.ids import http_date, new_id, now_ms
-from ragcore.ports import MetadataStore
-from ragcore.services.common import page_items, public, rest_page_number
+from ragcore.ports import ListQuery, MetadataStore
+from ragcore.services.common import public, rest_page_number
 from ragcore.services.datasets import KIND as DATASET_KIND
 
 KIND = "ingestion_log"
@@ -74,23 +74,19 @@ class IngestionLogService:
                 raise ApiError(RetCode.ARGUMENT_ERROR, f"Invalid date: {value}; expected YYYY-MM-DD")
         if date_from and date_to and str(date_from)[:10] > str(date_to)[:10]:
             raise ApiError(RetCode.ARGUMENT_ERROR, "create_date_from must not be later than create_date_to")
-        logs = [it for it in self._store.list(KIND, tenant, parent=dataset_id)
-                if (it.get("_scope") == "dataset") == (log_type == "dataset")]
-        wanted = {STATUS_CODES.get(s.upper(), s) for s in statuses if s}
+        wanted = [STATUS_CODES.get(s.upper(), s) for s in statuses if s]
+        where: dict[str, list[str]] = {"_scope": ["dataset" if log_type == "dataset" else ""]}
         if wanted:
-            logs = [it for it in logs if it["operation_status"] in wanted]
-        if params.get("keywords"):
-            kw = str(params["keywords"]).lower()
-            logs = [it for it in logs if kw in it["document_name"].lower()]
-        if date_from:
-            logs = [it for it in logs if _day(it) >= str(date_from)[:10]]
-        if date_to:
-            logs = [it for it in logs if _day(it) <= str(date_to)[:10]]
-        orderby = params.get("orderby") if params.get("orderby") in ("create_time", "update_time") else "create_time"
-        desc = str(params.get("desc", "true")).lower() != "false"
-        logs.sort(key=lambda it: it.get(str(orderby)) or 0, reverse=desc)
-        page = page_items(logs, rest_page_number(params.get("page"), 1), rest_page_number(params.get("page_size"), 30))
-        return {"total": len(logs), "logs": [public(it) for it in page]}
+            where["operation_status"] = wanted
+        query = ListQuery(
+            KIND, tenant, dataset_id, where=where, name_contains=str(params.get("keywords") or ""),
+            order=str(params.get("orderby")) if params.get("orderby") in ("create_time", "update_time") else "create_time",
+            desc=str(params.get("desc", "true")).lower() != "false",
+            created_from=_day_start(str(date_from)) if date_from else None,
+            created_to=_day_start(str(date_to)) + 86_400_000 - 1 if date_to else None,
+        )
+        page, size = rest_page_number(params.get("page"), 1), rest_page_number(params.get("page_size"), 30)
+        return {"total": self._store.count(query), "logs": [public(it) for it in self._store.page(query, (page - 1) * size, size)]}
 
     def get_log(self, tenant: str, dataset_id: str, log_id: str) -> dict[str, Any]:
         self._dataset(tenant, dataset_id)
@@ -100,8 +96,12 @@ class IngestionLogService:
         return public(item)
 
 
-def _day(item: dict[str, Any]) -> str:
+def _day_start(day: str) -> int:
+    """Midnight (UTC) of a YYYY-MM-DD day, in ms."""
     from datetime import UTC, datetime
 
-    return datetime.fromtimestamp(int(item["create_time"]) / 1000, tz=UTC).strftime("%Y-%m-%d")
+    try:
+        return int(datetime.strptime(day[:10], "%Y-%m-%d").replace(tzinfo=UTC).timestamp() * 1000)
+    except ValueError:
+        raise ApiError(RetCode.ARGUMENT_ERROR, f"Invalid date: {day}; expected YYYY-MM-DD") from None
 

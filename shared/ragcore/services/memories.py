@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
 from ragcore.errors import ApiError, RetCode
 from ragcore.ids import new_id
-from ragcore.ports import ChatModel, Embedder, IndexRecord, MetadataStore, VectorIndex
-from ragcore.services.common import claim_free_name, page_items, public, sort_items, stamp_new, stamp_update
+from ragcore.ports import ChatModel, Embedder, IndexRecord, ListQuery, MetadataStore, VectorIndex
+from ragcore.services.common import claim_free_name, page_items, public, stamp_new, stamp_update
 from ragcore.text.tokenize import sentences as split_sentences
 from ragcore.text.tokenize import term_weights, tokenize
 
@@ -50,7 +50,9 @@ def _model_id(value: Any, field: str) -> str:
 
 class MemoryService:
     def __init__(self, store: MetadataStore, index: VectorIndex, embedder_for: Callable[[str], Embedder],
-                 chat_model: Callable[[], ChatModel | None], *, max_size: int = MAX_SIZE) -> None:
+                 chat_model: Callable[[], ChatModel | None], *, background: Callable[[dict[str, Any]], None],
+                 max_size: int = MAX_SIZE) -> None:
+        self._background = background  # queues work about everything under a deleted memory
         self._max_size = max_size
         self._store = store
         self._index = index
@@ -131,23 +133,21 @@ class MemoryService:
         return self.view(updated)
 
     def list_memories(self, tenant: str, params: dict[str, Any], types: list[str]) -> dict[str, Any]:
-        items = self._store.list(KIND, tenant)
-        if types:
-            items = [i for i in items if set(types) & set(i["memory_type"])]
-        if params.get("keywords"):
-            items = [i for i in items if str(params["keywords"]).lower() in i["name"].lower()]
-        total = len(items)
         page = _positive(params.get("page"), 1)
         size = _positive(params.get("page_size"), 50)
-        return {"memory_list": [self.view(i) for i in page_items(sort_items(items, "create_time", True), page, size)],
-                "total_count": total}
+        # a memory type filter reads the tenant's memories (a list field has no index; memories are few)
+        query = ListQuery(KIND, tenant, where={"memory_type": types} if types else {},
+                          name_contains=str(params.get("keywords") or ""))
+        return {"memory_list": [self.view(i) for i in self._store.page(query, (page - 1) * size, size)],
+                "total_count": self._store.count(query)}
 
     def delete(self, tenant: str, memory_id: str) -> None:
         item = self.get(tenant, memory_id)
         self._index.delete_dataset(self._ns(tenant), memory_id)
-        self._store.delete_under(MESSAGE, tenant, memory_id)
         self._store.delete(KIND, tenant, memory_id)
         self._store.release(tenant, NAME_SCOPE, item["name"].lower(), memory_id)
+        # its messages are unreachable once it is gone (reads check the memory): removed in the background
+        self._background({"type": "purge_children", "tenant": tenant, "kind": MESSAGE, "parent": memory_id})
 
     # ---- messages -----------------------------------------------------------------------------
     def add(self, tenant: str, payload: dict[str, Any]) -> str:
@@ -163,11 +163,10 @@ class MemoryService:
                 "user_id": str(payload.get("user_id") or "")}
         for memory in memories:
             raw = self._add_one(tenant, memory, "raw", f"User: {user}\nAgent: {agent}", meta, source_id=None)
-            for kind in memory["memory_type"]:
-                if kind == "raw":
-                    continue
-                for text in self._extract(kind, user, agent, memory):
-                    self._add_one(tenant, memory, kind, text, meta, source_id=raw["message_id"])
+            extracted = [self._add_one(tenant, memory, kind, text, meta, source_id=raw["message_id"])["id"]
+                         for kind in memory["memory_type"] if kind != "raw" for text in self._extract(kind, user, agent, memory)]
+            if extracted:  # the raw message names what came of it, so a listing reads them by id
+                self._store.update(MESSAGE, tenant, raw["id"], {"_extracted": extracted})
             self._enforce_size(tenant, memory)
         return "All add to task."
 
@@ -185,8 +184,10 @@ class MemoryService:
             "content": content, **meta, "agent_name": "", "source_id": source_id if source_id is not None else "None",
             "status": True, "valid_at": _now(), "invalid_at": "None", "forget_at": "None", "created": time.time(),
             "size": len(content.encode()) + len(vector) * 8, "task": {"progress": 1.0, "progress_msg": "Stored."},
+            "_listed": kind == "raw", "_kept": True,
         }
         self._store.put(MESSAGE, tenant, row, parent=memory["id"])
+        self._store.increment(KIND, tenant, memory["id"], {"_size_total": row["size"]})
         record: IndexRecord = {"id": row["id"], "dataset_id": memory["id"], "document_id": row["session_id"] or "-",
                                "content": content, "vector": vector, "available": True}
         self._index.upsert(self._ns(tenant), [record])
@@ -208,19 +209,33 @@ class MemoryService:
             return [s for s in sentences if _PROCEDURAL.match(s)]
         return [f"[{_now()}] The user said: {user.strip()} The agent answered: {agent.strip()}"]
 
-    def _messages(self, tenant: str, memory_id: str) -> list[dict[str, Any]]:
-        return self._store.list(MESSAGE, tenant, parent=memory_id)
+    def _kept(self, tenant: str, memory_id: str, *, oldest_first: bool) -> Iterator[dict[str, Any]]:
+        """The memory's messages not forgotten, page by page, as long as the caller reads."""
+        query = ListQuery(MESSAGE, tenant, memory_id, desc=not oldest_first, where={"_kept": [True]})
+        for start in range(0, 10**9, 50):
+            page = self._store.page(query, start, 50)
+            yield from page
+            if len(page) < 50:
+                return
 
     def _enforce_size(self, tenant: str, memory: dict[str, Any]) -> None:
-        """FIFO forgetting: the oldest messages go until the memory fits its size limit."""
-        rows = [r for r in self._messages(tenant, memory["id"]) if r["forget_at"] == "None"]
-        total = sum(int(r.get("size", 0)) for r in rows)
-        limit = int(memory.get("memory_size", DEFAULT_SIZE))
-        for row in sorted(rows, key=lambda r: r["message_id"]):
+        """FIFO forgetting: the oldest messages go until the memory fits its size limit (its kept size total)."""
+        current = self._store.get(KIND, tenant, memory["id"]) or memory
+        if "_size_total" not in current:  # a memory from before the total was kept: summed once
+            kept = sum(int(r.get("size", 0)) for r in self._kept(tenant, memory["id"], oldest_first=True))
+            current = self._store.update(KIND, tenant, memory["id"], {"_size_total": kept}) or current
+        total = int(current.get("_size_total") or 0)
+        limit = int(current.get("memory_size", DEFAULT_SIZE))
+        if total <= limit:
+            return
+        doomed = []
+        for row in self._kept(tenant, memory["id"], oldest_first=True):
             if total <= limit:
                 break
-            self._forget_row(tenant, row)
+            doomed.append(row)
             total -= int(row.get("size", 0))
+        for row in doomed:
+            self._forget_row(tenant, row)
 
     def _row(self, tenant: str, memory_id: str, message_id: Any) -> dict[str, Any]:
         self.get(tenant, memory_id)
@@ -231,7 +246,9 @@ class MemoryService:
 
     def _forget_row(self, tenant: str, row: dict[str, Any]) -> None:
         self._index.delete(self._ns(tenant), [row["id"]])
-        self._store.update(MESSAGE, tenant, row["id"], {"forget_at": _now(), "status": False})
+        if self._store.update(MESSAGE, tenant, row["id"], {"forget_at": _now(), "status": False, "_kept": False,
+                                                           "_listed": False}) is not None:
+            self._store.increment(KIND, tenant, row["memory_id"], {"_size_total": -int(row.get("size", 0))})
 
     def forget(self, tenant: str, memory_id: str, message_id: str) -> None:
         self._forget_row(tenant, self._row(tenant, memory_id, message_id))
@@ -248,43 +265,48 @@ class MemoryService:
 
     def content(self, tenant: str, memory_id: str, message_id: str) -> dict[str, Any]:
         row = self._row(tenant, memory_id, message_id)
-        out = {k: v for k, v in row.items() if k not in ("id", "created", "size")}
+        out = {k: v for k, v in row.items() if k not in ("id", "created", "size") and not k.startswith("_")}
         # RAGFlow returns the stored embedding beside the text; forgotten messages have none left.
         out["content_embed"] = self._index.fetch_vectors(self._ns(tenant), [row["id"]]).get(row["id"], [])
         return out
 
     def _public(self, row: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in row.items() if k not in ("id", "created", "size", "content")}
+        return {k: v for k, v in row.items() if k not in ("id", "created", "size", "content") and not k.startswith("_")}
 
     def list_messages(self, tenant: str, memory_id: str, params: dict[str, Any], agent_ids: list[str]) -> dict[str, Any]:
+        """Raw messages, newest first, each with what was extracted from it. Unfiltered, the store pages and counts;
+        a session or keyword filter reads the memory's messages (bounded by its size limit)."""
         self.get(tenant, memory_id)
-        rows = [r for r in self._messages(tenant, memory_id) if r["message_type"] == "raw" and r["forget_at"] == "None"]
-        if agent_ids:
-            rows = [r for r in rows if r["agent_id"] in agent_ids]
-        if params.get("session_id"):
-            rows = [r for r in rows if str(params["session_id"]) in r["session_id"]]
-        if params.get("keywords"):
-            rows = [r for r in rows if str(params["keywords"]) in r["session_id"] or str(params["keywords"]).lower() in r["content"].lower()]
-        rows.sort(key=lambda r: -r["message_id"])
-        extracted: dict[Any, list[dict[str, Any]]] = {}
-        for r in self._messages(tenant, memory_id):
-            if r["message_type"] != "raw" and r["forget_at"] == "None":
-                extracted.setdefault(r["source_id"], []).append(self._public(r))
         page = _positive(params.get("page"), 1)
         size = _positive(params.get("page_size"), 50)
-        listed = [{**self._public(r), "extract": extracted.get(r["message_id"], [])} for r in page_items(rows, page, size)]
-        return {"messages": {"message_list": listed, "total_count": len(rows)}, "storage_type": "table"}
+        session, keywords = str(params.get("session_id") or ""), str(params.get("keywords") or "")
+        query = ListQuery(MESSAGE, tenant, memory_id, where={"_listed": [True], **({"agent_id": agent_ids} if agent_ids else {})})
+        if session or keywords:
+            rows = [r for batch in self._store.batches(MESSAGE, tenant, memory_id) for r in batch
+                    if r.get("_listed") and (not agent_ids or r["agent_id"] in agent_ids) and session in r["session_id"]
+                    and (keywords in r["session_id"] or keywords.lower() in r["content"].lower())]
+            rows.sort(key=lambda r: -r["message_id"])
+            total, rows = len(rows), page_items(rows, page, size)
+        else:
+            total, rows = self._store.count(query), self._store.page(query, (page - 1) * size, size)
+        extracted = {r["id"]: r for r in self._store.get_many(MESSAGE, tenant, [i for r in rows for i in r.get("_extracted", [])])}
+        listed = [{**self._public(r), "extract": [self._public(extracted[i]) for i in r.get("_extracted", [])
+                                                   if i in extracted and extracted[i]["forget_at"] == "None"]} for r in rows]
+        return {"messages": {"message_list": listed, "total_count": total}, "storage_type": "table"}
 
     def recent(self, tenant: str, memory_ids: list[str], params: dict[str, Any]) -> list[dict[str, Any]]:
+        limit = _positive(params.get("limit"), 10)
         rows: list[dict[str, Any]] = []
         for memory_id in memory_ids:
             self.get(tenant, memory_id)
-            rows.extend(r for r in self._messages(tenant, memory_id) if r["status"] and r["forget_at"] == "None")
-        for field in ("agent_id", "session_id"):
-            if params.get(field):
-                rows = [r for r in rows if r[field] == params[field]]
+            found = 0
+            for r in self._kept(tenant, memory_id, oldest_first=False):  # newest first, until `limit` qualify
+                if r["status"] and all(r[f] == params[f] for f in ("agent_id", "session_id") if params.get(f)):
+                    rows.append(r)
+                    found += 1
+                    if found >= limit:
+                        break
         rows.sort(key=lambda r: -r["created"])
-        limit = _positive(params.get("limit"), 10)
         return [{**self._public(r), "content": r["content"]} for r in rows[:limit]]
 
     def search(self, tenant: str, memory_ids: list[str], params: dict[str, Any]) -> list[dict[str, Any]]:

@@ -10,6 +10,8 @@ from ragcore.ports import MetadataStore
 from ragcore.services.common import stamp_update
 from ragcore.services.datasets import KIND as DATASET_KIND
 from ragcore.services.documents import KIND as DOC_KIND
+from ragcore.services.documents import DocumentService
+from ragcore.services.meta_vocabulary import MetaVocabulary
 from ragcore.services.metadata_filter import filter_documents
 
 
@@ -18,8 +20,10 @@ def _fail(message: str) -> ApiError:
 
 
 class MetadataService:
-    def __init__(self, store: MetadataStore) -> None:
+    def __init__(self, store: MetadataStore, documents: DocumentService, vocabulary: MetaVocabulary) -> None:
         self._store = store
+        self._documents = documents
+        self._vocabulary = vocabulary
 
     def _dataset(self, tenant: str, dataset_id: str) -> dict[str, Any]:
         item = self._store.get(DATASET_KIND, tenant, dataset_id)
@@ -28,17 +32,13 @@ class MetadataService:
         return item
 
     def summary(self, tenant: str, dataset_id: str) -> dict[str, Any]:
+        """Each key's values with how many documents hold them, from the dataset's value vocabulary."""
         self._dataset(tenant, dataset_id)
         counts: dict[str, Counter[str]] = {}
         types: dict[str, str] = {}
-        for doc in self._store.list(DOC_KIND, tenant, parent=dataset_id):
-            for key, value in (doc.get("meta_fields") or {}).items():
-                values = value if isinstance(value, list) else [value]
-                for v in values:
-                    if v is None or v == "":
-                        continue
-                    counts.setdefault(key, Counter())[str(v)] += 1
-                    types.setdefault(key, "number" if isinstance(v, int | float) and not isinstance(v, bool) else "string")
+        for entry in self._vocabulary.entries(tenant, dataset_id):
+            counts.setdefault(entry["key"], Counter())[str(entry["value"])] += int(entry["n"])
+            types.setdefault(entry["key"], entry.get("type", "string"))
         return {
             "summary": {
                 key: {"type": types[key], "values": [[v, n] for v, n in sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))]}
@@ -68,14 +68,14 @@ class MetadataService:
         for d in deletes:
             if not isinstance(d, dict) or not d.get("key"):
                 raise _fail("Each delete requires key")
-        docs = self._store.list(DOC_KIND, tenant, parent=dataset_id)
         if doc_ids is not None:  # omitted selects every document; an empty list selects none
+            docs = [d for d in self._store.get_many(DOC_KIND, tenant, [str(i) for i in doc_ids]) if d["dataset_id"] == dataset_id]
             known = {d["id"] for d in docs}
             stray = [i for i in doc_ids if i not in known]
             if stray:
                 raise _fail(f"These documents do not belong to dataset {dataset_id}: {', '.join(map(str, stray))}")
-            wanted = set(doc_ids)
-            docs = [d for d in docs if d["id"] in wanted]
+        else:  # the whole dataset: a change about everything, as RAGFlow's
+            docs = [d for batch in self._store.batches(DOC_KIND, tenant, dataset_id) for d in batch]
         if condition:
             keep = filter_documents(docs, condition)
             docs = [d for d in docs if d["id"] in keep]
@@ -106,6 +106,7 @@ class MetadataService:
                 else:
                     meta.pop(key)
             if meta != before:
+                self._documents.set_meta(tenant, doc, meta)
                 self._store.update(DOC_KIND, tenant, doc["id"], stamp_update({"meta_fields": meta}))
                 updated += 1
         return {"updated": updated, "matched_docs": len(docs)}
@@ -137,14 +138,12 @@ class MetadataService:
         return payload
 
     def flattened(self, tenant: str, dataset_ids: list[str]) -> dict[str, list[Any]]:
-        """Every metadata key and its distinct values over the given datasets."""
+        """Every metadata key and its distinct values over the given datasets (their value vocabularies)."""
         if not dataset_ids:
             raise ApiError(RetCode.DATA_ERROR, "Lack of dataset_ids in query parameters")
         out: dict[str, set[str]] = {}
         for ds in dataset_ids:
             self._dataset(tenant, ds)
-            for doc in self._store.list(DOC_KIND, tenant, parent=ds):
-                for key, value in (doc.get("meta_fields") or {}).items():
-                    for v in value if isinstance(value, list) else [value]:
-                        out.setdefault(key, set()).add(str(v))
+            for entry in self._vocabulary.entries(tenant, ds):
+                out.setdefault(entry["key"], set()).add(str(entry["value"]))
         return {k: sorted(v) for k, v in out.items()}

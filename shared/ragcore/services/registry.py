@@ -23,6 +23,7 @@ from ragcore.services.index_tasks import IndexTaskService
 from ragcore.services.ingestion import IngestionService
 from ragcore.services.ingestion_logs import IngestionLogService
 from ragcore.services.memories import MemoryService
+from ragcore.services.meta_vocabulary import MetaVocabulary
 from ragcore.services.metadata import MetadataService
 from ragcore.services.retrieval import RetrievalService
 from ragcore.services.search_apps import SearchAppService
@@ -37,7 +38,7 @@ def build_dataset_service(container: Container) -> DatasetService:
         container.store,
         default_embedding_model=container.settings.embedding_model,
         known_embedding_models=container.embedding_models,
-        purge=lambda tenant, dataset_id: documents().purge_dataset(tenant, dataset_id),
+        purge=lambda tenant, dataset_id: documents().request_purge_dataset(tenant, dataset_id),
         run_counts=lambda tenant, dataset_id: documents().run_counts(tenant, dataset_id),
     )
 
@@ -53,6 +54,10 @@ def _queue() -> JobQueue:
             container.set_queue(SqsJobQueue(container.settings.task_queue_url, endpoint_url=container.settings.aws_endpoint_url))
             return container.queue
         raise
+
+
+def _background(task: dict[str, Any]) -> None:
+    _queue().submit(task)
 
 
 def _is_supported(name: str) -> bool:
@@ -83,8 +88,13 @@ def documents() -> DocumentService:
     return DocumentService(
         container.store, container.blobs, chunk_store(), _queue,
         max_upload_bytes=container.settings.max_upload_bytes, lease_s=container.settings.parse_lease_s,
-        is_supported=_is_supported,
+        is_supported=_is_supported, vocabulary=meta_vocabulary(),
     )
+
+
+@lru_cache(maxsize=1)
+def meta_vocabulary() -> MetaVocabulary:
+    return MetaVocabulary(get_container().store)
 
 
 @lru_cache(maxsize=1)
@@ -93,6 +103,7 @@ def ingestion() -> IngestionService:
     return IngestionService(
         container.store, container.blobs, chunk_store(), container.embedder_for, _queue,
         lease_s=container.settings.parse_lease_s, index_jobs=lambda job: index_tasks().handle(job),
+        purges=lambda task: documents().purge(task),
     )
 
 
@@ -110,7 +121,7 @@ def dropfolder() -> DropFolderService:
     return DropFolderService(get_container().store, datasets(), documents())
 
 
-for _cached in (datasets, tenants, chunk_store, documents, ingestion, index_tasks, dropfolder):
+for _cached in (datasets, tenants, chunk_store, documents, ingestion, index_tasks, dropfolder, meta_vocabulary):
     on_reset(_cached.cache_clear)
 
 
@@ -133,7 +144,7 @@ def retrieval() -> RetrievalService:
     container = get_container()
     return RetrievalService(
         container.store, chunk_store(), container.index, container.embedder_for,
-        reranker=lambda: container.reranker, keyword_extractor=_keyword_extractor,
+        reranker=lambda: container.reranker, vocabulary=meta_vocabulary(), keyword_extractor=_keyword_extractor,
     )
 
 
@@ -143,7 +154,7 @@ on_reset(retrieval.cache_clear)
 @lru_cache(maxsize=1)
 def chunks() -> ChunkService:
     container = get_container()
-    return ChunkService(container.store, chunk_store(), documents(), container.embedder_for)
+    return ChunkService(container.store, chunk_store(), documents(), container.embedder_for, container.index)
 
 
 on_reset(chunks.cache_clear)
@@ -151,7 +162,7 @@ on_reset(chunks.cache_clear)
 
 @lru_cache(maxsize=1)
 def metadata() -> MetadataService:
-    return MetadataService(get_container().store)
+    return MetadataService(get_container().store, documents(), meta_vocabulary())
 
 
 on_reset(metadata.cache_clear)
@@ -185,7 +196,7 @@ def chats() -> ChatService:
     container = get_container()
     default = sorted(llm_ids())[0]
     return ChatService(container.store, llm_ids=llm_ids(), default_llm_id=default,
-                       rerank_available=bool(container.settings.rerank_base_url))
+                       rerank_available=bool(container.settings.rerank_base_url), background=_background)
 
 
 @lru_cache(maxsize=1)
@@ -218,7 +229,7 @@ def memories() -> MemoryService:
     container = get_container()
     return MemoryService(container.store, container.index, container.embedder_for,
                          lambda: container.chat_model if container.has_llm else None,
-                         max_size=container.settings.max_memory_bytes)
+                         background=_background, max_size=container.settings.max_memory_bytes)
 
 
 on_reset(memories.cache_clear)
@@ -226,7 +237,7 @@ on_reset(memories.cache_clear)
 
 @lru_cache(maxsize=1)
 def agents() -> AgentService:
-    return AgentService(get_container().store)
+    return AgentService(get_container().store, _background)
 
 
 def _agent_tools(tenant: str) -> Tools:

@@ -1,7 +1,7 @@
 """RAGFlow-compatible hybrid retrieval.
 
 Candidates are the union of the vector top-k and the keyword top-k within the requested datasets and
-documents (after the metadata filter). Each is scored as RAGFlow does:
+documents, the metadata filter applied by the index itself; a question reads its candidates and their documents. Each is scored as RAGFlow does:
     similarity = w · vector_similarity + (1 − w) · term_similarity,   w = vector_similarity_weight
 where term_similarity is the share of the question's term weight found in the chunk (its content,
 important keywords and questions). Below similarity_threshold is dropped; an optional rerank model
@@ -21,9 +21,10 @@ from ragcore.api.validation import parse_model
 from ragcore.domain.search import SearchDataset
 from ragcore.errors import ApiError, RetCode
 from ragcore.ports import Embedder, MetadataStore, Reranker, VectorIndex
-from ragcore.services.chunk_store import ChunkStore, searchable_text
+from ragcore.services.chunk_store import ChunkStore, is_current, searchable_text
 from ragcore.services.datasets import KIND as DATASET_KIND
 from ragcore.services.documents import KIND as DOC_KIND
+from ragcore.services.meta_vocabulary import MetaVocabulary
 from ragcore.text.tokenize import content_terms, tokenize
 from ragcore.text.tokenize import term_weights as _term_weights
 
@@ -85,8 +86,10 @@ class RetrievalService:
         embedder_for: Callable[[str], Embedder],
         *,
         reranker: Callable[[], Reranker | None],
+        vocabulary: MetaVocabulary,
         keyword_extractor: Callable[[str], list[str]] | None = None,
     ) -> None:
+        self._vocabulary = vocabulary
         self._store = store
         self._chunks = chunks
         self._index = index
@@ -171,19 +174,14 @@ class RetrievalService:
         if len(models) > 1:
             raise ApiError(RetCode.DATA_ERROR, "Datasets use different embedding models.")
         ds_ids = [d["id"] for d in datasets]
-        docs = {d["id"]: d for ds in ds_ids for d in self._store.list(DOC_KIND, tenant, parent=ds)}
         scope = document_ids
         if document_ids:
-            unknown = [i for i in document_ids if i not in docs]
+            owned = {d["id"] for d in self._store.get_many(DOC_KIND, tenant, document_ids) if d["dataset_id"] in ds_ids}
+            unknown = [i for i in document_ids if i not in owned]
             if unknown:
                 raise ApiError(RetCode.DATA_ERROR, f"The datasets don't own the document {unknown[0]}")
-        if metadata_condition:
-            from ragcore.services.metadata_filter import filter_documents
-
-            candidates = [docs[i] for i in (document_ids or docs.keys())]
-            scope = sorted(filter_documents(candidates, metadata_condition))
-            if not scope:
-                return {"chunks": [], "doc_aggs": [], "total": 0}
+        # the metadata filter is the index's own: the question reads its candidates, never the datasets' documents
+        meta = self._vocabulary.compile(tenant, ds_ids, metadata_condition) if metadata_condition else None
         weights = term_weights(question)
         text_query = question
         if keyword and self._keywords is not None:
@@ -197,10 +195,10 @@ class RetrievalService:
         # "engaged in vector cosine computation": keyword matches join the pool regardless, as in RAGFlow.
         pool = max(CANDIDATES, 2 * page * page_size)
         # the keyword search needs no vector: it runs while the question is embedded and the vectors scanned
-        text_future = _SEARCHES.submit(self._index.search_text, tenant, text_query, pool, ds_ids, scope)
+        text_future = _SEARCHES.submit(self._index.search_text, tenant, text_query, pool, ds_ids, scope, meta)
         try:
             qvec = embedder.embed([question])[0]
-            dense = self._index.search_dense(tenant, qvec, min(top_k, pool), ds_ids, scope)
+            dense = self._index.search_dense(tenant, qvec, min(top_k, pool), ds_ids, scope, meta)
         finally:
             text = text_future.result()
         vec_sim = {h["id"]: float(h["score"]) for h in dense}
@@ -215,11 +213,16 @@ class RetrievalService:
                 scores = np.asarray([fetched[n] for n in names], dtype=np.float32) @ np.asarray(qvec, dtype=np.float32)
                 vec_sim.update(zip(names, scores.tolist(), strict=True))
         rows = {r["id"]: r for r in self._chunks.get_many(tenant, ids)}
+        # the candidates' documents only: a chunk counts while its document exists, is switched on and its current
+        # run wrote it (deletes and re-parses make old chunks unreachable before they are purged)
+        docs = {d["id"]: d for d in self._store.get_many(DOC_KIND, tenant, list({r["document_id"] for r in rows.values()}))
+                if d["dataset_id"] in ds_ids and str(d.get("status", "1")) == "1"}
         w = max(0.0, min(float(vector_similarity_weight), 1.0))
         scored: list[tuple[float, float, float, dict[str, Any]]] = []
         for cid in ids:
             row = rows.get(cid)
-            if row is None or not row.get("available", True) or row.get("document_id") not in docs:
+            doc = docs.get(row["document_id"]) if row is not None else None
+            if row is None or doc is None or not row.get("available", True) or not is_current(row, doc):
                 continue
             tsim = term_similarity(weights, searchable_text(row), row.get("_terms"))
             vsim = max(vec_sim.get(cid, 0.0), 0.0)

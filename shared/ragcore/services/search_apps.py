@@ -7,8 +7,8 @@ from typing import Any
 
 from ragcore.errors import ApiError, RetCode
 from ragcore.ids import new_id
-from ragcore.ports import MetadataStore
-from ragcore.services.common import claim_free_name, page_items, public, sort_items, stamp_new, stamp_update
+from ragcore.ports import ListQuery, MetadataStore
+from ragcore.services.common import claim_free_name, public, stamp_new, stamp_update
 from ragcore.services.datasets import KIND as DATASET_KIND
 from ragcore.services.term_graph import build_mind_map
 
@@ -64,19 +64,17 @@ class SearchAppService:
         return search_id
 
     def list(self, tenant: str, params: dict[str, Any], owner_ids: list[str]) -> dict[str, Any]:
-        items = self._store.list(KIND, tenant)
-        if owner_ids:
-            items = [it for it in items if it["tenant_id"] in owner_ids]
-        keywords = str(params.get("keywords") or "").lower()
-        if keywords:
-            items = [it for it in items if keywords in it["name"].lower()]
         orderby = params.get("orderby") if params.get("orderby") in ("create_time", "update_time", "name") else "create_time"
         desc = str(params.get("desc", "true")).lower() != "false"
-        items = sort_items(items, str(orderby), desc)
         page, size = _whole(params.get("page")), _whole(params.get("page_size"))
-        total = len(items)
-        if page and size:  # 0 (the default) means every app, as RAGFlow pages
-            items = page_items(items, page, size)
+        if owner_ids and tenant not in owner_ids:  # a tenant's apps all belong to it
+            return {"search_apps": [], "total": 0}
+        query = ListQuery(KIND, tenant, order=str(orderby), desc=desc, name_contains=str(params.get("keywords") or ""))
+        total = self._store.count(query)
+        if page and size:
+            items = self._store.page(query, (page - 1) * size, size)
+        else:  # 0 (the default) means every app, as RAGFlow pages
+            items = [it for start in range(0, total, 500) for it in self._store.page(query, start, 500)]
         return {"search_apps": [{k: it.get(k) for k in LIST_FIELDS} for it in items], "total": total}
 
     def get(self, tenant: str, search_id: str) -> dict[str, Any]:

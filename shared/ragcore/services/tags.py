@@ -12,7 +12,7 @@ from typing import Any
 
 from ragcore.errors import ApiError, RetCode
 from ragcore.ports import MetadataStore, VectorIndex
-from ragcore.services.chunk_store import ChunkStore
+from ragcore.services.chunk_store import ChunkStore, is_current
 from ragcore.services.datasets import KIND as DATASET_KIND
 from ragcore.services.documents import KIND as DOC_KIND
 
@@ -31,13 +31,17 @@ class TagService:
         if self._store.get(DATASET_KIND, tenant, dataset_id) is None:
             raise _fail(message)
 
-    def _rows(self, tenant: str, dataset_id: str) -> Iterator[dict[str, Any]]:
-        for doc in self._store.list(DOC_KIND, tenant, parent=dataset_id):
-            yield from self._chunks.rows_of_document(tenant, doc["id"])
+    def _rows(self, tenant: str, dataset_id: str) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+        """(document, chunk) for every current chunk of the dataset: tags are counted over the whole dataset, as
+        RAGFlow's aggregation does (work about everything)."""
+        for docs in self._store.batches(DOC_KIND, tenant, dataset_id):
+            for doc in docs:
+                for rows in self._chunks.batches_of_document(tenant, doc["id"]):
+                    yield from ((doc, row) for row in rows if is_current(row, doc))
 
     def _counts(self, tenant: str, dataset_id: str) -> Counter[str]:
         counts: Counter[str] = Counter()
-        for row in self._rows(tenant, dataset_id):
+        for _, row in self._rows(tenant, dataset_id):
             counts.update(set(row.get("tag_kwd") or []))
         return counts
 
@@ -81,13 +85,15 @@ class TagService:
 
     def _rewrite(self, tenant: str, dataset_id: str, change: Any) -> None:
         rows = []
-        for row in self._rows(tenant, dataset_id):
+        docs: dict[str, dict[str, Any]] = {}
+        for doc, row in self._rows(tenant, dataset_id):
             current = list(row.get("tag_kwd") or [])
             changed = change(current)
             if changed != current:
                 rows.append({**row, "tag_kwd": changed})
+                docs[doc["id"]] = doc
         if not rows:
             return
         vectors = self._index.fetch_vectors(tenant, [r["id"] for r in rows])
         kept = [r for r in rows if r["id"] in vectors]
-        self._chunks.write(tenant, kept, [vectors[r["id"]] for r in kept])
+        self._chunks.write(tenant, kept, [vectors[r["id"]] for r in kept], docs)

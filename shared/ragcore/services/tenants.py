@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 
 from ragcore.ids import new_id, now_ms
-from ragcore.ports import MetadataStore
+from ragcore.ports import ListQuery, MetadataStore
 
 KEYS = "_keys"  # pseudo-tenant that holds the key index (hash -> tenant)
 KIND_KEY = "apikey"
@@ -38,8 +38,12 @@ class TenantService:
         return self._store.get(KIND_TENANT, tenant_id, tenant_id) is not None
 
     def first_tenant(self) -> str | None:
-        keys = self._store.list(KIND_KEY, KEYS)
+        keys = self._store.page(ListQuery(KIND_KEY, KEYS, desc=False), 0, 1)
         return keys[0]["tenant_id"] if keys else None
+
+    def _keys(self) -> list[dict[str, object]]:
+        """Every key of the deployment (the command line's list and revoke: an operator's view of everything)."""
+        return [item for batch in self._store.batches(KIND_KEY, KEYS, "") for item in batch]
 
     def create_key(self, tenant_id: str) -> NewKey:
         key = "ragflow-" + secrets.token_urlsafe(24)
@@ -59,7 +63,7 @@ class TenantService:
         return str(item["tenant_id"]) if item else None
 
     def list_keys(self, tenant_id: str | None = None) -> list[dict[str, object]]:
-        keys = self._store.list(KIND_KEY, KEYS)
+        keys = self._keys()
         return [
             {k: v for k, v in item.items() if k != "id"}
             for item in keys
@@ -71,7 +75,7 @@ class TenantService:
         direct = self._store.get(KIND_KEY, KEYS, hash_key(key_or_id))
         if direct is not None:
             return self._store.delete(KIND_KEY, KEYS, direct["id"])
-        for item in self._store.list(KIND_KEY, KEYS):
+        for item in self._keys():
             if item["key_id"] == key_or_id:
-                return self._store.delete(KIND_KEY, KEYS, item["id"])
+                return self._store.delete(KIND_KEY, KEYS, str(item["id"]))
         return False
