@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
-from ragcore.api.app import install_body_limit, install_error_handlers, merged_router
+from ragcore.api.app import install_body_limit, install_error_handlers, install_usage_meter, merged_router
 
 import functions
 
@@ -109,4 +109,5 @@ def create_local_app(*, background: bool = True) -> FastAPI:
     app.include_router(merged_router(routers()))
     install_error_handlers(app)
     install_body_limit(app)
+    install_usage_meter(app)
     return app

@@ -31,7 +31,8 @@ class ListFields:
 KINDS: dict[str, ListFields] = {
     "document": ListFields(slots=("run", "suffix")),
     "chunk": ListFields(slots=("available", "_run"), name="", orders=("create_time",), position="order"),
-    "session": ListFields(slots=("user_id", "name")),
+    # a slot per name would give most sessions a view (and its counted trees) of their own: names filter by scan
+    "session": ListFields(slots=("user_id",)),
     "agent": ListFields(name="title"),
     "agent_session": ListFields(slots=("user_id",)),
     "file": ListFields(slots=("type",)),

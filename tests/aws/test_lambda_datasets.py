@@ -9,8 +9,8 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
-from ragcore import container as container_module
+
+from tests.aws.conftest import emulated_aws
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 
@@ -31,21 +31,8 @@ def event(name: str, key: str) -> dict[str, Any]:
 
 @pytest.fixture
 def lambda_key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
-    for name, value in {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "RAGFLOW_RUNTIME": "aws", "TABLE_NAME": "lambda-test", "BUCKET_NAME": "lambda-bucket",
-                        "DATA_DIR": str(tmp_path / "var")}.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        from ragcore.adapters.table_schema import create_table_kwargs
-
-        boto3.client("dynamodb").create_table(**create_table_kwargs("lambda-test"))
-        boto3.client("s3").create_bucket(Bucket="lambda-bucket")
-        container_module.reset()
-        from ragcore.services import registry
-
-        tenant = registry.tenants().create_tenant("lambda")
-        yield registry.tenants().create_key(tenant).key
-        container_module.reset()
+    with emulated_aws(monkeypatch, "lambda-test", "lambda-bucket", {"DATA_DIR": str(tmp_path / "var")}) as (_, key):
+        yield key
 
 
 def test_create_then_list_through_the_handler(lambda_key: str) -> None:

@@ -191,3 +191,13 @@ def test_an_exact_name_is_an_indexed_lookup(store: Any) -> None:
     assert store.count(ListQuery("file", "t1", "root", name_equals="nope")) == 0
     store.update("file", "t1", "f0", {"name": "renamed"})
     assert _ids(store.page(ListQuery("file", "t1", "root", name_equals="docs"), 0, 10)) == ["f1"]
+
+
+def test_an_import_reads_back_as_put_many_would_write_it(store: Any) -> None:
+    store.import_items("document", "t1", [{"id": f"d{i:03d}", "run": "DONE" if i % 2 else "FAIL", "update_time": i}
+                                          for i in range(120)], parent="ds")
+    store.put("document", "t1", {"id": "later", "run": "DONE", "update_time": 500}, parent="ds")
+    done = ListQuery("document", "t1", "ds", where={"run": ["DONE"]}, desc=False)
+    assert store.count(done) == 61 and store.count(ListQuery("document", "t1", "ds")) == 121
+    assert _ids(store.page(done, 58, 5)) == ["d117", "d119", "later"]
+    assert _ids(store.page(ListQuery("document", "t1", "ds", order="update_time"), 0, 2)) == ["later", "d119"]

@@ -220,6 +220,9 @@ class SqliteMetadataStore:
             for item in items:
                 self._write(db, kind, tenant, item, parent)
 
+    def import_items(self, kind: str, tenant: str, items: list[Item], *, parent: str = "") -> None:
+        self.put_many(kind, tenant, items, parent=parent)
+
     def get(self, kind: str, tenant: str, item_id: str) -> Item | None:
         row = self._conn().execute(
             "SELECT data FROM items WHERE kind=? AND tenant=? AND id=?", (kind, tenant, item_id)

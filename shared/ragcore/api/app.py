@@ -24,6 +24,7 @@ def create_app(routers: Iterable[APIRouter], *, title: str = "ragflow-serverless
     app.include_router(merged_router(routers))
     install_error_handlers(app)
     install_body_limit(app)
+    install_usage_meter(app)
     return app
 
 
@@ -47,6 +48,14 @@ def install_body_limit(app: FastAPI) -> None:
     from ragcore.config import get_settings
 
     app.add_middleware(BodyLimit, max_bytes=get_settings().max_request_bytes)
+
+
+def install_usage_meter(app: FastAPI) -> None:
+    from ragcore.api.usage_meter import UsageMeter
+    from ragcore.config import get_settings
+
+    settings = get_settings()
+    app.add_middleware(UsageMeter, publish=settings.runtime == "aws", namespace=settings.metrics_namespace)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -1,9 +1,11 @@
-"""moto's TransactWriteItems, with a snapshot of the touched items instead of the whole table.
+"""Two of moto's DynamoDB costs made proportional to the work, its semantics unchanged (installed by importing
+tests.fakes), so tests at 10,000 items take seconds:
 
-moto 5 deep-copies every table a transaction names, once per action, to roll back on failure: a transaction
-then costs O(table size), and a test with 10,000 items takes minutes. This keeps moto's own checks and writes
-and only changes what is saved for the rollback (the items the actions touch), so the semantics are the same:
-all or nothing, ConditionalCheckFailed reasons, one action per item. Installed by importing tests.fakes.
+- TransactWriteItems: moto 5 deep-copies every table a transaction names, once per action, to roll back on
+  failure (O(table size) per transaction). Here only the items the actions touch are saved for the rollback:
+  still all or nothing, the same ConditionalCheckFailed reasons, one action per item.
+- An item's 400 KB check: moto sums the sizes of all its attributes on every attribute it sets (quadratic in
+  the attributes). Here the running size is kept, and the limit is checked the same way.
 """
 
 from __future__ import annotations
@@ -57,4 +59,28 @@ def install() -> None:
             raise
 
     models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    _keep_item_sizes()
     _installed = True
+
+
+def _keep_item_sizes() -> None:
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models import dynamo_type
+    from moto.dynamodb.models.utilities import bytesize
+
+    def size_of(value: Any) -> int:
+        return int(value.size()) if type(value) is dynamo_type.DynamoType else int(bytesize(str(value)))
+
+    def setitem(self: Any, key: str, value: Any) -> None:
+        cached = self.__dict__.get("_sized")
+        if cached is None or cached[0] != len(self):  # first use, or attributes removed since: count them once
+            cached = (len(self), sum(size_of(k) + size_of(v) for k, v in self.items()))
+        current = cached[1]
+        if current + bytesize(key) + size_of(value) > 405_000:  # moto's own limit
+            raise ItemSizeTooLarge
+        if key in self:
+            current -= bytesize(key) + size_of(self[key])
+        dict.__setitem__(self, key, value)
+        self.__dict__["_sized"] = (len(self), current + bytesize(key) + size_of(value))
+
+    dynamo_type.LimitedSizeDict.__setitem__ = setitem  # type: ignore[method-assign]
