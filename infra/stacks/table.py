@@ -30,7 +30,7 @@ class MetadataTable(Construct):
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
         self.table = dynamodb.Table(
-            self, "Table",
+            self, f"TableV{table_schema.LAYOUT_VERSION}",
             **_keys(table_schema.KEY_SCHEMA),  # type: ignore[arg-type]
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(

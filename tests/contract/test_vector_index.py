@@ -111,3 +111,52 @@ def test_local_index_persists(tmp_path: Path) -> None:
     second = LocalVectorIndex(tmp_path / "ix")
     assert ids(second.search_dense("t1", vec(1, 0), 5, ["ds1"])) == ["a"]
     assert ids(second.search_text("t1", "cheetahs", 5, ["ds1"])) == ["a"]
+
+
+def _meta_docs(index: Any) -> Any:
+    """Three documents' chunks with metadata, as ChunkStore writes them (each record carries its document's)."""
+    metas = {"m1": {"author": ["Ann"], "year": ["2020"], "tags": ["a", "b"]}, "m2": {"author": ["Bob"], "year": ["2023"]},
+             "m3": {}}
+    index.upsert("t1", [{**rec(f"{doc}-{n}", f"shared words {doc}", vec(1, n)), "document_id": doc, "meta": meta,
+                         "document_available": True} for doc, meta in metas.items() for n in range(2)])
+    return index
+
+
+def _docs(hits: list[dict[str, Any]]) -> set[str]:
+    return {h["id"].split("-")[0] for h in hits}
+
+
+def test_metadata_filters_are_applied_by_the_index(index: Any) -> None:
+    from ragcore.ports import MetaClause, MetaFilter
+
+    _meta_docs(index)
+
+    def both(meta: MetaFilter) -> tuple[set[str], set[str]]:
+        return (_docs(index.search_dense("t1", vec(1, 0), 10, ["ds1"], meta=meta)),
+                _docs(index.search_text("t1", "shared words", 10, ["ds1"], meta=meta)))
+
+    ann = MetaFilter("and", (MetaClause("author", ("Ann",)),))
+    assert both(ann) == ({"m1"}, {"m1"})
+    not_ann = MetaFilter("and", (MetaClause("author", ("Ann",), negate=True),))
+    assert both(not_ann) == ({"m2", "m3"}, {"m2", "m3"})  # a document without the key has none of the values
+    either = MetaFilter("or", (MetaClause("author", ("Bob",)), MetaClause("tags", ("b",))))
+    assert both(either) == ({"m1", "m2"}, {"m1", "m2"})
+    nothing = MetaFilter("and", (MetaClause("year", ()),))
+    assert both(nothing) == (set(), set())
+    index.set_document_meta("t1", "m3", {"author": ["Ann"]})
+    index.set_document_meta("t1", "m1", {"year": ["2020"]})  # its author is gone
+    assert both(ann) == ({"m3"}, {"m3"})
+    assert both(MetaFilter("and", (MetaClause("author", ("Ann", "Bob"), negate=True),))) == ({"m1"}, {"m1"})
+
+
+def test_a_switched_off_document_leaves_search_and_comes_back(index: Any) -> None:
+    _meta_docs(index)
+    index.set_document_available("t1", "m2", False)
+    assert _docs(index.search_dense("t1", vec(1, 0), 10, ["ds1"])) == {"m1", "m3"}
+    assert _docs(index.search_text("t1", "shared words", 10, ["ds1"])) == {"m1", "m3"}
+    index.upsert("t1", [{**rec("m2-9", "shared words late", vec(1, 9)), "document_id": "m2", "document_available": False}])
+    assert "m2" not in _docs(index.search_dense("t1", vec(1, 0), 10, ["ds1"]))  # new chunks of an off document stay out
+    index.set_document_available("t1", "m2", True)
+    assert _docs(index.search_text("t1", "shared words", 10, ["ds1"])) == {"m1", "m2", "m3"}
+    ids = {h["id"] for h in index.search_dense("t1", vec(1, 0), 10, ["ds1"])}
+    assert {"m2-0", "m2-1", "m2-9"} <= ids  # chunks keep their own flags: all were available

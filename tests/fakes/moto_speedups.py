@@ -6,6 +6,8 @@ tests.fakes), so tests at 10,000 items take seconds:
   still all or nothing, the same ConditionalCheckFailed reasons, one action per item.
 - An item's 400 KB check: moto sums the sizes of all its attributes on every attribute it sets (quadratic in
   the attributes). Here the running size is kept, and the limit is checked the same way.
+- A Query on a GSI: moto sorts and scans the whole table for the items of the partition asked for. Here the
+  table's items are grouped by that index key once between two writes, and moto's Query runs on the group.
 """
 
 from __future__ import annotations
@@ -60,7 +62,62 @@ def install() -> None:
 
     models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     _keep_item_sizes()
+    _group_index_partitions()
     _installed = True
+
+
+_writes = [0]  # any write to any table: grouped partitions from before it are stale
+
+
+def _group_index_partitions() -> None:
+    import inspect
+
+    import moto.dynamodb.models as models
+    from moto.dynamodb.models.table import Table
+
+    def counting(method: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            _writes[0] += 1
+            try:
+                return method(*args, **kwargs)
+            finally:
+                _writes[0] += 1
+
+        return wrapper
+
+    Table.put_item = counting(Table.put_item)  # type: ignore[method-assign]
+    Table.delete_item = counting(Table.delete_item)  # type: ignore[method-assign]
+    models.DynamoDBBackend.update_item = counting(models.DynamoDBBackend.update_item)  # type: ignore[method-assign]
+    original = Table.query
+    signature = inspect.signature(original)
+
+    def query(self: Any, *args: Any, **kwargs: Any) -> Any:
+        bound = signature.bind(self, *args, **kwargs)
+        index_name = bound.arguments.get("index_name")
+        conditions = bound.arguments.get("hash_key_conditions") or []
+        if not index_name or len(conditions) != 1:
+            return original(self, *args, **kwargs)
+        attr, value = conditions[0]
+        cache = self.__dict__.setdefault("_partitions", {})
+        if cache.get("version") != _writes[0]:
+            cache.clear()
+            cache["version"] = _writes[0]
+        if attr not in cache:
+            groups: dict[Any, list[Any]] = {}
+            for item in original_all_items(self):
+                key = item.attrs.get(attr) if hasattr(item, "attrs") else None
+                if key is not None:
+                    groups.setdefault(key, []).append(item)
+            cache[attr] = groups
+        group = cache[attr].get(value, [])
+        self.__dict__["all_items"] = lambda: group
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            del self.__dict__["all_items"]
+
+    original_all_items = Table.all_items
+    Table.query = query  # type: ignore[method-assign]
 
 
 def _keep_item_sizes() -> None:

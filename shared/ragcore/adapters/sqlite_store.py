@@ -47,7 +47,6 @@ CREATE INDEX IF NOT EXISTS items_by_a_update ON items (kind, tenant, parent, fa,
 CREATE INDEX IF NOT EXISTS items_by_b ON items (kind, tenant, parent, fb, cpos, seq);
 CREATE INDEX IF NOT EXISTS items_by_b_update ON items (kind, tenant, parent, fb, utime, seq);
 CREATE INDEX IF NOT EXISTS items_by_name ON items (kind, tenant, parent, lname, seq);
-CREATE VIRTUAL TABLE IF NOT EXISTS names USING fts5(lname, content='items', content_rowid='rowid', tokenize='trigram');
 CREATE TABLE IF NOT EXISTS counts (
     kind TEXT NOT NULL, tenant TEXT NOT NULL, parent TEXT NOT NULL, slot TEXT NOT NULL, value TEXT NOT NULL,
     n INTEGER NOT NULL, PRIMARY KEY (kind, tenant, parent, slot, value)
@@ -68,22 +67,12 @@ def _count_sql(row: str, delta: int) -> str:
     return "\n".join(parts)
 
 
-# `names` is a trigram index of the lowercased names: a "keywords" substring is an index lookup, not a scan
-_NAME_IN = "INSERT INTO names(rowid, lname) SELECT new.rowid, new.lname;"
-_NAME_OUT = "INSERT INTO names(names, rowid, lname) SELECT 'delete', old.rowid, old.lname;"
-
 _TRIGGERS = f"""
 CREATE TRIGGER IF NOT EXISTS items_counted_insert AFTER INSERT ON items BEGIN
 {_count_sql("new", 1)}
-{_NAME_IN}
 END;
 CREATE TRIGGER IF NOT EXISTS items_counted_delete AFTER DELETE ON items BEGIN
 {_count_sql("old", -1)}
-{_NAME_OUT}
-END;
-CREATE TRIGGER IF NOT EXISTS items_named_update AFTER UPDATE OF lname ON items WHEN old.lname IS NOT new.lname BEGIN
-{_NAME_OUT}
-{_NAME_IN}
 END;
 CREATE TRIGGER IF NOT EXISTS items_counted_update AFTER UPDATE OF parent, fa, fb ON items
 WHEN old.parent IS NOT new.parent OR old.fa IS NOT new.fa OR old.fb IS NOT new.fb BEGIN
@@ -92,7 +81,7 @@ WHEN old.parent IS NOT new.parent OR old.fa IS NOT new.fa OR old.fb IS NOT new.f
 END;
 """
 
-_FEW = 1000  # name matches the trigram index hands over as a row list
+_MANY = 20_000  # matches a name scan hands over as a list (more: the ordered index finds a page at once)
 
 _ORDER_COLUMNS = {"create_time": ("cpos", "seq"), "update_time": ("utime", "seq"), "name": ("lname", "seq")}
 
@@ -112,6 +101,8 @@ class SqliteMetadataStore:
         self._local = threading.local()
         # one writer at a time inside this process; SQLite's busy timeout covers other processes
         self._write_lock = threading.RLock()
+        self._writes = 0  # commits through this store: a cached scan from before one is stale
+        self._scanned: tuple[Any, list[int] | None] = (None, None)
         with self._write_lock:
             conn = self._conn()
             conn.executescript(_SCHEMA)
@@ -152,7 +143,6 @@ class SqliteMetadataStore:
                     f"INSERT INTO counts(kind, tenant, parent, slot, value, n) SELECT kind, tenant, parent, '{slot}', "
                     f"{column}, COUNT(*) FROM items WHERE {column} IS NOT NULL GROUP BY kind, tenant, parent, {column}"
                 )
-        conn.execute("INSERT INTO names(names) VALUES('rebuild')")
         conn.executescript(_TRIGGERS)
         conn.execute("PRAGMA user_version=2")
 
@@ -174,6 +164,7 @@ class SqliteMetadataStore:
                 conn.execute("BEGIN IMMEDIATE")
                 yield conn
                 conn.execute("COMMIT")
+                self._writes += 1
             except sqlite3.OperationalError as exc:
                 _rollback(conn)
                 raise StorageError(_storage_message(exc)) from exc
@@ -264,8 +255,9 @@ class SqliteMetadataStore:
         if query.name_equals:
             sql.append("lname = ?")
             args.append(query.name_equals.lower())
-        rowids = self._name_matches(query.name_contains)
-        if rowids is not None:
+        rowids = self._named_rows(query)
+        if rowids is not None:  # the rows are known: looked up by rowid, the collection's own index left alone
+            sql[:3] = ["+kind=?", "+tenant=?", "+parent=?"]
             sql.append(f"items.rowid IN ({','.join('?' * len(rowids)) or 'NULL'})")
             args.extend(rowids)
         if query.name_contains:
@@ -280,14 +272,25 @@ class SqliteMetadataStore:
             args.append(int(query.created_to))
         return " AND ".join(sql), args
 
-    def _name_matches(self, text: str) -> list[int] | None:
-        """The rows whose name holds text, from the trigram index, when they are few; None when the substring is
-        too short or too common (then a scan of the collection's names finds a page sooner than the index)."""
-        if len(text) < 3:
+    def _named_rows(self, query: ListQuery) -> list[int] | None:
+        """The rows of the collection whose name holds `name_contains`, from a scan of the name index alone (None:
+        no such filter, or so many matches that the ordered index finds a page at once). A count and a page of one
+        request scan once: a substring has no index, in SQLite as in RAGFlow's MySQL."""
+        text = query.name_contains.lower()
+        if not text:
             return None
-        phrase = '"' + text.lower().replace('"', '""') + '"'
-        rows = self._conn().execute("SELECT rowid FROM names WHERE names MATCH ? LIMIT ?", (phrase, _FEW + 1)).fetchall()
-        return None if len(rows) > _FEW else [int(r[0]) for r in rows]
+        conn = self._conn()
+        key = (query.kind, query.tenant, query.parent, text, self._writes, conn.execute("PRAGMA data_version").fetchone()[0])
+        with self._write_lock:
+            if self._scanned[0] == key:
+                return self._scanned[1]
+        found = [int(r[0]) for r in conn.execute(
+            "SELECT rowid FROM items INDEXED BY items_by_name WHERE kind=? AND tenant=? AND parent=? AND instr(lname, ?) > 0",
+            (query.kind, query.tenant, query.parent, text))]
+        result = found if len(found) <= _MANY else None
+        with self._write_lock:
+            self._scanned = (key, result)
+        return result
 
     def _kept_count(self, query: ListQuery) -> int | None:
         """The count from `counts` when the query is one the triggers keep (no filter, or one slot filter)."""
@@ -333,7 +336,9 @@ class SqliteMetadataStore:
                 desc, flipped = not desc, True
         where, args = self._where(query)
         direction = "DESC" if desc else "ASC"
-        order = ", ".join(f"{c} {direction}" for c in _ORDER_COLUMNS.get(query.order, ("seq",)))
+        # rows already named (a name scan's matches) are looked up and sorted, not found by walking an ordered index
+        unary = "+" if "items.rowid IN" in where else ""
+        order = ", ".join(f"{unary}{c} {direction}" for c in _ORDER_COLUMNS.get(query.order, ("seq",)))
         rows = self._conn().execute(
             f"SELECT data FROM items WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?", (*args, limit, offset)
         ).fetchall()

@@ -34,6 +34,10 @@ tenant's sequence item is updated once per batch of writes (a parse writes its c
 
 from __future__ import annotations
 
+# Bumped when the layout changes incompatibly: the stack then creates a new table (DynamoDB adds one GSI per
+# update, and items of an older layout would not be found); the older table is retained, never deleted.
+LAYOUT_VERSION = 2
+
 PARTITION_KEY = "PK"
 SORT_KEY = "SK"
 

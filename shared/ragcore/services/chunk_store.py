@@ -45,6 +45,13 @@ def searchable_text(row: dict[str, Any]) -> str:
     return "\n".join(p for p in parts if p)
 
 
+def prepare(row: dict[str, Any]) -> dict[str, Any]:
+    """The tokens queries need, computed once when the chunk is written instead of on every query."""
+    row["_terms"] = " ".join(sorted(set(tokenize(searchable_text(row)))))  # for term similarity
+    row["_ltks"] = " ".join(tokenize(str(row.get("content", ""))))  # content_ltks
+    return row
+
+
 class ChunkStore:
     def __init__(self, store: MetadataStore, index: VectorIndex) -> None:
         self._store = store
@@ -56,9 +63,7 @@ class ChunkStore:
         `documents` holds each row's document: its on/off state and metadata go to the index with the vectors."""
         by_document: dict[str, list[dict[str, Any]]] = {}
         for row in rows:
-            # the tokens term similarity needs, computed once here instead of on every query
-            row["_terms"] = " ".join(sorted(set(tokenize(searchable_text(row)))))
-            row["_ltks"] = " ".join(tokenize(str(row.get("content", ""))))  # content_ltks, kept so queries don't re-tokenize
+            prepare(row)
             by_document.setdefault(row["document_id"], []).append(row)
         for document_id, group in by_document.items():
             self._store.put_many(KIND, tenant, group, parent=document_id)
