@@ -7,7 +7,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -17,7 +17,9 @@ from ragcore.api.envelope import ok
 from ragcore.api.requests import json_object
 from ragcore.errors import ApiError, RetCode
 from ragcore.services import registry
-from ragcore.services.agent_runs import AgentRunner, Turn
+
+if TYPE_CHECKING:  # the agent engine loads with the first agent run, not with every chat completion
+    from ragcore.services.agent_runs import AgentRunner, Turn
 
 # included by functions/completions/routes.py under its /api/v1 prefix
 router = APIRouter(tags=["agent completions"], dependencies=[Depends(current_tenant)])

@@ -6,7 +6,6 @@ frames reach the client as they are produced (Mangum would buffer the whole repl
 
 from __future__ import annotations
 
-import uvicorn
 from ragcore.api.app import create_app
 from ragcore.config import get_settings
 
@@ -16,6 +15,8 @@ app = create_app([router], title="ragflow-serverless completions")
 
 
 def main() -> None:
+    import uvicorn  # only the streaming function's process serves with it; the Mangum handler imports this module too
+
     settings = get_settings()
     uvicorn.run(app, host="0.0.0.0", port=settings.port, log_level=settings.log_level.lower(), access_log=False)  # noqa: S104
 

@@ -33,13 +33,16 @@ class FunctionSpec:
     bucket: BucketAccess = "none"
     sends_tasks: bool = False
     embeds: bool = False  # embeds text (queries or chunks): needs the local model when datasets use it
+    # may start from a SnapStart snapshot when the deployment turns it on (-c snap_start=true); off by default, as
+    # every API function imports in about the time of a bare FastAPI app (bench/package_size.py) and snapshots
+    # bill per month whether used or not
     snap_start: bool = False
 
 
 def _api(module: str, memory_mb: int, **kwargs: object) -> FunctionSpec:
     return FunctionSpec(
         name=module, handler=f"functions.{module}.handler.handler", memory_mb=memory_mb, timeout_s=API_TIMEOUT_S,
-        snap_start=True, **kwargs,  # type: ignore[arg-type]
+        **kwargs,  # type: ignore[arg-type]
     )
 
 
@@ -49,9 +52,9 @@ API_FUNCTIONS: dict[str, FunctionSpec] = {
     "documents": _api("documents", 1024, bucket="read_write", sends_tasks=True),
     "chunks": _api("chunks", 1024, embeds=True),
     "retrieval": _api("retrieval", 1024, embeds=True),
-    "chats": _api("chats", 512),
-    "completions": _api("completions", 1024, embeds=True),
-    "agents": _api("agents", 1024, embeds=True),
+    "chats": _api("chats", 512, snap_start=True),
+    "completions": _api("completions", 1024, embeds=True, snap_start=True),
+    "agents": _api("agents", 1024, embeds=True, snap_start=True),
     "files": _api("files", 1024, bucket="read_write"),
     "memories": _api("memories", 1024, embeds=True),
     "searches": _api("searches", 512),  # search-app records only; their answers stream from "completions"

@@ -58,9 +58,9 @@ class RagflowFunction(Construct):
             memory_size=spec.memory_mb, timeout=Duration.seconds(spec.timeout_s),
             environment=environment, tracing=lambda_.Tracing.ACTIVE,
             log_group=logs.LogGroup(self, "Logs", retention=shared.log_retention, removal_policy=RemovalPolicy.DESTROY),
-            # SnapStart: Lambda imports FastAPI, pydantic and boto3 once when a version is published and restores
-            # that snapshot on a cold start. Safe here: ids come from uuid4 (os.urandom, fresh after restore) and
-            # the container opens clients and reads the secret lazily, on the first request, not at import.
+            # SnapStart (opt-in, chat and agent functions): Lambda imports the handler once when a version is
+            # published and restores that snapshot on a cold start. Safe here: ids come from uuid4 (os.urandom, fresh
+            # after restore) and the container opens clients and reads the secret lazily, on the first request.
             snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if use_snap_start else None,
             description=f"ragflow-serverless {spec.name}",
         )

@@ -49,7 +49,7 @@ class RagflowStack(Stack):
         settings = {env: str(ctx(key) if ctx(key) is not None else default) for key, (env, default) in MODEL_SETTINGS.items()}
         settings["POWERTOOLS_METRICS_NAMESPACE"] = "ragflow-serverless"
         settings["DATA_DIR"] = "/tmp/ragflow"  # the only writable path on Lambda
-        snap_start = _flag(ctx("snap_start"), True)
+        snap_start = _flag(ctx("snap_start"), False)  # for the chat and agent functions only
         # with no hosted embedding API the builtin model embeds queries too: those functions carry its layer
         local_embedder = _flag(ctx("local_embedder"), not settings["EMBEDDING_BASE_URL"])
         cors_origins = [str(o) for o in (ctx("cors_origins") or ["*"])]

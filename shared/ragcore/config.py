@@ -1,68 +1,93 @@
-"""Settings, read once from the environment. Nothing else in the code reads os.environ."""
+"""Settings, read once from the environment. Nothing else in the code reads os.environ.
+
+A plain dataclass rather than pydantic-settings: every cold start imports this module, and pydantic-settings
+costs ~50 ms of import (its CLI and cloud-secret sources) for what is a typed read of a few variables.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, get_args
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+Runtime = Literal["local", "aws"]
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+def _env(name: str, **kwargs: Any) -> Any:
+    """A setting read from the environment variable `name` (case-insensitive)."""
+    return field(metadata={"env": name}, **kwargs)
 
+
+@dataclass(frozen=True)
+class Settings:
     # which adapters: embedded (SQLite, files, local index) or AWS (DynamoDB, S3, SQS, Pinecone)
-    runtime: Literal["local", "aws"] = Field(default="local", alias="RAGFLOW_RUNTIME")
-    data_dir: Path = Field(default=Path("./var"), alias="DATA_DIR")
-    host: str = Field(default="127.0.0.1", alias="HOST")
-    port: int = Field(default=9380, alias="PORT")
-    log_level: str = Field(default="INFO", alias="LOG_LEVEL")
-    metrics_namespace: str = Field(default="ragflow-serverless", alias="POWERTOOLS_METRICS_NAMESPACE")
+    runtime: Runtime = _env("RAGFLOW_RUNTIME", default="local")
+    data_dir: Path = _env("DATA_DIR", default=Path("./var"))
+    host: str = _env("HOST", default="127.0.0.1")
+    port: int = _env("PORT", default=9380)
+    log_level: str = _env("LOG_LEVEL", default="INFO")
+    metrics_namespace: str = _env("POWERTOOLS_METRICS_NAMESPACE", default="ragflow-serverless")
 
     # AWS resources (names come from the CDK stack's environment variables)
-    table_name: str = Field(default="ragflow-serverless", alias="TABLE_NAME")
-    bucket_name: str = Field(default="ragflow-serverless", alias="BUCKET_NAME")
-    task_queue_url: str = Field(default="", alias="TASK_QUEUE_URL")
-    aws_endpoint_url: str | None = Field(default=None, alias="AWS_ENDPOINT_URL")
-    provider_secret_arn: str = Field(default="", alias="PROVIDER_SECRET_ARN")
+    table_name: str = _env("TABLE_NAME", default="ragflow-serverless")
+    bucket_name: str = _env("BUCKET_NAME", default="ragflow-serverless")
+    task_queue_url: str = _env("TASK_QUEUE_URL", default="")
+    aws_endpoint_url: str | None = _env("AWS_ENDPOINT_URL", default=None)
+    provider_secret_arn: str = _env("PROVIDER_SECRET_ARN", default="")
 
     # vectors
-    pinecone_api_key: str = Field(default="", alias="PINECONE_API_KEY")
-    pinecone_host: str = Field(default="", alias="PINECONE_HOST")
+    pinecone_api_key: str = _env("PINECONE_API_KEY", default="")
+    pinecone_host: str = _env("PINECONE_HOST", default="")
 
     # models: an OpenAI-compatible provider when configured, else the embedded ones
-    embedding_model: str = Field(default="all-MiniLM-L6-v2@Builtin", alias="EMBEDDING_MODEL")
-    embedding_base_url: str = Field(default="", alias="EMBEDDING_BASE_URL")
-    embedding_api_key: str = Field(default="", alias="EMBEDDING_API_KEY")
-    llm_model: str = Field(default="", alias="LLM_MODEL")
-    llm_base_url: str = Field(default="", alias="LLM_BASE_URL")
-    llm_api_key: str = Field(default="", alias="LLM_API_KEY")
-    llm_timeout_s: float = Field(default=60.0, alias="LLM_TIMEOUT_S")
-    rerank_base_url: str = Field(default="", alias="RERANK_BASE_URL")
-    rerank_api_key: str = Field(default="", alias="RERANK_API_KEY")
+    embedding_model: str = _env("EMBEDDING_MODEL", default="all-MiniLM-L6-v2@Builtin")
+    embedding_base_url: str = _env("EMBEDDING_BASE_URL", default="")
+    embedding_api_key: str = _env("EMBEDDING_API_KEY", default="")
+    llm_model: str = _env("LLM_MODEL", default="")
+    llm_base_url: str = _env("LLM_BASE_URL", default="")
+    llm_api_key: str = _env("LLM_API_KEY", default="")
+    llm_timeout_s: float = _env("LLM_TIMEOUT_S", default=60.0)
+    rerank_base_url: str = _env("RERANK_BASE_URL", default="")
+    rerank_api_key: str = _env("RERANK_API_KEY", default="")
 
     # limits
-    max_upload_bytes: int = Field(default=128 * 1024 * 1024, alias="MAX_UPLOAD_BYTES")
-    max_request_bytes: int = Field(default=256 * 1024 * 1024, alias="MAX_REQUEST_BYTES")
-    max_memory_bytes: int = Field(default=10 * 1024 * 1024, alias="MAX_MEMORY_BYTES")
-    max_files_per_tenant: int = Field(default=100_000, alias="MAX_FILES_PER_TENANT")
-    parse_workers: int = Field(default=2, alias="PARSE_WORKERS")
-    parse_lease_s: float = Field(default=600.0, alias="PARSE_LEASE_S")
-    inbox_poll_s: float = Field(default=1.0, alias="INBOX_POLL_S")
+    max_upload_bytes: int = _env("MAX_UPLOAD_BYTES", default=128 * 1024 * 1024)
+    max_request_bytes: int = _env("MAX_REQUEST_BYTES", default=256 * 1024 * 1024)
+    max_memory_bytes: int = _env("MAX_MEMORY_BYTES", default=10 * 1024 * 1024)
+    max_files_per_tenant: int = _env("MAX_FILES_PER_TENANT", default=100_000)
+    parse_workers: int = _env("PARSE_WORKERS", default=2)
+    parse_lease_s: float = _env("PARSE_LEASE_S", default=600.0)
+    inbox_poll_s: float = _env("INBOX_POLL_S", default=1.0)
     # which tenant owns the drop folder (default: the first tenant, the one `make serve` creates)
-    drop_folder_tenant: str = Field(default="", alias="DROP_FOLDER_TENANT")
+    drop_folder_tenant: str = _env("DROP_FOLDER_TENANT", default="")
 
     # agents: the Invoke component reaches only public addresses unless a host is listed here (comma-separated)
-    agent_invoke_allowed_hosts: str = Field(default="", alias="AGENT_INVOKE_ALLOWED_HOSTS")
-    agent_invoke_timeout_s: float = Field(default=30.0, alias="AGENT_INVOKE_TIMEOUT_S")
-    agent_invoke_max_bytes: int = Field(default=1024 * 1024, alias="AGENT_INVOKE_MAX_BYTES")
-    agent_max_steps: int = Field(default=500, alias="AGENT_MAX_STEPS")
+    agent_invoke_allowed_hosts: str = _env("AGENT_INVOKE_ALLOWED_HOSTS", default="")
+    agent_invoke_timeout_s: float = _env("AGENT_INVOKE_TIMEOUT_S", default=30.0)
+    agent_invoke_max_bytes: int = _env("AGENT_INVOKE_MAX_BYTES", default=1024 * 1024)
+    agent_max_steps: int = _env("AGENT_MAX_STEPS", default=500)
 
     # the CLI's client commands (ingest, ask, retrieve) talk to this server
-    client_base_url: str = Field(default="http://127.0.0.1:9380", alias="RAGFLOW_BASE_URL")
-    client_api_key: str = Field(default="", alias="RAGFLOW_API_KEY")
+    client_base_url: str = _env("RAGFLOW_BASE_URL", default="http://127.0.0.1:9380")
+    client_api_key: str = _env("RAGFLOW_API_KEY", default="")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """The settings the environment names; a malformed value stops start-up with the variable's name."""
+        source = {k.upper(): v for k, v in (os.environ if environ is None else environ).items()}
+        values: dict[str, Any] = {}
+        for spec in dataclasses.fields(cls):
+            name = spec.metadata["env"]
+            if name in source:
+                values[spec.name] = _convert(name, source[name], spec.default)
+        return cls(**values)
+
+    def with_updates(self, **updates: Any) -> Settings:
+        return dataclasses.replace(self, **updates)
 
     @property
     def sqlite_path(self) -> Path:
@@ -81,6 +106,24 @@ class Settings(BaseSettings):
         return self.data_dir / "api_key.txt"
 
 
+def _convert(name: str, raw: str, default: Any) -> Any:
+    """The environment's text as the type of the setting's default."""
+    if name == "RAGFLOW_RUNTIME":
+        value = raw.strip().lower()
+        if value not in get_args(Runtime):
+            raise ValueError(f"{name} must be one of {', '.join(get_args(Runtime))}, got {raw!r}")
+        return value
+    if name == "AWS_ENDPOINT_URL":
+        return raw or None
+    kind = type(default)
+    if kind is str:
+        return raw
+    try:
+        return kind(raw.strip())
+    except ValueError:
+        raise ValueError(f"{name} must be {'an integer' if kind is int else 'a number'}, got {raw!r}") from None
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    return Settings.from_env()

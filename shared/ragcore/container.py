@@ -28,18 +28,24 @@ def with_provider_secrets(settings: Settings) -> Settings:
     fields = {"PINECONE_API_KEY": "pinecone_api_key", "LLM_API_KEY": "llm_api_key", "EMBEDDING_API_KEY": "embedding_api_key",
               "RERANK_API_KEY": "rerank_api_key"}
     updates = {field: secret[name] for name, field in fields.items() if secret.get(name)}
-    return settings.model_copy(update=updates) if updates else settings
+    return settings.with_updates(**updates) if updates else settings
 
 
 class Container:
     def __init__(self, settings: Settings) -> None:
-        self.settings = with_provider_secrets(settings)
+        self.settings = settings
         self.extras: dict[str, Any] = {}
         self._lock = threading.RLock()
         self._embedders: dict[str, Embedder] = {}
         self._queue: JobQueue | None = None
         if self.settings.runtime == "local":
             self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+
+    @cached_property
+    def keys(self) -> Settings:
+        """The settings with the provider keys from Secrets Manager: fetched when an adapter that calls a provider is
+        built, so a request that lists or stores things never waits on Secrets Manager."""
+        return with_provider_secrets(self.settings)
 
     @property
     def is_aws(self) -> bool:
@@ -71,7 +77,7 @@ class Container:
         if self.settings.pinecone_host:
             from ragcore.adapters.pinecone_index import PineconeVectorIndex
 
-            return PineconeVectorIndex(api_key=self.settings.pinecone_api_key, host=self.settings.pinecone_host)
+            return PineconeVectorIndex(api_key=self.keys.pinecone_api_key, host=self.settings.pinecone_host)
         from ragcore.adapters.local_index import LocalVectorIndex
 
         return LocalVectorIndex(self.settings.data_dir / "index")
@@ -99,7 +105,7 @@ class Container:
                     self._embedders[model_id] = OpenAIEmbedder(
                         model=model_id.rpartition("@")[0] or model_id,
                         base_url=self.settings.embedding_base_url,
-                        api_key=self.settings.embedding_api_key,
+                        api_key=self.keys.embedding_api_key,
                     )
             return self._embedders[model_id]
 
@@ -111,7 +117,7 @@ class Container:
             return OpenAIChatModel(
                 model=self.settings.llm_model or "gpt-4o-mini",
                 base_url=self.settings.llm_base_url,
-                api_key=self.settings.llm_api_key,
+                api_key=self.keys.llm_api_key,
                 timeout=self.settings.llm_timeout_s,
             )
         from ragcore.adapters.extractive_llm import ExtractiveChatModel
@@ -128,7 +134,7 @@ class Container:
             return None
         from ragcore.adapters.http_reranker import HttpReranker
 
-        return HttpReranker(base_url=self.settings.rerank_base_url, api_key=self.settings.rerank_api_key)
+        return HttpReranker(base_url=self.settings.rerank_base_url, api_key=self.keys.rerank_api_key)
 
     def set_queue(self, queue: JobQueue) -> None:
         self._queue = queue

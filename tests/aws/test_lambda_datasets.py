@@ -88,3 +88,20 @@ def test_completions_through_a_function_url_event(lambda_key: str) -> None:
     assert reply["statusCode"] == 200
     answer = json.loads(reply["body"])
     assert answer["object"] == "chat.completion" and answer["choices"][0]["message"]["role"] == "assistant"
+
+
+def test_requests_that_call_no_provider_never_wait_on_secrets_manager(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The provider keys are read when an adapter that calls a provider is built, not on every cold start: a
+    dataset list works even while the secret cannot be read (here: it does not exist)."""
+    missing = "arn:aws:secretsmanager:us-east-1:123456789012:secret:missing-AbCdEf"
+    env = {"DATA_DIR": str(tmp_path / "var"), "PROVIDER_SECRET_ARN": missing}
+    with emulated_aws(monkeypatch, "lazy-secret", "lazy-bucket", env) as (_, key):
+        from ragcore.container import get_container
+
+        from functions.datasets.handler import handler
+
+        assert handler(event("apigw_v2_create_dataset.json", key), Context())["statusCode"] == 200
+        listed = json.loads(handler(event("apigw_v2_list_datasets.json", key), Context())["body"])
+        assert listed["code"] == 0 and listed["total_datasets"] == 1
+        with pytest.raises(Exception, match="ResourceNotFound|can't find"):
+            get_container().keys  # noqa: B018 - the first provider adapter is what reads the secret

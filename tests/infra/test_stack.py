@@ -104,31 +104,50 @@ def test_params_that_are_not_whole_segments_become_greedy_proxies() -> None:
     assert api_path("/files/{file_path:path}") == "/files/{proxy+}"
 
 
-def test_every_route_goes_to_its_modules_function_through_its_live_alias(template: Any) -> None:
+def test_every_route_goes_to_its_modules_function(template: Any) -> None:
     table = route_table()
     routes = {r["Properties"]["RouteKey"]: r["Properties"] for r in resources(template, "AWS::ApiGatewayV2::Route").values()}
     assert set(routes) == {f"{method} {path}" for method, path, _ in table}
     integrations = resources(template, "AWS::ApiGatewayV2::Integration")
-    aliases = resources(template, "AWS::Lambda::Alias")
     assert len(integrations) == len(lambda_modules())  # one integration per module, shared by its routes
     for method, path, module in table:
         integration = integrations[only(refs(routes[f"{method} {path}"]["Target"]), integrations)]
         assert integration["Properties"]["PayloadFormatVersion"] == "2.0"
-        alias = aliases[only(refs(integration["Properties"]["IntegrationUri"]), aliases)]
-        assert alias["Properties"]["Name"] == "live"
-        assert module_function(template, module) in refs(alias["Properties"]["FunctionName"]), (method, path)
+        assert module_function(template, module) in refs(integration["Properties"]["IntegrationUri"]), (method, path)
 
 
-def test_api_functions_start_from_snapshots(template: Any) -> None:
-    functions = resources(template, "AWS::Lambda::Function")
-    for module in lambda_modules():
-        assert functions[module_function(template, module)]["Properties"]["SnapStart"] == {"ApplyOn": "PublishedVersions"}
-    assert "SnapStart" not in functions[module_function(template, "ingest")]["Properties"]
-    # API Gateway may invoke each alias, from this API only
+def test_functions_start_cold_without_snapshots_by_default(template: Any) -> None:
+    # idle costs nothing: no SnapStart snapshot is billed unless the deployment asks for one
+    assert all("SnapStart" not in f["Properties"] for f in our_functions(template).values())
+    assert not resources(template, "AWS::Lambda::Alias")
+    # API Gateway may invoke each function, from this API only
     permissions = [p["Properties"] for p in resources(template, "AWS::Lambda::Permission").values()
                    if p["Properties"]["Principal"] == "apigateway.amazonaws.com"]
     assert len(permissions) == len(lambda_modules())
-    assert all(refs(p["FunctionName"]) & set(resources(template, "AWS::Lambda::Alias")) for p in permissions)
+    assert {only(refs(p["FunctionName"]), our_functions(template)) for p in permissions} == {
+        module_function(template, m) for m in lambda_modules()}
+
+
+def test_snap_start_is_an_option_for_the_chat_and_agent_functions() -> None:
+    from aws_cdk.assertions import Template
+
+    from infra.app import STACK_NAME, build_app
+
+    app = build_app(bundles="placeholder", context={"snap_start": "true"})
+    template = Template.from_stack(app.node.find_child(STACK_NAME))  # type: ignore[arg-type]
+    functions = resources(template, "AWS::Lambda::Function")
+    snapshots = {m for m in lambda_modules() if "SnapStart" in functions[module_function(template, m)]["Properties"]}
+    assert snapshots == {"chats", "completions", "agents"}
+    aliases = resources(template, "AWS::Lambda::Alias")
+    integrations = resources(template, "AWS::ApiGatewayV2::Integration")
+    for module in lambda_modules():
+        [integration] = [i for i in integrations.values() if refs(i["Properties"]["IntegrationUri"]) & (
+            {module_function(template, module)} | {a for a, v in aliases.items()
+                                                    if module_function(template, module) in refs(v["Properties"]["FunctionName"])})]
+        alias_ids = refs(integration["Properties"]["IntegrationUri"]) & set(aliases)
+        # a snapshot exists only for a published version: those functions are invoked through their live alias
+        assert bool(alias_ids) == (module in snapshots), module
+        assert all(aliases[a]["Properties"]["Name"] == "live" for a in alias_ids)
 
 
 # ---- drop folder, queue, ingest -------------------------------------------------------------------------------
@@ -241,7 +260,7 @@ def test_provider_secret_holds_the_keys_the_code_reads(template: Any, monkeypatc
     assert json.loads(secret["Properties"]["SecretString"]) == dict.fromkeys(PROVIDER_KEYS, "")
     # every key of the secret reaches a setting (a renamed key would silently be ignored)
     monkeypatch.setattr(secrets_adapter, "load_secret", lambda arn, endpoint=None: {k: f"value-{k}" for k in PROVIDER_KEYS})
-    settings = container.with_provider_secrets(Settings(PROVIDER_SECRET_ARN="arn:aws:secretsmanager:x"))  # type: ignore[call-arg]
+    settings = container.with_provider_secrets(Settings(provider_secret_arn="arn:aws:secretsmanager:x"))
     assert {getattr(settings, k.lower()) for k in PROVIDER_KEYS} == {f"value-{k}" for k in PROVIDER_KEYS}
 
 

@@ -72,7 +72,7 @@ def test_provider_keys_come_from_secrets_manager(monkeypatch: pytest.MonkeyPatch
         arn = boto3.client("secretsmanager").create_secret(
             Name="keys", SecretString=json.dumps({"PINECONE_API_KEY": "pc-key", "LLM_API_KEY": "llm-key"}))["ARN"]
         load_secret.cache_clear()
-        settings = with_provider_secrets(Settings(PROVIDER_SECRET_ARN=arn))
+        settings = with_provider_secrets(Settings(provider_secret_arn=arn))
         assert settings.pinecone_api_key == "pc-key" and settings.llm_api_key == "llm-key"
         assert settings.embedding_api_key == ""
         load_secret.cache_clear()

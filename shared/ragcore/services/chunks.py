@@ -15,10 +15,10 @@ from ragcore.ids import now_ms
 from ragcore.ports import Embedder, MetadataStore, VectorIndex
 from ragcore.services.chunk_store import MANUAL_BASE, ChunkStore, chunk_id, current_run, is_current
 from ragcore.services.common import bulk_outcome, duplicate_messages
-from ragcore.services.datasets import KIND as DATASET_KIND
 from ragcore.services.documents import KIND as DOC_KIND
 from ragcore.services.documents import DocumentService
 from ragcore.services.ingestion import count_tokens
+from ragcore.services.kinds import DATASET_KIND
 
 KEYWORD_MATCHES = 1024  # chunks a `keywords` list considers, best matches first (RAGFlow's search is bounded too)
 RUN_CODE = {"UNSTART": "0", "RUNNING": "1", "CANCEL": "2", "DONE": "3", "FAIL": "4"}

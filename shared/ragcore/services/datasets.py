@@ -25,8 +25,9 @@ from ragcore.services.common import (
     stamp_new,
     stamp_update,
 )
+from ragcore.services.kinds import DATASET_KIND
 
-KIND = "dataset"
+KIND = DATASET_KIND
 NAME_SCOPE = "dataset-name"
 RUN_STATES = {"0": "unstart_count", "1": "running_count", "2": "cancel_count", "3": "done_count", "4": "fail_count"}
 

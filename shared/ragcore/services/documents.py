@@ -24,10 +24,10 @@ from ragcore.services.common import (
     stamp_new,
     stamp_update,
 )
-from ragcore.services.datasets import KIND as DATASET_KIND
 from ragcore.services.index_kinds import GRAPH_KIND, TASK_KIND
 from ragcore.services.ingestion_logs import KIND as LOG_KIND
 from ragcore.services.ingestion_logs import record_run
+from ragcore.services.kinds import DATASET_KIND
 from ragcore.services.meta_vocabulary import MetaVocabulary
 
 KIND = "document"

@@ -15,8 +15,8 @@ from ragcore.errors import ApiError, RetCode
 from ragcore.ids import new_id
 from ragcore.ports import BlobStore, ListQuery, MetadataStore
 from ragcore.services.common import stamp_new, stamp_update
-from ragcore.services.datasets import KIND as DATASET_KIND
 from ragcore.services.documents import DocumentService, split_name
+from ragcore.services.kinds import DATASET_KIND
 
 KIND = "file"
 LINK = "file2doc"

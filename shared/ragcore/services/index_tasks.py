@@ -18,7 +18,6 @@ from ragcore.ids import http_date, new_id, now_ms
 from ragcore.ports import ChatModel, Embedder, JobQueue, ListQuery, MetadataStore, VectorIndex
 from ragcore.services.chunk_store import RAPTOR_BASE, ChunkStore, chunk_id, current_run, is_current
 from ragcore.services.common import public
-from ragcore.services.datasets import KIND as DATASET_KIND
 from ragcore.services.documents import KIND as DOC_KIND
 from ragcore.services.index_kinds import (
     DISPLAY,
@@ -31,6 +30,7 @@ from ragcore.services.index_kinds import (
     graph_id,
 )
 from ragcore.services.ingestion_logs import record_dataset_run
+from ragcore.services.kinds import DATASET_KIND
 from ragcore.services.raptor import PROMPT, build_tree, extractive_summary
 from ragcore.services.term_graph import build_graph, build_mind_map
 from ragcore.text.tokenize import count_tokens

@@ -17,10 +17,10 @@ from ragcore.errors import ProviderError
 from ragcore.ids import now_ms
 from ragcore.ports import BlobStore, Embedder, JobQueue, MetadataStore
 from ragcore.services.chunk_store import TASK_SPAN, ChunkStore, chunk_id
-from ragcore.services.datasets import KIND as DATASET_KIND
 from ragcore.services.documents import KIND as DOC_KIND
 from ragcore.services.documents import progress_line
 from ragcore.services.ingestion_logs import record_run
+from ragcore.services.kinds import DATASET_KIND
 from ragcore.text.tokenize import count_tokens as _count_tokens
 
 log = logging.getLogger("ragcore.ingestion")

@@ -10,7 +10,7 @@ from ragcore.errors import ApiError, RetCode
 from ragcore.ids import http_date, new_id, now_ms
 from ragcore.ports import ListQuery, MetadataStore
 from ragcore.services.common import public, rest_page_number
-from ragcore.services.datasets import KIND as DATASET_KIND
+from ragcore.services.kinds import DATASET_KIND
 
 KIND = "ingestion_log"
 STATUS_CODES = {"UNSTART": "0", "RUNNING": "1", "CANCEL": "2", "DONE": "3", "FAIL": "4"}  # RAGFlow's TaskStatus

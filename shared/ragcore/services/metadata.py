@@ -8,9 +8,9 @@ from typing import Any
 from ragcore.errors import ApiError, RetCode
 from ragcore.ports import MetadataStore
 from ragcore.services.common import stamp_update
-from ragcore.services.datasets import KIND as DATASET_KIND
 from ragcore.services.documents import KIND as DOC_KIND
 from ragcore.services.documents import DocumentService
+from ragcore.services.kinds import DATASET_KIND
 from ragcore.services.meta_vocabulary import MetaVocabulary
 from ragcore.services.metadata_filter import filter_documents
 

@@ -1,39 +1,45 @@
-"""Wires services to the container's adapters; routes and handlers ask for services here."""
+"""Wires services to the container's adapters; routes and handlers ask for services here.
+
+Each factory imports its service on first call: a function imports only the services its routes use, which
+keeps every Lambda's cold start to what its requests need.
+"""
 
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ragcore.agents.runtime import Tools
 from ragcore.container import Container, get_container, on_reset
-from ragcore.ports import JobQueue
-from ragcore.services.agent_runs import AgentRunner
-from ragcore.services.agents import AgentService
-from ragcore.services.chats import ChatService
-from ragcore.services.chunk_store import ChunkStore
-from ragcore.services.chunks import ChunkService
-from ragcore.services.completion import CompletionService
-from ragcore.services.datasets import DatasetService
-from ragcore.services.documents import KIND as DOC_KIND
-from ragcore.services.documents import DocumentService
-from ragcore.services.dropfolder import DropFolderService
-from ragcore.services.files import FileService
-from ragcore.services.index_tasks import IndexTaskService
-from ragcore.services.ingestion import IngestionService
-from ragcore.services.ingestion_logs import IngestionLogService
-from ragcore.services.memories import MemoryService
-from ragcore.services.meta_vocabulary import MetaVocabulary
-from ragcore.services.metadata import MetadataService
-from ragcore.services.retrieval import RetrievalService
-from ragcore.services.search_apps import SearchAppService
-from ragcore.services.tags import TagService
-from ragcore.services.tenants import TenantService
-from ragcore.services.uploads import UploadService
-from ragcore.text.tokenize import keywords
+
+if TYPE_CHECKING:
+    from ragcore.agents.runtime import Tools
+    from ragcore.ports import JobQueue
+    from ragcore.services.agent_runs import AgentRunner
+    from ragcore.services.agents import AgentService
+    from ragcore.services.chats import ChatService
+    from ragcore.services.chunk_store import ChunkStore
+    from ragcore.services.chunks import ChunkService
+    from ragcore.services.completion import CompletionService
+    from ragcore.services.datasets import DatasetService
+    from ragcore.services.documents import DocumentService
+    from ragcore.services.dropfolder import DropFolderService
+    from ragcore.services.files import FileService
+    from ragcore.services.index_tasks import IndexTaskService
+    from ragcore.services.ingestion import IngestionService
+    from ragcore.services.ingestion_logs import IngestionLogService
+    from ragcore.services.memories import MemoryService
+    from ragcore.services.meta_vocabulary import MetaVocabulary
+    from ragcore.services.metadata import MetadataService
+    from ragcore.services.retrieval import RetrievalService
+    from ragcore.services.search_apps import SearchAppService
+    from ragcore.services.tags import TagService
+    from ragcore.services.tenants import TenantService
+    from ragcore.services.uploads import UploadService
 
 
 def build_dataset_service(container: Container) -> DatasetService:
+    from ragcore.services.datasets import DatasetService
+
     return DatasetService(
         container.store,
         default_embedding_model=container.settings.embedding_model,
@@ -73,17 +79,23 @@ def datasets() -> DatasetService:
 
 @lru_cache(maxsize=1)
 def tenants() -> TenantService:
+    from ragcore.services.tenants import TenantService
+
     return TenantService(get_container().store)
 
 
 @lru_cache(maxsize=1)
 def chunk_store() -> ChunkStore:
+    from ragcore.services.chunk_store import ChunkStore
+
     container = get_container()
     return ChunkStore(container.store, container.index)
 
 
 @lru_cache(maxsize=1)
 def documents() -> DocumentService:
+    from ragcore.services.documents import DocumentService
+
     container = get_container()
     return DocumentService(
         container.store, container.blobs, chunk_store(), _queue,
@@ -94,11 +106,15 @@ def documents() -> DocumentService:
 
 @lru_cache(maxsize=1)
 def meta_vocabulary() -> MetaVocabulary:
+    from ragcore.services.meta_vocabulary import MetaVocabulary
+
     return MetaVocabulary(get_container().store)
 
 
 @lru_cache(maxsize=1)
 def ingestion() -> IngestionService:
+    from ragcore.services.ingestion import IngestionService
+
     container = get_container()
     return IngestionService(
         container.store, container.blobs, chunk_store(), container.embedder_for, _queue,
@@ -109,6 +125,8 @@ def ingestion() -> IngestionService:
 
 @lru_cache(maxsize=1)
 def index_tasks() -> IndexTaskService:
+    from ragcore.services.index_tasks import IndexTaskService
+
     container = get_container()
     return IndexTaskService(
         container.store, chunk_store(), container.index, container.embedder_for, _queue,
@@ -118,6 +136,8 @@ def index_tasks() -> IndexTaskService:
 
 @lru_cache(maxsize=1)
 def dropfolder() -> DropFolderService:
+    from ragcore.services.dropfolder import DropFolderService
+
     return DropFolderService(get_container().store, datasets(), documents())
 
 
@@ -127,6 +147,8 @@ for _cached in (datasets, tenants, chunk_store, documents, ingestion, index_task
 
 @lru_cache(maxsize=1)
 def uploads() -> UploadService:
+    from ragcore.services.uploads import UploadService
+
     container = get_container()
     return UploadService(container.store, container.blobs, presigned=container.is_aws,
                          max_bytes=container.settings.max_upload_bytes)
@@ -136,11 +158,15 @@ on_reset(uploads.cache_clear)
 
 
 def _keyword_extractor(question: str) -> list[str]:
+    from ragcore.text.tokenize import keywords
+
     return list(keywords(question, 8))
 
 
 @lru_cache(maxsize=1)
 def retrieval() -> RetrievalService:
+    from ragcore.services.retrieval import RetrievalService
+
     container = get_container()
     return RetrievalService(
         container.store, chunk_store(), container.index, container.embedder_for,
@@ -153,6 +179,8 @@ on_reset(retrieval.cache_clear)
 
 @lru_cache(maxsize=1)
 def chunks() -> ChunkService:
+    from ragcore.services.chunks import ChunkService
+
     container = get_container()
     return ChunkService(container.store, chunk_store(), documents(), container.embedder_for, container.index)
 
@@ -162,6 +190,8 @@ on_reset(chunks.cache_clear)
 
 @lru_cache(maxsize=1)
 def metadata() -> MetadataService:
+    from ragcore.services.metadata import MetadataService
+
     return MetadataService(get_container().store, documents(), meta_vocabulary())
 
 
@@ -170,12 +200,16 @@ on_reset(metadata.cache_clear)
 
 @lru_cache(maxsize=1)
 def tags() -> TagService:
+    from ragcore.services.tags import TagService
+
     container = get_container()
     return TagService(container.store, chunk_store(), container.index)
 
 
 @lru_cache(maxsize=1)
 def ingestion_logs() -> IngestionLogService:
+    from ragcore.services.ingestion_logs import IngestionLogService
+
     return IngestionLogService(get_container().store)
 
 
@@ -193,6 +227,8 @@ def llm_ids() -> set[str]:
 
 @lru_cache(maxsize=1)
 def chats() -> ChatService:
+    from ragcore.services.chats import ChatService
+
     container = get_container()
     default = sorted(llm_ids())[0]
     return ChatService(container.store, llm_ids=llm_ids(), default_llm_id=default,
@@ -201,6 +237,9 @@ def chats() -> ChatService:
 
 @lru_cache(maxsize=1)
 def completion() -> CompletionService:
+    from ragcore.services.completion import CompletionService
+    from ragcore.services.documents import KIND as DOC_KIND
+
     store = get_container().store
 
     def document_metadata(tenant: str, ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -216,6 +255,8 @@ on_reset(completion.cache_clear)
 
 @lru_cache(maxsize=1)
 def files() -> FileService:
+    from ragcore.services.files import FileService
+
     container = get_container()
     return FileService(container.store, container.blobs, documents, max_files=container.settings.max_files_per_tenant,
                        max_bytes=container.settings.max_upload_bytes)
@@ -226,6 +267,8 @@ on_reset(files.cache_clear)
 
 @lru_cache(maxsize=1)
 def memories() -> MemoryService:
+    from ragcore.services.memories import MemoryService
+
     container = get_container()
     return MemoryService(container.store, container.index, container.embedder_for,
                          lambda: container.chat_model if container.has_llm else None,
@@ -237,11 +280,14 @@ on_reset(memories.cache_clear)
 
 @lru_cache(maxsize=1)
 def agents() -> AgentService:
+    from ragcore.services.agents import AgentService
+
     return AgentService(get_container().store, _background)
 
 
 def _agent_tools(tenant: str) -> Tools:
     from ragcore.adapters.guarded_http import GuardedFetcher
+    from ragcore.agents.runtime import Tools
 
     container = get_container()
     settings = container.settings
@@ -255,6 +301,8 @@ def _agent_tools(tenant: str) -> Tools:
 
 @lru_cache(maxsize=1)
 def agent_runner() -> AgentRunner:
+    from ragcore.services.agent_runs import AgentRunner
+
     return AgentRunner(agents(), _agent_tools)
 
 
@@ -264,6 +312,8 @@ on_reset(agent_runner.cache_clear)
 
 @lru_cache(maxsize=1)
 def search_apps() -> SearchAppService:
+    from ragcore.services.search_apps import SearchAppService
+
     return SearchAppService(get_container().store, retrieve=retrieval().retrieve)
 
 

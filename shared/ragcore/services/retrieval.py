@@ -22,8 +22,8 @@ from ragcore.domain.search import SearchDataset
 from ragcore.errors import ApiError, RetCode
 from ragcore.ports import Embedder, MetadataStore, Reranker, VectorIndex
 from ragcore.services.chunk_store import ChunkStore, is_current, searchable_text
-from ragcore.services.datasets import KIND as DATASET_KIND
 from ragcore.services.documents import KIND as DOC_KIND
+from ragcore.services.kinds import DATASET_KIND
 from ragcore.services.meta_vocabulary import MetaVocabulary
 from ragcore.text.tokenize import content_terms, tokenize
 from ragcore.text.tokenize import term_weights as _term_weights

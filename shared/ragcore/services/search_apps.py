@@ -9,7 +9,7 @@ from ragcore.errors import ApiError, RetCode
 from ragcore.ids import new_id
 from ragcore.ports import ListQuery, MetadataStore
 from ragcore.services.common import claim_free_name, public, stamp_new, stamp_update
-from ragcore.services.datasets import KIND as DATASET_KIND
+from ragcore.services.kinds import DATASET_KIND
 from ragcore.services.term_graph import build_mind_map
 
 KIND = "search_app"

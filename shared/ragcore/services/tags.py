@@ -13,8 +13,8 @@ from typing import Any
 from ragcore.errors import ApiError, RetCode
 from ragcore.ports import MetadataStore, VectorIndex
 from ragcore.services.chunk_store import ChunkStore, is_current
-from ragcore.services.datasets import KIND as DATASET_KIND
 from ragcore.services.documents import KIND as DOC_KIND
+from ragcore.services.kinds import DATASET_KIND
 
 
 def _fail(message: str, code: int = RetCode.DATA_ERROR) -> ApiError:
