@@ -56,7 +56,7 @@ def main() -> None:
         doc = registry.documents().create_from_bytes(tenant, ds["id"], f"part-{start // PER_DOCUMENT}.txt", b"")
         rows = [{"id": f"{start + n:032x}", "content": f"{item['title']}\n{item['text']}", "document_id": doc["id"],
                  "dataset_id": ds["id"], "docnm_kwd": doc["name"], "available": True} for n, item in enumerate(part)]
-        store.write(tenant, rows, embedder.embed([r["content"] for r in rows]))
+        store.write(tenant, rows, embedder.embed([r["content"] for r in rows]), {doc["id"]: doc})
     print(f"indexed {len(corpus)} abstracts in {time.perf_counter() - t0:.1f}s")
     service = registry.index_tasks()
     for kind in ("graph", "mindmap", "raptor"):

@@ -57,7 +57,7 @@ def build(n: int, rng: random.Random) -> tuple[str, str]:
         vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
         rows = [{"id": f"{n:08d}{start + i:024x}", "content": sentence(rng), "document_id": doc["id"], "dataset_id": ds["id"],
                  "docnm_kwd": "synthetic.txt", "available": True} for i in range(batch)]
-        store.write(tenant, rows, vecs.tolist())
+        store.write(tenant, rows, vecs.tolist(), {doc["id"]: doc})
     return tenant, ds["id"]
 
 

@@ -77,7 +77,7 @@ def main() -> None:
             by_chunk[cid] = item["_id"]
             rows.append({"id": cid, "content": f"{item['title']}\n{item['text']}", "document_id": doc["id"],
                          "dataset_id": ds["id"], "docnm_kwd": "nfcorpus.txt", "available": True})
-        store.write(tenant, rows, embedder.embed([r["content"] for r in rows]))
+        store.write(tenant, rows, embedder.embed([r["content"] for r in rows]), {doc["id"]: doc})
     build_s = time.perf_counter() - t0
     print(f"indexed {len(corpus)} documents in {build_s:.1f}s ({len(corpus) / build_s:.0f} chunks/s)")
     test_ids = [q for q in qrels if q in queries]

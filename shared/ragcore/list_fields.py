@@ -49,6 +49,7 @@ KINDS: dict[str, ListFields] = {
     "dataset_graph": ListFields(name="", orders=()),
     "file2doc": ListFields(name="", orders=()),
     "file_count": ListFields(name="", orders=()),
+    "termstats": ListFields(name="", orders=()),
 }
 
 DEFAULT = ListFields()

@@ -181,9 +181,10 @@ class VectorIndex(Protocol):
 
     def search_text(
         self, tenant: str, text: str, top_k: int, dataset_ids: list[str], document_ids: list[str] | None = None,
-        meta: MetaFilter | None = None,
+        meta: MetaFilter | None = None, weights: Mapping[str, float] | None = None,
     ) -> list[Hit]:
-        """Keyword (BM25-like) candidates, best first."""
+        """Keyword (BM25-like) candidates, best first. `weights`: each query term's importance (its idf in the
+        searched datasets), for an index without term statistics of its own (Pinecone's sparse side)."""
         ...
 
     def fetch_vectors(self, tenant: str, ids: list[str]) -> dict[str, list[float]]: ...

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from tests.api.docs_helpers import ingest, make_dataset, retrieve, upload
+from tests.api.docs_helpers import eventually, ingest, make_dataset, retrieve, stored, upload
 from tests.conftest import Api
 
 CORPUS = {
@@ -134,7 +134,8 @@ def test_deleting_a_dataset_removes_its_chunks(api: Api, corpus: tuple[str, dict
     assert {c["dataset_id"] for c in res["chunks"]} == {other}
     from ragcore.container import get_container
 
-    assert get_container().index.count(api.tenant, ds) == 0
+    # the purge runs in the background: vectors, then the dataset's keyword statistics
+    eventually(lambda: get_container().index.count(api.tenant, ds) == 0 and stored("termstats", api.tenant, ds) == 0)
 
 
 def test_rerank_id_without_a_rerank_model_is_refused(api: Api, corpus: tuple[str, dict[str, str]]) -> None:
@@ -167,3 +168,23 @@ def test_chunk_list_fields_follow_ragflow_rules(api: Api) -> None:
     assert api.call("GET", f"{url}/{added['id']}")["data"]["content"] == "c"
     res = api.call("PATCH", f"{url}/{added['id']}", json={"important_keywords": 123})
     assert res == {"code": 102, "message": "`important_keywords` should be a list", "data": None}
+
+
+def test_term_similarity_is_bm25_over_the_datasets_own_statistics(api: Api) -> None:
+    """Keyword scores weigh a rare term above a common one (idf from the dataset) and a short chunk above a long one
+    holding the term once (length normalisation), and stay in [0, 1)."""
+    lines = [f"Protein intake note number {i} for the diet study." for i in range(8)]
+    lines += ["Selenium helps.",
+              "Selenium appears once in this much longer sentence about weather, sports, music, travel and cooking."]
+    ds = make_dataset(api, "bm25")
+    docs = ingest(api, ds, {f"note{i}.txt": line.encode() for i, line in enumerate(lines)})  # a chunk each
+    assert [(d["run"], d["chunk_count"]) for d in docs] == [("DONE", 1)] * len(lines)
+    mixed = retrieve(api, question="protein selenium", dataset_ids=[ds], vector_similarity_weight=0.0,
+                     similarity_threshold=0.0, page_size=100)["chunks"]
+    assert "Selenium helps" in mixed[0]["content"]  # the rare term outweighs the common one
+    selenium = {c["content"]: c["term_similarity"] for c in mixed if "Selenium" in c["content"]}
+    protein = [c["term_similarity"] for c in mixed if "Protein" in c["content"]]
+    assert min(selenium.values()) > max(protein)
+    short, long = selenium["Selenium helps."], next(v for k, v in selenium.items() if "longer" in k)
+    assert short > long  # the same single occurrence counts for more in a short chunk
+    assert all(0.0 <= c["term_similarity"] < 1.0 for c in mixed)

@@ -160,3 +160,20 @@ def test_a_switched_off_document_leaves_search_and_comes_back(index: Any) -> Non
     assert _docs(index.search_text("t1", "shared words", 10, ["ds1"])) == {"m1", "m2", "m3"}
     ids = {h["id"] for h in index.search_dense("t1", vec(1, 0), 10, ["ds1"])}
     assert {"m2-0", "m2-1", "m2-9"} <= ids  # chunks keep their own flags: all were available
+
+
+def test_pinecone_ranks_keyword_candidates_by_the_callers_weights(tmp_path: Path) -> None:
+    """Pinecone's sparse side has no term statistics of its own: the caller's weights (idf in the searched datasets)
+    value the query terms. (The local index ranks with FTS5's own BM25 statistics.)"""
+    from ragcore.adapters.pinecone_index import PineconeVectorIndex
+
+    fake = FakePinecone()
+    try:
+        index = PineconeVectorIndex(api_key="test", host=fake.url)
+        index.upsert("t1", [rec("a", "Cheetahs are the fastest land animals", vec(1, 0)),
+                            rec("b", "The stock market fell sharply", vec(0, 1))])
+        for heavy, light, expected in (("cheetah", "market", "a"), ("market", "cheetah", "b")):
+            hits = index.search_text("t1", "cheetahs market", 1, ["ds1"], weights={heavy: 5.0, light: 0.1})
+            assert ids(hits) == [expected], (heavy, ids(hits))
+    finally:
+        fake.close()

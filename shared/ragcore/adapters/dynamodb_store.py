@@ -36,6 +36,8 @@ from ragcore.errors import StorageError
 from ragcore.list_fields import fields_of, filter_value, name_key, position_of, slot_values
 from ragcore.ports import Item, ListQuery
 
+ADD_PER_UPDATE = 200  # "ADD #fNNN :vNNN, " is ≤ 17 characters: 200 of them stay under the 4 KB expression limit
+
 _KEY_ATTRS = {PARTITION_KEY, SORT_KEY, VIEW_ALL, VIEW_A, VIEW_B, POS_CREATE, POS_UPDATE, NAME}
 _VER = "~ver"
 _PARENT = "~parent"
@@ -441,9 +443,18 @@ class DynamoMetadataStore:
     def increment(self, kind: str, tenant: str, item_id: str, deltas: Mapping[str, int | float]) -> Item | None:
         if not deltas:
             return self.get(kind, tenant, item_id)
-        names = {f"#f{i}": k for i, k in enumerate(deltas)}
-        values = {f":v{i}": _to_dynamo(v) for i, v in enumerate(deltas.values())}
-        return self._plain_update(kind, tenant, item_id, "ADD " + ", ".join(f"#f{i} :v{i}" for i in range(len(deltas))), names, values)
+        pairs = list(deltas.items())
+        found: Item | None = None
+        # an update expression holds at most 4 KB: many counters (a bucket of term statistics) take several updates
+        for start in range(0, len(pairs), ADD_PER_UPDATE):
+            part = pairs[start : start + ADD_PER_UPDATE]
+            names = {f"#f{i}": k for i, (k, _) in enumerate(part)}
+            values = {f":v{i}": _to_dynamo(v) for i, (_, v) in enumerate(part)}
+            found = self._plain_update(kind, tenant, item_id, "ADD " + ", ".join(f"#f{i} :v{i}" for i in range(len(part))),
+                                       names, values)
+            if found is None:
+                return None
+        return found
 
     def _plain_update(self, kind: str, tenant: str, item_id: str, expr: str, names: dict[str, str],
                       values: dict[str, Any]) -> Item | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -319,9 +320,11 @@ class LocalVectorIndex:
 
     def search_text(
         self, tenant: str, text: str, top_k: int, dataset_ids: list[str], document_ids: list[str] | None = None,
-        meta: MetaFilter | None = None,
+        meta: MetaFilter | None = None, weights: Mapping[str, float] | None = None,
     ) -> list[Hit]:
         terms = list(dict.fromkeys(content_terms(text)))
+        if weights:  # FTS5 ranks with its own statistics; the weights choose which terms a long question keeps
+            terms.sort(key=lambda t: -weights.get(t, 0.0))
         if not terms or not dataset_ids or top_k <= 0:
             return []
         query = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms[:64])

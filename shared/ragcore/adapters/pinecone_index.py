@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 import zlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from ragcore.domain.meta_values import NO_VALUE
@@ -60,8 +60,10 @@ def sparse_document(text: str) -> dict[str, list[Any]]:
     return {"indices": list(merged), "values": list(merged.values())}
 
 
-def sparse_query(text: str) -> dict[str, list[Any]]:
-    weights = term_weights(text)
+def sparse_query(text: str, weights: Mapping[str, float] | None = None) -> dict[str, list[Any]]:
+    """The question's terms, each valued by its importance: the caller's idf-based weights when given (the dot
+    product with sparse_document then ranks as BM25 without length normalisation), else the term weights."""
+    weights = weights or term_weights(text)
     merged: dict[int, float] = {}
     for term, weight in weights.items():
         merged[term_index(term)] = merged.get(term_index(term), 0.0) + weight
@@ -180,8 +182,9 @@ class PineconeVectorIndex:
         return [{"id": m.id, "score": float(m.score)} for m in reply.matches]
 
     def search_text(self, tenant: str, text: str, top_k: int, dataset_ids: list[str],
-                    document_ids: list[str] | None = None, meta: MetaFilter | None = None) -> list[Hit]:
-        sparse = sparse_query(text)
+                    document_ids: list[str] | None = None, meta: MetaFilter | None = None,
+                    weights: Mapping[str, float] | None = None) -> list[Hit]:
+        sparse = sparse_query(text, weights)
         if not sparse["indices"] or not dataset_ids or top_k <= 0:
             return []
         reply = self._call(self._index.query, vector=[0.0] * self._dimension(), sparse_vector=sparse, top_k=min(top_k, MAX_TOP_K),

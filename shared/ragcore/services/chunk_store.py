@@ -12,6 +12,7 @@ from typing import Any
 
 from ragcore.domain.meta_values import document_meta
 from ragcore.ports import IndexRecord, ListQuery, MetadataStore, VectorIndex
+from ragcore.services.term_stats import TermStats
 from ragcore.text.tokenize import tokenize
 
 KIND = "chunk"
@@ -47,7 +48,8 @@ def searchable_text(row: dict[str, Any]) -> str:
 
 def prepare(row: dict[str, Any]) -> dict[str, Any]:
     """The tokens queries need, computed once when the chunk is written instead of on every query."""
-    row["_terms"] = " ".join(sorted(set(tokenize(searchable_text(row)))))  # for term similarity
+    # every token, repeats kept (BM25's term frequencies and length), sorted so equal tokens sit together
+    row["_terms"] = " ".join(sorted(tokenize(searchable_text(row))))
     row["_ltks"] = " ".join(tokenize(str(row.get("content", ""))))  # content_ltks
     return row
 
@@ -56,6 +58,7 @@ class ChunkStore:
     def __init__(self, store: MetadataStore, index: VectorIndex) -> None:
         self._store = store
         self._index = index
+        self.stats = TermStats(store)
 
     def write(self, tenant: str, rows: list[dict[str, Any]], vectors: list[list[float]],
               documents: Mapping[str, dict[str, Any]]) -> None:
@@ -65,8 +68,11 @@ class ChunkStore:
         for row in rows:
             prepare(row)
             by_document.setdefault(row["document_id"], []).append(row)
+        rewritten = self._store.get_many(KIND, tenant, [row["id"] for row in rows])  # leave the statistics first
         for document_id, group in by_document.items():
             self._store.put_many(KIND, tenant, group, parent=document_id)
+        self.stats.add(tenant, rewritten, -1)
+        self.stats.add(tenant, rows)
         records: list[IndexRecord] = [
             {
                 "id": row["id"],
@@ -110,17 +116,23 @@ class ChunkStore:
     def delete_ids(self, tenant: str, ids: list[str]) -> None:
         if not ids:
             return
+        rows = self._store.get_many(KIND, tenant, ids)
         self._index.delete(tenant, ids)
         for cid in ids:
             self._store.delete(KIND, tenant, cid)
+        self.stats.add(tenant, rows, -1)
 
     def delete_document(self, tenant: str, document_id: str) -> int:
+        """Background (a purge or a failed parse): it reads the document's chunks to take them out of the statistics."""
+        for batch in self.batches_of_document(tenant, document_id):
+            self.stats.add(tenant, batch, -1)
         self._index.delete_document(tenant, document_id)
         return self._store.delete_under(KIND, tenant, document_id)
 
     def delete_dataset(self, tenant: str, dataset_id: str) -> None:
-        """Vectors left under a deleted dataset (its documents' purges remove the rest first)."""
+        """Vectors and statistics left under a deleted dataset (its documents' purges remove the rest first)."""
         self._index.delete_dataset(tenant, dataset_id)
+        self.stats.drop_dataset(tenant, dataset_id)
 
     def delete_other_runs(self, tenant: str, document_id: str, run_id: int) -> int:
         """Chunks written by the document's runs before run_id (background: it reads the document's chunks)."""

@@ -3,8 +3,8 @@
 Candidates are the union of the vector top-k and the keyword top-k within the requested datasets and
 documents, the metadata filter applied by the index itself; a question reads its candidates and their documents. Each is scored as RAGFlow does:
     similarity = w · vector_similarity + (1 − w) · term_similarity,   w = vector_similarity_weight
-where term_similarity is the share of the question's term weight found in the chunk (its content,
-important keywords and questions). Below similarity_threshold is dropped; an optional rerank model
+where term_similarity is the chunk's BM25 score for the question's terms (its content, important keywords and
+questions; idf and mean length from the searched datasets' own statistics), scaled into [0, 1). Below similarity_threshold is dropped; an optional rerank model
 replaces the vector part; the rest is paginated, with highlight and per-document aggregates.
 """
 
@@ -25,11 +25,13 @@ from ragcore.services.chunk_store import ChunkStore, is_current, searchable_text
 from ragcore.services.documents import KIND as DOC_KIND
 from ragcore.services.kinds import DATASET_KIND
 from ragcore.services.meta_vocabulary import MetaVocabulary
+from ragcore.services.term_stats import Stats, chunk_terms
 from ragcore.text.tokenize import content_terms, tokenize
 from ragcore.text.tokenize import term_weights as _term_weights
 
 MAX_TOP_K = 10_000
 CANDIDATES = 128
+K1, B = 1.2, 0.75  # BM25's usual saturation and length normalisation
 _SEARCHES = ThreadPoolExecutor(max_workers=8, thread_name_prefix="text-search")
 
 
@@ -41,12 +43,23 @@ def term_weights(question: str) -> dict[str, float]:
     return {t: 1.0 / len(terms) for t in terms}
 
 
-def term_similarity(weights: dict[str, float], text: str, terms: str | None = None) -> float:
-    if not weights:
+def term_similarity(weights: dict[str, float], terms: list[str], stats: Stats) -> float:
+    """BM25 of the chunk for the question's terms, in [0, 1): each term's saturated frequency
+    tf·(k1+1) / (tf + k1·(1 − b + b·len/mean_len)) weighed by its idf in the searched datasets (and by its weight in
+    the question), divided by the most any chunk could score (every term at saturation, k1 + 1). A chunk that holds
+    every term once at average length scores 1/(k1+1) ≈ 0.45; rarer terms, repeats and shorter chunks score more."""
+    if not weights or not terms:
         return 0.0
-    present = set(terms.split()) if terms is not None else set(tokenize(text))
-    total = sum(weights.values())
-    return sum(w for t, w in weights.items() if t in present) / total if total else 0.0
+    counts = Counter(t for t in terms if t in weights)
+    norm = K1 * (1 - B + B * len(terms) / stats.mean_length) if stats.mean_length > 0 else K1
+    score = best = 0.0
+    for term, weight in weights.items():
+        importance = weight * stats.idf(term)
+        best += importance * (K1 + 1)
+        tf = counts.get(term, 0)
+        if tf:
+            score += importance * tf * (K1 + 1) / (tf + norm)
+    return score / best if best > 0 else 0.0
 
 
 def highlight(text: str, terms: list[str]) -> str:
@@ -195,7 +208,9 @@ class RetrievalService:
         # "engaged in vector cosine computation": keyword matches join the pool regardless, as in RAGFlow.
         pool = max(CANDIDATES, 2 * page * page_size)
         # the keyword search needs no vector: it runs while the question is embedded and the vectors scanned
-        text_future = _SEARCHES.submit(self._index.search_text, tenant, text_query, pool, ds_ids, scope, meta)
+        stats = self._chunks.stats.read(tenant, ds_ids, weights)
+        importance = {t: w * stats.idf(t) for t, w in weights.items()}
+        text_future = _SEARCHES.submit(self._index.search_text, tenant, text_query, pool, ds_ids, scope, meta, importance)
         try:
             qvec = embedder.embed([question])[0]
             dense = self._index.search_dense(tenant, qvec, min(top_k, pool), ds_ids, scope, meta)
@@ -224,7 +239,7 @@ class RetrievalService:
             doc = docs.get(row["document_id"]) if row is not None else None
             if row is None or doc is None or not row.get("available", True) or not is_current(row, doc):
                 continue
-            tsim = term_similarity(weights, searchable_text(row), row.get("_terms"))
+            tsim = term_similarity(weights, chunk_terms(row) or tokenize(searchable_text(row)), stats)
             vsim = max(vec_sim.get(cid, 0.0), 0.0)
             scored.append((w * vsim + (1 - w) * tsim, vsim, tsim, row))
         if rerank_id:
