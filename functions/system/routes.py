@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from ragcore.api.envelope import ok
 from ragcore.container import get_container
 
@@ -26,9 +26,9 @@ def healthz_legacy() -> JSONResponse:
     return ok(_health())
 
 
-@router.get("/api/v1/system/ping")
-def ping() -> JSONResponse:
-    return ok("pong")
+@router.get("/api/v1/system/ping", response_class=PlainTextResponse)
+def ping() -> PlainTextResponse:
+    return PlainTextResponse("pong")  # RAGFlow answers the bare text, no envelope
 
 
 @router.get("/api/v1/system/version")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Any
 
 
 class RetCode(IntEnum):
@@ -29,11 +30,12 @@ class RetCode(IntEnum):
 class ApiError(Exception):
     """A failure the client sees as {"code": code, "message": message}."""
 
-    def __init__(self, code: int, message: str, *, http_status: int = 200) -> None:
+    def __init__(self, code: int, message: str, *, http_status: int = 200, data: Any = None) -> None:
         super().__init__(message)
         self.code = int(code)
         self.message = message
         self.http_status = http_status
+        self.data = data  # what RAGFlow puts beside some messages (`false` on a chunk that is not found)
 
 
 def argument_error(message: str) -> ApiError:

@@ -100,6 +100,13 @@ def test_sessions_and_history(api: Api) -> None:
     assert fb["code"] == 0 and fb["data"]["messages"][-1]["thumbup"] is True
     assert api.call("PATCH", f"{base}/{session['id']}", json={"name": "renamed"})["data"]["name"] == "renamed"
     assert api.call("PUT", f"{base}/{session['id']}", json={"name": "again"})["data"]["name"] == "again"  # deprecated PUT
+    # RAGFlow's update_session: history is not rewritable; its owner and chat fields are ignored
+    for field in ("messages", "message"):
+        assert api.call("PATCH", f"{base}/{session['id']}", json={field: []}) == {
+            "code": 102, "message": "`messages` cannot be changed", "data": None}
+    assert api.call("PATCH", f"{base}/{session['id']}", json={"reference": []})["message"] == "`reference` cannot be changed"
+    kept = api.call("PATCH", f"{base}/{session['id']}", json={"name": "third", "chat_id": "other", "user_id": "u9"})["data"]
+    assert (kept["name"], kept["chat_id"], kept.get("user_id", "")) == ("third", chat["id"], session.get("user_id", ""))
     assert api.call("DELETE", f"{base}/{session['id']}/messages/{msg_id}")["code"] == 0
     assert len(api.call("GET", f"{base}/{session['id']}")["data"]["messages"]) == 1
     assert len(api.call("GET", base)["data"]) == 1

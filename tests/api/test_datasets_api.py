@@ -160,3 +160,9 @@ def test_tenants_are_isolated(api: Api) -> None:
 def test_healthz_needs_no_key(api: Api) -> None:
     assert api.client.get("/api/v1/system/healthz").json()["code"] == 0
     assert api.client.get("/v1/system/healthz").json()["code"] == 0
+
+
+def test_ping_answers_the_bare_text_pong_without_a_key(api: Api) -> None:
+    reply = api.client.get("/api/v1/system/ping")
+    assert (reply.status_code, reply.text) == (200, "pong")  # RAGFlow's handler returns "pong", no envelope
+    assert reply.headers["content-type"].startswith("text/plain")

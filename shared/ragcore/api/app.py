@@ -61,7 +61,7 @@ def install_usage_meter(app: FastAPI) -> None:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return error(exc.code, exc.message, http_status=exc.http_status)
+        return error(exc.code, exc.message, http_status=exc.http_status, data=exc.data)
 
     @app.exception_handler(RequestValidationError)
     async def _request_validation(_: Request, exc: RequestValidationError) -> JSONResponse:

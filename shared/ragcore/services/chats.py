@@ -314,17 +314,18 @@ class ChatService:
 
     def update_session(self, tenant: str, chat_id: str, session_id: str, payload: dict[str, Any]) -> dict[str, Any]:
         self.get_session(tenant, chat_id, session_id)
-        for forbidden in ("messages", "reference", "chat_id"):
-            if forbidden in payload:
-                raise _err(f"`{forbidden}` can not be change")
+        # RAGFlow's update_session: the conversation's history is not the client's to rewrite; its owner and
+        # chat (id, chat_id, dialog_id, user_id) are ignored, not errors
+        if "message" in payload or "messages" in payload:
+            raise _err("`messages` cannot be changed")
+        if "reference" in payload:
+            raise _err("`reference` cannot be changed")
         changes: dict[str, Any] = {}
         if "name" in payload:
             name = payload["name"]
             if not isinstance(name, str) or not name.strip():
                 raise _err("`name` can not be empty")
             changes["name"] = name.strip()[:255]
-        if "user_id" in payload:
-            changes["user_id"] = str(payload["user_id"] or "")
         updated = self._store.update(SESSION, tenant, session_id, stamp_update(changes))
         assert updated is not None
         return self.session_view(updated)

@@ -90,7 +90,7 @@ class ChunkService:
         if wanted:
             row = self._current(tenant, doc, str(wanted))
             if row is None:
-                raise ApiError(RetCode.DATA_ERROR, f"Chunk `{wanted}` not found.")
+                raise ApiError(RetCode.DATA_ERROR, f"Chunk not found: {dataset_id}/{wanted}")
             rows, total = ([row] if want is None or bool(row.get("available", True)) == want else []), 1
             rows = rows[start : start + page_size]
         elif keywords:
@@ -115,7 +115,7 @@ class ChunkService:
         _, doc = self._owned(tenant, dataset_id, document_id)
         row = self._current(tenant, doc, cid)
         if row is None:
-            raise ApiError(RetCode.DATA_ERROR, "Chunk not found")
+            raise ApiError(RetCode.DATA_ERROR, "Chunk not found!", data=False)
         return self.view(row, doc)
 
     def add(self, tenant: str, dataset_id: str, document_id: str, payload: dict[str, Any]) -> dict[str, Any]:
