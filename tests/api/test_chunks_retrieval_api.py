@@ -191,3 +191,22 @@ def test_term_similarity_is_bm25_over_the_datasets_own_statistics(api: Api) -> N
     short, long = selenium["Selenium helps."], next(v for k, v in selenium.items() if "longer" in k)
     assert short > long  # the same single occurrence counts for more in a short chunk
     assert all(0.0 <= c["term_similarity"] < 1.0 for c in mixed)
+
+
+def test_a_dataset_from_before_keyword_statistics_is_recounted_in_the_background(
+        api: Api, corpus: tuple[str, dict[str, str]]) -> None:
+    from ragcore.container import get_container
+    from ragcore.services import registry
+
+    ds, _ = corpus
+    store = get_container().store
+    before = registry.chunk_store().stats.read(api.tenant, [ds], ["planet"])
+    assert before.chunks == store.get("dataset", api.tenant, ds)["chunk_count"] > 0 and before.frequency == {"planet": 1}
+    # what an earlier version left: no statistics and no mark on the dataset
+    registry.chunk_store().stats.drop_dataset(api.tenant, ds)
+    item = store.get("dataset", api.tenant, ds)
+    store.put("dataset", api.tenant, {k: v for k, v in item.items() if k != "_termstats"}, if_absent=False)
+    assert retrieve(api, question="largest planet", dataset_ids=[ds])["chunks"]  # still answers meanwhile
+    eventually(lambda: bool((store.get("dataset", api.tenant, ds) or {}).get("_termstats")))
+    after = registry.chunk_store().stats.read(api.tenant, [ds], ["planet"])
+    assert (after.chunks, after.frequency, after.mean_length) == (before.chunks, before.frequency, before.mean_length)

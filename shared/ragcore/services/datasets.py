@@ -26,6 +26,7 @@ from ragcore.services.common import (
     stamp_update,
 )
 from ragcore.services.kinds import DATASET_KIND
+from ragcore.services.term_stats import TERMSTATS_VERSION
 
 KIND = DATASET_KIND
 NAME_SCOPE = "dataset-name"
@@ -148,6 +149,7 @@ class DatasetService:
                 "pipeline_id": req.pipeline_id,
                 "parse_type": req.parse_type,
                 "connectors": [],
+                "_termstats": TERMSTATS_VERSION,  # its keyword statistics are kept from its first chunk on
             }
         )
         try:

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ragcore.errors import ProviderError
 from ragcore.ids import now_ms
 from ragcore.ports import BlobStore, Embedder, JobQueue, MetadataStore
-from ragcore.services.chunk_store import TASK_SPAN, ChunkStore, chunk_id
+from ragcore.services.chunk_store import TASK_SPAN, ChunkStore, chunk_id, is_current
 from ragcore.services.documents import KIND as DOC_KIND
 from ragcore.services.documents import progress_line
 from ragcore.services.ingestion_logs import record_run
 from ragcore.services.kinds import DATASET_KIND
+from ragcore.services.term_stats import TERMSTATS_VERSION
 from ragcore.text.tokenize import count_tokens as _count_tokens
 
 log = logging.getLogger("ragcore.ingestion")
@@ -68,6 +69,8 @@ class IngestionService:
                 self._parse(task)
             elif kind == "index" and self._index_jobs is not None:
                 self._index_jobs(task)
+            elif kind == "count_terms":  # a dataset from before keyword statistics were kept
+                self._count_terms(task["tenant"], str(task["dataset_id"]))
             elif kind == "purge_children":  # what a deleted chat, agent or memory held
                 self._store.delete_under(str(task["kind"]), task["tenant"], str(task["parent"]))
             elif str(kind).startswith("purge_") and self._purges is not None:
@@ -76,6 +79,16 @@ class IngestionService:
                 log.warning("unknown task type %r", kind)
         except Stale:
             log.info("task of a stale run skipped: %s", {k: task.get(k) for k in ("document_id", "run_id", "index")})
+
+    def _count_terms(self, tenant: str, dataset_id: str) -> None:
+        def current_chunks() -> Iterator[list[dict[str, Any]]]:
+            for documents in self._store.batches(DOC_KIND, tenant, dataset_id):
+                for doc in documents:
+                    for batch in self._chunks.batches_of_document(tenant, doc["id"]):
+                        yield [row for row in batch if is_current(row, doc)]
+
+        self._chunks.stats.recount(tenant, dataset_id, current_chunks())
+        self._store.update(DATASET_KIND, tenant, dataset_id, {"_termstats": TERMSTATS_VERSION})
 
     # ---- plan ---------------------------------------------------------------------------------
     def _plan(self, task: dict[str, Any]) -> None:

@@ -171,6 +171,7 @@ def retrieval() -> RetrievalService:
     return RetrievalService(
         container.store, chunk_store(), container.index, container.embedder_for,
         reranker=lambda: container.reranker, vocabulary=meta_vocabulary(), keyword_extractor=_keyword_extractor,
+        background=_background,
     )
 
 

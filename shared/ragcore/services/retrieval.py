@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import re
+import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +21,7 @@ from typing import Any
 from ragcore.api.validation import parse_model
 from ragcore.domain.search import SearchDataset
 from ragcore.errors import ApiError, RetCode
+from ragcore.ids import new_id
 from ragcore.ports import Embedder, MetadataStore, Reranker, VectorIndex
 from ragcore.services.chunk_store import ChunkStore, is_current, searchable_text
 from ragcore.services.documents import KIND as DOC_KIND
@@ -100,7 +102,9 @@ class RetrievalService:
         reranker: Callable[[], Reranker | None],
         vocabulary: MetaVocabulary,
         keyword_extractor: Callable[[str], list[str]] | None = None,
+        background: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
+        self._background = background
         self._vocabulary = vocabulary
         self._store = store
         self._chunks = chunks
@@ -186,6 +190,9 @@ class RetrievalService:
         if len(models) > 1:
             raise ApiError(RetCode.DATA_ERROR, "Datasets use different embedding models.")
         ds_ids = [d["id"] for d in datasets]
+        for dataset in datasets:
+            if not dataset.get("_termstats"):
+                self._queue_recount(tenant, dataset["id"])
         scope = document_ids
         if document_ids:
             owned = {d["id"] for d in self._store.get_many(DOC_KIND, tenant, document_ids) if d["dataset_id"] in ds_ids}
@@ -256,6 +263,13 @@ class RetrievalService:
         return {"chunks": chunks, "doc_aggs": doc_aggs, "total": len(kept)}
 
     # ---- helpers ------------------------------------------------------------------------------
+    def _queue_recount(self, tenant: str, dataset_id: str) -> None:
+        """A dataset from before keyword statistics were kept: count them in the background, once an hour at most
+        until done (it scores with a flat idf meanwhile)."""
+        if self._background is not None and self._store.claim(
+                tenant, "termstats-recount", f"{dataset_id}:{int(time.time() // 3600)}", new_id()):
+            self._background({"type": "count_terms", "tenant": tenant, "dataset_id": dataset_id})
+
     def _datasets(self, tenant: str, dataset_ids: list[str], document_ids: list[str] | None) -> list[dict[str, Any]]:
         if not dataset_ids and document_ids:
             owners = {d["dataset_id"] for d in self._store.get_many(DOC_KIND, tenant, document_ids)}

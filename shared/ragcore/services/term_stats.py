@@ -18,6 +18,8 @@ from typing import Any
 from ragcore.ports import MetadataStore
 
 KIND = "termstats"
+# a dataset created before statistics were kept lacks `_termstats`: its first question queues a recount
+TERMSTATS_VERSION = 1
 BUCKETS = 128
 FIELD = "t_"  # term fields are prefixed: a term never collides with an item's own fields (id, kind, …)
 SUMMARY = "summary"
@@ -93,3 +95,10 @@ class TermStats:
 
     def drop_dataset(self, tenant: str, dataset_id: str) -> None:
         self._store.delete_under(KIND, tenant, dataset_id)
+
+    def recount(self, tenant: str, dataset_id: str, chunk_batches: Iterable[list[dict[str, Any]]]) -> None:
+        """Background: the dataset's statistics from scratch, from its current chunks. Chunks written while it runs
+        may be counted twice or not at all: the statistics drive ranking, and the next recount settles them."""
+        self.drop_dataset(tenant, dataset_id)
+        for batch in chunk_batches:
+            self.add(tenant, batch)
