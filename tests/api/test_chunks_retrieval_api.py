@@ -110,7 +110,11 @@ def test_chunk_crud_is_searchable_at_once(api: Api) -> None:
     assert [c["id"] for c in hit["chunks"]] == [chunk["id"]]
     listed = api.call("GET", base)["data"]
     assert listed["total"] == 1 and listed["doc"]["id"] == doc["id"]
-    assert api.call("GET", f"{base}/{chunk['id']}")["data"]["content"] == "Axolotls regrow their limbs."
+    got = api.call("GET", f"{base}/{chunk['id']}")["data"]
+    assert got["content"] == got["content_with_weight"] == "Axolotls regrow their limbs."  # RAGFlow's stored names too
+    assert (got["kb_id"], got["doc_id"], got["important_kwd"], got["question_kwd"], got["available_int"]) == (
+        ds, doc["id"], ["salamander"], ["Which animal regrows limbs?"], 1)
+    assert not [k for k in got if k.endswith(("_tks", "_ltks", "_vec")) or k.startswith("_")]
     assert api.call("PATCH", f"{base}/{chunk['id']}", json={"content": "Axolotls regrow hearts too."}) == {"code": 0}
     assert retrieve(api, question="hearts", dataset_ids=[ds])["chunks"][0]["content"] == "Axolotls regrow hearts too."
     assert api.call("PUT", f"{base}/{chunk['id']}", json={"available": False}) == {"code": 0}  # the deprecated path

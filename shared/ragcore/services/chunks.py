@@ -116,7 +116,24 @@ class ChunkService:
         row = self._current(tenant, doc, cid)
         if row is None:
             raise ApiError(RetCode.DATA_ERROR, "Chunk not found!", data=False)
-        return self.view(row, doc)
+        return self.stored_view(row, doc)
+
+    def stored_view(self, row: dict[str, Any], doc: dict[str, Any]) -> dict[str, Any]:
+        """GET of one chunk: RAGFlow answers with the chunk as its document store holds it (content_with_weight,
+        kb_id, important_kwd…, token fields left out); the names the list uses come with it."""
+        view = self.view(row, doc)
+        return {
+            **view,
+            "content_with_weight": view["content"],
+            "kb_id": view["dataset_id"],
+            "important_kwd": view["important_keywords"],
+            "question_kwd": view["questions"],
+            "img_id": view["image_id"],
+            "available_int": int(view["available"]),
+            "position_int": view["positions"],
+            "doc_type_kwd": row.get("doc_type_kwd") or "text",
+            "create_timestamp_flt": view["create_timestamp"],
+        }
 
     def add(self, tenant: str, dataset_id: str, document_id: str, payload: dict[str, Any]) -> dict[str, Any]:
         dataset, doc = self._owned(tenant, dataset_id, document_id)
