@@ -1,8 +1,9 @@
 """Cold start: every API function's handler imports within 1.5× a bare FastAPI + Mangum app, and without the
 heavy packages its requests load only on first use.
 
-The budget is a ratio to the bare import measured in the same run (best of several fresh interpreters each), so it
-holds on any machine, as Powertools keeps its own import-time budget. The interpreter sees what a Lambda sees: our
+The budget is a ratio to the bare import measured in the same run (CPU time, best of several fresh interpreters
+each, measured again for a handler over budget), so it holds on any machine, as Powertools keeps its own
+import-time budget. The interpreter sees what a Lambda sees: our
 code as layers/build.py bundles it (tests and docs left out, compiled ahead), the installed packages, `-S` so no
 site hooks run, read-only bytecode (PYTHONDONTWRITEBYTECODE) and RAGFLOW_RUNTIME=aws.
 bench/package_size.py prints the same figures from the real per-function bundles.
@@ -24,6 +25,7 @@ from layers.build import copy_app
 
 BUDGET = 1.5
 RUNS = 5
+RETRIES = 3
 BARE = "import fastapi, mangum; mangum.Mangum(fastapi.FastAPI(), lifespan='off')"
 # what no API function may import before its first request: models, parsers, AWS SDKs, HTTP clients of providers
 DEFERRED = ("numpy", "onnxruntime", "tokenizers", "pypdf", "pypdfium2", "docx", "openpyxl", "pptx", "boto3", "botocore",
@@ -47,16 +49,26 @@ def run(environment: dict[str, str], code: str, cwd: Path) -> str:
 
 
 def import_ms(environment: dict[str, str], statement: str, cwd: Path) -> float:
-    code = f"import time; t = time.perf_counter(); {statement}; print((time.perf_counter() - t) * 1000)"
+    # CPU time of the importing process: what the import costs, less what other processes on the machine take
+    code = f"import time; t = time.process_time(); {statement}; print((time.process_time() - t) * 1000)"
     return float(run(environment, code, cwd))
 
 
 def test_every_api_handler_imports_within_budget_of_bare_fastapi(environment: dict[str, str], tmp_path: Path) -> None:
     statements = {"bare": BARE, **{handler: f"import {handler}" for handler in HANDLERS}}
     best = dict.fromkeys(statements, float("inf"))
-    for _ in range(RUNS):  # interleaved, so a slow moment of the machine weighs on every figure alike
-        for name, statement in statements.items():
-            best[name] = min(best[name], import_ms(environment, statement, tmp_path))
+
+    def measure(names: list[str]) -> None:
+        for _ in range(RUNS):  # interleaved, so a slow moment of the machine weighs on every figure alike
+            for name in names:
+                best[name] = min(best[name], import_ms(environment, statements[name], tmp_path))
+
+    measure(list(statements))
+    for _ in range(RETRIES):  # a handler over budget is measured again beside the bare app: noise passes, a cost stays
+        over = [h for h in HANDLERS if best[h] > BUDGET * best["bare"]]
+        if not over:
+            break
+        measure(["bare", *over])
     ratios = {handler: round(best[handler] / best["bare"], 2) for handler in HANDLERS}
     print(f"bare {best['bare']:.0f} ms; handler / bare: {ratios}")
     assert max(ratios.values()) <= BUDGET, f"bare {best['bare']:.0f} ms; handler / bare: {ratios}"
