@@ -27,7 +27,7 @@ from ragcore.services.chunk_store import ChunkStore, is_current, searchable_text
 from ragcore.services.documents import KIND as DOC_KIND
 from ragcore.services.kinds import DATASET_KIND
 from ragcore.services.meta_vocabulary import MetaVocabulary
-from ragcore.services.term_stats import Stats, chunk_terms
+from ragcore.services.term_stats import chunk_terms
 from ragcore.text.tokenize import content_terms, tokenize
 from ragcore.text.tokenize import term_weights as _term_weights
 
@@ -45,22 +45,22 @@ def term_weights(question: str) -> dict[str, float]:
     return {t: 1.0 / len(terms) for t in terms}
 
 
-def term_similarity(weights: dict[str, float], terms: list[str], stats: Stats) -> float:
+def term_similarity(importance: dict[str, float], terms: list[str], mean_length: float) -> float:
     """BM25 of the chunk for the question's terms, in [0, 1): each term's saturated frequency
-    tf·(k1+1) / (tf + k1·(1 − b + b·len/mean_len)) weighed by its idf in the searched datasets (and by its weight in
-    the question), divided by the most any chunk could score (every term at saturation, k1 + 1). A chunk that holds
-    every term once at average length scores 1/(k1+1) ≈ 0.45; rarer terms, repeats and shorter chunks score more."""
-    if not weights or not terms:
+    tf·(k1+1) / (tf + k1·(1 − b + b·len/mean_len)) weighed by its importance (its weight in the question × its idf
+    in the searched datasets), divided by the most any chunk could score (every term at saturation, k1 + 1). A chunk
+    that holds every term once at average length scores 1/(k1+1) ≈ 0.45; rarer terms, repeats and shorter chunks
+    score more."""
+    best = sum(importance.values()) * (K1 + 1)
+    if best <= 0 or not terms:
         return 0.0
-    norm = K1 * (1 - B + B * len(terms) / stats.mean_length) if stats.mean_length > 0 else K1
-    score = best = 0.0
-    for term, weight in weights.items():
-        importance = weight * stats.idf(term)
-        best += importance * (K1 + 1)
+    norm = K1 * (1 - B + B * len(terms) / mean_length) if mean_length > 0 else K1
+    score = 0.0
+    for term, weight in importance.items():
         tf = terms.count(term)  # a C-level scan per question term: cheaper than counting every token of the chunk
         if tf:
-            score += importance * tf * (K1 + 1) / (tf + norm)
-    return score / best if best > 0 else 0.0
+            score += weight * tf * (K1 + 1) / (tf + norm)
+    return score / best
 
 
 def highlight(text: str, terms: list[str]) -> str:
@@ -245,7 +245,7 @@ class RetrievalService:
             doc = docs.get(row["document_id"]) if row is not None else None
             if row is None or doc is None or not row.get("available", True) or not is_current(row, doc):
                 continue
-            tsim = term_similarity(weights, chunk_terms(row) or tokenize(searchable_text(row)), stats)
+            tsim = term_similarity(importance, chunk_terms(row) or tokenize(searchable_text(row)), stats.mean_length)
             vsim = max(vec_sim.get(cid, 0.0), 0.0)
             scored.append((w * vsim + (1 - w) * tsim, vsim, tsim, row))
         if rerank_id:
