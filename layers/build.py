@@ -195,8 +195,13 @@ def canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+# the local index's engines: Lambda functions search Pinecone, so no bundle carries them (~85 MB)
+LOCAL_ONLY = {"tantivy", "faiss-cpu"}
+
+
 def requirements() -> list[str]:
-    return list(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"])
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    return [r for r in declared if canonical(Requirement(r).name) not in LOCAL_ONLY]
 
 
 def install(target: Target, site: Path) -> None:

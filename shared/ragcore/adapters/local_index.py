@@ -1,9 +1,12 @@
-"""VectorIndex for the local runtime: brute-force cosine over an in-memory numpy matrix per tenant,
-and SQLite FTS5 (BM25) for the keyword half. Both persist in one SQLite file under DATA_DIR/index/.
+"""VectorIndex for the local runtime. One SQLite file under DATA_DIR/index/ holds every chunk's vector, terms,
+dataset, document and availability (the truth); two derived indexes answer questions:
 
-Brute force is exact and, at 384 dimensions, scans 100k chunks in a few milliseconds; the matrix is
-loaded from SQLite on a tenant's first search and then kept in step with every write. Text is indexed
-pre-tokenized (ragcore.text.tokenize), so CJK and English are matched the same way.
+- dense: each tenant's vectors in memory (local_dense_index: exact float32 scan, IVF-SQ8 past 200k chunks), loaded
+  from SQLite on the tenant's first search and then kept in step with every write;
+- keyword: tantivy BM25 on disk (local_keyword_index), written in the same call as SQLite. A marker file brackets
+  each write, so a crash between the two commits rebuilds the keyword index from SQLite on the next start.
+
+Text is indexed pre-tokenized (ragcore.text.tokenize), so CJK and English are matched the same way.
 """
 
 from __future__ import annotations
@@ -11,12 +14,14 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ragcore.adapters.local_dense_index import ANN_LISTS, ANN_MIN, TenantVectors
+from ragcore.adapters.local_keyword_index import DocumentClause, KeywordDoc, KeywordIndex
 from ragcore.errors import StorageError
 from ragcore.ports import Hit, IndexRecord, MetaFilter
 from ragcore.text.tokenize import content_terms
@@ -24,13 +29,10 @@ from ragcore.text.tokenize import content_terms
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS vectors (
     tenant TEXT NOT NULL, id TEXT NOT NULL, dataset_id TEXT NOT NULL, document_id TEXT NOT NULL,
-    available INTEGER NOT NULL, vec BLOB NOT NULL, PRIMARY KEY (tenant, id)
+    available INTEGER NOT NULL, vec BLOB NOT NULL, terms TEXT NOT NULL DEFAULT '', PRIMARY KEY (tenant, id)
 );
 CREATE INDEX IF NOT EXISTS vectors_by_doc ON vectors (tenant, document_id);
 CREATE INDEX IF NOT EXISTS vectors_by_dataset ON vectors (tenant, dataset_id);
-CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
-    terms, tenant UNINDEXED, id UNINDEXED, dataset_id UNINDEXED, document_id UNINDEXED, available UNINDEXED
-);
 CREATE TABLE IF NOT EXISTS doc_meta (
     tenant TEXT NOT NULL, dataset_id TEXT NOT NULL, document_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
     PRIMARY KEY (tenant, document_id, key, value)
@@ -41,105 +43,102 @@ CREATE TABLE IF NOT EXISTS doc_off (
     tenant TEXT NOT NULL, dataset_id TEXT NOT NULL, document_id TEXT NOT NULL, PRIMARY KEY (tenant, document_id)
 );
 """
+_VERSION = 2  # 2: terms live in `vectors` and tantivy answers keyword questions (1 and 0 kept them in FTS5)
+_BATCH = 500  # ids per IN (...) list: under SQLite's variable limit
+_LOAD_BATCH = 20_000
+_UPSERT = (
+    "INSERT INTO vectors(tenant, id, dataset_id, document_id, available, vec, terms) VALUES (?,?,?,?,?,?,?) "
+    "ON CONFLICT(tenant, id) DO UPDATE SET dataset_id=excluded.dataset_id, document_id=excluded.document_id, "
+    "available=excluded.available, vec=excluded.vec, terms=excluded.terms"  # an update keeps the rowid: the keyword key
+)
 
 
-# an FTS row shares its rowid with the chunk's row in `vectors`
-_FTS_ROWID = "SELECT rowid FROM vectors WHERE tenant=? AND id=?"
-_FTS_INSERT = ("INSERT INTO fts(rowid, terms, tenant, id, dataset_id, document_id, available) "
-               f"SELECT ({_FTS_ROWID}), ?, ?, ?, ?, ?, ? WHERE EXISTS ({_FTS_ROWID.replace('rowid', '1')})")
-_FTS_DELETE = f"DELETE FROM fts WHERE rowid IN ({_FTS_ROWID})"
-
-
-class _Matrix:
-    """One tenant's vectors: slots in a growing matrix, freed slots reused; dataset/document as integer codes
-    so that scoping a search is one vectorised comparison."""
-
-    def __init__(self, dim: int) -> None:
-        self.dim = dim
-        self.vecs = np.zeros((0, dim), dtype=np.float32)
-        self.ids: list[str | None] = []
-        self.pos: dict[str, int] = {}
-        self.ds = np.zeros(0, dtype=np.int32)
-        self.doc = np.zeros(0, dtype=np.int32)
-        self.alive = np.zeros(0, dtype=bool)
-        self.free: list[int] = []
-        self.codes: dict[str, int] = {}
-        self.off: set[int] = set()  # codes of switched-off documents
-
-    def code(self, name: str) -> int:
-        return self.codes.setdefault(name, len(self.codes) + 1)
-
-    def put(self, cid: str, ds: str, doc: str, vec: np.ndarray, available: bool) -> None:
-        slot = self.pos.get(cid)
-        if slot is None:
-            if self.free:
-                slot = self.free.pop()
-            else:
-                slot = len(self.ids)
-                if slot >= len(self.vecs):
-                    grow = max(1024, len(self.vecs))
-                    self.vecs = np.vstack([self.vecs, np.zeros((grow, self.dim), dtype=np.float32)])
-                    self.alive = np.concatenate([self.alive, np.zeros(grow, dtype=bool)])
-                    self.ds = np.concatenate([self.ds, np.zeros(grow, dtype=np.int32)])
-                    self.doc = np.concatenate([self.doc, np.zeros(grow, dtype=np.int32)])
-                self.ids.append(None)
-            self.pos[cid] = slot
-        self.ids[slot] = cid
-        self.ds[slot] = self.code(ds)
-        self.doc[slot] = self.code(doc)
-        self.vecs[slot] = vec
-        self.alive[slot] = available
-
-    def remove(self, cid: str) -> None:
-        slot = self.pos.pop(cid, None)
-        if slot is not None:
-            self.ids[slot] = None
-            self.alive[slot] = False
-            self.ds[slot] = 0
-            self.doc[slot] = 0
-            self.free.append(slot)
+def _chunks(items: list[str], size: int = _BATCH) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
 
 
 class LocalVectorIndex:
     def __init__(self, root: Path) -> None:
         root.mkdir(parents=True, exist_ok=True)
         self._path = root / "index.sqlite3"
+        self._rebuild_marker = root / "keywords.rebuild"
+        self._keywords_stale = False
         self._lock = threading.RLock()
         self._conn = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None, timeout=30)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(_SCHEMA)
-        self._migrate()
-        self._tenants: dict[str, _Matrix] = {}
+        self._keywords = KeywordIndex(root / "keywords")
+        self._tenants: dict[str, TenantVectors] = {}
         self._readers = threading.local()  # keyword searches read on their own connection, beside writes and scans
+        self._migrate()
+        if self._rebuild_marker.exists() or (self._keywords.count() == 0 and self._conn.execute(
+                "SELECT 1 FROM vectors WHERE available=1 LIMIT 1").fetchone()):
+            self._rebuild_keywords()
 
     def _migrate(self) -> None:
-        """Version 1 gives each FTS row its vector row's rowid, so writes find it by rowid instead of scanning FTS
-        (a per-chunk scan made re-indexing quadratic in the tenant's size). Older indexes are renumbered once."""
-        if self._conn.execute("PRAGMA user_version").fetchone()[0] >= 1:
+        """Version 2 moves each chunk's terms from the FTS5 table into `vectors` (matched by tenant and id, so the
+        rowid renumbering of version 1 does not matter) and drops FTS5; the keyword index is then built from them."""
+        if self._conn.execute("PRAGMA user_version").fetchone()[0] >= _VERSION:
             return
         with self._lock:
-            rows = self._conn.execute("SELECT terms, tenant, id, dataset_id, document_id, available FROM fts").fetchall()
-            self._write([
-                ("DELETE FROM fts", [()]),
-                (_FTS_INSERT, [(r[1], r[2], *r, r[1], r[2]) for r in rows]),
-            ])
-            self._conn.execute("PRAGMA user_version=1")
+            columns = {r[1] for r in self._conn.execute("PRAGMA table_info(vectors)")}
+            has_fts = self._conn.execute("SELECT 1 FROM sqlite_master WHERE name='fts'").fetchone() is not None
+            self._rebuild_marker.touch()
+            batches: list[tuple[str, list[tuple[Any, ...]]]] = []
+            if "terms" not in columns:
+                batches.append(("ALTER TABLE vectors ADD COLUMN terms TEXT NOT NULL DEFAULT ''", [()]))
+            if has_fts:
+                rows = self._conn.execute("SELECT terms, tenant, id FROM fts").fetchall()
+                batches += [("UPDATE vectors SET terms=? WHERE tenant=? AND id=?", rows), ("DROP TABLE fts", [()])]
+            self._write(batches)
+            self._conn.execute(f"PRAGMA user_version={_VERSION}")
+
+    def _rebuild_keywords(self) -> None:
+        with self._lock:
+            self._rebuild_marker.touch()
+            self._keywords.write(clear=True)
+            rows = self._conn.execute(
+                "SELECT rowid, tenant, dataset_id, document_id, terms FROM vectors WHERE available=1")
+            while batch := rows.fetchmany(_LOAD_BATCH):
+                self._keywords.write(add=[KeywordDoc(*r) for r in batch])
+            self._rebuild_marker.unlink(missing_ok=True)
+            self._keywords_stale = False
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """SQLite then keywords, under the lock; the marker outlives a crash between the two."""
+        with self._lock:
+            self._rebuild_marker.touch()
+            try:
+                yield
+            except BaseException:
+                self._keywords_stale = True  # SQLite may hold what the keywords lack: keep the marker for the next start
+                raise
+            if not self._keywords_stale:
+                self._rebuild_marker.unlink(missing_ok=True)
 
     # ---- memory ---------------------------------------------------------------------------------
-    def _matrix(self, tenant: str, dim: int | None = None) -> _Matrix | None:
+    def _vectors(self, tenant: str, dim: int | None = None) -> TenantVectors | None:
         m = self._tenants.get(tenant)
         if m is not None:
             return m
-        rows = self._conn.execute(
-            "SELECT id, dataset_id, document_id, available, vec FROM vectors WHERE tenant=?", (tenant,)
-        ).fetchall()
-        if not rows and dim is None:
+        total = self._conn.execute("SELECT COUNT(*) FROM vectors WHERE tenant=?", (tenant,)).fetchone()[0]
+        if not total and dim is None:
             return None
-        width = dim or len(rows[0][4]) // 4
-        m = _Matrix(width)
-        for cid, ds, doc, available, blob in rows:
-            m.put(cid, ds, doc, np.frombuffer(blob, dtype=np.float32), bool(available))
+        if dim is None:
+            dim = len(self._conn.execute("SELECT vec FROM vectors WHERE tenant=? LIMIT 1", (tenant,)).fetchone()[0]) // 4
+        m = TenantVectors(dim)
+        if total >= ANN_MIN:  # train on an even sample first, so the whole tenant is never held as float32
+            step = max(1, total // (ANN_LISTS * 48))
+            sample = [r[0] for r in self._conn.execute("SELECT vec FROM vectors WHERE tenant=? AND rowid % ? = 0",
+                                                        (tenant, step))]
+            m.start_ann(np.frombuffer(b"".join(sample), dtype=np.float32).reshape(len(sample), dim))
+        rows = self._conn.execute("SELECT id, dataset_id, document_id, available, vec FROM vectors WHERE tenant=?", (tenant,))
+        while batch := rows.fetchmany(_LOAD_BATCH):
+            vecs = np.frombuffer(b"".join(r[4] for r in batch), dtype=np.float32).reshape(len(batch), dim)
+            m.put([(r[0], r[1], r[2], bool(r[3])) for r in batch], vecs)
         m.off = {m.code(r[0]) for r in self._conn.execute("SELECT document_id FROM doc_off WHERE tenant=?", (tenant,))}
         self._tenants[tenant] = m
         return m
@@ -155,30 +154,34 @@ class LocalVectorIndex:
                 self._conn.execute("ROLLBACK")
             raise StorageError(f"The search index could not be written: {exc}") from exc
 
+    def _keys(self, tenant: str, ids: list[str]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for part in _chunks(ids):
+            marks = ",".join("?" * len(part))
+            out.update((r[1], r[0]) for r in self._conn.execute(
+                f"SELECT rowid, id FROM vectors WHERE tenant=? AND id IN ({marks})", (tenant, *part)))
+        return out
+
     # ---- writes ---------------------------------------------------------------------------------
     def upsert(self, tenant: str, records: list[IndexRecord]) -> None:
         if not records:
             return
-        with self._lock:
-            ids = [(tenant, r["id"]) for r in records]
-            vec_rows = []
-            fts_rows = []
+        with self._writing():
+            rows = []
             for r in records:
                 vec = np.asarray(r["vector"], dtype=np.float32)
-                vec_rows.append((tenant, r["id"], r["dataset_id"], r["document_id"], int(r.get("available", True)), vec.tobytes()))
-                fts_rows.append((tenant, r["id"], " ".join(content_terms(r.get("content", ""))), tenant, r["id"], r["dataset_id"],
-                                 r["document_id"], int(r.get("available", True))))
+                rows.append((tenant, r["id"], r["dataset_id"], r["document_id"], int(r.get("available", True)), vec.tobytes(),
+                             " ".join(content_terms(r.get("content", "")))))
             documents = {r["document_id"]: r for r in records}
-            self._write([
-                (_FTS_DELETE, ids),
-                ("INSERT OR REPLACE INTO vectors(tenant, id, dataset_id, document_id, available, vec) VALUES (?,?,?,?,?,?)", vec_rows),
-                (_FTS_INSERT, [(*row, *row[:2]) for row in fts_rows]),
-                *self._document_writes(tenant, list(documents.values())),
-            ])
-            m = self._matrix(tenant, dim=len(records[0]["vector"]))
+            self._write([(_UPSERT, rows), *self._document_writes(tenant, list(documents.values()))])
+            keys = self._keys(tenant, [r["id"] for r in records])
+            self._keywords.write(
+                delete_keys=keys.values(),
+                add=[KeywordDoc(keys[row[1]], tenant, row[2], row[3], row[6]) for row in rows if row[4] and row[1] in keys])
+            m = self._vectors(tenant, dim=len(records[0]["vector"]))
             assert m is not None
-            for r, row in zip(records, vec_rows, strict=True):
-                m.put(r["id"], r["dataset_id"], r["document_id"], np.frombuffer(row[5], dtype=np.float32), bool(row[4]))
+            vecs = np.frombuffer(b"".join(row[5] for row in rows), dtype=np.float32).reshape(len(rows), -1)
+            m.put([(row[1], row[2], row[3], bool(row[4])) for row in rows], vecs)
             for r in documents.values():
                 (m.off.add if r.get("document_available") is False else m.off.discard)(m.code(r["document_id"]))
 
@@ -208,12 +211,9 @@ class LocalVectorIndex:
                 return  # no chunks yet: their upsert carries the document's state
             record: IndexRecord = {"dataset_id": dataset_id, "document_id": document_id, "document_available": available}
             self._write(self._document_writes(tenant, [record]))
-            m = self._matrix(tenant)
+            m = self._tenants.get(tenant)
             if m is not None:
-                if available:
-                    m.off.discard(m.code(document_id))
-                else:
-                    m.off.add(m.code(document_id))
+                (m.off.discard if available else m.off.add)(m.code(document_id))
 
     def set_document_meta(self, tenant: str, document_id: str, meta: dict[str, list[str]]) -> None:
         with self._lock:
@@ -225,48 +225,49 @@ class LocalVectorIndex:
     def delete(self, tenant: str, ids: list[str]) -> None:
         if not ids:
             return
-        with self._lock:
-            rows = [(tenant, i) for i in ids]
-            self._write([(_FTS_DELETE, rows), ("DELETE FROM vectors WHERE tenant=? AND id=?", rows)])
+        with self._writing():
+            keys = self._keys(tenant, ids)
+            self._write([("DELETE FROM vectors WHERE tenant=? AND id=?", [(tenant, i) for i in ids])])
+            self._keywords.write(delete_keys=keys.values())
             m = self._tenants.get(tenant)
             if m is not None:
-                for i in ids:
-                    m.remove(i)
+                m.remove(ids)
 
-    def _delete_where(self, tenant: str, column: str, value: str) -> None:
-        with self._lock:
+    def _delete_where(self, tenant: str, field: str, value: str) -> None:
+        column = {"document": "document_id", "dataset": "dataset_id"}[field]
+        with self._writing():
             ids = [r[0] for r in self._conn.execute(f"SELECT id FROM vectors WHERE tenant=? AND {column}=?", (tenant, value))]
-            self.delete(tenant, ids)
+            rows = [(tenant, value)]
+            self._write([(f"DELETE FROM vectors WHERE tenant=? AND {column}=?", rows),
+                         (f"DELETE FROM doc_meta WHERE tenant=? AND {column}=?", rows),
+                         (f"DELETE FROM doc_off WHERE tenant=? AND {column}=?", rows)])
+            self._keywords.write(delete_queries=[self._keywords.documents_query(tenant, field, value)])
+            m = self._tenants.get(tenant)
+            if m is not None:
+                m.remove(ids)
 
     def delete_document(self, tenant: str, document_id: str) -> None:
-        self._delete_where(tenant, "document_id", document_id)
-        with self._lock:
-            rows = [(tenant, document_id)]
-            self._write([("DELETE FROM doc_meta WHERE tenant=? AND document_id=?", rows),
-                         ("DELETE FROM doc_off WHERE tenant=? AND document_id=?", rows)])
+        self._delete_where(tenant, "document", document_id)
 
     def delete_dataset(self, tenant: str, dataset_id: str) -> None:
-        self._delete_where(tenant, "dataset_id", dataset_id)
-        with self._lock:
-            rows = [(tenant, dataset_id)]
-            self._write([("DELETE FROM doc_meta WHERE tenant=? AND dataset_id=?", rows),
-                         ("DELETE FROM doc_off WHERE tenant=? AND dataset_id=?", rows)])
+        self._delete_where(tenant, "dataset", dataset_id)
 
     def set_available(self, tenant: str, ids: list[str], available: bool) -> None:
         if not ids:
             return
-        with self._lock:
-            rows = [(int(available), tenant, i) for i in ids]
-            self._write([
-                ("UPDATE vectors SET available=? WHERE tenant=? AND id=?", rows),
-                (f"UPDATE fts SET available=? WHERE rowid IN ({_FTS_ROWID})", rows),
-            ])
-            m = self._matrix(tenant)
+        with self._writing():
+            self._write([("UPDATE vectors SET available=? WHERE tenant=? AND id=?", [(int(available), tenant, i) for i in ids])])
+            keys = self._keys(tenant, ids)
+            added: list[KeywordDoc] = []
+            if available:
+                for part in _chunks([str(k) for k in keys.values()]):
+                    added += [KeywordDoc(*r) for r in self._conn.execute(
+                        "SELECT rowid, tenant, dataset_id, document_id, terms FROM vectors "
+                        f"WHERE rowid IN ({','.join('?' * len(part))})", part)]
+            self._keywords.write(delete_keys=keys.values(), add=added)
+            m = self._tenants.get(tenant)
             if m is not None:
-                for i in ids:
-                    slot = m.pos.get(i)
-                    if slot is not None:
-                        m.alive[slot] = available
+                m.set_available(ids, available)
 
     # ---- reads ----------------------------------------------------------------------------------
     def _meta_documents(self, conn: sqlite3.Connection, tenant: str, key: str, values: tuple[str, ...]) -> list[str]:
@@ -276,7 +277,7 @@ class LocalVectorIndex:
         return [r[0] for r in conn.execute(
             f"SELECT DISTINCT document_id FROM doc_meta WHERE tenant=? AND key=? AND value IN ({marks})", (tenant, key, *values))]
 
-    def _document_mask(self, tenant: str, m: _Matrix, meta: MetaFilter | None) -> np.ndarray:
+    def _document_mask(self, tenant: str, m: TenantVectors, meta: MetaFilter | None) -> np.ndarray:
         """Per document code: may its chunks be returned (switched on, and passing the metadata filter)."""
         ok = np.ones(len(m.codes) + 1, dtype=bool)
         if meta is not None and meta.clauses:
@@ -298,58 +299,33 @@ class LocalVectorIndex:
         meta: MetaFilter | None = None,
     ) -> list[Hit]:
         with self._lock:
-            m = self._matrix(tenant)
-            if m is None or not m.ids or top_k <= 0:
+            m = self._vectors(tenant)
+            if m is None or not m.size or top_k <= 0:
                 return []
-            n = len(m.ids)
-            mask = m.alive[:n] & np.isin(m.ds[:n], [m.codes[d] for d in dataset_ids if d in m.codes])
-            if document_ids:
-                mask &= np.isin(m.doc[:n], [m.codes[d] for d in document_ids if d in m.codes])
+            mask = m.scope(dataset_ids, document_ids)
             if m.off or meta is not None:
-                mask &= self._document_mask(tenant, m, meta)[m.doc[:n]]
-            count = int(mask.sum())
-            if count == 0:
-                return []
-            # one pass over the whole matrix beats gathering the scoped rows into a copy first
-            scores = m.vecs[:n] @ np.asarray(vector, dtype=np.float32)
-            scores[~mask] = -np.inf
-            k = min(top_k, count)
-            best = np.argpartition(-scores, k - 1)[:k]
-            best = best[np.argsort(-scores[best])]
-            return [{"id": str(m.ids[i]), "score": float(scores[i])} for i in best]
+                mask &= self._document_mask(tenant, m, meta)[m.doc[:len(mask)]]
+            return [{"id": cid, "score": score} for cid, score in m.search(vector, top_k, mask)]
 
     def search_text(
         self, tenant: str, text: str, top_k: int, dataset_ids: list[str], document_ids: list[str] | None = None,
         meta: MetaFilter | None = None, weights: Mapping[str, float] | None = None,
     ) -> list[Hit]:
         terms = list(dict.fromkeys(content_terms(text)))
-        if weights:  # FTS5 ranks with its own statistics; the weights choose which terms a long question keeps
+        if weights:  # tantivy ranks with its own statistics; the weights choose which terms a long question keeps
             terms.sort(key=lambda t: -weights.get(t, 0.0))
         if not terms or not dataset_ids or top_k <= 0:
             return []
-        query = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms[:64])
-        ds_marks = ",".join("?" * len(dataset_ids))
-        sql = (
-            f"SELECT id, bm25(fts) FROM fts WHERE fts MATCH ? AND tenant=? AND available=1 AND dataset_id IN ({ds_marks})"
-        )
-        params: list[object] = [query, tenant, *dataset_ids]
-        if document_ids:
-            sql += f" AND document_id IN ({','.join('?' * len(document_ids))})"
-            params.extend(document_ids)
-        sql += " AND document_id NOT IN (SELECT document_id FROM doc_off WHERE tenant=?)"
-        params.append(tenant)
-        if meta is not None and meta.clauses:
-            parts = []
-            for clause in meta.clauses:
-                marks = ",".join("?" * len(clause.values)) or "NULL"
-                parts.append(f"document_id {'NOT IN' if clause.negate else 'IN'} (SELECT document_id FROM doc_meta "
-                             f"WHERE tenant=? AND key=? AND value IN ({marks}))")
-                params.extend([tenant, clause.key, *clause.values])
-            sql += " AND (" + (" OR " if meta.logic == "or" else " AND ").join(parts) + ")"
-        sql += " ORDER BY bm25(fts) LIMIT ?"
-        params.append(top_k)
-        rows = self._reader().execute(sql, params).fetchall()
-        return [{"id": r[0], "score": -float(r[1])} for r in rows]
+        conn = self._reader()
+        off = [r[0] for r in conn.execute("SELECT document_id FROM doc_off WHERE tenant=?", (tenant,))]
+        clauses = [DocumentClause(tuple(self._meta_documents(conn, tenant, c.key, c.values)), c.negate)
+                   for c in (meta.clauses if meta is not None else ())]
+        hits = self._keywords.search(tenant, terms, top_k, dataset_ids, document_ids, off, clauses,
+                                     any_clause=meta is not None and meta.logic == "or")
+        ids: dict[int, str] = {}
+        for part in _chunks([str(key) for key, _ in hits]):
+            ids.update(conn.execute(f"SELECT rowid, id FROM vectors WHERE rowid IN ({','.join('?' * len(part))})", part).fetchall())
+        return [{"id": ids[key], "score": score} for key, score in hits if key in ids]
 
     def _reader(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._readers, "conn", None)
@@ -361,10 +337,8 @@ class LocalVectorIndex:
 
     def fetch_vectors(self, tenant: str, ids: list[str]) -> dict[str, list[float]]:
         with self._lock:
-            m = self._matrix(tenant)
-            if m is None:
-                return {}
-            return {i: m.vecs[m.pos[i]].tolist() for i in ids if i in m.pos}
+            m = self._vectors(tenant)
+            return {} if m is None else m.vectors(ids)
 
     def count(self, tenant: str, dataset_id: str | None = None) -> int:
         if dataset_id is None:
