@@ -15,6 +15,7 @@ from tests.api.docs_helpers import make_dataset, upload
 from tests.conftest import Api
 
 OPEN = {"/api/v1/system/healthz", "/v1/system/healthz", "/api/v1/system/ping", "/api/v1/system/version",
+        "/api/v1/language", "/api/v1/system/config", "/api/v1/dify/retrieval/health",
         "/api/v1/uploads/{token}", "/openapi.json", "/docs", "/docs/oauth2-redirect"}
 UNAUTHORIZED = {"code": 401, "message": "<Unauthorized '401: Unauthorized'>", "data": None}
 

@@ -126,7 +126,8 @@ class AgentRunner:
         now = time.time()
         user = {"role": "user", "content": turn.query, "id": turn.message_id, "created_at": turn.started}
         assistant = {"role": "assistant", "content": result.content, "id": turn.message_id, "created_at": now}
-        self._agents.record_turn(turn.tenant, turn.session["id"], user, assistant, result.reference)
+        self._agents.record_turn(turn.tenant, turn.session["id"], user, assistant, result.reference,
+                                 tokens=self.usage(turn, result.content)["total_tokens"], duration=now - turn.started)
         self._agents.save_trace(turn.tenant, turn.agent["id"], turn.message_id, result.trace)
 
     def complete(self, turn: Turn) -> Result:

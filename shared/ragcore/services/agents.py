@@ -15,6 +15,7 @@ from ragcore.errors import ApiError, RetCode
 from ragcore.ids import new_id
 from ragcore.ports import ListQuery, MetadataStore
 from ragcore.services.common import page_items, rest_page_number, stamp_new, stamp_update
+from ragcore.services.conversation_stats import ConversationStats
 
 KIND = "agent"
 SESSION = "agent_session"
@@ -43,9 +44,11 @@ def prologue(dsl: dict[str, Any]) -> str:
 
 
 class AgentService:
-    def __init__(self, store: MetadataStore, background: Callable[[dict[str, Any]], None]) -> None:
+    def __init__(self, store: MetadataStore, background: Callable[[dict[str, Any]], None],
+                 stats: ConversationStats | None = None) -> None:
         self._store = store
         self._background = background  # queues work about everything under a deleted agent
+        self._stats = stats  # /system/stats' daily counters
 
     # ---- agents ----------------------------------------------------------------------------
     def _checked_dsl(self, dsl: Any) -> dict[str, Any]:
@@ -168,6 +171,8 @@ class AgentService:
             "_inputs": inputs,
         })
         self._store.put(SESSION, tenant, item, parent=agent_id)
+        if self._stats is not None:
+            self._stats.opened(tenant, "agent", item)
         return self.session_view(item)
 
     def get_session(self, tenant: str, agent_id: str, session_id: str) -> dict[str, Any]:
@@ -226,7 +231,7 @@ class AgentService:
         return None
 
     def record_turn(self, tenant: str, session_id: str, user: dict[str, Any], assistant: dict[str, Any],
-                    reference: dict[str, Any]) -> None:
+                    reference: dict[str, Any], *, tokens: int = 0, duration: float = 0.0) -> None:
         session = self._store.get(SESSION, tenant, session_id)
         if session is None:
             return  # deleted while the answer streamed: nothing to keep
@@ -234,6 +239,8 @@ class AgentService:
         self._store.update(SESSION, tenant, session_id, stamp_update({
             "message": messages, "reference": [*session.get("reference", []), reference],
         }))
+        if self._stats is not None:
+            self._stats.answered(tenant, "agent", session, tokens=tokens, duration=duration)
 
     # ---- traces ----------------------------------------------------------------------------
     def save_trace(self, tenant: str, agent_id: str, message_id: str, trace: list[dict[str, Any]]) -> None:

@@ -19,6 +19,7 @@ from ragcore.services.common import (
     stamp_new,
     stamp_update,
 )
+from ragcore.services.conversation_stats import ConversationStats
 from ragcore.services.kinds import DATASET_KIND
 
 KIND = "chat"
@@ -42,8 +43,9 @@ def _number(value: Any, name: str, *, lo: float, hi: float, integer: bool = Fals
 
 class ChatService:
     def __init__(self, store: MetadataStore, *, llm_ids: set[str], default_llm_id: str, rerank_available: bool,
-                 background: Callable[[dict[str, Any]], None]) -> None:
+                 background: Callable[[dict[str, Any]], None], stats: ConversationStats | None = None) -> None:
         self._background = background  # queues work about everything under a deleted item (its sessions)
+        self._stats = stats  # /system/stats' daily counters
         self._store = store
         self._llm_ids = llm_ids
         self._default_llm = default_llm_id
@@ -286,6 +288,8 @@ class ChatService:
             "messages": [{"role": "assistant", "content": prologue}] if prologue else [], "reference": [],
         })
         self._store.put(SESSION, tenant, item, parent=chat_id)
+        if self._stats is not None:
+            self._stats.opened(tenant, "chat", item)
         return self.session_view(item)
 
     def get_session(self, tenant: str, chat_id: str, session_id: str) -> dict[str, Any]:
@@ -370,6 +374,8 @@ class ChatService:
         messages = session.get("messages", [])
         for m in messages:
             if m.get("id") == message_id and m.get("role") == "assistant":
+                if self._stats is not None:
+                    self._stats.thumbed(tenant, "chat", session, int(thumbup) - int(m.get("thumbup") is True))
                 m["thumbup"] = thumbup
                 if payload.get("feedback") is not None:
                     m["feedback"] = str(payload["feedback"])
@@ -380,13 +386,16 @@ class ChatService:
         assert updated is not None
         return self.session_view(updated)
 
-    def append_turn(self, tenant: str, session_id: str, user: dict[str, Any], assistant: dict[str, Any]) -> None:
+    def append_turn(self, tenant: str, session_id: str, user: dict[str, Any], assistant: dict[str, Any], *,
+                    tokens: int = 0, duration: float = 0.0) -> None:
         session = self._store.get(SESSION, tenant, session_id)
         if session is None:  # deleted while answering: nothing to keep
             return
         messages = session.get("messages", []) + [user, assistant]
         references = session.get("reference", []) + [assistant.get("reference") or {}]
         self._store.update(SESSION, tenant, session_id, stamp_update({"messages": messages, "reference": references}))
+        if self._stats is not None:
+            self._stats.answered(tenant, "chat", session, tokens=tokens, duration=duration)
 
 
 def message_id() -> str:

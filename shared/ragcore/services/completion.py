@@ -31,6 +31,7 @@ class Turn:
     reference: dict[str, Any]
     empty_answer: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    started: float = field(default_factory=time.time)  # for the answer's duration in /system/stats
 
 
 def reference_chunk(chunk: dict[str, Any]) -> dict[str, Any]:
@@ -151,7 +152,8 @@ class CompletionService:
         user = {"role": "user", "content": turn.question, "id": msg_id}
         assistant = {"role": "assistant", "content": clean_citations(answer, len(turn.knowledge)), "id": msg_id,
                      "reference": turn.reference, "created_at": time.time()}
-        self._chats.append_turn(tenant, session_id, user, assistant)
+        self._chats.append_turn(tenant, session_id, user, assistant, tokens=self.usage_of(turn, answer)["total_tokens"],
+                                duration=time.time() - turn.started)
 
     def related_questions(self, tenant: str, question: str, has_llm: bool) -> list[str]:
         """With a chat model: ask it. Without: questions built from the question's own keywords (documented rule)."""

@@ -104,6 +104,22 @@ class IndexTaskService:
         if wipe:
             self._wipe(tenant, dataset_id, kind)
 
+    def cancel(self, tenant: str, task_id: str) -> None:
+        """POST /tasks/<id>/cancel, PATCH /tasks/<id> {"action": "stop"}: RAGFlow's stop of a running task.
+
+        A task still running (0 <= progress < 1) ends at progress -1 with "Task stopped by user." in its log, and
+        its worker stops at its next step; a finished task only keeps the stop flag, and an unknown (or another
+        tenant's) id changes nothing: RAGFlow answers success in every case."""
+        task = self._store.get(TASK_KIND, tenant, task_id) if task_id else None
+        if task is None:
+            return
+        changes: dict[str, Any] = {"_cancelled": True}  # the flag the worker checks: its own writes never clear it
+        if 0 <= float(task.get("progress", 0)) < 1:
+            ms = now_ms()
+            changes.update({"progress": -1, "progress_msg": f"{task.get('progress_msg') or ''}\n{time.strftime('%H:%M:%S')} Task stopped by user.",
+                            "update_time": ms, "update_date": http_date(ms)})
+        self._store.update(TASK_KIND, tenant, task_id, changes)
+
     def knowledge_graph(self, tenant: str, dataset_id: str) -> dict[str, Any]:
         if self._store.get(DATASET_KIND, tenant, dataset_id) is None:
             raise ApiError(RetCode.AUTHENTICATION_ERROR, "no authorization")
@@ -122,8 +138,8 @@ class IndexTaskService:
         if task is None or dataset is None or task["progress"] in (-1, 1):
             return  # deleted, or a redelivered job of a finished run
         started = time.perf_counter()
-        self._progress(tenant, task_id, 0.1, "Task has been received.", begin=True)
         try:
+            self._progress(tenant, task_id, 0.1, "Task has been received.", begin=True)
             kind = task["_index_type"]
             chunks = self._source_chunks(tenant, dataset_id)
             if not chunks:
@@ -142,6 +158,7 @@ class IndexTaskService:
             run, message = "DONE", f"{message}\nTask done ({time.perf_counter() - started:.2f}s)"
         except Cancelled:
             log.info("index task %s cancelled", task_id)
+            self._stopped(tenant, dataset, task_id, time.perf_counter() - started)
             return
         except Exception as exc:  # a failed build is reported on its task, never lost in a log
             log.exception("index task %s failed", task_id)
@@ -150,6 +167,7 @@ class IndexTaskService:
         try:
             self._progress(tenant, task_id, 1.0 if run == "DONE" else -1, message, duration=duration)
         except Cancelled:
+            self._stopped(tenant, dataset, task_id, duration)
             return
         record_dataset_run(self._store, tenant, dataset, DISPLAY_TASK[task["_index_type"]], run, message, duration, now_ms())
 
@@ -252,13 +270,24 @@ class IndexTaskService:
         return found[0] if found else None
 
     def _check(self, tenant: str, task_id: str) -> None:
-        if self._store.get(TASK_KIND, tenant, task_id) is None:
+        task = self._store.get(TASK_KIND, tenant, task_id)
+        if task is None or task.get("_cancelled"):
             raise Cancelled(task_id)
+
+    def _stopped(self, tenant: str, dataset: dict[str, Any], task_id: str, duration: float) -> None:
+        """A run stopped by the user (not deleted with its index): it shows progress -1, and the dataset's log says so."""
+        task = self._store.get(TASK_KIND, tenant, task_id)
+        if task is None:
+            return
+        if task.get("progress") != -1:  # a progress write of the worker raced the stop
+            self._store.update(TASK_KIND, tenant, task_id, {"progress": -1})
+        record_dataset_run(self._store, tenant, dataset, DISPLAY_TASK[task["_index_type"]], "CANCEL", "Task stopped by user.",
+                           duration, now_ms())
 
     def _progress(self, tenant: str, task_id: str, progress: float, message: str, *, begin: bool = False,
                   duration: float | None = None) -> None:
         task = self._store.get(TASK_KIND, tenant, task_id)
-        if task is None:
+        if task is None or task.get("_cancelled"):
             raise Cancelled(task_id)
         ms = now_ms()
         lines = "\n".join(f"{time.strftime('%H:%M:%S')} {line}" for line in message.splitlines())

@@ -20,7 +20,9 @@ if TYPE_CHECKING:
     from ragcore.services.chunk_store import ChunkStore
     from ragcore.services.chunks import ChunkService
     from ragcore.services.completion import CompletionService
+    from ragcore.services.conversation_stats import ConversationStats
     from ragcore.services.datasets import DatasetService
+    from ragcore.services.dify_retrieval import DifyRetrieval
     from ragcore.services.documents import DocumentService
     from ragcore.services.dropfolder import DropFolderService
     from ragcore.services.files import FileService
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     from ragcore.services.metadata import MetadataService
     from ragcore.services.retrieval import RetrievalService
     from ragcore.services.search_apps import SearchAppService
+    from ragcore.services.system import LogLevels, Probe
     from ragcore.services.tags import TagService
     from ragcore.services.tenants import TenantService
     from ragcore.services.uploads import UploadService
@@ -233,7 +236,8 @@ def chats() -> ChatService:
     container = get_container()
     default = sorted(llm_ids())[0]
     return ChatService(container.store, llm_ids=llm_ids(), default_llm_id=default,
-                       rerank_available=bool(container.settings.rerank_base_url), background=_background)
+                       rerank_available=bool(container.settings.rerank_base_url), background=_background,
+                       stats=conversation_stats())
 
 
 @lru_cache(maxsize=1)
@@ -283,7 +287,7 @@ on_reset(memories.cache_clear)
 def agents() -> AgentService:
     from ragcore.services.agents import AgentService
 
-    return AgentService(get_container().store, _background)
+    return AgentService(get_container().store, _background, stats=conversation_stats())
 
 
 def _agent_tools(tenant: str) -> Tools:
@@ -319,3 +323,58 @@ def search_apps() -> SearchAppService:
 
 
 on_reset(search_apps.cache_clear)
+
+
+@lru_cache(maxsize=1)
+def conversation_stats() -> ConversationStats:
+    from ragcore.services.conversation_stats import ConversationStats
+
+    return ConversationStats(get_container().store)
+
+
+on_reset(conversation_stats.cache_clear)
+
+
+@lru_cache(maxsize=1)
+def log_levels() -> LogLevels:
+    from ragcore.services.system import LogLevels
+
+    return LogLevels(get_container().settings.log_level)
+
+
+def status_probes() -> list[Probe]:
+    """A cheap call per component of /system/status; each adapter is built by its probe, so one that cannot be
+    built is reported red instead of failing the route."""
+    from ragcore.services.system import Probe
+
+    container = get_container()
+    aws = container.is_aws
+    return [
+        Probe("doc_engine", {"type": "pinecone" if container.settings.pinecone_host else "local"},
+              lambda: container.index.count("_health")),
+        Probe("storage", {"storage": "s3" if aws else "local"}, lambda: container.blobs.exists("_health")),
+        Probe("database", {"database": "dynamodb" if aws else "sqlite"},
+              lambda: container.store.get("tenant", "_health", "_health")),
+        # the queue is configured (its URL on AWS, the worker pool locally): sending a probe would queue work
+        Probe("queue", {"queue": "sqs" if aws else "local"}, _queue_configured),
+    ]
+
+
+def _queue_configured() -> None:
+    container = get_container()
+    if container.is_aws and not container.settings.task_queue_url:
+        raise RuntimeError("TASK_QUEUE_URL is not set")
+    _queue()
+
+
+on_reset(log_levels.cache_clear)
+
+
+@lru_cache(maxsize=1)
+def dify_retrieval() -> DifyRetrieval:
+    from ragcore.services.dify_retrieval import DifyRetrieval
+
+    return DifyRetrieval(get_container().store, retrieval().retrieve)
+
+
+on_reset(dify_retrieval.cache_clear)
