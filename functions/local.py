@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import logging
 import pkgutil
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -48,6 +49,9 @@ def start_background() -> Callable[[], None]:
     queue = LocalJobQueue(registry.ingestion().handle, workers=container.settings.parse_workers)
     container.set_queue(queue)
     recover_interrupted()
+    warm = getattr(container.index, "warm", None)  # the local index loads tenants' vectors before their first question
+    if warm is not None:
+        threading.Thread(target=warm, name="index-warm-up", daemon=True).start()
 
     def tenant() -> str | None:
         return container.settings.drop_folder_tenant or registry.tenants().first_tenant()

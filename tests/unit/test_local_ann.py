@@ -73,5 +73,7 @@ def test_a_large_tenant_loads_from_disk_straight_into_the_ann_index(tmp_path: Pa
     x = vectors(500, seed=1)
     fill(LocalVectorIndex(tmp_path), x)
     reopened = LocalVectorIndex(tmp_path)
+    reopened.warm()  # what the server does in the background at start
+    assert reopened._tenants["t"].size == 500
     assert "c42" in [h["id"] for h in reopened.search_dense("t", x[42].tolist(), 3, ["ds0"])]
     assert reopened._tenants["t"].approximate and reopened._tenants["t"].size == 500

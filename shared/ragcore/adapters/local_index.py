@@ -143,6 +143,13 @@ class LocalVectorIndex:
         self._tenants[tenant] = m
         return m
 
+    def warm(self) -> None:
+        """Load every tenant's vectors now (the server starts this in the background), so that no first question
+        waits for it: a million chunks take tens of seconds to load."""
+        for (tenant,) in self._conn.execute("SELECT DISTINCT tenant FROM vectors").fetchall():
+            with self._lock:
+                self._vectors(tenant)
+
     def _write(self, sql_batches: list[tuple[str, list[tuple[Any, ...]]]]) -> None:
         try:
             self._conn.execute("BEGIN IMMEDIATE")
