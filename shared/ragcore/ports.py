@@ -119,6 +119,7 @@ class IndexRecord(TypedDict, total=False):
     dataset_id: str
     document_id: str
     content: str  # the text full-text search matches (content + keywords + questions)
+    terms: list[str]  # content_terms(content), when the writer has them already (saves tokenizing twice)
     vector: list[float]
     available: bool
     document_available: bool  # the document is switched on (default true)

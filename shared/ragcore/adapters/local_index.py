@@ -178,7 +178,7 @@ class LocalVectorIndex:
             for r in records:
                 vec = np.asarray(r["vector"], dtype=np.float32)
                 rows.append((tenant, r["id"], r["dataset_id"], r["document_id"], int(r.get("available", True)), vec.tobytes(),
-                             " ".join(content_terms(r.get("content", "")))))
+                             " ".join(r["terms"] if "terms" in r else content_terms(r.get("content", "")))))
             documents = {r["document_id"]: r for r in records}
             self._write([(_UPSERT, rows), *self._document_writes(tenant, list(documents.values()))])
             keys = self._keys(tenant, [r["id"] for r in records])

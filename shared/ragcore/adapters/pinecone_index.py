@@ -51,8 +51,8 @@ def term_index(term: str) -> int:
     return zlib.crc32(term.encode("utf-8")) & 0x7FFFFFFF
 
 
-def sparse_document(text: str) -> dict[str, list[Any]]:
-    counts = Counter(content_terms(text))
+def sparse_document(text: str, terms: list[str] | None = None) -> dict[str, list[Any]]:
+    counts = Counter(terms if terms is not None else content_terms(text))
     pairs = sorted((term_index(t), n / (n + 1.2)) for t, n in counts.items())  # saturated tf, as BM25 does
     merged: dict[int, float] = {}
     for index, value in pairs:
@@ -123,7 +123,7 @@ class PineconeVectorIndex:
                                         "doc_on": r.get("document_available") is not False}
             metadata.update({META_PREFIX + key: values for key, values in r.get("meta", {}).items()})
             item: dict[str, Any] = {"id": r["id"], "values": list(r["vector"]), "metadata": metadata}
-            sparse = sparse_document(r.get("content", ""))
+            sparse = sparse_document(r.get("content", ""), r.get("terms"))
             if sparse["indices"]:
                 item["sparse_values"] = sparse
             vectors.append(item)

@@ -13,7 +13,7 @@ from typing import Any
 from ragcore.domain.meta_values import document_meta
 from ragcore.ports import IndexRecord, ListQuery, MetadataStore, VectorIndex
 from ragcore.services.term_stats import TermStats
-from ragcore.text.tokenize import tokenize
+from ragcore.text.tokenize import STOPWORDS, tokenize
 
 KIND = "chunk"
 # a chunk's `order` (its place in the document's reading order, and its list position): parse task n writes
@@ -48,9 +48,11 @@ def searchable_text(row: dict[str, Any]) -> str:
 
 def prepare(row: dict[str, Any]) -> dict[str, Any]:
     """The tokens queries need, computed once when the chunk is written instead of on every query."""
+    content = tokenize(str(row.get("content", "")))
+    extra = tokenize(searchable_text({**row, "content": ""}))  # keywords, questions, tags
     # every token, repeats kept (BM25's term frequencies and length), sorted so equal tokens sit together
-    row["_terms"] = " ".join(sorted(tokenize(searchable_text(row))))
-    row["_ltks"] = " ".join(tokenize(str(row.get("content", ""))))  # content_ltks
+    row["_terms"] = " ".join(sorted(content + extra))
+    row["_ltks"] = " ".join(content)  # content_ltks
     return row
 
 
@@ -79,6 +81,7 @@ class ChunkStore:
                 "dataset_id": row["dataset_id"],
                 "document_id": row["document_id"],
                 "content": searchable_text(row),
+                "terms": [t for t in row["_terms"].split() if t not in STOPWORDS],  # content_terms, from prepare()
                 "vector": vec,
                 "available": bool(row.get("available", True)),
                 "document_available": str(documents[row["document_id"]].get("status", "1")) == "1",

@@ -63,13 +63,15 @@ class TermStats:
         for row in rows:
             by_dataset.setdefault(str(row["dataset_id"]), []).append(chunk_terms(row))
         for dataset_id, groups in by_dataset.items():
-            buckets: dict[int, Counter[str]] = {}
+            frequency: Counter[str] = Counter()
             for terms in groups:
-                for term in set(terms):
-                    buckets.setdefault(_bucket(term), Counter())[FIELD + term] += sign
+                frequency.update(set(terms))
+            buckets: dict[int, dict[str, int]] = {}
+            for term, n in frequency.items():
+                buckets.setdefault(_bucket(term), {})[FIELD + term] = sign * n
             self._add(tenant, dataset_id, SUMMARY, {"chunks": sign * len(groups), "length": sign * sum(map(len, groups))})
             for bucket, deltas in buckets.items():
-                self._add(tenant, dataset_id, str(bucket), dict(deltas))
+                self._add(tenant, dataset_id, str(bucket), deltas)
 
     def _add(self, tenant: str, dataset_id: str, part: str, deltas: dict[str, int]) -> None:
         item_id = _item_id(dataset_id, part)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 _CJK_CLASS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
@@ -29,6 +30,7 @@ _KEEP_S = word_set(
 _E_PLURALS = word_set("caches niches avalanches headaches moustaches mustaches")
 
 
+@functools.lru_cache(maxsize=200_000)  # words repeat (Zipf): ingestion stems each distinct word once
 def stem(word: str) -> str:
     """Harman's S-stemmer (plurals only): conservative, so a stem still reads as the word, and fast.
 
@@ -50,16 +52,17 @@ def stem(word: str) -> str:
 
 def tokenize(text: str) -> list[str]:
     """Lower-cased word tokens with plurals folded; a CJK run becomes its character bigrams (the char if alone)."""
+    tokens = _WORD.findall(text.lower())
+    if text.isascii():  # the common case, in one comprehension: ingestion tokenizes every chunk
+        return [stem(token) for token in tokens]
     out: list[str] = []
-    for match in _WORD.finditer(text.lower()):
-        token = match.group(0)
-        if _CJK.match(token):
-            if len(token) == 1:
-                out.append(token)
-            else:
-                out.extend(token[i : i + 2] for i in range(len(token) - 1))
-        else:
+    for token in tokens:
+        if token.isascii():  # _WORD matches ASCII words or CJK runs: nothing else
             out.append(stem(token))
+        elif len(token) == 1:
+            out.append(token)
+        else:
+            out.extend(token[i : i + 2] for i in range(len(token) - 1))
     return out
 
 
