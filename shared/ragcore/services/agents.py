@@ -179,7 +179,7 @@ class AgentService:
         """RAGFlow's normalisation: a list or a comma-separated string; no commas inside a tag, each cut to 64
         characters, duplicates (any case) dropped, the joined value kept within 512 characters."""
         if self.find(tenant, agent_id) is None:
-            raise _err("Agent not found or no permission.", RetCode.OPERATING_ERROR)
+            raise ApiError(RetCode.OPERATING_ERROR, "Agent not found or no permission.", data=False)
         if isinstance(tags, (list, tuple)):
             cleaned = [str(t).replace(",", " ").strip() for t in tags if t and str(t).strip()]
         else:
@@ -192,7 +192,7 @@ class AgentService:
                 break
             kept.append(tag)
         if self._store.update(KIND, tenant, agent_id, {"tags": ",".join(kept)}) is None:
-            raise _err("Agent not found or no permission.", RetCode.OPERATING_ERROR)
+            raise ApiError(RetCode.OPERATING_ERROR, "Agent not found or no permission.", data=False)
 
     def delete(self, tenant: str, agent_id: str) -> None:
         agent = self.get_owned(tenant, agent_id, NOT_OWNER)
