@@ -14,6 +14,7 @@ from ragcore.services import registry
 from ragcore.services.agent_attachments import content_type as attachment_type
 from ragcore.services.agent_attachments import disposition_headers
 from ragcore.services.agent_webhooks import WebhookCall, WebhookReply
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 router = APIRouter(prefix="/api/v1", tags=["agents"], dependencies=[Depends(current_tenant)])
@@ -187,7 +188,8 @@ def _webhook_reply(reply: WebhookReply) -> Response:
 @public_router.api_route("/agents/{agent_id}/webhook", methods=WEBHOOK_METHODS)
 async def webhook(agent_id: str, request: Request) -> Response:
     call = await _webhook_call(request)
-    return _webhook_reply(registry.agent_webhooks().handle(agent_id, call, test=False))
+    # a Streaming-mode call runs the agent (model calls block): off the event loop
+    return _webhook_reply(await run_in_threadpool(registry.agent_webhooks().handle, agent_id, call, test=False))
 
 
 @router.api_route("/agents/{agent_id}/webhook/test", methods=WEBHOOK_METHODS)
@@ -195,7 +197,7 @@ async def webhook_test(agent_id: str, request: Request, tenant: str = Depends(cu
     service = registry.agent_webhooks()
     service.owner_check(tenant, agent_id)
     call = await _webhook_call(request)
-    return _webhook_reply(service.handle(agent_id, call, test=True))
+    return _webhook_reply(await run_in_threadpool(service.handle, agent_id, call, test=True))
 
 
 @router.get("/agents/{agent_id}/webhook/logs")
