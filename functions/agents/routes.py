@@ -185,19 +185,23 @@ def _webhook_reply(reply: WebhookReply) -> Response:
                     background=tasks)
 
 
-@public_router.api_route("/agents/{agent_id}/webhook", methods=WEBHOOK_METHODS)
 async def webhook(agent_id: str, request: Request) -> Response:
     call = await _webhook_call(request)
     # a Streaming-mode call runs the agent (model calls block): off the event loop
     return _webhook_reply(await run_in_threadpool(registry.agent_webhooks().handle, agent_id, call, test=False))
 
 
-@router.api_route("/agents/{agent_id}/webhook/test", methods=WEBHOOK_METHODS)
 async def webhook_test(agent_id: str, request: Request, tenant: str = Depends(current_tenant)) -> Response:
     service = registry.agent_webhooks()
     service.owner_check(tenant, agent_id)
     call = await _webhook_call(request)
     return _webhook_reply(await run_in_threadpool(service.handle, agent_id, call, test=True))
+
+
+# one route per method: each gets an OpenAPI operation id of its own
+for _method in WEBHOOK_METHODS:
+    public_router.add_api_route("/agents/{agent_id}/webhook", webhook, methods=[_method])
+    router.add_api_route("/agents/{agent_id}/webhook/test", webhook_test, methods=[_method])
 
 
 @router.get("/agents/{agent_id}/webhook/logs")
