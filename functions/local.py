@@ -31,7 +31,7 @@ def routers() -> list[APIRouter]:
             if exc.name == f"functions.{info.name}.routes":
                 continue
             raise
-        for name in ("router", "legacy_router", "open_router"):
+        for name in ("router", "legacy_router", "open_router", "public_router"):
             router = getattr(module, name, None)
             if isinstance(router, APIRouter):
                 found.append(router)

@@ -52,7 +52,8 @@ def _routers(package: str) -> list[object]:
         if exc.name is not None and f"functions.{package}.routes".startswith(exc.name):
             return []  # a module not written yet
         raise
-    return [r for r in (getattr(routes_module, a, None) for a in ("router", "legacy_router")) if r is not None]
+    # public_router: deployed routes that answer to their own credentials instead of an API key (agent webhooks)
+    return [r for r in (getattr(routes_module, a, None) for a in ("router", "legacy_router", "public_router")) if r is not None]
 
 
 def route_table() -> list[tuple[str, str, str]]:

@@ -35,6 +35,7 @@ KINDS: dict[str, ListFields] = {
     "session": ListFields(slots=("user_id",)),
     "agent": ListFields(name="title"),
     "agent_session": ListFields(slots=("user_id",)),
+    "agent_version": ListFields(slots=("release",), name="title"),
     "file": ListFields(slots=("type",)),
     "memory": ListFields(lists=("memory_type",)),
     "memmsg": ListFields(slots=("_listed", "_kept"), name="", orders=("create_time",)),
@@ -43,6 +44,8 @@ KINDS: dict[str, ListFields] = {
     "metavalue": ListFields(slots=("key",), name="", orders=("create_time",)),
     # read by id only
     "agent_trace": ListFields(name="", orders=()),
+    "webhook_rate": ListFields(name="", orders=()),
+    "webhook_log": ListFields(name="", orders=("create_time",)),
     "memseq": ListFields(name="", orders=()),
     "upload-token": ListFields(name="", orders=()),
     "tenant": ListFields(name="", orders=()),

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ragcore.agents.components.flow import reference
+from ragcore.agents.debug import input_form, run_component
 from ragcore.agents.dsl import parse_dsl
 from ragcore.agents.executor import finalize_trace, run_agent
 from ragcore.agents.runtime import ComponentFailed, Run, Tools
@@ -98,8 +99,37 @@ class AgentRunner:
                   **{k: _unwrap(v) for k, v in inputs.items()}}
         return Turn(tenant, agent, session, query, merged, history)
 
+    # ---- one component ---------------------------------------------------------------------
+    def input_form(self, tenant: str, agent_id: str, component_id: str) -> dict[str, Any]:
+        agent = self._agents.get_owned(tenant, agent_id)
+        try:
+            return input_form(parse_dsl(agent["dsl"]), component_id)
+        except ComponentFailed as exc:
+            raise ApiError(RetCode.EXCEPTION_ERROR, str(exc)) from exc
+
+    def debug(self, tenant: str, agent_id: str, component_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        if "params" not in body:
+            raise ApiError(RetCode.ARGUMENT_ERROR, "required argument are missing: params; ")
+        agent = self._agents.get_owned(tenant, agent_id)
+        params = body["params"]
+        if not isinstance(params, dict) or not all(isinstance(v, dict) and "value" in v for v in params.values()):
+            raise ApiError(RetCode.EXCEPTION_ERROR, "`params` should map each input to {\"value\": …}.")
+        dsl = parse_dsl(agent["dsl"])
+        globals_ = {**{k: v for k, v in dsl.globals.items() if k.startswith("env.")},
+                    "sys.query": "", "sys.user_id": tenant, "sys.conversation_turns": 1, "sys.files": [], "sys.history": []}
+        try:
+            return run_component(dsl, component_id, {k: v["value"] for k, v in params.items()}, self._tools_for(tenant), globals_)
+        except ComponentFailed as exc:
+            raise ApiError(RetCode.EXCEPTION_ERROR, str(exc)) from exc
+
     # ---- running ---------------------------------------------------------------------------
-    def _run(self, turn: Turn, emit: Callable[[str, dict[str, Any]], None]) -> Result:
+    def run_unkept(self, tenant: str, agent: dict[str, Any], inputs: dict[str, Any],
+                   emit: Callable[[str, dict[str, Any]], None]) -> Result:
+        """A run outside any session (a webhook call): nothing of it is kept but what emit keeps."""
+        turn = Turn(tenant, agent, {"id": "", "message": [], "user_id": tenant}, "", inputs, [])
+        return self._run(turn, emit, keep=False)
+
+    def _run(self, turn: Turn, emit: Callable[[str, dict[str, Any]], None], keep: bool = True) -> Result:
         dsl = parse_dsl(turn.agent["dsl"])
         globals_: dict[str, Any] = {k: v for k, v in dsl.globals.items() if k.startswith("env.")}
         for name, spec in dsl.variables.items():
@@ -119,7 +149,8 @@ class AgentRunner:
         finalize_trace(run)
         content = "".join(run.answer) if error is None else f"**ERROR**: {error}"
         result = Result(content, reference(run), run.trace, error)
-        self._keep(turn, result)
+        if keep:
+            self._keep(turn, result)
         return result
 
     def _keep(self, turn: Turn, result: Result) -> None:

@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ragcore.agents.debug import reset_dsl
 from ragcore.agents.dsl import DslError
 from ragcore.agents.validate import validate
 from ragcore.errors import ApiError, RetCode
 from ragcore.ids import new_id
 from ragcore.ports import ListQuery, MetadataStore
+from ragcore.services.agent_versions import VERSION, AgentVersions, version_title
 from ragcore.services.common import page_items, rest_page_number, stamp_new, stamp_update
 from ragcore.services.conversation_stats import ConversationStats
 
@@ -21,6 +23,11 @@ KIND = "agent"
 SESSION = "agent_session"
 TRACE = "agent_trace"
 TITLE_SCOPE = "agent_title"
+# agent id → its tenant, for the one route without an API key (the webhook); claimed on each save
+WEBHOOK_LOG = "webhook_log"  # test webhook calls' events (services/agent_webhooks.py)
+WEBHOOK_RATE = "webhook_rate"
+OWNERS_TENANT = "_agents"
+OWNER_SCOPE = "agent_owner"
 NO_ACCESS = "Make sure you have permission to access the agent."
 NOT_OWNER = "Only the owner of the agent is authorized for this operation."
 DEFAULT_PROLOGUE = "Hi! I'm your assistant. What can I do for you?"
@@ -49,6 +56,7 @@ class AgentService:
         self._store = store
         self._background = background  # queues work about everything under a deleted agent
         self._stats = stats  # /system/stats' daily counters
+        self.versions = AgentVersions(store)
 
     # ---- agents ----------------------------------------------------------------------------
     def _checked_dsl(self, dsl: Any) -> dict[str, Any]:
@@ -83,10 +91,21 @@ class AgentService:
         item = stamp_new({
             "id": agent_id, "title": title, "description": description, "dsl": dsl, "avatar": payload.get("avatar"),
             "canvas_type": payload.get("canvas_type") or "", "canvas_category": "agent_canvas", "user_id": tenant,
-            "permission": "me", "release": bool(payload.get("release")),
+            "permission": "me", "release": bool(payload.get("release")), "tags": "",
         })
         self._store.put(KIND, tenant, item)
+        self._store.claim(OWNERS_TENANT, OWNER_SCOPE, agent_id, tenant)
+        self.versions.save(tenant, agent_id, dsl, version_title(self._owner_name(tenant), title), item["release"])
         return item
+
+    def _owner_name(self, tenant: str) -> str:
+        record = self._store.get("tenant", tenant, tenant)
+        return str((record or {}).get("name") or tenant)
+
+    def find_anywhere(self, agent_id: str) -> tuple[str, dict[str, Any]] | None:
+        tenant = self._store.owner(OWNERS_TENANT, OWNER_SCOPE, agent_id) if agent_id else None
+        agent = self.find(tenant, agent_id) if tenant else None
+        return (tenant, agent) if tenant and agent else None
 
     def find(self, tenant: str, agent_id: str) -> dict[str, Any] | None:
         return self._store.get(KIND, tenant, agent_id) if isinstance(agent_id, str) else None
@@ -101,7 +120,7 @@ class AgentService:
         item = self.find(tenant, agent_id)
         if item is None:
             raise _err("canvas not found.")
-        return item
+        return {**item, "last_publish_time": self.versions.last_published(tenant, agent_id)}
 
     def list_agents(self, tenant: str, params: dict[str, Any]) -> dict[str, Any]:
         orderby = params.get("orderby") if params.get("orderby") in ("create_time", "update_time") else "create_time"
@@ -132,6 +151,7 @@ class AgentService:
         for key in ("avatar", "canvas_type"):
             if payload.get(key) is not None:
                 changes[key] = payload[key]
+        changes["release"] = bool(payload.get("release"))  # RAGFlow writes it on every save, false when absent
         if payload.get("title") is not None:
             title = self._title(payload["title"])
             if title.lower() != current["title"].lower():
@@ -142,14 +162,45 @@ class AgentService:
         updated = self._store.update(KIND, tenant, agent_id, stamp_update(changes))
         if updated is None:
             raise _err(NO_ACCESS, RetCode.OPERATING_ERROR)
+        self._store.claim(OWNERS_TENANT, OWNER_SCOPE, agent_id, tenant)  # agents saved before the index existed
+        if "dsl" in changes:
+            self.versions.save(tenant, agent_id, changes["dsl"], version_title(self._owner_name(tenant), updated["title"]),
+                               changes["release"])
         return {"update_time": updated["update_time"]}
+
+    def reset(self, tenant: str, agent_id: str) -> dict[str, Any]:
+        """The DSL as before any run (RAGFlow's Canvas.reset), saved without a new version, and returned."""
+        dsl = reset_dsl(self.get_owned(tenant, agent_id)["dsl"])
+        if self._store.update(KIND, tenant, agent_id, stamp_update({"dsl": dsl})) is None:
+            raise _err(NO_ACCESS, RetCode.OPERATING_ERROR)
+        return dsl
+
+    def set_tags(self, tenant: str, agent_id: str, tags: Any) -> None:
+        """RAGFlow's normalisation: a list or a comma-separated string; no commas inside a tag, each cut to 64
+        characters, duplicates (any case) dropped, the joined value kept within 512 characters."""
+        if self.find(tenant, agent_id) is None:
+            raise ApiError(RetCode.OPERATING_ERROR, "Agent not found or no permission.", data=False)
+        if isinstance(tags, (list, tuple)):
+            cleaned = [str(t).replace(",", " ").strip() for t in tags if t and str(t).strip()]
+        else:
+            cleaned = [t.strip() for t in str(tags or "").split(",") if t.strip()]
+        kept: list[str] = []
+        for tag in (t[:64] for t in cleaned):
+            if tag.lower() in {k.lower() for k in kept}:
+                continue
+            if len(",".join([*kept, tag])) > 512:
+                break
+            kept.append(tag)
+        if self._store.update(KIND, tenant, agent_id, {"tags": ",".join(kept)}) is None:
+            raise ApiError(RetCode.OPERATING_ERROR, "Agent not found or no permission.", data=False)
 
     def delete(self, tenant: str, agent_id: str) -> None:
         agent = self.get_owned(tenant, agent_id, NOT_OWNER)
         # its sessions and traces are unreachable once it is gone (reads check the agent): purged in the background
         self._store.delete(KIND, tenant, agent_id)
         self._store.release(tenant, TITLE_SCOPE, agent["title"].lower(), agent_id)
-        for kind in (SESSION, TRACE):
+        self._store.release(OWNERS_TENANT, OWNER_SCOPE, agent_id, tenant)
+        for kind in (SESSION, TRACE, VERSION, WEBHOOK_LOG, WEBHOOK_RATE):
             self._background({"type": "purge_children", "tenant": tenant, "kind": kind, "parent": agent_id})
 
     # ---- sessions --------------------------------------------------------------------------

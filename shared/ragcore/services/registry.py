@@ -14,7 +14,9 @@ from ragcore.container import Container, get_container, on_reset
 if TYPE_CHECKING:
     from ragcore.agents.runtime import Tools
     from ragcore.ports import JobQueue
+    from ragcore.services.agent_attachments import AgentAttachments
     from ragcore.services.agent_runs import AgentRunner
+    from ragcore.services.agent_webhooks import WebhookService as AgentWebhooks
     from ragcore.services.agents import AgentService
     from ragcore.services.chats import ChatService
     from ragcore.services.chunk_store import ChunkStore
@@ -311,8 +313,26 @@ def agent_runner() -> AgentRunner:
     return AgentRunner(agents(), _agent_tools)
 
 
+@lru_cache(maxsize=1)
+def agent_webhooks() -> AgentWebhooks:
+    from ragcore.services.agent_webhooks import WebhookService
+
+    runner = agent_runner()
+    return WebhookService(get_container().store, agents(), runner.run_unkept, agent_attachments().store)
+
+
+@lru_cache(maxsize=1)
+def agent_attachments() -> AgentAttachments:
+    from ragcore.services.agent_attachments import AgentAttachments
+
+    container = get_container()
+    return AgentAttachments(container.blobs, container.settings.max_upload_bytes)
+
+
 on_reset(agents.cache_clear)
 on_reset(agent_runner.cache_clear)
+on_reset(agent_webhooks.cache_clear)
+on_reset(agent_attachments.cache_clear)
 
 
 @lru_cache(maxsize=1)
