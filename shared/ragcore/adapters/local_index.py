@@ -1,7 +1,7 @@
 """VectorIndex for the local runtime. One SQLite file under DATA_DIR/index/ holds every chunk's vector, terms,
 dataset, document and availability (the truth); two derived indexes answer questions:
 
-- dense: each tenant's vectors in memory (local_dense_index: exact float32 scan, IVF-SQ8 past 200k chunks), loaded
+- dense: each tenant's vectors in memory (local_dense_index: exact float32 scan, IVF-SQ8 past 50k chunks), loaded
   from SQLite on the tenant's first search and then kept in step with every write;
 - keyword: tantivy BM25 on disk (local_keyword_index), written in the same call as SQLite. A marker file brackets
   each write, so a crash between the two commits rebuilds the keyword index from SQLite on the next start.
@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ragcore.adapters.local_dense_index import ANN_LISTS, ANN_MIN, TenantVectors
+from ragcore.adapters.local_dense_index import ANN_LISTS, ANN_MIN, TRAIN_PER_LIST, TenantVectors
 from ragcore.adapters.local_keyword_index import DocumentClause, KeywordDoc, KeywordIndex
 from ragcore.errors import StorageError
 from ragcore.ports import Hit, IndexRecord, MetaFilter
@@ -131,7 +131,7 @@ class LocalVectorIndex:
             dim = len(self._conn.execute("SELECT vec FROM vectors WHERE tenant=? LIMIT 1", (tenant,)).fetchone()[0]) // 4
         m = TenantVectors(dim)
         if total >= ANN_MIN:  # train on an even sample first, so the whole tenant is never held as float32
-            step = max(1, total // (ANN_LISTS * 48))
+            step = max(1, total // (ANN_LISTS * TRAIN_PER_LIST))
             sample = [r[0] for r in self._conn.execute("SELECT vec FROM vectors WHERE tenant=? AND rowid % ? = 0",
                                                         (tenant, step))]
             m.start_ann(np.frombuffer(b"".join(sample), dtype=np.float32).reshape(len(sample), dim))

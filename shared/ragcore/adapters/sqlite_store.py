@@ -16,6 +16,8 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from ragcore.errors import StorageError
 from ragcore.list_fields import fields_of, filter_value, name_key, position_of, slot_values
 from ragcore.ports import Item, ListQuery
@@ -52,6 +54,14 @@ CREATE TABLE IF NOT EXISTS counts (
     n INTEGER NOT NULL, PRIMARY KEY (kind, tenant, parent, slot, value)
 );
 """
+
+
+def _loads(data: str) -> Item:
+    """orjson reads ~3x faster (a question reads its ~250 candidates); json takes what orjson refuses (NaN)."""
+    try:
+        return orjson.loads(data)  # type: ignore[no-any-return]
+    except orjson.JSONDecodeError:
+        return json.loads(data)  # type: ignore[no-any-return]
 
 
 def _count_sql(row: str, delta: int) -> str:
@@ -133,7 +143,7 @@ class SqliteMetadataStore:
             rows = db.execute("SELECT kind, tenant, id, data, seq FROM items").fetchall()
             db.executemany(
                 "UPDATE items SET cpos=?, utime=?, ctime=?, fa=?, fb=?, lname=? WHERE kind=? AND tenant=? AND id=?",
-                [(*_columns(kind, json.loads(data), seq), kind, tenant, item_id) for kind, tenant, item_id, data, seq in rows],
+                [(*_columns(kind, _loads(data), seq), kind, tenant, item_id) for kind, tenant, item_id, data, seq in rows],
             )
         conn.executescript(_INDEXES)  # DDL scripts commit on their own: each step is safe to repeat
         with self._tx() as db:
@@ -218,7 +228,7 @@ class SqliteMetadataStore:
         row = self._conn().execute(
             "SELECT data FROM items WHERE kind=? AND tenant=? AND id=?", (kind, tenant, item_id)
         ).fetchone()
-        return json.loads(row[0]) if row else None
+        return _loads(row[0]) if row else None
 
     def get_many(self, kind: str, tenant: str, item_ids: list[str]) -> list[Item]:
         """The existing items, in the order asked for, each once."""
@@ -230,7 +240,7 @@ class SqliteMetadataStore:
             rows = self._conn().execute(
                 f"SELECT id, data FROM items WHERE kind=? AND tenant=? AND id IN ({marks})", (kind, tenant, *part)
             ).fetchall()
-            found.update((r[0], json.loads(r[1])) for r in rows)
+            found.update((r[0], _loads(r[1])) for r in rows)
         return [found[i] for i in ids if i in found]
 
     # ---- lists ----------------------------------------------------------------------------------
@@ -342,7 +352,7 @@ class SqliteMetadataStore:
         rows = self._conn().execute(
             f"SELECT data FROM items WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?", (*args, limit, offset)
         ).fetchall()
-        items = [json.loads(r[0]) for r in rows]
+        items = [_loads(r[0]) for r in rows]
         return items[::-1] if flipped else items
 
     def batches(self, kind: str, tenant: str, parent: str, size: int = 500) -> Iterator[list[Item]]:
@@ -355,7 +365,7 @@ class SqliteMetadataStore:
             if not rows:
                 return
             after = int(rows[-1][0])
-            yield [json.loads(r[1]) for r in rows]
+            yield [_loads(r[1]) for r in rows]
 
     # ---- changes --------------------------------------------------------------------------------
     def _change(self, kind: str, tenant: str, item_id: str, apply: Any) -> Item | None:
@@ -365,7 +375,7 @@ class SqliteMetadataStore:
             ).fetchone()
             if row is None:
                 return None
-            item = json.loads(row[0])
+            item = _loads(row[0])
             apply(item)
             self._write(db, kind, tenant, item, row[1])
             return item  # type: ignore[no-any-return]
