@@ -244,3 +244,25 @@ def test_registration_can_be_disabled(closed: Api) -> None:
     res = closed.client.post("/api/v1/users", json={"email": "u@example.com", "nickname": "u", "password": "p"}).json()
     assert res == {"code": 103, "message": "User registration is disabled!", "data": False}
     assert closed.client.get("/api/v1/system/config").json()["data"] == {"registerEnabled": 0, "disablePasswordLogin": False}
+
+
+def test_team_datasets_are_readable_by_id_by_accepted_members_only(api: Api) -> None:
+    c = api.client
+    o = {"Authorization": register(c, "owner@example.com", "secret", "owner")}
+    m = {"Authorization": register(c, "member@example.com", "secret", "member")}
+    team = me(c, o["Authorization"])["data"]["id"]
+    shared = c.post("/api/v1/datasets", headers=o, json={"name": "shared", "permission": "team"}).json()["data"]["id"]
+    private = c.post("/api/v1/datasets", headers=o, json={"name": "private"}).json()["data"]["id"]
+
+    def by_id(headers: dict[str, str], dataset_id: str) -> dict:  # type: ignore[type-arg]
+        return c.get("/api/v1/datasets", headers=headers, params={"id": dataset_id}).json()  # type: ignore[no-any-return]
+
+    member_tenant = me(c, m["Authorization"])["data"]["id"]
+    refused = f"User '{member_tenant}' lacks permission for dataset '{shared}'"
+    assert by_id(m, shared)["message"] == refused  # not a member yet
+    c.post(f"/api/v1/tenants/{team}/users", headers=o, json={"email": "member@example.com"})
+    assert by_id(m, shared)["message"] == refused  # invited, not yet accepted
+    c.patch(f"/api/v1/tenants/{team}", headers=m)
+    assert [d["name"] for d in by_id(m, shared)["data"]] == ["shared"]
+    assert by_id(m, private)["message"] == f"User '{member_tenant}' lacks permission for dataset '{private}'"
+    assert by_id({"Authorization": f"Bearer {api.key}"}, shared)["code"] == 102  # another tenant: as if absent

@@ -51,6 +51,7 @@ def build_dataset_service(container: Container) -> DatasetService:
         known_embedding_models=container.embedding_models,
         purge=lambda tenant, dataset_id: documents().request_purge_dataset(tenant, dataset_id),
         run_counts=lambda tenant, dataset_id: documents().run_counts(tenant, dataset_id),
+        shared=lambda tenant, dataset_id: teams().team_dataset(tenant, dataset_id),
     )
 
 

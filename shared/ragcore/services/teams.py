@@ -13,9 +13,11 @@ from typing import Any
 from ragcore.errors import ApiError, RetCode
 from ragcore.ids import now_ms
 from ragcore.ports import ListQuery, MetadataStore
+from ragcore.services.kinds import DATASET_KIND
 from ragcore.services.users import INVITE, KIND_MEMBERSHIP, NORMAL, OWNER, UserService, membership
 
 KIND_MEMBER = "member"
+TEAMS_SEARCHED = 50  # the joined teams a shared dataset is looked for in (one read each)
 
 
 def no_authorization() -> ApiError:
@@ -105,3 +107,14 @@ class TeamService:
         """Whether the user is an accepted member (RAGFlow's `normal` role) of the tenant's team."""
         row = self._store.get(KIND_MEMBERSHIP, user_id, tenant_id)
         return row is not None and row["role"] == NORMAL
+
+    def team_dataset(self, user_id: str, dataset_id: str) -> dict[str, Any] | None:
+        """A dataset with `permission: "team"` in a team the user has joined (RAGFlow's team visibility); None for
+        anything else, so another tenant's private dataset answers like one that does not exist."""
+        for row in self._store.page(ListQuery(KIND_MEMBERSHIP, user_id, desc=False), 0, TEAMS_SEARCHED):
+            if row["role"] != NORMAL or row["tenant_id"] == user_id:
+                continue
+            item = self._store.get(DATASET_KIND, row["tenant_id"], dataset_id)
+            if item is not None and item.get("permission") == "team":
+                return item
+        return None
