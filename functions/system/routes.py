@@ -15,7 +15,10 @@ from ragcore.errors import RetCode
 from ragcore.services import registry
 from ragcore.services.system import component_status, gaussdb_status, oceanbase_status
 
+from functions.system.accounts import router as accounts_router
+
 router = APIRouter(tags=["system"])
+router.include_router(accounts_router)  # users, teams and tokens ride on the same Lambda as the system routes
 VERSION = "0.1.0"
 
 
@@ -53,8 +56,8 @@ def language() -> JSONResponse:
 
 @router.get("/api/v1/system/config")
 def config() -> JSONResponse:
-    # there are no user accounts to register or log in with: API keys come from the CLI
-    return ok({"registerEnabled": 0, "disablePasswordLogin": True}, message="success")
+    registered = int(bool(get_container().settings.register_enabled))
+    return ok({"registerEnabled": registered, "disablePasswordLogin": False}, message="success")
 
 
 @router.get("/api/v1/system/status", dependencies=[Depends(current_tenant)])

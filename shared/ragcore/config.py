@@ -71,6 +71,13 @@ class Settings:
     agent_invoke_max_bytes: int = _env("AGENT_INVOKE_MAX_BYTES", default=1024 * 1024)
     agent_max_steps: int = _env("AGENT_MAX_STEPS", default=500)
 
+    # accounts: POST /users registers (1) or answers RAGFlow's "registration is disabled" (0); wrong passwords
+    # for one e-mail within the window lock its log-in for lock seconds
+    register_enabled: int = _env("REGISTER_ENABLED", default=1)
+    login_max_failures: int = _env("LOGIN_MAX_FAILURES", default=5)
+    login_failure_window_s: float = _env("LOGIN_FAILURE_WINDOW_S", default=900.0)
+    login_lock_s: float = _env("LOGIN_LOCK_S", default=900.0)
+
     # the CLI's client commands (ingest, ask, retrieve) talk to this server
     client_base_url: str = _env("RAGFLOW_BASE_URL", default="http://127.0.0.1:9380")
     client_api_key: str = _env("RAGFLOW_API_KEY", default="")

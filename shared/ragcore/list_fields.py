@@ -42,7 +42,15 @@ KINDS: dict[str, ListFields] = {
     "ingestion_log": ListFields(slots=("_scope", "operation_status"), name="document_name"),
     "index_task": ListFields(slots=("_index_type",)),
     "metavalue": ListFields(slots=("key",), name="", orders=("create_time",)),
+    # accounts: a tenant's API keys and its team (listed oldest first), a user's teams
+    "apitoken": ListFields(name="", orders=("create_time",)),
+    "member": ListFields(name="", orders=("create_time",)),
+    "membership": ListFields(name="", orders=("create_time",)),
     # read by id only
+    "user": ListFields(name="", orders=()),
+    "access_token": ListFields(name="", orders=()),
+    "login_failures": ListFields(name="", orders=()),
+    "beta": ListFields(name="", orders=()),
     "agent_trace": ListFields(name="", orders=()),
     "webhook_rate": ListFields(name="", orders=()),
     "webhook_log": ListFields(name="", orders=("create_time",)),

@@ -66,3 +66,37 @@ def test_keys_and_secrets_stay_out_of_logs_and_errors(secret_api: Api, openai_fa
     logged = caplog.text + failed
     assert "sk-very-secret-llm" not in logged and api.key not in logged and "ragflow-not-a-real-key-123" not in logged
     assert "chat model" in failed  # the error still says what failed
+
+
+def test_passwords_and_access_tokens_stay_out_of_logs_errors_and_the_store(api: Api, caplog: pytest.LogCaptureFixture) -> None:
+    import sqlite3
+
+    caplog.set_level(logging.DEBUG)
+    c = api.client
+    password, new_password = "pw-very-secret-1", "pw-very-secret-2"
+    res = c.post("/api/v1/users", json={"email": "s@example.com", "nickname": "s", "password": password})
+    auth = res.headers["Authorization"]
+    replies = [res.text]
+    replies.append(c.post("/api/v1/auth/login", json={"email": "s@example.com", "password": "pw-wrong-secret"}).text)
+    replies.append(c.patch("/api/v1/users/me", headers={"Authorization": auth}, json={"password": "pw-wrong-secret", "new_password": new_password}).text)
+    replies.append(c.patch("/api/v1/users/me", headers={"Authorization": auth}, json={"nickname": "<bad>", "password": password}).text)
+    token = c.post("/api/v1/system/tokens", headers={"Authorization": auth}).json()["data"]["token"]
+    replies.append(c.get("/api/v1/system/tokens", headers={"Authorization": auth}).text)
+    replies.append(c.get("/api/v1/users/me", headers={"Authorization": auth + "x"}).text)
+    c.post("/api/v1/auth/logout", headers={"Authorization": auth})
+    replies.append(c.get("/api/v1/users/me", headers={"Authorization": auth}).text)
+    seen = caplog.text + "".join(replies)
+    for secret in (password, new_password, "pw-wrong-secret", auth, token):
+        assert secret not in seen
+    # stored: hashes only
+    db = sqlite3.connect(data_dir_of(api) / "ragflow.sqlite3")
+    dump = "\n".join(db.iterdump())
+    for secret in (password, auth, token):
+        assert secret not in dump
+    assert "$argon2id$" in dump
+
+
+def data_dir_of(api: Api) -> Path:
+    from ragcore.container import get_container
+
+    return Path(get_container().settings.data_dir)

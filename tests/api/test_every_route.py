@@ -17,7 +17,11 @@ from tests.conftest import Api
 OPEN = {"/api/v1/system/healthz", "/v1/system/healthz", "/api/v1/system/ping", "/api/v1/system/version",
         "/api/v1/language", "/api/v1/system/config", "/api/v1/dify/retrieval/health",
         "/api/v1/uploads/{token}", "/openapi.json", "/docs", "/docs/oauth2-redirect",
-        "/api/v1/agents/{agent_id}/webhook"}  # answers to the webhook's own security (tests/agents/test_agent_webhooks.py)
+        "/api/v1/agents/{agent_id}/webhook",  # answers to the webhook's own security (tests/agents/test_agent_webhooks.py)
+        # accounts: registering, logging in and the password-reset and OAuth steps come before any key
+        "/api/v1/users", "/api/v1/auth/login", "/api/v1/auth/login/channels", "/api/v1/auth/login/{channel}",
+        "/api/v1/auth/oauth/{channel}/callback", "/api/v1/auth/password/forgot/captcha",
+        "/api/v1/auth/password/forgot/otp", "/api/v1/auth/password/forgot/otp/verify", "/api/v1/auth/password/reset"}
 UNAUTHORIZED = {"code": 401, "message": "<Unauthorized '401: Unauthorized'>", "data": None}
 
 

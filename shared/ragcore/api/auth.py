@@ -1,12 +1,22 @@
-"""The Bearer API-key dependency. A bad key gets HTTP 401 with RAGFlow's exact envelope."""
+"""Who a request acts for. A bad key gets HTTP 401 with RAGFlow's exact envelope.
+
+The Authorization header holds an API key or a login's access token, with or without "Bearer " (RAGFlow's web
+console and test suites send the access token bare, as the login's Authorization response header gave it). A key
+acts on its tenant; an access token on its user's own tenant. A registered user's tenant has the user's id, so a
+key of that tenant also identifies the user (RAGFlow's APIToken -> User lookup); keys of tenants made on the
+command line have no user and the user routes refuse them with the same 401.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from fastapi import Request
 
 from ragcore.container import get_container
 from ragcore.errors import ApiError, RetCode
 from ragcore.services.tenants import TenantService
+from ragcore.services.users import UserService
 
 UNAUTHORIZED_MESSAGE = "<Unauthorized '401: Unauthorized'>"
 
@@ -16,11 +26,11 @@ def unauthorized() -> ApiError:
 
 
 def bearer_key(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
+    header = request.headers.get("authorization", "").strip()
     parts = header.split(None, 1)
-    if len(parts) != 2 or parts[0].lower() != "bearer":
-        return None
-    return parts[1].strip() or None
+    if len(parts) == 2 and parts[0].lower() == "bearer":
+        return parts[1].strip() or None
+    return header if header and len(parts) == 1 else None
 
 
 def current_tenant(request: Request) -> str:
@@ -28,8 +38,28 @@ def current_tenant(request: Request) -> str:
     if cached:
         return str(cached)
     key = bearer_key(request)
-    tenant = TenantService(get_container().store).resolve(key) if key else None
-    if tenant is None:
+    if key is None:
         raise unauthorized()
+    store = get_container().store
+    tenant = TenantService(store).resolve(key)
+    if tenant is None:
+        user = UserService(store).resolve_session(key)
+        if user is None:
+            raise unauthorized()
+        tenant = str(user["tenant_id"])
+        request.state.user = user
+        request.state.session = True
     request.state.tenant_id = tenant
     return tenant
+
+
+def current_user(request: Request) -> dict[str, Any]:
+    """The signed-in user (by access token, or by a key of the user's own tenant); 401 without one."""
+    tenant = current_tenant(request)
+    user = getattr(request.state, "user", None)
+    if user is None:
+        user = UserService(get_container().store).get(tenant)
+        if user is None or user.get("is_active") == "0":
+            raise unauthorized()
+        request.state.user = user
+    return dict(user)

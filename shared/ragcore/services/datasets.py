@@ -46,12 +46,15 @@ class DatasetService:
         known_embedding_models: Callable[[], set[str]],
         purge: Callable[[str, str], None] | None = None,
         run_counts: Callable[[str, str], dict[str, int]] | None = None,
+        shared: Callable[[str, str], dict[str, Any] | None] | None = None,
     ) -> None:
         self._store = store
         self._default_embedding_model = default_embedding_model
         self._known_models = known_embedding_models
         self._purge = purge
         self._run_counts = run_counts
+        # a dataset another tenant shares with this tenant's user by `permission: "team"` (None: not shared)
+        self._shared = shared
 
     # ---- reads -----------------------------------------------------------------
     def get_owned(self, tenant: str, dataset_id: str) -> dict[str, Any]:
@@ -87,6 +90,8 @@ class DatasetService:
             if query.id is not None:
                 wanted_id = check_id_format(query.id)
                 found = self.find(tenant, wanted_id)
+                if found is None and self._shared is not None:
+                    found = self._shared(tenant, wanted_id)
                 if found is None:
                     raise no_permission(tenant, query.id)
                 items = [found]

@@ -38,8 +38,10 @@ if TYPE_CHECKING:
     from ragcore.services.search_apps import SearchAppService
     from ragcore.services.system import LogLevels, Probe
     from ragcore.services.tags import TagService
+    from ragcore.services.teams import TeamService
     from ragcore.services.tenants import TenantService
     from ragcore.services.uploads import UploadService
+    from ragcore.services.users import UserService
 
 
 def build_dataset_service(container: Container) -> DatasetService:
@@ -51,6 +53,7 @@ def build_dataset_service(container: Container) -> DatasetService:
         known_embedding_models=container.embedding_models,
         purge=lambda tenant, dataset_id: documents().request_purge_dataset(tenant, dataset_id),
         run_counts=lambda tenant, dataset_id: documents().run_counts(tenant, dataset_id),
+        shared=lambda tenant, dataset_id: teams().team_dataset(tenant, dataset_id),
     )
 
 
@@ -87,6 +90,20 @@ def tenants() -> TenantService:
     from ragcore.services.tenants import TenantService
 
     return TenantService(get_container().store)
+
+
+def users() -> UserService:
+    from ragcore.services.users import LoginPolicy, UserService
+
+    settings = get_container().settings
+    policy = LoginPolicy(settings.login_max_failures, settings.login_failure_window_s, settings.login_lock_s)
+    return UserService(get_container().store, register_enabled=bool(settings.register_enabled), policy=policy)
+
+
+def teams() -> TeamService:
+    from ragcore.services.teams import TeamService
+
+    return TeamService(get_container().store, users())
 
 
 @lru_cache(maxsize=1)

@@ -1,4 +1,8 @@
-"""Tenants and their API keys. Keys are stored as SHA-256 hashes and shown once."""
+"""Tenants and their API keys. Keys are stored as SHA-256 hashes and shown once.
+
+Each key is one item in the deployment-wide index (hash -> tenant, what a request resolves) and, for keys made
+since tokens are managed over HTTP, one item under its tenant (what `/system/tokens` pages through).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,9 @@ from ragcore.ports import ListQuery, MetadataStore
 KEYS = "_keys"  # pseudo-tenant that holds the key index (hash -> tenant)
 KIND_KEY = "apikey"
 KIND_TENANT = "tenant"
+KIND_TOKEN = "apitoken"  # a tenant's view of its keys (no secret: the key id, the key's first characters, beta)
+BETAS = "_betas"  # pseudo-tenant of the beta-token index (hash -> tenant), for the embeddable bots' routes
+KIND_BETA = "beta"
 
 
 def hash_key(key: str) -> str:
@@ -23,16 +30,34 @@ class NewKey:
     tenant_id: str
     key: str
     key_id: str
+    beta: str = ""
+    create_time: int = 0
+
+
+MASK = "..."  # a listed key: its first characters, MASK, its key id (which revokes it)
+
+
+def masked(item: dict[str, object]) -> str:
+    return f"{item['prefix']}{MASK}{item['id']}"
 
 
 class TenantService:
     def __init__(self, store: MetadataStore) -> None:
         self._store = store
 
-    def create_tenant(self, name: str = "default") -> str:
-        tenant_id = new_id()
-        self._store.put(KIND_TENANT, tenant_id, {"id": tenant_id, "name": name, "create_time": now_ms()})
+    def create_tenant(self, name: str = "default", *, tenant_id: str | None = None, owner: str = "") -> str:
+        tenant_id = tenant_id or new_id()
+        item = {"id": tenant_id, "name": name, "create_time": now_ms()}
+        if owner:
+            item["owner"] = owner
+        self._store.put(KIND_TENANT, tenant_id, item)
         return tenant_id
+
+    def get_tenant(self, tenant_id: str) -> dict[str, object] | None:
+        return self._store.get(KIND_TENANT, tenant_id, tenant_id)
+
+    def delete_tenant(self, tenant_id: str) -> None:
+        self._store.delete(KIND_TENANT, tenant_id, tenant_id)
 
     def tenant_exists(self, tenant_id: str) -> bool:
         return self._store.get(KIND_TENANT, tenant_id, tenant_id) is not None
@@ -49,12 +74,46 @@ class TenantService:
         key = "ragflow-" + secrets.token_urlsafe(24)
         digest = hash_key(key)
         key_id = digest[:12]
+        # RAGFlow issues a "beta" token beside each key for the embeddable bots; it is published in the pages that
+        # embed a bot, so it is listed in full (and indexed by hash for the routes that will accept it)
+        beta = secrets.token_urlsafe(24)[:32]
+        created = now_ms()
         self._store.put(
             KIND_KEY,
             KEYS,
-            {"id": digest, "key_id": key_id, "tenant_id": tenant_id, "prefix": key[:12], "create_time": now_ms()},
+            {"id": digest, "key_id": key_id, "tenant_id": tenant_id, "prefix": key[:12], "create_time": created},
         )
-        return NewKey(tenant_id=tenant_id, key=key, key_id=key_id)
+        self._store.put(KIND_BETA, BETAS, {"id": hash_key(beta), "tenant_id": tenant_id, "key_id": key_id})
+        self._store.put(
+            KIND_TOKEN,
+            tenant_id,
+            {"id": key_id, "digest": digest, "prefix": key[:12], "beta": beta, "create_time": created},
+        )
+        return NewKey(tenant_id=tenant_id, key=key, key_id=key_id, beta=beta, create_time=created)
+
+    def page_tokens(self, tenant_id: str, offset: int, limit: int) -> list[dict[str, object]]:
+        """The tenant's keys made since keys are listed per tenant, oldest first."""
+        return self._store.page(ListQuery(KIND_TOKEN, tenant_id, desc=False), offset, limit)
+
+    def revoke_token(self, tenant_id: str, token: str) -> bool:
+        """Revoke one of the tenant's own keys, named by the key itself, its key id or its listed (masked) form."""
+        if not token or len(token) > 512:
+            return False
+        indexed = self._store.get(KIND_KEY, KEYS, hash_key(token))
+        if indexed is not None:
+            return indexed["tenant_id"] == tenant_id and self._drop(indexed)  # another tenant's key: as if absent
+        listed = self._store.get(KIND_TOKEN, tenant_id, token.rsplit(MASK, 1)[-1])
+        if listed is None:
+            return False
+        return self._drop({"id": listed["digest"], "tenant_id": tenant_id, "key_id": listed["id"]})
+
+    def _drop(self, indexed: dict[str, object]) -> bool:
+        tenant_id, key_id = str(indexed["tenant_id"]), str(indexed["key_id"])
+        listed = self._store.get(KIND_TOKEN, tenant_id, key_id)
+        if listed is not None:
+            self._store.delete(KIND_BETA, BETAS, hash_key(str(listed.get("beta", ""))))
+            self._store.delete(KIND_TOKEN, tenant_id, key_id)
+        return self._store.delete(KIND_KEY, KEYS, str(indexed["id"]))
 
     def resolve(self, key: str) -> str | None:
         if not key or len(key) > 512:
@@ -74,8 +133,8 @@ class TenantService:
         """Revoke by the key itself or by its key_id (as `list` shows)."""
         direct = self._store.get(KIND_KEY, KEYS, hash_key(key_or_id))
         if direct is not None:
-            return self._store.delete(KIND_KEY, KEYS, direct["id"])
+            return self._drop(direct)
         for item in self._keys():
             if item["key_id"] == key_or_id:
-                return self._store.delete(KIND_KEY, KEYS, str(item["id"]))
+                return self._drop(item)
         return False
