@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from ragcore.services.conversation_stats import ConversationStats
     from ragcore.services.datasets import DatasetService
     from ragcore.services.dify_retrieval import DifyRetrieval
+    from ragcore.services.document_assets import DocumentAssets
     from ragcore.services.documents import DocumentService
     from ragcore.services.dropfolder import DropFolderService
     from ragcore.services.files import FileService
@@ -108,6 +109,14 @@ def documents() -> DocumentService:
 
 
 @lru_cache(maxsize=1)
+def document_assets() -> DocumentAssets:
+    from ragcore.services.document_assets import DocumentAssets
+
+    container = get_container()
+    return DocumentAssets(container.store, container.blobs, chunk_store(), max_upload_bytes=container.settings.max_upload_bytes)
+
+
+@lru_cache(maxsize=1)
 def meta_vocabulary() -> MetaVocabulary:
     from ragcore.services.meta_vocabulary import MetaVocabulary
 
@@ -144,7 +153,8 @@ def dropfolder() -> DropFolderService:
     return DropFolderService(get_container().store, datasets(), documents())
 
 
-for _cached in (datasets, tenants, chunk_store, documents, ingestion, index_tasks, dropfolder, meta_vocabulary):
+for _cached in (datasets, tenants, chunk_store, documents, document_assets, ingestion, index_tasks, dropfolder,
+                meta_vocabulary):
     on_reset(_cached.cache_clear)
 
 
