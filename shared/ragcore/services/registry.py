@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from ragcore.services.document_assets import DocumentAssets
     from ragcore.services.documents import DocumentService
     from ragcore.services.dropfolder import DropFolderService
+    from ragcore.services.embedding_check import EmbeddingCheck
     from ragcore.services.files import FileService
     from ragcore.services.index_tasks import IndexTaskService
     from ragcore.services.ingestion import IngestionService
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from ragcore.services.metadata import MetadataService
     from ragcore.services.retrieval import RetrievalService
     from ragcore.services.search_apps import SearchAppService
+    from ragcore.services.structure_graph import StructureGraphs
     from ragcore.services.system import LogLevels, Probe
     from ragcore.services.tags import TagService
     from ragcore.services.tenants import TenantService
@@ -117,6 +119,22 @@ def document_assets() -> DocumentAssets:
 
 
 @lru_cache(maxsize=1)
+def embedding_check() -> EmbeddingCheck:
+    from ragcore.services.embedding_check import EmbeddingCheck
+
+    container = get_container()
+    return EmbeddingCheck(container.store, chunk_store(), container.index, container.embedder_for,
+                          lambda model: datasets().check_model(model))
+
+
+@lru_cache(maxsize=1)
+def structure_graphs() -> StructureGraphs:
+    from ragcore.services.structure_graph import StructureGraphs
+
+    return StructureGraphs(get_container().store)
+
+
+@lru_cache(maxsize=1)
 def meta_vocabulary() -> MetaVocabulary:
     from ragcore.services.meta_vocabulary import MetaVocabulary
 
@@ -153,8 +171,8 @@ def dropfolder() -> DropFolderService:
     return DropFolderService(get_container().store, datasets(), documents())
 
 
-for _cached in (datasets, tenants, chunk_store, documents, document_assets, ingestion, index_tasks, dropfolder,
-                meta_vocabulary):
+for _cached in (datasets, tenants, chunk_store, documents, document_assets, embedding_check, structure_graphs, ingestion,
+                index_tasks, dropfolder, meta_vocabulary):
     on_reset(_cached.cache_clear)
 
 
