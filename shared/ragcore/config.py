@@ -70,6 +70,8 @@ class Settings:
     agent_invoke_timeout_s: float = _env("AGENT_INVOKE_TIMEOUT_S", default=30.0)
     agent_invoke_max_bytes: int = _env("AGENT_INVOKE_MAX_BYTES", default=1024 * 1024)
     agent_max_steps: int = _env("AGENT_MAX_STEPS", default=500)
+    # tenants' Langfuse hosts: like the Invoke component, only public addresses unless listed here (comma-separated)
+    langfuse_allowed_hosts: str = _env("LANGFUSE_ALLOWED_HOSTS", default="")
 
     # the CLI's client commands (ingest, ask, retrieve) talk to this server
     client_base_url: str = _env("RAGFLOW_BASE_URL", default="http://127.0.0.1:9380")

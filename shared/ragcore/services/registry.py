@@ -6,6 +6,8 @@ keeps every Lambda's cold start to what its requests need.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
     from ragcore.services.index_tasks import IndexTaskService
     from ragcore.services.ingestion import IngestionService
     from ragcore.services.ingestion_logs import IngestionLogService
+    from ragcore.services.langfuse import LangfuseService
     from ragcore.services.memories import MemoryService
     from ragcore.services.meta_vocabulary import MetaVocabulary
     from ragcore.services.metadata import MetadataService
@@ -279,7 +282,34 @@ def completion() -> CompletionService:
         return {d["id"]: dict(d.get("meta_fields") or {}) for d in store.get_many(DOC_KIND, tenant, ids)}
 
     return CompletionService(chats(), lambda tenant, **kw: retrieval().retrieve(tenant, **kw), lambda: get_container().chat_model,
-                             document_metadata=document_metadata)
+                             document_metadata=document_metadata,
+                             tracer=lambda tenant, record: langfuse().trace_completion(tenant, record))
+
+
+@lru_cache(maxsize=1)
+def _trace_sender() -> ThreadPoolExecutor:
+    # traces leave after the answer, off the request's thread; two threads keep a slow Langfuse from piling up work
+    return ThreadPoolExecutor(max_workers=2, thread_name_prefix="langfuse")
+
+
+@lru_cache(maxsize=1)
+def langfuse() -> LangfuseService:
+    from ragcore.adapters.guarded_http import GuardedFetcher
+    from ragcore.services.langfuse import LangfuseService
+
+    settings = get_container().settings
+    fetcher = GuardedFetcher(
+        allowed_hosts=frozenset(h.strip() for h in settings.langfuse_allowed_hosts.split(",") if h.strip()),
+        max_bytes=1024 * 1024, max_timeout_s=10.0, allow_setting="LANGFUSE_ALLOWED_HOSTS",
+    )
+    return LangfuseService(get_container().store, fetcher, _send_later)
+
+
+def _send_later(job: Callable[[], None]) -> None:
+    _trace_sender().submit(job)
+
+
+on_reset(langfuse.cache_clear)
 
 
 on_reset(chats.cache_clear)
