@@ -162,3 +162,15 @@ def test_artifact_names_checked_and_nothing_served(api: Api) -> None:
     assert get(".png") == {"code": 102, "message": "invalid file type", "data": None}
     assert get(f"{uuid.uuid4().hex}.png") == {"code": 102, "message": "Artifact not found.", "data": None}
     assert api.client.get("/api/v1/documents/artifact/x.png").json()["code"] == 401  # the API key is required
+
+
+def test_upload_does_not_wait_for_a_busy_pdf_renderer(api: Api) -> None:
+    """While a parse holds PDFium, an upload goes on without a thumbnail and the parse makes it afterwards."""
+    from ragcore.parsing.pdf import _PDFIUM_LOCK
+
+    ds = make_dataset(api)
+    with _PDFIUM_LOCK:
+        (pdf,) = upload(api, ds, {"busy.pdf": make_pdf([["Renderer busy"]])})
+    assert pdf["thumbnail"] == ""
+    api.call("POST", f"/api/v1/datasets/{ds}/chunks", json={"document_ids": [pdf["id"]]})
+    assert wait_done(api, ds, pdf["id"])["thumbnail"] == f"thumbnail_{pdf['id']}.png"

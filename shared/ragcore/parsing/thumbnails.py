@@ -23,11 +23,13 @@ def has_thumbnail(suffix: str) -> bool:
     return suffix == "pdf" or suffix in IMAGE_SUFFIXES
 
 
-def thumbnail_png(suffix: str, data: bytes) -> bytes | None:
+def thumbnail_png(suffix: str, data: bytes, *, wait: bool = True) -> bytes | None:
+    """wait=False: None at once when PDFium is busy with a parse (an upload does not queue behind it; the parse
+    worker makes the thumbnail later)."""
     if not has_thumbnail(suffix) or not data or len(data) > MAX_BYTES:
         return None
     try:
-        return _pdf(data) if suffix == "pdf" else _image(data)
+        return _pdf(data, wait) if suffix == "pdf" else _image(data)
     except ImportError:
         return None
     except Exception as exc:  # a corrupt or exotic file: no thumbnail, as in RAGFlow, never a failed upload
@@ -35,13 +37,15 @@ def thumbnail_png(suffix: str, data: bytes) -> bytes | None:
         return None
 
 
-def _pdf(data: bytes) -> bytes | None:
+def _pdf(data: bytes, wait: bool) -> bytes | None:
     import pypdfium2 as pdfium
 
     from ragcore.parsing.pdf import _PDFIUM_LOCK  # PDFium is not thread-safe: share the parser's lock
 
     dpi = PDF_DPI
-    with _PDFIUM_LOCK:
+    if not _PDFIUM_LOCK.acquire(blocking=wait):
+        return None
+    try:
         doc = pdfium.PdfDocument(data)
         try:
             if len(doc) == 0:
@@ -60,6 +64,8 @@ def _pdf(data: bytes) -> bytes | None:
                 page.close()
         finally:
             doc.close()
+    finally:
+        _PDFIUM_LOCK.release()
 
 
 def _image(data: bytes) -> bytes:

@@ -43,9 +43,10 @@ def thumbnail_key(document_blob: str) -> str:
     return f"{document_blob}.thumbnail.png"
 
 
-def store_thumbnail(blobs: BlobStore, document_blob: str, document_id: str, suffix: str, data: bytes) -> str:
+def store_thumbnail(blobs: BlobStore, document_blob: str, document_id: str, suffix: str, data: bytes, *,
+                    wait: bool = True) -> str:
     """Render and keep a document's thumbnail; its name for the document row ("" when the type has none)."""
-    png = thumbnail_png(suffix, data) if has_thumbnail(suffix) else None
+    png = thumbnail_png(suffix, data, wait=wait) if has_thumbnail(suffix) else None
     if png is None:
         return ""
     blobs.put(thumbnail_key(document_blob), png, "image/png")

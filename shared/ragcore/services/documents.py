@@ -121,7 +121,7 @@ class DocumentService:
         _, suffix = split_name(name)
         key = blob_key(tenant, dataset["id"], doc_id)
         self._blobs.put(key, data)
-        thumbnail = store_thumbnail(self._blobs, key, doc_id, suffix, data)
+        thumbnail = store_thumbnail(self._blobs, key, doc_id, suffix, data, wait=False)
         chunk_method = dataset.get("chunk_method") or "naive"
         item = stamp_new(
             {
