@@ -95,3 +95,22 @@ async def message_feedback(
     chat_id: str, session_id: str, msg_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)
 ) -> JSONResponse:
     return ok(registry.chats().set_feedback(tenant, chat_id, session_id, msg_id, body))
+
+
+# Langfuse keys: the tenant's chat completions are traced there (RAGFlow's langfuse_api)
+@router.post("/langfuse/api-key")
+@router.put("/langfuse/api-key")
+async def set_langfuse_key(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
+    return ok(registry.langfuse().set_keys(tenant, body), message="success")
+
+
+@router.get("/langfuse/api-key")
+def get_langfuse_key(tenant: str = Depends(current_tenant)) -> JSONResponse:
+    data, message = registry.langfuse().get_keys(tenant)
+    return ok(data, message=message or "success")
+
+
+@router.delete("/langfuse/api-key")
+def delete_langfuse_key(tenant: str = Depends(current_tenant)) -> JSONResponse:
+    deleted = registry.langfuse().delete_keys(tenant)
+    return ok(True, message="success") if deleted else ok(None, message="Have not record any Langfuse keys.")

@@ -56,3 +56,16 @@ async def update_chunk(
 ) -> JSONResponse:
     registry.chunks().update(tenant, dataset_id, document_id, chunk_id, body)
     return ok_bare()
+
+
+@router.get("/datasets/{dataset_id}/documents/{document_id}/structure/graph")
+def structure_graph(dataset_id: str, document_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    return ok(registry.structure_graphs().get(tenant, dataset_id, document_id))
+
+
+@router.delete("/datasets/{dataset_id}/documents/{document_id}/structure/graph")
+async def delete_structure_graph(
+    dataset_id: str, document_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)
+) -> JSONResponse:
+    deleted = registry.structure_graphs().delete(tenant, dataset_id, document_id, body)
+    return ok({"deleted": deleted}, message=f"deleted {deleted} structure graph rows")

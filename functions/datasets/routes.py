@@ -149,3 +149,10 @@ def delete_index(dataset_id: str, request: Request, tenant: str = Depends(curren
 def delete_index_by_path(dataset_id: str, index_type: str, request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
     registry.index_tasks().delete(tenant, dataset_id, index_type, wipe=_wipe(request))
     return ok({})
+
+
+@router.post("/datasets/{dataset_id}/embedding/check")
+async def check_embedding(
+    dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)
+) -> JSONResponse:
+    return ok(registry.embedding_check().check(tenant, dataset_id, body))

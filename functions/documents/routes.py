@@ -64,6 +64,13 @@ async def documents_metadatas(
     return ok(registry.metadata().set_document_metadata(tenant, dataset_id, body))
 
 
+@router.post("/datasets/{dataset_id}/documents/batch-update-status")
+async def batch_update_status(
+    dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)
+) -> JSONResponse:
+    return ok(registry.document_assets().batch_update_status(tenant, dataset_id, body), message="success")
+
+
 @router.get("/datasets/{dataset_id}/documents/{document_id}")
 def download_document(dataset_id: str, document_id: str, tenant: str = Depends(current_tenant)) -> Response:
     name, data = registry.documents().download(tenant, dataset_id, document_id)
@@ -189,3 +196,46 @@ async def put_document_metadata_config(
 def metadata_flattened(request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
     ids = [i for raw in request.query_params.getlist("dataset_ids") for i in raw.split(",") if i]
     return ok(registry.metadata().flattened(tenant, ids))
+
+
+@router.post("/documents/upload")
+async def upload_info(request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    """Files kept for the tenant outside any dataset (chat attachments): one file answers an object, several a list."""
+    files: list[tuple[str, str, bytes]] = []
+    if "multipart/form-data" in request.headers.get("content-type", ""):
+        try:
+            form = await request.form(max_files=1000, max_fields=1000)
+        except Exception as exc:  # malformed multipart bodies
+            raise ApiError(RetCode.ARGUMENT_ERROR, f"Malformed multipart body: {exc}") from exc
+        files = [(v.filename or "", v.content_type or "", await v.read()) for v in form.getlist("file") if isinstance(v, UploadFile)]
+    url = request.query_params.get("url")
+    if files and url:
+        raise ApiError(RetCode.ARGUMENT_ERROR, "Provide either multipart file(s) or ?url=..., not both.")
+    if not files and not url:
+        raise ApiError(RetCode.ARGUMENT_ERROR, "Missing input: provide multipart file(s) or url")
+    if url:
+        raise ApiError(RetCode.ARGUMENT_ERROR, "url needs a crawler; this server has no outbound web access configured.")
+    info = registry.document_assets().upload_info(tenant, files)
+    return ok(info[0] if len(info) == 1 else info)
+
+
+@router.get("/thumbnails")
+def thumbnails(request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    return ok(registry.document_assets().thumbnails(tenant, request.query_params.getlist("doc_ids")), message="success")
+
+
+@router.get("/documents/images/{image_id}")
+def document_image(image_id: str, tenant: str = Depends(current_tenant)) -> Response:
+    data, media_type = registry.document_assets().image(tenant, image_id)
+    return Response(content=data, media_type=media_type)
+
+
+@router.get("/documents/artifact/{filename}")
+def document_artifact(filename: str) -> Response:
+    registry.document_assets().artifact(filename)
+
+
+@router.get("/documents/{document_id}/preview")
+def preview_document(document_id: str, tenant: str = Depends(current_tenant)) -> Response:
+    data, headers = registry.document_assets().preview(tenant, document_id)
+    return Response(content=data, headers=headers)

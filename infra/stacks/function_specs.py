@@ -6,7 +6,7 @@ Grants follow the code, not guesses (least privilege): every function reads and 
 - documents: uploads, downloads, deletes and presigned upload URLs (bucket read/write) and queues parse tasks;
 - files: the file manager's blobs and the documents it links into datasets (bucket read/write);
 - datasets: deleting a dataset purges its documents' blobs (bucket delete only) and queues GraphRAG/RAPTOR/mind-map
-  builds (send);
+  builds (send); its embedding check embeds sampled chunks with the candidate model;
 - ingest: reads dropped and uploaded files, writes/deletes the documents it creates from the drop folder, and
   fans a document's "plan" task out into "parse" tasks on the same queue (send); it also runs the dataset-level
   index builds.
@@ -48,7 +48,7 @@ def _api(module: str, memory_mb: int, **kwargs: object) -> FunctionSpec:
 
 # Memory buys CPU on Lambda (1,769 MB = one vCPU): 1 GB where a request embeds, scores or moves file bytes.
 API_FUNCTIONS: dict[str, FunctionSpec] = {
-    "datasets": _api("datasets", 512, bucket="delete", sends_tasks=True),
+    "datasets": _api("datasets", 1024, bucket="delete", sends_tasks=True, embeds=True),  # embeds: /embedding/check
     "documents": _api("documents", 1024, bucket="read_write", sends_tasks=True),
     "chunks": _api("chunks", 1024, embeds=True),
     "retrieval": _api("retrieval", 1024, embeds=True),

@@ -70,6 +70,8 @@ class Settings:
     agent_invoke_timeout_s: float = _env("AGENT_INVOKE_TIMEOUT_S", default=30.0)
     agent_invoke_max_bytes: int = _env("AGENT_INVOKE_MAX_BYTES", default=1024 * 1024)
     agent_max_steps: int = _env("AGENT_MAX_STEPS", default=500)
+    # tenants' Langfuse hosts: like the Invoke component, only public addresses unless listed here (comma-separated)
+    langfuse_allowed_hosts: str = _env("LANGFUSE_ALLOWED_HOSTS", default="")
 
     # accounts: POST /users registers (1) or answers RAGFlow's "registration is disabled" (0); wrong passwords
     # for one e-mail within the window lock its log-in for lock seconds

@@ -61,6 +61,7 @@ KINDS: dict[str, ListFields] = {
     "file2doc": ListFields(name="", orders=()),
     "file_count": ListFields(name="", orders=()),
     "termstats": ListFields(name="", orders=()),
+    "langfuse": ListFields(name="", orders=()),
 }
 
 DEFAULT = ListFields()

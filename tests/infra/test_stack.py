@@ -306,7 +306,8 @@ def test_local_embedder_layer_rides_with_the_functions_that_embed_when_asked() -
 
     assert with_local_embedder(API_FUNCTIONS["retrieval"], True).layers == ("core", "embed")
     assert with_local_embedder(API_FUNCTIONS["retrieval"], False).layers == ("core",)
-    assert with_local_embedder(API_FUNCTIONS["datasets"], True).layers == ("core",)  # never embeds
+    assert with_local_embedder(API_FUNCTIONS["documents"], True).layers == ("core",)  # never embeds
+    assert with_local_embedder(API_FUNCTIONS["datasets"], True).layers == ("core", "embed")  # its embedding check
     assert with_local_embedder(INGEST, True).layers == ("core", "parsers", "embed")
 
 

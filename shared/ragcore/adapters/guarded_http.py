@@ -49,8 +49,10 @@ def _blocked(ip: str) -> bool:
 
 
 class GuardedFetcher:
-    def __init__(self, *, allowed_hosts: frozenset[str], max_bytes: int, max_timeout_s: float) -> None:
+    def __init__(self, *, allowed_hosts: frozenset[str], max_bytes: int, max_timeout_s: float,
+                 allow_setting: str = "AGENT_INVOKE_ALLOWED_HOSTS") -> None:
         self._allowed = {h.lower() for h in allowed_hosts}
+        self._allow_setting = allow_setting
         self._max_bytes = max_bytes
         self._max_timeout = max_timeout_s
 
@@ -64,7 +66,7 @@ class GuardedFetcher:
             bad = [ip for ip in ips if _blocked(ip)]
             if bad:
                 raise RefusedTarget(f"'{host}' resolves to {bad[0]}, a private, loopback or link-local address; "
-                                    "requests there are refused unless the host is listed in AGENT_INVOKE_ALLOWED_HOSTS")
+                                    f"requests there are refused unless the host is listed in {self._allow_setting}")
         return ips[0]
 
     def __call__(self, method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: float) -> HttpReply:

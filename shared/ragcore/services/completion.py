@@ -7,6 +7,7 @@ The model sees the retrieved chunks numbered [ID:0], [ID:1]… inside the assist
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -19,6 +20,7 @@ from ragcore.ports import ChatModel, ChatUsage
 from ragcore.services.chats import ChatService, message_id
 from ragcore.text.tokenize import count_tokens
 
+log = logging.getLogger(__name__)
 CITATION = re.compile(r"\s?\[ID:(\d+)\]")
 HISTORY_TURNS = 6
 
@@ -32,6 +34,8 @@ class Turn:
     empty_answer: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
     started: float = field(default_factory=time.time)  # for the answer's duration in /system/stats
+    tenant: str = ""  # whose Langfuse (if any) receives the turn's trace
+    chat_id: str = ""
 
 
 def reference_chunk(chunk: dict[str, Any]) -> dict[str, Any]:
@@ -57,7 +61,9 @@ class CompletionService:
         *,
         context_tokens: int = 8192,
         document_metadata: Callable[[str, list[str]], dict[str, dict[str, Any]]] | None = None,
+        tracer: Callable[[str, dict[str, Any]], None] | None = None,
     ) -> None:
+        self._tracer = tracer
         self._chats = chats
         self._doc_meta = document_metadata
         self._retrieve = retrieve
@@ -73,7 +79,7 @@ class CompletionService:
             raise ApiError(RetCode.DATA_ERROR, "`question` is required.")
         if chat is None:
             messages = [*history[-2 * HISTORY_TURNS :], {"role": "user", "content": question}]
-            return Turn(question, messages, [], {})
+            return Turn(question, messages, [], {}, tenant=tenant)
         prompt = chat.get("prompt_config") or {}
         chunks: list[dict[str, Any]] = []
         if chat.get("dataset_ids"):
@@ -86,7 +92,8 @@ class CompletionService:
             )
             chunks = found["chunks"]
         if chat.get("dataset_ids") and not chunks and prompt.get("empty_response"):  # only when a search found nothing
-            return Turn(question, [], [], {"total": 0, "chunks": [], "doc_aggs": []}, empty_answer=prompt["empty_response"])
+            return Turn(question, [], [], {"total": 0, "chunks": [], "doc_aggs": []}, empty_answer=prompt["empty_response"],
+                        tenant=tenant, chat_id=chat.get("id", ""))
         system_template = prompt.get("system") or "{knowledge}"
         budget = self._context - count_tokens(question) - sum(count_tokens(m["content"]) for m in history[-2 * HISTORY_TURNS :])
         budget -= count_tokens(system_template) + 256
@@ -113,7 +120,7 @@ class CompletionService:
         setting = chat.get("llm_setting") or {}
         options = {k: setting.get(k) for k in ("temperature", "top_p", "presence_penalty", "frequency_penalty", "max_tokens")}
         options["knowledge"] = [{"id": n, "content": c["content"]} for n, c in enumerate(kept)]
-        return Turn(question, messages, kept, reference, options=options)
+        return Turn(question, messages, kept, reference, options=options, tenant=tenant, chat_id=chat.get("id", ""))
 
     def add_document_metadata(self, tenant: str, turn: Turn, fields: list[str] | None) -> None:
         """Each reference chunk gets its document's metadata as `document_metadata` (only `fields`, when given;
@@ -131,7 +138,12 @@ class CompletionService:
         if turn.empty_answer is not None:
             yield turn.empty_answer
             return
-        yield from self._model().stream(turn.messages, **turn.options)
+        deltas: list[str] = []
+        for delta in self._model().stream(turn.messages, **turn.options):
+            deltas.append(delta)
+            yield delta
+        answer = "".join(deltas)
+        self._trace(turn, answer, self.usage_of(turn, answer))
 
     def complete(self, turn: Turn) -> tuple[str, ChatUsage]:
         if turn.empty_answer is not None:
@@ -139,7 +151,20 @@ class CompletionService:
             return turn.empty_answer, {"prompt_tokens": count_tokens(turn.question), "completion_tokens": n,
                                        "total_tokens": count_tokens(turn.question) + n}
         answer, usage = self._model().complete(turn.messages, **turn.options)
+        self._trace(turn, answer, usage if usage["total_tokens"] else self.usage_of(turn, answer))
         return clean_citations(answer, len(turn.knowledge)), usage
+
+    def _trace(self, turn: Turn, answer: str, usage: ChatUsage) -> None:
+        """Hand the finished turn to the tracer (which sends in the background); a tracer's failure is never ours."""
+        if self._tracer is None or not turn.tenant:
+            return
+        try:
+            self._tracer(turn.tenant, {
+                "question": turn.question, "messages": turn.messages, "answer": answer, "usage": dict(usage),
+                "model": self._model().model_name, "started": turn.started, "ended": time.time(), "chat_id": turn.chat_id,
+            })
+        except Exception:
+            log.warning("completion trace not recorded", exc_info=True)
 
     def usage_of(self, turn: Turn, answer: str) -> ChatUsage:
         prompt = sum(count_tokens(m["content"]) for m in turn.messages) or count_tokens(turn.question)

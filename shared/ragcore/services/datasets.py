@@ -123,7 +123,7 @@ class DatasetService:
     def create(self, tenant: str, payload: dict[str, Any]) -> dict[str, Any]:
         req = parse_model(CreateDataset, payload)
         embedding_model = req.embedding_model or self._default_embedding_model
-        self._check_model(embedding_model)
+        self.check_model(embedding_model)
         chunk_method = req.chunk_method or "naive"
         given = req.parser_config.model_dump(exclude_none=True) if req.parser_config else None
         # parser_config: fields the client did not send are not echoed as null
@@ -186,7 +186,7 @@ class DatasetService:
         if "embedding_model" in sent:
             model = sent["embedding_model"] or self._default_embedding_model
             if model != current["embedding_model"]:
-                self._check_model(model)
+                self.check_model(model)
                 if current.get("chunk_count", 0) > 0:
                     raise ApiError(
                         RetCode.DATA_ERROR, "When chunk_num (1) > 0, embedding_model must remain unchanged."
@@ -254,7 +254,7 @@ class DatasetService:
             self._purge(tenant, item["id"])
 
     # ---- helpers ---------------------------------------------------------------
-    def _check_model(self, model: str) -> None:
+    def check_model(self, model: str) -> None:
         if model in self._known_models():
             return
         name, _, provider = model.rpartition("@")

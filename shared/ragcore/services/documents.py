@@ -24,6 +24,7 @@ from ragcore.services.common import (
     stamp_new,
     stamp_update,
 )
+from ragcore.services.document_assets import store_thumbnail, thumbnail_key
 from ragcore.services.index_kinds import GRAPH_KIND, TASK_KIND
 from ragcore.services.ingestion_logs import KIND as LOG_KIND
 from ragcore.services.ingestion_logs import record_run
@@ -120,6 +121,7 @@ class DocumentService:
         _, suffix = split_name(name)
         key = blob_key(tenant, dataset["id"], doc_id)
         self._blobs.put(key, data)
+        thumbnail = store_thumbnail(self._blobs, key, doc_id, suffix, data, wait=False)
         chunk_method = dataset.get("chunk_method") or "naive"
         item = stamp_new(
             {
@@ -145,7 +147,7 @@ class DocumentService:
                 "progress_msg": "",
                 "meta_fields": {},
                 "pipeline_id": "",
-                "thumbnail": "",
+                "thumbnail": thumbnail,
                 "_blob": key,
                 "_hash": hashlib.sha256(data).hexdigest(),
                 "_run_id": 0,
@@ -390,6 +392,7 @@ class DocumentService:
         """Background: a deleted document's chunks, vectors and bytes."""
         self._chunks.delete_document(tenant, document_id)
         self._blobs.delete(blob)
+        self._blobs.delete(thumbnail_key(blob))
 
     def purge_dataset(self, tenant: str, dataset_id: str) -> None:
         """Background, after a dataset row is deleted: every document, chunk, vector and blob under it."""

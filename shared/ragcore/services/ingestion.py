@@ -17,6 +17,7 @@ from ragcore.errors import ProviderError
 from ragcore.ids import now_ms
 from ragcore.ports import BlobStore, Embedder, JobQueue, MetadataStore
 from ragcore.services.chunk_store import TASK_SPAN, ChunkStore, chunk_id, is_current
+from ragcore.services.document_assets import store_thumbnail
 from ragcore.services.documents import KIND as DOC_KIND
 from ragcore.services.documents import progress_line
 from ragcore.services.ingestion_logs import record_run
@@ -109,11 +110,11 @@ class IngestionService:
                 return
             size = int((doc.get("parser_config") or {}).get("task_page_size") or 12)
             ranges = [(start, min(start + size, pages)) for start in range(0, max(pages, 1), size)]
-        self._store.update(
-            DOC_KIND, tenant, doc_id,
-            {"_tasks_total": len(ranges), "_lease_until": time.time() + self._lease_s,
-             "progress_msg": _append(doc, f"Planned {len(ranges)} task(s).")},
-        )
+        changes: dict[str, Any] = {"_tasks_total": len(ranges), "_lease_until": time.time() + self._lease_s,
+                                   "progress_msg": _append(doc, f"Planned {len(ranges)} task(s).")}
+        if not doc.get("thumbnail"):  # bytes that came by presigned URL, or an upload where no renderer was at hand
+            changes["thumbnail"] = store_thumbnail(self._blobs, doc["_blob"], doc_id, doc.get("suffix") or "", data)
+        self._store.update(DOC_KIND, tenant, doc_id, changes)
         queue = self._queue()
         for index, (start, end) in enumerate(ranges):
             queue.submit({

@@ -6,6 +6,8 @@ keeps every Lambda's cold start to what its requests need.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -25,17 +27,21 @@ if TYPE_CHECKING:
     from ragcore.services.conversation_stats import ConversationStats
     from ragcore.services.datasets import DatasetService
     from ragcore.services.dify_retrieval import DifyRetrieval
+    from ragcore.services.document_assets import DocumentAssets
     from ragcore.services.documents import DocumentService
     from ragcore.services.dropfolder import DropFolderService
+    from ragcore.services.embedding_check import EmbeddingCheck
     from ragcore.services.files import FileService
     from ragcore.services.index_tasks import IndexTaskService
     from ragcore.services.ingestion import IngestionService
     from ragcore.services.ingestion_logs import IngestionLogService
+    from ragcore.services.langfuse import LangfuseService
     from ragcore.services.memories import MemoryService
     from ragcore.services.meta_vocabulary import MetaVocabulary
     from ragcore.services.metadata import MetadataService
     from ragcore.services.retrieval import RetrievalService
     from ragcore.services.search_apps import SearchAppService
+    from ragcore.services.structure_graph import StructureGraphs
     from ragcore.services.system import LogLevels, Probe
     from ragcore.services.tags import TagService
     from ragcore.services.teams import TeamService
@@ -127,6 +133,30 @@ def documents() -> DocumentService:
 
 
 @lru_cache(maxsize=1)
+def document_assets() -> DocumentAssets:
+    from ragcore.services.document_assets import DocumentAssets
+
+    container = get_container()
+    return DocumentAssets(container.store, container.blobs, chunk_store(), max_upload_bytes=container.settings.max_upload_bytes)
+
+
+@lru_cache(maxsize=1)
+def embedding_check() -> EmbeddingCheck:
+    from ragcore.services.embedding_check import EmbeddingCheck
+
+    container = get_container()
+    return EmbeddingCheck(container.store, chunk_store(), container.index, container.embedder_for,
+                          lambda model: datasets().check_model(model))
+
+
+@lru_cache(maxsize=1)
+def structure_graphs() -> StructureGraphs:
+    from ragcore.services.structure_graph import StructureGraphs
+
+    return StructureGraphs(get_container().store)
+
+
+@lru_cache(maxsize=1)
 def meta_vocabulary() -> MetaVocabulary:
     from ragcore.services.meta_vocabulary import MetaVocabulary
 
@@ -163,7 +193,8 @@ def dropfolder() -> DropFolderService:
     return DropFolderService(get_container().store, datasets(), documents())
 
 
-for _cached in (datasets, tenants, chunk_store, documents, ingestion, index_tasks, dropfolder, meta_vocabulary):
+for _cached in (datasets, tenants, chunk_store, documents, document_assets, embedding_check, structure_graphs, ingestion,
+                index_tasks, dropfolder, meta_vocabulary):
     on_reset(_cached.cache_clear)
 
 
@@ -270,7 +301,34 @@ def completion() -> CompletionService:
         return {d["id"]: dict(d.get("meta_fields") or {}) for d in store.get_many(DOC_KIND, tenant, ids)}
 
     return CompletionService(chats(), lambda tenant, **kw: retrieval().retrieve(tenant, **kw), lambda: get_container().chat_model,
-                             document_metadata=document_metadata)
+                             document_metadata=document_metadata,
+                             tracer=lambda tenant, record: langfuse().trace_completion(tenant, record))
+
+
+@lru_cache(maxsize=1)
+def _trace_sender() -> ThreadPoolExecutor:
+    # traces leave after the answer, off the request's thread; two threads keep a slow Langfuse from piling up work
+    return ThreadPoolExecutor(max_workers=2, thread_name_prefix="langfuse")
+
+
+@lru_cache(maxsize=1)
+def langfuse() -> LangfuseService:
+    from ragcore.adapters.guarded_http import GuardedFetcher
+    from ragcore.services.langfuse import LangfuseService
+
+    settings = get_container().settings
+    fetcher = GuardedFetcher(
+        allowed_hosts=frozenset(h.strip() for h in settings.langfuse_allowed_hosts.split(",") if h.strip()),
+        max_bytes=1024 * 1024, max_timeout_s=10.0, allow_setting="LANGFUSE_ALLOWED_HOSTS",
+    )
+    return LangfuseService(get_container().store, fetcher, _send_later)
+
+
+def _send_later(job: Callable[[], None]) -> None:
+    _trace_sender().submit(job)
+
+
+on_reset(langfuse.cache_clear)
 
 
 on_reset(chats.cache_clear)
