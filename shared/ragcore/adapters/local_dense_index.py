@@ -193,11 +193,18 @@ class TenantVectors:
         vecs = self.store.get(np.asarray([self.pos[c] for c in known], dtype=np.int64))
         return {c: v.tolist() for c, v in zip(known, vecs, strict=True)}
 
+    def allowed(self, names: list[str]) -> npt.NDArray[np.bool_]:
+        """Per code: is it one of these datasets/documents (a lookup table: one gather per slot, where np.isin
+        sorts the whole column — 14 ms at 1M chunks)."""
+        table = np.zeros(len(self.codes) + 1, dtype=bool)
+        table[[self.codes[name] for name in names if name in self.codes]] = True
+        return table
+
     def scope(self, dataset_ids: list[str], document_ids: list[str] | None) -> npt.NDArray[np.bool_]:
         n = len(self.ids)
-        mask = self.alive[:n] & np.isin(self.ds[:n], [self.codes[d] for d in dataset_ids if d in self.codes])
+        mask = self.alive[:n] & self.allowed(dataset_ids)[self.ds[:n]]
         if document_ids:
-            mask &= np.isin(self.doc[:n], [self.codes[d] for d in document_ids if d in self.codes])
+            mask &= self.allowed(document_ids)[self.doc[:n]]
         return mask
 
     def search(self, vector: list[float], k: int, mask: npt.NDArray[np.bool_]) -> list[tuple[str, float]]:
