@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import time
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +53,7 @@ def test_a_lost_keyword_index_is_rebuilt_from_sqlite(tmp_path: Path) -> None:
     index = LocalVectorIndex(tmp_path)
     index.upsert("t", [record("a", "the nile river"), record("b", "the amazon river")])  # type: ignore[list-item]
     index.set_available("t", ["b"], False)
-    del index
+    index.close()
     shutil.rmtree(tmp_path / "keywords")
     assert found(LocalVectorIndex(tmp_path), "river") == {"a"}
 
@@ -60,6 +61,8 @@ def test_a_lost_keyword_index_is_rebuilt_from_sqlite(tmp_path: Path) -> None:
 def test_a_write_interrupted_between_sqlite_and_keywords_is_repaired_on_open(tmp_path: Path) -> None:
     index = LocalVectorIndex(tmp_path)
     index.upsert("t", [record("a", "the nile river")])  # type: ignore[list-item]
+    index.close()
+    assert not (tmp_path / "keywords.rebuild").exists()  # committed: nothing to repair
     # a crash after SQLite committed a second chunk but before the keyword index did: the marker stays behind
     db = sqlite3.connect(tmp_path / "index.sqlite3")
     db.execute("INSERT INTO vectors(tenant, id, dataset_id, document_id, available, vec, terms) "
@@ -70,3 +73,20 @@ def test_a_write_interrupted_between_sqlite_and_keywords_is_repaired_on_open(tmp
     reopened = LocalVectorIndex(tmp_path)
     assert found(reopened, "river") == {"a", "b"}
     assert not (tmp_path / "keywords.rebuild").exists()
+
+
+def test_keyword_writes_are_committed_shortly_after_and_seen_at_once(tmp_path: Path) -> None:
+    """A chunk write does not wait for the keyword index's commit (an fsync), yet a question right after it sees the
+    chunk; until the commit the marker is there, so a crash now rebuilds from SQLite."""
+    from ragcore.adapters.local_keyword_index import COMMIT_DELAY_S
+
+    index = LocalVectorIndex(tmp_path)
+    index.upsert("t", [record("a", "the nile river")])  # type: ignore[list-item]
+    assert (tmp_path / "keywords.rebuild").exists()
+    assert found(index, "nile") == {"a"}  # the search commits what it needs
+    index.upsert("t", [record("b", "the amazon river")])  # type: ignore[list-item]
+    deadline = time.monotonic() + COMMIT_DELAY_S + 5
+    while (tmp_path / "keywords.rebuild").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not (tmp_path / "keywords.rebuild").exists()
+    assert found(LocalVectorIndex(tmp_path), "river") == {"a", "b"}

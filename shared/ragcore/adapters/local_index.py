@@ -69,7 +69,8 @@ class LocalVectorIndex:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(_SCHEMA)
-        self._keywords = KeywordIndex(root / "keywords")
+        self._writes_open = 0  # index writes between their SQLite commit and their keyword write
+        self._keywords = KeywordIndex(root / "keywords", on_committed=self._keywords_committed)
         self._tenants: dict[str, TenantVectors] = {}
         self._readers = threading.local()  # keyword searches read on their own connection, beside writes and scans
         self._migrate()
@@ -98,26 +99,34 @@ class LocalVectorIndex:
     def _rebuild_keywords(self) -> None:
         with self._lock:
             self._rebuild_marker.touch()
+            self._keywords_stale = False
             self._keywords.write(clear=True)
             rows = self._conn.execute(
                 "SELECT rowid, tenant, dataset_id, document_id, terms FROM vectors WHERE available=1")
             while batch := rows.fetchmany(_LOAD_BATCH):
                 self._keywords.write(add=[KeywordDoc(*r) for r in batch])
+            self._keywords.flush()
+
+    def _keywords_committed(self) -> None:
+        """The keyword index has committed everything written to it: the marker can go, unless a write is between
+        its SQLite commit and its keyword write, or one failed."""
+        if not self._writes_open and not self._keywords_stale:
             self._rebuild_marker.unlink(missing_ok=True)
-            self._keywords_stale = False
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[None]:
-        """SQLite then keywords, under the lock; the marker outlives a crash between the two."""
+        """SQLite then keywords, under the lock; the marker stays until the keyword index has committed (a crash
+        in between rebuilds it from SQLite on the next start)."""
         with self._lock:
             self._rebuild_marker.touch()
+            self._writes_open += 1
             try:
                 yield
             except BaseException:
                 self._keywords_stale = True  # SQLite may hold what the keywords lack: keep the marker for the next start
                 raise
-            if not self._keywords_stale:
-                self._rebuild_marker.unlink(missing_ok=True)
+            finally:
+                self._writes_open -= 1
 
     # ---- memory ---------------------------------------------------------------------------------
     def _vectors(self, tenant: str, dim: int | None = None) -> TenantVectors | None:
@@ -142,6 +151,10 @@ class LocalVectorIndex:
         m.off = {m.code(r[0]) for r in self._conn.execute("SELECT document_id FROM doc_off WHERE tenant=?", (tenant,))}
         self._tenants[tenant] = m
         return m
+
+    def close(self) -> None:
+        """Commit pending keyword writes and let go of the writer (also done at exit)."""
+        self._keywords.close()
 
     def warm(self) -> None:
         """Load every tenant's vectors now (the server starts this in the background), so that no first question

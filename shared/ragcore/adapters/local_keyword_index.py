@@ -11,9 +11,11 @@ document-id filters at query time.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +24,7 @@ import tantivy
 from ragcore.errors import StorageError
 
 MAX_QUERY_TERMS = 64
+COMMIT_DELAY_S = 0.5
 _WRITER_HEAP = 32_000_000
 _LOCK_WAIT_S = 10.0  # another process writing (a second server on the same DATA_DIR): wait for its commit
 
@@ -53,39 +56,90 @@ def _schema() -> tantivy.Schema:
 
 
 class KeywordIndex:
-    def __init__(self, path: Path) -> None:
+    """Writes are buffered in one writer and committed COMMIT_DELAY_S later, or at once when a search needs them:
+    a commit fsyncs (~30 ms), too much for every chunk added. The caller's rebuild marker covers what a crash loses
+    before the commit; `on_committed` tells it when nothing is pending any more."""
+
+    def __init__(self, path: Path, on_committed: Callable[[], None] | None = None) -> None:
         path.mkdir(parents=True, exist_ok=True)
         self._schema = _schema()
         try:
             self._index = tantivy.Index(self._schema, path=str(path), reuse=True)
         except (OSError, ValueError) as exc:
             raise StorageError(f"The keyword index at {path} could not be opened: {exc}") from exc
+        self._lock = threading.RLock()
+        self._writer: tantivy.IndexWriter | None = None
+        self._dirty = False
+        self._timer: threading.Timer | None = None
+        self._on_committed = on_committed
+        atexit.register(self.close)
 
-    # ---- writes: one short-lived writer per batch (tantivy allows one per index; nothing stays locked between writes)
+    # ---- writes ---------------------------------------------------------------------------------
     def write(self, add: Sequence[KeywordDoc] = (), delete_keys: Iterable[int] = (),
               delete_queries: Sequence[tantivy.Query] = (), clear: bool = False) -> None:
-        writer = self._writer()
-        try:
-            if clear:
-                writer.delete_all_documents()
-            for key in delete_keys:
-                writer.delete_documents_by_term("key", key)
-            for query in delete_queries:
-                writer.delete_documents_by_query(query)
-            for item in add:
-                doc = tantivy.Document(tenant=item.tenant, dataset=item.dataset_id, document=item.document_id, terms=item.terms)
-                doc.add_integer("key", item.key)
-                writer.add_document(doc)
-            writer.commit()
-        except ValueError as exc:
-            with contextlib.suppress(ValueError):
-                writer.rollback()
-            raise StorageError(f"The keyword index could not be written: {exc}") from exc
-        finally:
-            writer.wait_merging_threads()  # merges finish here, not in a writer left behind
-        self._index.reload()
+        with self._lock:
+            writer = self._writer = self._writer or self._open_writer()
+            try:
+                if clear:
+                    writer.delete_all_documents()
+                for key in delete_keys:
+                    writer.delete_documents_by_term("key", key)
+                for query in delete_queries:
+                    writer.delete_documents_by_query(query)
+                for item in add:
+                    doc = tantivy.Document(tenant=item.tenant, dataset=item.dataset_id, document=item.document_id,
+                                           terms=item.terms)
+                    doc.add_integer("key", item.key)
+                    writer.add_document(doc)
+            except ValueError as exc:
+                with contextlib.suppress(ValueError):
+                    writer.rollback()
+                raise StorageError(f"The keyword index could not be written: {exc}") from exc
+            self._dirty = True
+            if self._timer is None:
+                self._timer = threading.Timer(COMMIT_DELAY_S, self._commit_later)
+                self._timer.daemon = True
+                self._timer.start()
 
-    def _writer(self) -> tantivy.IndexWriter:
+    def flush(self) -> None:
+        """Commit what is pending, so that searches see it."""
+        with self._lock:
+            if not self._dirty or self._writer is None:
+                return
+            try:
+                self._writer.commit()
+            except ValueError as exc:
+                raise StorageError(f"The keyword index could not be written: {exc}") from exc
+            self._dirty = False
+            self._index.reload()
+            if self._on_committed is not None:
+                self._on_committed()
+
+    def _commit_later(self) -> None:
+        with self._lock:
+            self._timer = None
+            try:
+                self.flush()
+            except StorageError:
+                return  # the marker stays: the next start rebuilds from SQLite
+            self._release()
+
+    def _release(self) -> None:
+        """Idle: merges finish and the writer goes, so nothing stays locked or running between bursts of writes."""
+        if self._writer is not None and not self._dirty:
+            writer, self._writer = self._writer, None
+            writer.wait_merging_threads()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            with contextlib.suppress(StorageError):
+                self.flush()
+            self._release()
+
+    def _open_writer(self) -> tantivy.IndexWriter:
         deadline = time.monotonic() + _LOCK_WAIT_S
         while True:
             try:
@@ -121,6 +175,8 @@ class KeywordIndex:
         query += [(tantivy.Occur.Must, tantivy.Query.const_score_query(f, 0.0)) for f in filters]
         if excluded_documents:
             query.append((tantivy.Occur.MustNot, self._terms("document", excluded_documents)))
+        if self._dirty:
+            self.flush()
         searcher = self._index.searcher()
         hits = searcher.search(tantivy.Query.boolean_query(query), top_k, count=False).hits
         keys = searcher.fast_field_values("key", [address for _, address in hits])
@@ -140,4 +196,5 @@ class KeywordIndex:
         return tantivy.Query.term_set_query(self._schema, field, list(values))
 
     def count(self) -> int:
+        self.flush()
         return int(self._index.searcher().num_docs)
