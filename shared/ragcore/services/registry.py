@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from ragcore.services.memories import MemoryService
     from ragcore.services.meta_vocabulary import MetaVocabulary
     from ragcore.services.metadata import MetadataService
+    from ragcore.services.model_providers import ModelProviderService
     from ragcore.services.retrieval import RetrievalService
     from ragcore.services.search_apps import SearchAppService
     from ragcore.services.system import LogLevels, Probe
@@ -238,6 +239,18 @@ def ingestion_logs() -> IngestionLogService:
 
 on_reset(tags.cache_clear)
 on_reset(ingestion_logs.cache_clear)
+
+
+@lru_cache(maxsize=1)
+def model_providers() -> ModelProviderService:
+    from ragcore.services.model_providers import ModelProviderService
+
+    container = get_container()
+    return ModelProviderService(container.store, container.catalogue, lambda: container.cipher, container.verify_model,
+                                builtin_embedding="all-MiniLM-L6-v2@Builtin" in container.embedding_models())
+
+
+on_reset(model_providers.cache_clear)
 
 
 def llm_ids() -> set[str]:
