@@ -13,7 +13,7 @@ from ragcore.container import Container, get_container, on_reset
 
 if TYPE_CHECKING:
     from ragcore.agents.runtime import Tools
-    from ragcore.ports import JobQueue
+    from ragcore.ports import ChatModel, JobQueue, Reranker
     from ragcore.services.agent_attachments import AgentAttachments
     from ragcore.services.agent_runs import AgentRunner
     from ragcore.services.agent_webhooks import WebhookService as AgentWebhooks
@@ -193,7 +193,7 @@ def retrieval() -> RetrievalService:
     container = get_container()
     return RetrievalService(
         container.store, chunk_store(), container.index, container.embedder_for,
-        reranker=lambda: container.reranker, vocabulary=meta_vocabulary(), keyword_extractor=_keyword_extractor,
+        reranker=reranker_for, vocabulary=meta_vocabulary(), keyword_extractor=_keyword_extractor,
         background=_background,
     )
 
@@ -253,6 +253,48 @@ def model_providers() -> ModelProviderService:
 on_reset(model_providers.cache_clear)
 
 
+def tenant_has_model(tenant: str, kind: str, name: str) -> bool:
+    try:
+        model_providers().resolve(tenant, kind, name)
+    except LookupError:
+        return False
+    return True
+
+
+def tenant_default_model(tenant: str, kind: str) -> str:
+    from ragcore.services.model_providers import DEFAULT_FIELDS
+
+    return str(model_providers().defaults(tenant).get(DEFAULT_FIELDS[kind]) or "")
+
+
+def _deployment_serves(llm_id: str) -> bool:
+    served = llm_ids()
+    return llm_id in served or llm_id.split("@")[0] in {m.split("@")[0] for m in served}
+
+
+def chat_model_for(tenant: str, llm_id: str) -> ChatModel | None:
+    """The chat model an llm_id names with the tenant's key; None for the deployment's own model (LLM_BASE_URL or
+    the extractive answerer). A model the tenant configured and then removed is the answer's error, in RAGFlow's
+    words ("Instance CI not found for model ...")."""
+    from ragcore.errors import ProviderError
+
+    try:
+        config = model_providers().resolve(tenant, "chat", llm_id)
+    except LookupError as exc:
+        if _deployment_serves(llm_id):
+            return None
+        raise ProviderError(str(exc)) from None
+    return get_container().chat_model_of(config)
+
+
+def reranker_for(tenant: str, rerank_id: str) -> Reranker | None:
+    try:
+        config = model_providers().resolve(tenant, "rerank", rerank_id)
+    except LookupError:
+        return get_container().reranker  # RERANK_BASE_URL's, or None: "Model(...) not authorized"
+    return get_container().reranker_of(config)
+
+
 def llm_ids() -> set[str]:
     container = get_container()
     if container.has_llm:
@@ -269,7 +311,7 @@ def chats() -> ChatService:
     default = sorted(llm_ids())[0]
     return ChatService(container.store, llm_ids=llm_ids(), default_llm_id=default,
                        rerank_available=bool(container.settings.rerank_base_url), background=_background,
-                       stats=conversation_stats())
+                       stats=conversation_stats(), tenant_model=tenant_has_model, tenant_default=tenant_default_model)
 
 
 @lru_cache(maxsize=1)
@@ -283,7 +325,7 @@ def completion() -> CompletionService:
         return {d["id"]: dict(d.get("meta_fields") or {}) for d in store.get_many(DOC_KIND, tenant, ids)}
 
     return CompletionService(chats(), lambda tenant, **kw: retrieval().retrieve(tenant, **kw), lambda: get_container().chat_model,
-                             document_metadata=document_metadata)
+                             document_metadata=document_metadata, model_for=chat_model_for)
 
 
 on_reset(chats.cache_clear)
