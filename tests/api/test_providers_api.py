@@ -115,7 +115,8 @@ def test_keys_are_encrypted_at_rest_and_shown_masked(papi: Api) -> None:
     shown = papi.call("GET", f"/api/v1/providers/ZHIPU-AI/instances/{instances[0]['id']}")["data"]
     assert shown["api_key"] == "zhi...3456" and shown["instance_name"] == "CI"
     settings = get_container().settings
-    assert b"zhipu-secret-key-123456" not in settings.sqlite_path.read_bytes()
+    dump = b"".join(p.read_bytes() for p in settings.data_dir.glob(settings.sqlite_path.name + "*"))  # and its WAL
+    assert dump and b"zhipu-secret-key-123456" not in dump
     assert settings.provider_key_file.is_file() and settings.provider_key_file.stat().st_mode & 0o077 == 0
 
 
