@@ -6,7 +6,6 @@ import base64
 from typing import Any
 
 import pytest
-
 from ragcore.adapters.key_cipher import KeyCipher
 from ragcore.providers.catalogue import load_catalogue
 from ragcore.services.model_providers import Failure, ModelProviderService
