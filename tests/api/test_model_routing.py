@@ -95,3 +95,26 @@ def test_a_second_tenant_never_uses_the_first_tenants_keys(mapi: Api, fakes: tup
     fakes[0].requests.clear()
     assert ask(mapi, chat["id"], other)["code"] == 0
     assert keys_seen(fakes[0]) == ["Bearer other-key-cccc3333"]
+
+
+def test_a_dataset_naming_a_provider_embedding_model_embeds_through_it(mapi: Api, fakes: tuple[FakeOpenAI, FakeOpenAI]) -> None:
+    from tests.api.docs_helpers import ingest, retrieve
+
+    zhipu = fakes[0]
+    refused = mapi.call("POST", "/api/v1/datasets", json={"name": "kb", "embedding_model": "embedding-3@CI@ZHIPU-AI"})
+    assert refused["code"] == 102
+    assert mapi.call("PUT", "/api/v1/providers", json={"provider_name": "ZHIPU-AI"}) == {"code": 0}
+    assert mapi.call("POST", "/api/v1/providers/ZHIPU-AI/instances", json={
+        "instance_name": "CI", "api_key": "zhipu-embed-key-7777", "base_url": "",
+        "model_info": [{"model_name": "embedding-3", "model_type": ["embedding"]}]}) == {"code": 0}
+    res = mapi.call("POST", "/api/v1/datasets", json={"name": "kb", "embedding_model": "embedding-3@CI@ZHIPU-AI"})
+    assert res["code"] == 0, res
+    zhipu.requests.clear()
+    [doc] = ingest(mapi, res["data"]["id"], {"nile.txt": b"The Nile river flows north through Egypt.\n"})
+    assert doc["run"] == "DONE", doc
+    embeds = [r for r in zhipu.requests if r["path"].endswith("/embeddings")]
+    assert embeds and all(r["body"]["model"] == "embedding-3" for r in embeds)
+    assert {next(v for k, v in r["headers"].items() if k.lower() == "authorization") for r in embeds} == {
+        "Bearer zhipu-embed-key-7777"}
+    found = retrieve(mapi, question="Which river flows through Egypt?", dataset_ids=[res["data"]["id"]], similarity_threshold=0)
+    assert [c["content"] for c in found["chunks"]] == ["The Nile river flows north through Egypt."]

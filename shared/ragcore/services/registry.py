@@ -13,7 +13,7 @@ from ragcore.container import Container, get_container, on_reset
 
 if TYPE_CHECKING:
     from ragcore.agents.runtime import Tools
-    from ragcore.ports import ChatModel, JobQueue, Reranker
+    from ragcore.ports import ChatModel, Embedder, JobQueue, Reranker
     from ragcore.services.agent_attachments import AgentAttachments
     from ragcore.services.agent_runs import AgentRunner
     from ragcore.services.agent_webhooks import WebhookService as AgentWebhooks
@@ -51,7 +51,7 @@ def build_dataset_service(container: Container) -> DatasetService:
     return DatasetService(
         container.store,
         default_embedding_model=container.settings.embedding_model,
-        known_embedding_models=container.embedding_models,
+        known_embedding_models=container.embedding_models, tenant_model=tenant_has_model,
         purge=lambda tenant, dataset_id: documents().request_purge_dataset(tenant, dataset_id),
         run_counts=lambda tenant, dataset_id: documents().run_counts(tenant, dataset_id),
         shared=lambda tenant, dataset_id: teams().team_dataset(tenant, dataset_id),
@@ -140,7 +140,7 @@ def ingestion() -> IngestionService:
 
     container = get_container()
     return IngestionService(
-        container.store, container.blobs, chunk_store(), container.embedder_for, _queue,
+        container.store, container.blobs, chunk_store(), embedder_for, _queue,
         lease_s=container.settings.parse_lease_s, index_jobs=lambda job: index_tasks().handle(job),
         purges=lambda task: documents().purge(task),
     )
@@ -152,7 +152,7 @@ def index_tasks() -> IndexTaskService:
 
     container = get_container()
     return IndexTaskService(
-        container.store, chunk_store(), container.index, container.embedder_for, _queue,
+        container.store, chunk_store(), container.index, embedder_for, _queue,
         chat_model=lambda: container.chat_model if container.has_llm else None,
     )
 
@@ -192,7 +192,7 @@ def retrieval() -> RetrievalService:
 
     container = get_container()
     return RetrievalService(
-        container.store, chunk_store(), container.index, container.embedder_for,
+        container.store, chunk_store(), container.index, embedder_for,
         reranker=reranker_for, vocabulary=meta_vocabulary(), keyword_extractor=_keyword_extractor,
         background=_background,
     )
@@ -206,7 +206,7 @@ def chunks() -> ChunkService:
     from ragcore.services.chunks import ChunkService
 
     container = get_container()
-    return ChunkService(container.store, chunk_store(), documents(), container.embedder_for, container.index)
+    return ChunkService(container.store, chunk_store(), documents(), embedder_for, container.index)
 
 
 on_reset(chunks.cache_clear)
@@ -251,6 +251,28 @@ def model_providers() -> ModelProviderService:
 
 
 on_reset(model_providers.cache_clear)
+
+
+def embedder_for(model_id: str, tenant: str) -> Embedder:
+    """The embedding model a dataset or memory names: the deployment's (builtin, EMBEDDING_BASE_URL) when it serves
+    that name, else the tenant's own provider model with the tenant's key."""
+    container = get_container()
+    if model_id and model_id not in container.embedding_models():
+        from ragcore.errors import ProviderError
+        from ragcore.providers.catalogue import BUILTIN
+        from ragcore.services.model_providers import split_model_name
+
+        try:
+            config = model_providers().resolve(tenant, "embedding", model_id)
+        except LookupError as exc:
+            factory = split_model_name(model_id)[2]
+            if factory != BUILTIN and container.catalogue.get(factory) is not None \
+                    and model_id != container.settings.embedding_model:
+                # a provider model the tenant removed: never embed with another model in its place
+                raise ProviderError(str(exc)) from None
+        else:
+            return container.embedder_of(config)
+    return container.embedder_for(model_id)
 
 
 def tenant_has_model(tenant: str, kind: str, name: str) -> bool:
@@ -349,7 +371,7 @@ def memories() -> MemoryService:
     from ragcore.services.memories import MemoryService
 
     container = get_container()
-    return MemoryService(container.store, container.index, container.embedder_for,
+    return MemoryService(container.store, container.index, embedder_for,
                          lambda: container.chat_model if container.has_llm else None,
                          background=_background, max_size=container.settings.max_memory_bytes)
 

@@ -97,7 +97,7 @@ class RetrievalService:
         store: MetadataStore,
         chunks: ChunkStore,
         index: VectorIndex,
-        embedder_for: Callable[[str], Embedder],
+        embedder_for: Callable[[str, str], Embedder],
         *,
         reranker: Callable[[str, str], Reranker | None],
         vocabulary: MetaVocabulary,
@@ -209,7 +209,7 @@ class RetrievalService:
             for word in extra:
                 for t in content_terms(word):
                     weights.setdefault(t, 1.0)
-        embedder = self._embedder_for(next(iter(models)) or "")
+        embedder = self._embedder_for(next(iter(models)) or "", tenant)
         # RAGFlow reranks a bounded candidate pool too; deeper pages widen it. top_k bounds only the chunks
         # "engaged in vector cosine computation": keyword matches join the pool regardless, as in RAGFlow.
         pool = max(CANDIDATES, 2 * page * page_size)
