@@ -118,3 +118,19 @@ def test_a_dataset_naming_a_provider_embedding_model_embeds_through_it(mapi: Api
         "Bearer zhipu-embed-key-7777"}
     found = retrieve(mapi, question="Which river flows through Egypt?", dataset_ids=[res["data"]["id"]], similarity_threshold=0)
     assert [c["content"] for c in found["chunks"]] == ["The Nile river flows north through Egypt."]
+
+
+def test_an_agent_llm_component_calls_the_model_it_names(mapi: Api, fakes: tuple[FakeOpenAI, FakeOpenAI]) -> None:
+    from tests.agents.helpers import ask as ask_agent
+    from tests.agents.helpers import create_agent, dsl, node
+
+    add(mapi, "DeepSeek", "deepseek-key-bbbb2222", "deepseek-chat")
+    flow = dsl({"begin": node("Begin", to=["llm"]),
+                "llm": node("LLM", {"llm_id": "deepseek-chat@CI@DeepSeek", "prompts": [{"role": "user", "content": "{sys.query}"}]},
+                            to=["m"]),
+                "m": node("Message", {"content": ["{llm@content}"]})})
+    agent_id = create_agent(mapi, "Seeker", flow)
+    fakes[1].requests.clear()
+    assert ask_agent(mapi, agent_id, "hi")["data"]["content"] == "Answer from DeepSeek."
+    assert keys_seen(fakes[1]) == ["Bearer deepseek-key-bbbb2222"]
+    assert fakes[0].chat_requests() == []

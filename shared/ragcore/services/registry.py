@@ -397,7 +397,8 @@ def _agent_tools(tenant: str) -> Tools:
         max_bytes=settings.agent_invoke_max_bytes, max_timeout_s=settings.agent_invoke_timeout_s,
     )
     return Tools(retrieve=lambda **kw: retrieval().retrieve(tenant, **kw), chat_model=lambda: container.chat_model,
-                 has_llm=container.has_llm, fetch=fetcher, max_steps=settings.agent_max_steps)
+                 has_llm=container.has_llm, fetch=fetcher, max_steps=settings.agent_max_steps,
+                 model_for=lambda llm_id: chat_model_for(tenant, llm_id))
 
 
 @lru_cache(maxsize=1)
