@@ -161,7 +161,21 @@ class Container:
             return secret_cipher(secret.get("PROVIDER_KEY_ENCRYPTION_KEY", ""))
         return file_cipher(self.settings.provider_key_file)
 
+    def _bedrock(self, config: ModelConfig) -> Any | None:
+        """A bedrock-runtime client when the model's factory is Bedrock (boto3 imported only then)."""
+        factory = self.catalogue.get(config.factory)
+        if factory is None or factory.protocol != "bedrock":
+            return None
+        from ragcore.adapters.bedrock import bedrock_client
+
+        return bedrock_client(config.api_key, config.region, self.settings.aws_endpoint_url)
+
     def chat_model_of(self, config: ModelConfig, *, attempts: int = 3, timeout: float | None = None) -> ChatModel:
+        client = self._bedrock(config)
+        if client is not None:
+            from ragcore.adapters.bedrock import BedrockChatModel
+
+            return BedrockChatModel(config.model_name, client)
         from ragcore.adapters.openai_chat import OpenAIChatModel
 
         return OpenAIChatModel(model=config.model_name, base_url=config.base_url, api_key=config.api_key,
@@ -170,6 +184,11 @@ class Container:
     def embedder_of(self, config: ModelConfig, *, attempts: int = 3, timeout: float = 30) -> Embedder:
         if config.builtin:
             return self.embedder_for(BUILTIN_EMBEDDING_MODEL)
+        client = self._bedrock(config)
+        if client is not None:
+            from ragcore.adapters.bedrock import BedrockEmbedder
+
+            return BedrockEmbedder(config.model_name, client)
         from ragcore.adapters.openai_embedder import OpenAIEmbedder
 
         return OpenAIEmbedder(model=config.model_name, base_url=config.base_url, api_key=config.api_key,

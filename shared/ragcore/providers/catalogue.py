@@ -31,6 +31,7 @@ class Factory:
     rank: int
     llms: tuple[dict[str, Any], ...]
     intl: str = ""
+    protocol: str = "openai"  # "bedrock": boto3, no base URL
 
     def llm(self, name: str) -> dict[str, Any] | None:
         return next((m for m in self.llms if m["llm_name"] == name), None)
@@ -71,7 +72,8 @@ def load_catalogue(base_urls: str = "") -> Catalogue:
     for entry in raw["factories"]:
         url = overrides.get(entry["name"], entry.get("url") or "")
         intl = overrides.get(entry["name"], entry.get("intl") or "")
-        factories.append(Factory(entry["name"], url, _int(entry.get("rank")), tuple(entry.get("llm") or ()), intl))
+        factories.append(Factory(entry["name"], url, _int(entry.get("rank")), tuple(entry.get("llm") or ()), intl,
+                                 entry.get("protocol") or "openai"))
     return Catalogue(factories)
 
 

@@ -10,6 +10,7 @@ one read). The API key is stored only encrypted (`Cipher`), and shown only maske
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -54,6 +55,7 @@ class ModelConfig:
     api_key: str
     base_url: str
     max_tokens: int = 8192
+    region: str = ""
 
     @property
     def builtin(self) -> bool:
@@ -223,7 +225,8 @@ class ModelProviderService:
     def _normal_key(provider: str, api_key: Any) -> str:
         if provider == "VLLM" and not api_key:
             return "x"
-        return api_key if isinstance(api_key, str) else ("" if not api_key else str(api_key))
+        # RAGFlow stores a structured key (Bedrock's auth_mode/bedrock_ak/...) as its JSON text
+        return api_key if isinstance(api_key, str) else ("" if not api_key else json.dumps(api_key))
 
     def create_name_only_instance(self, tenant: str, provider_ref: str, instance_name: str) -> None:
         if instance_name == "default":
@@ -372,7 +375,7 @@ class ModelProviderService:
                     message += f"\n{kind.capitalize()} model from {provider} is not supported yet."
                     results[name] = "fail"
                     continue
-                if not url:
+                if not url and factory.protocol == "openai":
                     message += f"\nFail to access {label}.base_url is required"
                     results[name] = "fail"
                     continue
@@ -543,7 +546,8 @@ class ModelProviderService:
         factory = self._catalogue.get(instance["provider_name"])
         base_url = instance.get("base_url") or (factory.base_url(instance.get("region", "")) if factory else "")
         return ModelConfig(instance["provider_name"], instance["instance_name"], model["model_name"], kind,
-                           self._decrypt(instance), base_url, int((model.get("extra") or {}).get("max_tokens", 8192)))
+                           self._decrypt(instance), base_url, int((model.get("extra") or {}).get("max_tokens", 8192)),
+                           str(instance.get("region") or ""))
 
     # ---- defaults ----------------------------------------------------------------------------------------------
     def defaults(self, tenant: str) -> dict[str, Any]:
