@@ -8,14 +8,15 @@ failure {"code": 102, "message": ...}, a missing argument {"code": 101, "message
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from ragcore.api.auth import current_tenant, current_user
-from ragcore.errors import RetCode
+from ragcore.container import get_container
+from ragcore.errors import ProviderError, RetCode
 from ragcore.services import registry
 from ragcore.services.model_providers import Failure
 
@@ -213,6 +214,37 @@ async def alter_model(provider: str, instance: str, model: str, request: Request
     if changes.get("status") and changes["status"] not in ("active", "inactive"):
         return _argument("status must be 'active' or 'inactive'")
     return await _call(lambda: registry.model_providers().update_model(tenant, provider, instance, model, changes))
+
+
+@router.post(INSTANCE + "/models/{model:path}")
+async def chat_to_model(provider: str, instance: str, model: str, request: Request,
+                        tenant: str = Depends(current_tenant)) -> Any:
+    body = await _body(request)
+    if not body or "message" not in body:
+        return _argument("message is required")
+    messages = [{"role": "user", "content": str(body["message"])}]
+    try:
+        config = await run_in_threadpool(registry.model_providers().model_to_chat, tenant, provider, instance, model)
+    except Failure as failure:
+        return _failed(failure.message)
+    chat = get_container().chat_model_of(config)
+    if body.get("stream"):
+        def events() -> Iterator[str]:
+            try:
+                for piece in chat.stream(messages, temperature=0.9):
+                    if piece:
+                        yield f"data: [MESSAGE]{piece}\n\n"
+            except ProviderError:
+                pass  # RAGFlow drops the failed pieces and ends the stream
+            yield "data: [DONE]\n\n"
+
+        return StreamingResponse(events(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache", "Connection": "keep-alive"})
+    try:
+        answer, _ = await run_in_threadpool(lambda: chat.complete(messages, temperature=0.9))
+    except ProviderError as exc:
+        return _failed(str(exc))
+    return _done({"answer": answer, "reasoning_content": ""})
 
 
 # ---- the tenant's models and defaults ---------------------------------------------------------------------------

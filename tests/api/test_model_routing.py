@@ -134,3 +134,15 @@ def test_an_agent_llm_component_calls_the_model_it_names(mapi: Api, fakes: tuple
     assert ask_agent(mapi, agent_id, "hi")["data"]["content"] == "Answer from DeepSeek."
     assert keys_seen(fakes[1]) == ["Bearer deepseek-key-bbbb2222"]
     assert fakes[0].chat_requests() == []
+
+
+def test_talking_to_an_instance_model_directly(mapi: Api) -> None:
+    add(mapi, "ZHIPU-AI", "zhipu-key-aaaa1111", "glm-4-flash")
+    base = "/api/v1/providers/ZHIPU-AI/instances/CI/models"
+    assert mapi.call("POST", base + "/glm-4-flash", json={"message": "hi"}) == {
+        "code": 0, "data": {"answer": "Answer from GLM.", "reasoning_content": ""}}
+    assert mapi.call("POST", base + "/glm-4-flash", json={}) == {"code": 101, "message": "message is required"}
+    assert mapi.call("POST", base + "/nope", json={"message": "hi"}) == {
+        "code": 102, "message": "Model 'nope@CI@ZHIPU-AI' not authorized"}
+    streamed = mapi.client.post(base + "/glm-4-flash", headers=mapi.headers(), json={"message": "hi", "stream": True}).text
+    assert streamed.startswith("data: [MESSAGE]Answer ") and streamed.endswith("data: [DONE]\n\n")

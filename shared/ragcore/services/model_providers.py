@@ -483,6 +483,15 @@ class ModelProviderService:
         if update:
             self._store.update(KIND_MODEL, tenant, model["id"], update)
 
+    def model_to_chat(self, tenant: str, provider_ref: str, instance_ref: str, name: str) -> ModelConfig:
+        """What POST .../instances/{i}/models/{m} talks to: that model of the tenant's instance, as a chat model."""
+        provider, instance = self._instance(tenant, provider_ref, instance_ref)
+        composite = f"{name}@{instance['instance_name']}@{provider['id']}"
+        try:
+            return self.resolve(tenant, "chat", composite)
+        except LookupError:
+            raise Failure(f"Model '{composite}' not authorized") from None
+
     # ---- the tenant's models -----------------------------------------------------------------------------------
     def _all_models(self, tenant: str) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
         for provider in self._providers(tenant):
