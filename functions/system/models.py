@@ -16,9 +16,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 from ragcore.api.auth import current_tenant, current_user
 from ragcore.container import get_container
-from ragcore.errors import ProviderError, RetCode
+from ragcore.errors import Failure, ProviderError, RetCode
 from ragcore.services import registry
-from ragcore.services.model_providers import Failure
 
 router = APIRouter(tags=["models"])
 P = "/api/v1/providers"
@@ -44,6 +43,12 @@ def _argument(message: str) -> JSONResponse:
 
 def _failed(message: str) -> JSONResponse:
     return JSONResponse({"code": int(RetCode.DATA_ERROR), "message": message})
+
+
+def _path(request: Request, *names: str) -> tuple[str, ...]:
+    """Path parameters read from the request, not declared: FastAPI builds a validator per declared parameter at
+    import, which this Lambda's cold start would pay for ~40 of them."""
+    return tuple(str(request.path_params[n]) for n in names)
 
 
 async def _call(work: Callable[[], Any], *, data: bool = False) -> JSONResponse:
@@ -72,27 +77,32 @@ async def add_provider(request: Request, tenant: str = Depends(current_tenant)) 
 
 
 @router.get(P + "/{provider}", dependencies=[Depends(current_tenant)])
-async def show_provider(provider: str) -> JSONResponse:
+async def show_provider(request: Request) -> JSONResponse:
+    provider = request.path_params["provider"]
     return await _call(lambda: registry.model_providers().show_provider(provider), data=True)
 
 
 @router.delete(P + "/{provider}")
-async def delete_provider(provider: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
+async def delete_provider(request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    provider = request.path_params["provider"]
     return await _call(lambda: registry.model_providers().delete_provider(tenant, provider))
 
 
 @router.get(P + "/{provider}/models", dependencies=[Depends(current_tenant)])
-async def provider_models(provider: str) -> JSONResponse:
+async def provider_models(request: Request) -> JSONResponse:
+    provider = request.path_params["provider"]
     return await _call(lambda: registry.model_providers().provider_models(provider), data=True)
 
 
 @router.get(P + "/{provider}/models/{model:path}", dependencies=[Depends(current_tenant)])
-async def provider_model(provider: str, model: str) -> JSONResponse:
+async def provider_model(request: Request) -> JSONResponse:
+    provider, model = _path(request, "provider", "model")
     return await _call(lambda: registry.model_providers().provider_model(provider, model), data=True)
 
 
 @router.post(P + "/{provider}/connection")
-async def check_connection(provider: str, request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
+async def check_connection(request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    provider = request.path_params["provider"]
     body = await _body(request)
     if not body or ("api_key" not in body and provider != "VLLM"):
         return _argument("api_key is required")
@@ -134,12 +144,14 @@ async def create_instance(provider: str, request: Request, tenant: str = Depends
 
 
 @router.get(P + "/{provider}/instances")
-async def list_instances(provider: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
+async def list_instances(request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    provider = request.path_params["provider"]
     return await _call(lambda: registry.model_providers().list_instances(tenant, provider), data=True)
 
 
 @router.delete(P + "/{provider}/instances")
-async def drop_instances(provider: str, request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
+async def drop_instances(request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    provider = request.path_params["provider"]
     body = await _body(request)
     if not body or not body.get("instances"):
         return _argument("instances is required")
@@ -148,13 +160,14 @@ async def drop_instances(provider: str, request: Request, tenant: str = Depends(
 
 
 @router.get(INSTANCE)
-async def show_instance(provider: str, instance: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
+async def show_instance(request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    provider, instance = _path(request, "provider", "instance")
     return await _call(lambda: registry.model_providers().show_instance(tenant, provider, instance), data=True)
 
 
 @router.put(INSTANCE)
-async def update_instance(provider: str, instance: str, request: Request,
-                          tenant: str = Depends(current_tenant)) -> JSONResponse:
+async def update_instance(request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    provider, instance = _path(request, "provider", "instance")
     body = await _body(request)
     if not body:
         return _argument("Request body is required")
@@ -168,16 +181,16 @@ async def update_instance(provider: str, instance: str, request: Request,
 
 # ---- an instance's models -------------------------------------------------------------------------------------
 @router.get(INSTANCE + "/models")
-async def instance_models(provider: str, instance: str, request: Request,
-                          tenant: str = Depends(current_tenant)) -> JSONResponse:
+async def instance_models(request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    provider, instance = _path(request, "provider", "instance")
     supported = request.query_params.get("supported", "").lower() == "true"
     return await _call(lambda: registry.model_providers().instance_models(tenant, provider, instance, supported),
                        data=True)
 
 
 @router.put(INSTANCE + "/models")
-async def retype_models(provider: str, instance: str, request: Request,
-                        tenant: str = Depends(current_tenant)) -> JSONResponse:
+async def retype_models(request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    provider, instance = _path(request, "provider", "instance")
     body = await _body(request)
     if not body or "model_name" not in body or "model_type" not in body:
         return _argument("model_name and model_type are required")
@@ -186,7 +199,8 @@ async def retype_models(provider: str, instance: str, request: Request,
 
 
 @router.post(INSTANCE + "/models")
-async def add_model(provider: str, instance: str, request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
+async def add_model(request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    provider, instance = _path(request, "provider", "instance")
     body = await _body(request)
     if not body or "model_name" not in body or "model_type" not in body:
         return _argument("model_name and model_type are required")
@@ -196,8 +210,8 @@ async def add_model(provider: str, instance: str, request: Request, tenant: str 
 
 
 @router.delete(INSTANCE + "/models")
-async def delete_models(provider: str, instance: str, request: Request,
-                        tenant: str = Depends(current_tenant)) -> JSONResponse:
+async def delete_models(request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    provider, instance = _path(request, "provider", "instance")
     body = await _body(request)
     if not body or "model_name" not in body:
         return _argument("model_name is required")
@@ -205,8 +219,8 @@ async def delete_models(provider: str, instance: str, request: Request,
 
 
 @router.patch(INSTANCE + "/models/{model:path}")
-async def alter_model(provider: str, instance: str, model: str, request: Request,
-                      tenant: str = Depends(current_tenant)) -> JSONResponse:
+async def alter_model(request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    provider, instance, model = _path(request, "provider", "instance", "model")
     body = await _body(request)
     if not body or not any(k in body for k in ("status", "max_tokens", "model_type", "extra")):
         return _argument("At least one of status, max_tokens, model_type, or extra is required.")
@@ -217,8 +231,8 @@ async def alter_model(provider: str, instance: str, model: str, request: Request
 
 
 @router.post(INSTANCE + "/models/{model:path}")
-async def chat_to_model(provider: str, instance: str, model: str, request: Request,
-                        tenant: str = Depends(current_tenant)) -> Any:
+async def chat_to_model(request: Request, tenant: str = Depends(current_tenant)) -> Any:
+    provider, instance, model = _path(request, "provider", "instance", "model")
     body = await _body(request)
     if not body or "message" not in body:
         return _argument("message is required")

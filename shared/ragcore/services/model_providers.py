@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ragcore.errors import Failure
 from ragcore.ids import new_id, now_ms
 from ragcore.ports import ListQuery, MetadataStore
 from ragcore.providers.catalogue import BUILTIN, HIDDEN, Catalogue, Factory, model_types
@@ -60,14 +61,6 @@ class ModelConfig:
     @property
     def builtin(self) -> bool:
         return self.factory == BUILTIN
-
-
-class Failure(Exception):
-    """RAGFlow's (False, message): the route answers it as a data error."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def human_types(value: Any) -> list[str]:
