@@ -16,9 +16,11 @@ from ragcore.services import registry
 from ragcore.services.system import component_status, gaussdb_status, oceanbase_status
 
 from functions.system.accounts import router as accounts_router
+from functions.system.models import router as models_router
 
 router = APIRouter(tags=["system"])
 router.include_router(accounts_router)  # users, teams and tokens ride on the same Lambda as the system routes
+router.include_router(models_router)  # and so do model providers and the tenant's models
 VERSION = "0.1.0"
 
 

@@ -53,6 +53,8 @@ class Settings:
     llm_timeout_s: float = _env("LLM_TIMEOUT_S", default=60.0)
     rerank_base_url: str = _env("RERANK_BASE_URL", default="")
     rerank_api_key: str = _env("RERANK_API_KEY", default="")
+    # a factory's default base URL sent elsewhere (a gateway, an air-gapped endpoint): {"ZHIPU-AI": "http://gw/v1"}
+    provider_base_urls: str = _env("PROVIDER_BASE_URLS", default="")
 
     # limits
     max_upload_bytes: int = _env("MAX_UPLOAD_BYTES", default=128 * 1024 * 1024)
@@ -111,6 +113,11 @@ class Settings:
         return self.data_dir / "inbox"
 
     @property
+    def provider_key_file(self) -> Path:
+        """The key that encrypts tenants' provider API keys: beside the database, never inside it."""
+        return self.data_dir / "provider_keys.key"
+
+    @property
     def key_file(self) -> Path:
         return self.data_dir / "api_key.txt"
 
@@ -122,6 +129,14 @@ def _convert(name: str, raw: str, default: Any) -> Any:
         if value not in get_args(Runtime):
             raise ValueError(f"{name} must be one of {', '.join(get_args(Runtime))}, got {raw!r}")
         return value
+    if name == "PROVIDER_BASE_URLS":
+        from ragcore.providers.catalogue import parse_base_urls
+
+        try:
+            parse_base_urls(raw)
+        except ValueError as exc:
+            raise ValueError(f"{name}: {exc}") from None
+        return raw
     if name == "AWS_ENDPOINT_URL":
         return raw or None
     kind = type(default)

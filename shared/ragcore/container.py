@@ -10,10 +10,15 @@ import importlib.util
 import threading
 from collections.abc import Callable
 from functools import cached_property, lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ragcore.config import Settings, get_settings
 from ragcore.ports import BlobStore, ChatModel, Embedder, JobQueue, MetadataStore, Reranker, VectorIndex
+
+if TYPE_CHECKING:
+    from ragcore.adapters.key_cipher import KeyCipher
+    from ragcore.providers.catalogue import Catalogue
+    from ragcore.services.model_providers import ModelConfig
 
 BUILTIN_EMBEDDING_MODEL = "all-MiniLM-L6-v2@Builtin"
 
@@ -135,6 +140,78 @@ class Container:
         from ragcore.adapters.http_reranker import HttpReranker
 
         return HttpReranker(base_url=self.settings.rerank_base_url, api_key=self.keys.rerank_api_key)
+
+    # ---- tenants' model providers ----------------------------------------------------------------------------------
+    @cached_property
+    def catalogue(self) -> Catalogue:
+        from ragcore.providers.catalogue import load_catalogue
+
+        return load_catalogue(self.settings.provider_base_urls)
+
+    @cached_property
+    def cipher(self) -> KeyCipher:
+        """Encrypts tenants' provider keys: the key file under DATA_DIR locally, the provider secret's
+        PROVIDER_KEY_ENCRYPTION_KEY on AWS."""
+        from ragcore.adapters.key_cipher import file_cipher, secret_cipher
+
+        if self.settings.provider_secret_arn:
+            from ragcore.adapters.secrets import load_secret
+
+            secret = load_secret(self.settings.provider_secret_arn, self.settings.aws_endpoint_url)
+            return secret_cipher(secret.get("PROVIDER_KEY_ENCRYPTION_KEY", ""))
+        return file_cipher(self.settings.provider_key_file)
+
+    def _bedrock(self, config: ModelConfig) -> Any | None:
+        """A bedrock-runtime client when the model's factory is Bedrock (boto3 imported only then)."""
+        factory = self.catalogue.get(config.factory)
+        if factory is None or factory.protocol != "bedrock":
+            return None
+        from ragcore.adapters.bedrock import bedrock_client
+
+        return bedrock_client(config.api_key, config.region, self.settings.aws_endpoint_url)
+
+    def chat_model_of(self, config: ModelConfig, *, attempts: int = 3, timeout: float | None = None) -> ChatModel:
+        client = self._bedrock(config)
+        if client is not None:
+            from ragcore.adapters.bedrock import BedrockChatModel
+
+            return BedrockChatModel(config.model_name, client)
+        from ragcore.adapters.openai_chat import OpenAIChatModel
+
+        return OpenAIChatModel(model=config.model_name, base_url=config.base_url, api_key=config.api_key,
+                               timeout=timeout or self.settings.llm_timeout_s, attempts=attempts)
+
+    def embedder_of(self, config: ModelConfig, *, attempts: int = 3, timeout: float = 30) -> Embedder:
+        if config.builtin:
+            return self.embedder_for(BUILTIN_EMBEDDING_MODEL)
+        client = self._bedrock(config)
+        if client is not None:
+            from ragcore.adapters.bedrock import BedrockEmbedder
+
+            return BedrockEmbedder(config.model_name, client)
+        from ragcore.adapters.openai_embedder import OpenAIEmbedder
+
+        return OpenAIEmbedder(model=config.model_name, base_url=config.base_url, api_key=config.api_key,
+                              timeout=timeout, attempts=attempts)
+
+    def reranker_of(self, config: ModelConfig, *, attempts: int = 3, timeout: float = 30) -> Reranker:
+        from ragcore.adapters.http_reranker import HttpReranker
+
+        return HttpReranker(base_url=config.base_url, api_key=config.api_key, model=config.model_name,
+                            timeout=timeout, attempts=attempts)
+
+    def verify_model(self, factory: str, api_key: str, base_url: str, model: str, kind: str) -> None:
+        """One connection check (one attempt, a short timeout): raises with a reason that never holds the key."""
+        from ragcore.services.model_providers import VERIFY_TIMEOUT_S, ModelConfig
+
+        config = ModelConfig(factory, "", model, kind, api_key, base_url)
+        if kind == "chat":
+            self.chat_model_of(config, attempts=1, timeout=VERIFY_TIMEOUT_S).complete([{"role": "user", "content": "Hi"}])
+        elif kind == "embedding":
+            if not self.embedder_of(config, attempts=1, timeout=VERIFY_TIMEOUT_S).embed(["Test if the api key is available"])[0]:
+                raise ValueError("")
+        elif kind == "rerank":
+            self.reranker_of(config, attempts=1, timeout=VERIFY_TIMEOUT_S).rerank("What's the weather?", ["Is it sunny today?"])
 
     def set_queue(self, queue: JobQueue) -> None:
         self._queue = queue

@@ -52,3 +52,11 @@ class StorageError(Exception):
 
 class ProviderError(Exception):
     """A model provider (embeddings, chat, rerank) kept failing after retries; the message is user-readable."""
+
+
+class Failure(Exception):
+    """A service's refusal in RAGFlow's (False, message) form: the route answers it as {"code": 102, "message"}."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message

@@ -46,7 +46,12 @@ KINDS: dict[str, ListFields] = {
     "apitoken": ListFields(name="", orders=("create_time",)),
     "member": ListFields(name="", orders=("create_time",)),
     "membership": ListFields(name="", orders=("create_time",)),
+    # model providers: a tenant's providers, a provider's instances (found by name), an instance's models
+    "model_provider": ListFields(name="", orders=("create_time",)),
+    "model_instance": ListFields(name="instance_name", orders=("create_time",)),
+    "tenant_model": ListFields(name="", orders=("create_time",)),
     # read by id only
+    "model_defaults": ListFields(name="", orders=()),
     "user": ListFields(name="", orders=()),
     "access_token": ListFields(name="", orders=()),
     "login_failures": ListFields(name="", orders=()),

@@ -100,3 +100,29 @@ def data_dir_of(api: Api) -> Path:
     from ragcore.container import get_container
 
     return Path(get_container().settings.data_dir)
+
+
+def test_provider_keys_stay_out_of_logs_errors_replies_and_the_store(api: Api, openai_fake: FakeOpenAI,
+                                                                     caplog: pytest.LogCaptureFixture) -> None:
+    """A tenant's provider key is checked against the provider, stored encrypted and shown masked: never in full."""
+    from ragcore.container import get_container
+
+    caplog.set_level(logging.DEBUG)
+    secret, refused = "sk-provider-secret-0123456789", "sk-refused-secret-9876543210"
+    replies = [api.client.put("/api/v1/providers", headers=api.headers(), json={"provider_name": "OpenAI-API-Compatible"}).text]
+    openai_fake.fail_next(1, 401)
+    body = {"instance_name": "mine", "api_key": refused, "base_url": openai_fake.url,
+            "model_info": [{"model_name": "m", "model_type": ["chat"]}]}
+    replies.append(api.client.post("/api/v1/providers/OpenAI-API-Compatible/instances", headers=api.headers(), json=body).text)
+    replies.append(api.client.post("/api/v1/providers/OpenAI-API-Compatible/instances", headers=api.headers(),
+                                   json={**body, "api_key": secret}).text)
+    assert '"code":0' in replies[-1].replace(" ", "")
+    for path in ("/api/v1/providers/OpenAI-API-Compatible/instances", "/api/v1/providers/OpenAI-API-Compatible/instances/mine",
+                 "/api/v1/models", "/api/v1/models/default"):
+        replies.append(api.client.get(path, headers=api.headers()).text)
+    seen = caplog.text + "".join(replies)
+    assert secret not in seen and refused not in seen
+    assert "sk-...3210" not in seen and "sk-...6789" in seen  # the masked form of the stored key only
+    settings = get_container().settings
+    dump = b"".join(p.read_bytes() for p in settings.data_dir.glob(settings.sqlite_path.name + "*"))  # and its WAL
+    assert dump and secret.encode() not in dump and refused.encode() not in dump

@@ -39,6 +39,8 @@ class Tools:
     fetch: Callable[[str, str, dict[str, str], bytes | None, float], HttpReply]
     max_steps: int = 500
     max_loop_rounds: int = 100
+    # llm_id -> the tenant's own model of that name (ProviderError when it was removed), None for the deployment's
+    model_for: Callable[[str], ChatModel | None] = lambda _llm_id: None
 
 
 class LazyText:

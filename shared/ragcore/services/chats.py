@@ -43,7 +43,11 @@ def _number(value: Any, name: str, *, lo: float, hi: float, integer: bool = Fals
 
 class ChatService:
     def __init__(self, store: MetadataStore, *, llm_ids: set[str], default_llm_id: str, rerank_available: bool,
-                 background: Callable[[dict[str, Any]], None], stats: ConversationStats | None = None) -> None:
+                 background: Callable[[dict[str, Any]], None], stats: ConversationStats | None = None,
+                 tenant_model: Callable[[str, str, str], bool] | None = None,
+                 tenant_default: Callable[[str, str], str] | None = None) -> None:
+        self._tenant_model = tenant_model  # (tenant, type, name) -> whether the tenant configured that model
+        self._tenant_default = tenant_default  # (tenant, type) -> the tenant's default model of that type, or ""
         self._background = background  # queues work about everything under a deleted item (its sessions)
         self._stats = stats  # /system/stats' daily counters
         self._store = store
@@ -115,7 +119,8 @@ class ChatService:
             item["dataset_ids"] = self._datasets(tenant, payload["dataset_ids"])
         if "llm_id" in payload and payload["llm_id"] is not None:
             llm_id = str(payload["llm_id"])
-            if llm_id not in self._llm_ids and llm_id.split("@")[0] not in {m.split("@")[0] for m in self._llm_ids}:
+            if not self._configured(tenant, "chat", llm_id) and llm_id not in self._llm_ids \
+                    and llm_id.split("@")[0] not in {m.split("@")[0] for m in self._llm_ids}:
                 raise _err(f"`llm_id` {llm_id} doesn't exist")
             item["llm_id"] = llm_id
         setting = payload.get("llm_setting", payload.get("llm"))
@@ -157,11 +162,14 @@ class ChatService:
                 elif key in ("top_n", "top_k"):
                     item[key] = _number(value, key, lo=0, hi=2048 if key == "top_n" else 100_000, integer=True)
                 elif key == "rerank_id":
-                    if value and not self._rerank:
+                    if value and not self._rerank and not self._configured(tenant, "rerank", str(value)):
                         raise _err(f"`rerank_id` {value} doesn't exist")
                     item[key] = value or ""
         if payload.get("keywords_similarity_weight") is not None:
             item["vector_similarity_weight"] = 1 - float(_number(payload["keywords_similarity_weight"], "keywords_similarity_weight", lo=0.0, hi=1.0))
+
+    def _configured(self, tenant: str, kind: str, name: str) -> bool:
+        return bool(self._tenant_model and self._tenant_model(tenant, kind, name))
 
     def _check_prompt(self, prompt: dict[str, Any]) -> None:
         """RAGFlow only refuses a parameter key given twice; unused parameters are allowed."""
@@ -188,7 +196,7 @@ class ChatService:
         chat_id = new_id()
         item: dict[str, Any] = {
             "id": chat_id, "name": "", "icon": "", "description": "A helpful Assistant", "dataset_ids": [],
-            "llm_id": self._default_llm, "llm_setting": default_llm_setting(), "prompt_config": default_prompt_config(),
+            "llm_id": (self._tenant_default and self._tenant_default(tenant, "chat")) or self._default_llm, "llm_setting": default_llm_setting(), "prompt_config": default_prompt_config(),
             "similarity_threshold": DEFAULT_SIMILARITY_THRESHOLD, "vector_similarity_weight": 0.3, "top_n": 6, "top_k": 1024, "rerank_id": "",
             "language": "English", "prompt_type": "simple", "status": "1", "tenant_id": tenant,
         }

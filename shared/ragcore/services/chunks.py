@@ -40,7 +40,7 @@ def _str_list(payload: dict[str, Any], name: str, *, updating: bool = False) -> 
 
 class ChunkService:
     def __init__(
-        self, store: MetadataStore, chunks: ChunkStore, documents: DocumentService, embedder_for: Callable[[str], Embedder],
+        self, store: MetadataStore, chunks: ChunkStore, documents: DocumentService, embedder_for: Callable[[str, str], Embedder],
         index: VectorIndex,
     ) -> None:
         self._index = index
@@ -237,7 +237,7 @@ class ChunkService:
         return bulk_outcome("chunks", len(targets), duplicates)[0] if duplicates else None
 
     def _embed_and_write(self, tenant: str, dataset: dict[str, Any], doc: dict[str, Any], row: dict[str, Any]) -> None:
-        embedder = self._embedder_for(dataset.get("embedding_model") or "")
+        embedder = self._embedder_for(dataset.get("embedding_model") or "", tenant)
         text = row["content"] + ("\n" + " ".join(row["questions"]) if row.get("questions") else "")
         vector = embedder.embed([text])[0]
         self._chunks.update_row(tenant, row, vector, doc)

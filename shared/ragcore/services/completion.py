@@ -33,8 +33,9 @@ class Turn:
     reference: dict[str, Any]
     empty_answer: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    tenant: str = ""  # whose model answers, and whose Langfuse (if any) receives the turn's trace
+    llm_id: str = ""  # the chat's model: resolved when the answer starts, so a missing one is the answer's error
     started: float = field(default_factory=time.time)  # for the answer's duration in /system/stats
-    tenant: str = ""  # whose Langfuse (if any) receives the turn's trace
     chat_id: str = ""
 
 
@@ -62,8 +63,10 @@ class CompletionService:
         context_tokens: int = 8192,
         document_metadata: Callable[[str, list[str]], dict[str, dict[str, Any]]] | None = None,
         tracer: Callable[[str, dict[str, Any]], None] | None = None,
+        model_for: Callable[[str, str], ChatModel | None] | None = None,
     ) -> None:
         self._tracer = tracer
+        self._model_for = model_for  # (tenant, llm_id) -> the tenant's model, or None for the deployment's
         self._chats = chats
         self._doc_meta = document_metadata
         self._retrieve = retrieve
@@ -120,7 +123,12 @@ class CompletionService:
         setting = chat.get("llm_setting") or {}
         options = {k: setting.get(k) for k in ("temperature", "top_p", "presence_penalty", "frequency_penalty", "max_tokens")}
         options["knowledge"] = [{"id": n, "content": c["content"]} for n, c in enumerate(kept)]
-        return Turn(question, messages, kept, reference, options=options, tenant=tenant, chat_id=chat.get("id", ""))
+        return Turn(question, messages, kept, reference, options=options, tenant=tenant,
+                    llm_id=str(chat.get("llm_id") or ""), chat_id=chat.get("id", ""))
+
+    def _chat_model(self, turn: Turn) -> ChatModel:
+        model = self._model_for(turn.tenant, turn.llm_id) if self._model_for and turn.llm_id else None
+        return model or self._model()
 
     def add_document_metadata(self, tenant: str, turn: Turn, fields: list[str] | None) -> None:
         """Each reference chunk gets its document's metadata as `document_metadata` (only `fields`, when given;
@@ -139,7 +147,7 @@ class CompletionService:
             yield turn.empty_answer
             return
         deltas: list[str] = []
-        for delta in self._model().stream(turn.messages, **turn.options):
+        for delta in self._chat_model(turn).stream(turn.messages, **turn.options):
             deltas.append(delta)
             yield delta
         answer = "".join(deltas)
@@ -150,7 +158,7 @@ class CompletionService:
             n = count_tokens(turn.empty_answer)
             return turn.empty_answer, {"prompt_tokens": count_tokens(turn.question), "completion_tokens": n,
                                        "total_tokens": count_tokens(turn.question) + n}
-        answer, usage = self._model().complete(turn.messages, **turn.options)
+        answer, usage = self._chat_model(turn).complete(turn.messages, **turn.options)
         self._trace(turn, answer, usage if usage["total_tokens"] else self.usage_of(turn, answer))
         return clean_citations(answer, len(turn.knowledge)), usage
 

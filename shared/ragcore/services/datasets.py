@@ -44,6 +44,7 @@ class DatasetService:
         *,
         default_embedding_model: str,
         known_embedding_models: Callable[[], set[str]],
+        tenant_model: Callable[[str, str, str], bool] | None = None,
         purge: Callable[[str, str], None] | None = None,
         run_counts: Callable[[str, str], dict[str, int]] | None = None,
         shared: Callable[[str, str], dict[str, Any] | None] | None = None,
@@ -51,6 +52,7 @@ class DatasetService:
         self._store = store
         self._default_embedding_model = default_embedding_model
         self._known_models = known_embedding_models
+        self._tenant_model = tenant_model  # (tenant, type, name) -> whether the tenant configured that model
         self._purge = purge
         self._run_counts = run_counts
         # a dataset another tenant shares with this tenant's user by `permission: "team"` (None: not shared)
@@ -123,7 +125,7 @@ class DatasetService:
     def create(self, tenant: str, payload: dict[str, Any]) -> dict[str, Any]:
         req = parse_model(CreateDataset, payload)
         embedding_model = req.embedding_model or self._default_embedding_model
-        self.check_model(embedding_model)
+        self.check_model(tenant, embedding_model)
         chunk_method = req.chunk_method or "naive"
         given = req.parser_config.model_dump(exclude_none=True) if req.parser_config else None
         # parser_config: fields the client did not send are not echoed as null
@@ -186,7 +188,7 @@ class DatasetService:
         if "embedding_model" in sent:
             model = sent["embedding_model"] or self._default_embedding_model
             if model != current["embedding_model"]:
-                self.check_model(model)
+                self.check_model(tenant, model)
                 if current.get("chunk_count", 0) > 0:
                     raise ApiError(
                         RetCode.DATA_ERROR, "When chunk_num (1) > 0, embedding_model must remain unchanged."
@@ -254,8 +256,8 @@ class DatasetService:
             self._purge(tenant, item["id"])
 
     # ---- helpers ---------------------------------------------------------------
-    def check_model(self, model: str) -> None:
-        if model in self._known_models():
+    def check_model(self, tenant: str, model: str) -> None:
+        if model in self._known_models() or (self._tenant_model and self._tenant_model(tenant, "embedding", model)):
             return
         name, _, provider = model.rpartition("@")
         if name in KNOWN_EMBEDDING_MODELS.get(provider, set()):

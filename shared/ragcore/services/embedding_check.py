@@ -38,7 +38,7 @@ def cosine(a: list[float], b: list[float]) -> float:
 
 class EmbeddingCheck:
     def __init__(self, store: MetadataStore, chunks: ChunkStore, index: VectorIndex,
-                 embedder_for: Callable[[str], Embedder], check_model: Callable[[str], None]) -> None:
+                 embedder_for: Callable[[str, str], Embedder], check_model: Callable[[str, str], None]) -> None:
         self._store = store
         self._chunks = chunks
         self._index = index
@@ -58,10 +58,10 @@ class EmbeddingCheck:
         except (TypeError, ValueError):
             raise ApiError(RetCode.ARGUMENT_ERROR, "`check_num` must be an integer.") from None
         try:
-            self._check_model(model)
+            self._check_model(tenant, model)
         except ApiError as exc:
             raise ApiError(RetCode.DATA_ERROR, exc.message) from None
-        embedder = self._embedder_for(model)
+        embedder = self._embedder_for(model, tenant)
         samples = self._sample(tenant, dataset_id, max(0, min(n, MAX_SAMPLES)))
         stored = self._index.fetch_vectors(tenant, [row["id"] for row in samples]) if samples else {}
         results: list[dict[str, Any]] = []

@@ -49,7 +49,7 @@ class IndexTaskService:
         store: MetadataStore,
         chunks: ChunkStore,
         index: VectorIndex,
-        embedder_for: Callable[[str], Embedder],
+        embedder_for: Callable[[str, str], Embedder],
         queue: Callable[[], JobQueue],
         chat_model: Callable[[], ChatModel | None],
     ) -> None:
@@ -175,7 +175,7 @@ class IndexTaskService:
     def _build_raptor(self, tenant: str, dataset: dict[str, Any], task_id: str, chunks: list[dict[str, Any]]) -> str:
         vectors = self._index.fetch_vectors(tenant, [c["id"] for c in chunks])
         leaves = [{**c, "vector": vectors[c["id"]]} for c in chunks if c["id"] in vectors]
-        embedder = self._embedder_for(str(dataset.get("embedding_model") or ""))
+        embedder = self._embedder_for(str(dataset.get("embedding_model") or ""), tenant)
         model = self._chat_model()
 
         def summarize(texts: list[str]) -> str:

@@ -44,7 +44,7 @@ class IngestionService:
         store: MetadataStore,
         blobs: BlobStore,
         chunks: ChunkStore,
-        embedder_for: Callable[[str], Embedder],
+        embedder_for: Callable[[str, str], Embedder],
         queue: Callable[[], JobQueue],
         *,
         lease_s: float,
@@ -160,7 +160,7 @@ class IngestionService:
         tokens = 0
         embed_s = 0.0
         try:
-            embedder = self._embedder_for(model)
+            embedder = self._embedder_for(model, tenant)
             for start in range(0, len(drafts), EMBED_BATCH):
                 self._current(tenant, doc_id, run_id, renew=True)
                 batch = drafts[start : start + EMBED_BATCH]

@@ -49,7 +49,7 @@ def _model_id(value: Any, field: str) -> str:
 
 
 class MemoryService:
-    def __init__(self, store: MetadataStore, index: VectorIndex, embedder_for: Callable[[str], Embedder],
+    def __init__(self, store: MetadataStore, index: VectorIndex, embedder_for: Callable[[str, str], Embedder],
                  chat_model: Callable[[], ChatModel | None], *, background: Callable[[dict[str, Any]], None],
                  max_size: int = MAX_SIZE) -> None:
         self._background = background  # queues work about everything under a deleted memory
@@ -178,7 +178,7 @@ class MemoryService:
             seq = self._store.increment(COUNTER, tenant, memory["id"], {"n": 1})
         assert seq is not None
         message_id = int(seq["n"])
-        vector = self._embedder_for(memory["embd_id"]).embed([content])[0]
+        vector = self._embedder_for(memory["embd_id"], tenant).embed([content])[0]
         row = {
             "id": f"{memory['id']}:{message_id}", "message_id": message_id, "memory_id": memory["id"], "message_type": kind,
             "content": content, **meta, "agent_name": "", "source_id": source_id if source_id is not None else "None",
@@ -322,7 +322,7 @@ class MemoryService:
         weights = term_weights(query)
         found: list[tuple[float, dict[str, Any]]] = []
         for memory in memories:
-            vector = self._embedder_for(memory["embd_id"]).embed([query])[0]
+            vector = self._embedder_for(memory["embd_id"], tenant).embed([query])[0]
             hits = {h["id"]: h["score"] for h in self._index.search_dense(self._ns(tenant), vector, 256, [memory["id"]])}
             for h in self._index.search_text(self._ns(tenant), query, 256, [memory["id"]]):
                 hits.setdefault(h["id"], 0.0)

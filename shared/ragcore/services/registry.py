@@ -15,7 +15,7 @@ from ragcore.container import Container, get_container, on_reset
 
 if TYPE_CHECKING:
     from ragcore.agents.runtime import Tools
-    from ragcore.ports import JobQueue
+    from ragcore.ports import ChatModel, Embedder, JobQueue, Reranker
     from ragcore.services.agent_attachments import AgentAttachments
     from ragcore.services.agent_runs import AgentRunner
     from ragcore.services.agent_webhooks import WebhookService as AgentWebhooks
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from ragcore.services.memories import MemoryService
     from ragcore.services.meta_vocabulary import MetaVocabulary
     from ragcore.services.metadata import MetadataService
+    from ragcore.services.model_providers import ModelProviderService
     from ragcore.services.retrieval import RetrievalService
     from ragcore.services.search_apps import SearchAppService
     from ragcore.services.structure_graph import StructureGraphs
@@ -56,7 +57,7 @@ def build_dataset_service(container: Container) -> DatasetService:
     return DatasetService(
         container.store,
         default_embedding_model=container.settings.embedding_model,
-        known_embedding_models=container.embedding_models,
+        known_embedding_models=container.embedding_models, tenant_model=tenant_has_model,
         purge=lambda tenant, dataset_id: documents().request_purge_dataset(tenant, dataset_id),
         run_counts=lambda tenant, dataset_id: documents().run_counts(tenant, dataset_id),
         shared=lambda tenant, dataset_id: teams().team_dataset(tenant, dataset_id),
@@ -145,8 +146,8 @@ def embedding_check() -> EmbeddingCheck:
     from ragcore.services.embedding_check import EmbeddingCheck
 
     container = get_container()
-    return EmbeddingCheck(container.store, chunk_store(), container.index, container.embedder_for,
-                          lambda model: datasets().check_model(model))
+    return EmbeddingCheck(container.store, chunk_store(), container.index, embedder_for,
+                          lambda tenant, model: datasets().check_model(tenant, model))
 
 
 @lru_cache(maxsize=1)
@@ -169,7 +170,7 @@ def ingestion() -> IngestionService:
 
     container = get_container()
     return IngestionService(
-        container.store, container.blobs, chunk_store(), container.embedder_for, _queue,
+        container.store, container.blobs, chunk_store(), embedder_for, _queue,
         lease_s=container.settings.parse_lease_s, index_jobs=lambda job: index_tasks().handle(job),
         purges=lambda task: documents().purge(task),
     )
@@ -181,7 +182,7 @@ def index_tasks() -> IndexTaskService:
 
     container = get_container()
     return IndexTaskService(
-        container.store, chunk_store(), container.index, container.embedder_for, _queue,
+        container.store, chunk_store(), container.index, embedder_for, _queue,
         chat_model=lambda: container.chat_model if container.has_llm else None,
     )
 
@@ -222,8 +223,8 @@ def retrieval() -> RetrievalService:
 
     container = get_container()
     return RetrievalService(
-        container.store, chunk_store(), container.index, container.embedder_for,
-        reranker=lambda: container.reranker, vocabulary=meta_vocabulary(), keyword_extractor=_keyword_extractor,
+        container.store, chunk_store(), container.index, embedder_for,
+        reranker=reranker_for, vocabulary=meta_vocabulary(), keyword_extractor=_keyword_extractor,
         background=_background,
     )
 
@@ -236,7 +237,7 @@ def chunks() -> ChunkService:
     from ragcore.services.chunks import ChunkService
 
     container = get_container()
-    return ChunkService(container.store, chunk_store(), documents(), container.embedder_for, container.index)
+    return ChunkService(container.store, chunk_store(), documents(), embedder_for, container.index)
 
 
 on_reset(chunks.cache_clear)
@@ -271,6 +272,82 @@ on_reset(tags.cache_clear)
 on_reset(ingestion_logs.cache_clear)
 
 
+@lru_cache(maxsize=1)
+def model_providers() -> ModelProviderService:
+    from ragcore.services.model_providers import ModelProviderService
+
+    container = get_container()
+    return ModelProviderService(container.store, container.catalogue, lambda: container.cipher, container.verify_model,
+                                builtin_embedding="all-MiniLM-L6-v2@Builtin" in container.embedding_models())
+
+
+on_reset(model_providers.cache_clear)
+
+
+def embedder_for(model_id: str, tenant: str) -> Embedder:
+    """The embedding model a dataset or memory names: the deployment's (builtin, EMBEDDING_BASE_URL) when it serves
+    that name, else the tenant's own provider model with the tenant's key."""
+    container = get_container()
+    if model_id and model_id not in container.embedding_models():
+        from ragcore.errors import ProviderError
+        from ragcore.providers.catalogue import BUILTIN
+        from ragcore.services.model_providers import split_model_name
+
+        try:
+            config = model_providers().resolve(tenant, "embedding", model_id)
+        except LookupError as exc:
+            factory = split_model_name(model_id)[2]
+            if factory != BUILTIN and container.catalogue.get(factory) is not None \
+                    and model_id != container.settings.embedding_model:
+                # a provider model the tenant removed: never embed with another model in its place
+                raise ProviderError(str(exc)) from None
+        else:
+            return container.embedder_of(config)
+    return container.embedder_for(model_id)
+
+
+def tenant_has_model(tenant: str, kind: str, name: str) -> bool:
+    try:
+        model_providers().resolve(tenant, kind, name)
+    except LookupError:
+        return False
+    return True
+
+
+def tenant_default_model(tenant: str, kind: str) -> str:
+    from ragcore.services.model_providers import DEFAULT_FIELDS
+
+    return str(model_providers().defaults(tenant).get(DEFAULT_FIELDS[kind]) or "")
+
+
+def _deployment_serves(llm_id: str) -> bool:
+    served = llm_ids()
+    return llm_id in served or llm_id.split("@")[0] in {m.split("@")[0] for m in served}
+
+
+def chat_model_for(tenant: str, llm_id: str) -> ChatModel | None:
+    """The chat model an llm_id names with the tenant's key; None for the deployment's own model (LLM_BASE_URL or
+    the extractive answerer). A model the tenant configured and then removed is the answer's error, in RAGFlow's
+    words ("Instance CI not found for model ...")."""
+    from ragcore.errors import ProviderError
+
+    try:
+        config = model_providers().resolve(tenant, "chat", llm_id)
+    except LookupError as exc:
+        if _deployment_serves(llm_id):
+            return None
+        raise ProviderError(str(exc)) from None
+    return get_container().chat_model_of(config)
+
+
+def reranker_for(tenant: str, rerank_id: str) -> Reranker | None:
+    try:
+        config = model_providers().resolve(tenant, "rerank", rerank_id)
+    except LookupError:
+        return get_container().reranker  # RERANK_BASE_URL's, or None: "Model(...) not authorized"
+    return get_container().reranker_of(config)
+
+
 def llm_ids() -> set[str]:
     container = get_container()
     if container.has_llm:
@@ -287,7 +364,7 @@ def chats() -> ChatService:
     default = sorted(llm_ids())[0]
     return ChatService(container.store, llm_ids=llm_ids(), default_llm_id=default,
                        rerank_available=bool(container.settings.rerank_base_url), background=_background,
-                       stats=conversation_stats())
+                       stats=conversation_stats(), tenant_model=tenant_has_model, tenant_default=tenant_default_model)
 
 
 @lru_cache(maxsize=1)
@@ -301,7 +378,7 @@ def completion() -> CompletionService:
         return {d["id"]: dict(d.get("meta_fields") or {}) for d in store.get_many(DOC_KIND, tenant, ids)}
 
     return CompletionService(chats(), lambda tenant, **kw: retrieval().retrieve(tenant, **kw), lambda: get_container().chat_model,
-                             document_metadata=document_metadata,
+                             document_metadata=document_metadata, model_for=chat_model_for,
                              tracer=lambda tenant, record: langfuse().trace_completion(tenant, record))
 
 
@@ -352,7 +429,7 @@ def memories() -> MemoryService:
     from ragcore.services.memories import MemoryService
 
     container = get_container()
-    return MemoryService(container.store, container.index, container.embedder_for,
+    return MemoryService(container.store, container.index, embedder_for,
                          lambda: container.chat_model if container.has_llm else None,
                          background=_background, max_size=container.settings.max_memory_bytes)
 
@@ -378,7 +455,8 @@ def _agent_tools(tenant: str) -> Tools:
         max_bytes=settings.agent_invoke_max_bytes, max_timeout_s=settings.agent_invoke_timeout_s,
     )
     return Tools(retrieve=lambda **kw: retrieval().retrieve(tenant, **kw), chat_model=lambda: container.chat_model,
-                 has_llm=container.has_llm, fetch=fetcher, max_steps=settings.agent_max_steps)
+                 has_llm=container.has_llm, fetch=fetcher, max_steps=settings.agent_max_steps,
+                 model_for=lambda llm_id: chat_model_for(tenant, llm_id))
 
 
 @lru_cache(maxsize=1)

@@ -98,9 +98,9 @@ class RetrievalService:
         store: MetadataStore,
         chunks: ChunkStore,
         index: VectorIndex,
-        embedder_for: Callable[[str], Embedder],
+        embedder_for: Callable[[str, str], Embedder],
         *,
-        reranker: Callable[[], Reranker | None],
+        reranker: Callable[[str, str], Reranker | None],
         vocabulary: MetaVocabulary,
         keyword_extractor: Callable[[str], list[str]] | None = None,
         background: Callable[[dict[str, Any]], None] | None = None,
@@ -210,7 +210,7 @@ class RetrievalService:
             for word in extra:
                 for t in content_terms(word):
                     weights.setdefault(t, 1.0)
-        embedder = self._embedder_for(next(iter(models)) or "")
+        embedder = self._embedder_for(next(iter(models)) or "", tenant)
         # RAGFlow reranks a bounded candidate pool too; deeper pages widen it. top_k bounds only the chunks
         # "engaged in vector cosine computation": keyword matches join the pool regardless, as in RAGFlow.
         pool = max(CANDIDATES, 2 * page * page_size)
@@ -250,7 +250,7 @@ class RetrievalService:
             vsim = max(vec_sim.get(cid, 0.0), 0.0)
             scored.append((w * vsim + (1 - w) * tsim, vsim, tsim, row))
         if rerank_id:
-            scored = self._rerank(rerank_id, question, scored, w)
+            scored = self._rerank(tenant, rerank_id, question, scored, w)
         kept = [s for s in scored if s[0] >= similarity_threshold]
         kept.sort(key=lambda s: s[0], reverse=True)
         aggs = Counter(s[3]["document_id"] for s in kept)
@@ -286,9 +286,9 @@ class RetrievalService:
         return found
 
     def _rerank(
-        self, rerank_id: str, question: str, scored: list[tuple[float, float, float, dict[str, Any]]], w: float
+        self, tenant: str, rerank_id: str, question: str, scored: list[tuple[float, float, float, dict[str, Any]]], w: float
     ) -> list[tuple[float, float, float, dict[str, Any]]]:
-        reranker = self._reranker()
+        reranker = self._reranker(tenant, rerank_id)  # the tenant's model of that name, else the deployment's
         if reranker is None:
             raise ApiError(RetCode.DATA_ERROR, f"Model({rerank_id}) not authorized")
         if not scored:

@@ -1,7 +1,8 @@
 """Components that ask the chat model: LLM/Agent (a prompt with variable references) and Categorize.
 
-Every llm_id runs on the deployment's configured chat model (or the extractive answerer when none is set);
-answers a Message shows are streamed through it token by token.
+A component's llm_id names one of the tenant's provider models (called with the tenant's key); any other runs on
+the deployment's chat model (or the extractive answerer when none is set). Answers a Message shows are streamed
+token by token.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from ragcore.agents.dsl import Component
 from ragcore.agents.refs import bare_ref, referenced_components, walk_strings
 from ragcore.agents.runtime import ComponentFailed, LazyText, Run
 from ragcore.errors import ProviderError
+from ragcore.ports import ChatModel
 from ragcore.text.tokenize import term_weights, tokenize
 
 OPTION_KEYS = ("temperature", "top_p", "presence_penalty", "frequency_penalty", "max_tokens")
@@ -41,6 +43,16 @@ def _streams_to_message(run: Run, cid: str, comp: Component) -> bool:
     return False
 
 
+def _model(run: Run, cid: str, comp: Component) -> tuple[ChatModel, bool]:
+    """The model the component names and whether it is a real chat model (not the extractive fallback)."""
+    llm_id = str(comp.params.get("llm_id") or "")
+    try:
+        own = run.tools.model_for(llm_id) if llm_id else None
+    except ProviderError as exc:
+        raise ComponentFailed(cid, comp.kind, str(exc)) from exc
+    return (own, True) if own is not None else (run.tools.chat_model(), run.tools.has_llm)
+
+
 def llm(run: Run, cid: str, comp: Component) -> Outcome:
     params = comp.params
     system = run.render(params.get("sys_prompt") or params.get("prompt") or "")
@@ -59,7 +71,7 @@ def llm(run: Run, cid: str, comp: Component) -> Outcome:
     messages = ([{"role": "system", "content": system}] if system.strip() else []) + _history(run, params) + user
     options = {k: params[k] for k in OPTION_KEYS if params.get(k) is not None}
     options["knowledge"] = _knowledge(run, texts)
-    model = run.tools.chat_model()
+    model, _ = _model(run, cid, comp)
 
     def produce() -> Iterator[str]:
         try:
@@ -79,7 +91,8 @@ def categorize(run: Run, cid: str, comp: Component) -> Outcome:
     query_ref = bare_ref(params.get("query") or "sys.query")
     query = str(run.resolve(query_ref) if query_ref else run.render(params.get("query")))
     names = list(categories)
-    chosen = _ask_model(run, cid, comp, query, categories) if run.tools.has_llm else _by_terms(query, categories)
+    model, asks = _model(run, cid, comp)
+    chosen = _ask_model(model, cid, comp, query, categories) if asks else _by_terms(query, categories)
     name = chosen if chosen in categories else names[-1]
     target = categories[name].get("to") or []
     target = [target] if isinstance(target, str) else list(target)
@@ -92,7 +105,7 @@ def _examples(spec: dict[str, Any]) -> list[str]:
     return [str(e.get("value", "")) if isinstance(e, dict) else str(e) for e in raw if e]
 
 
-def _ask_model(run: Run, cid: str, comp: Component, query: str, categories: dict[str, dict[str, Any]]) -> str:
+def _ask_model(model: ChatModel, cid: str, comp: Component, query: str, categories: dict[str, dict[str, Any]]) -> str:
     lines = []
     for name, spec in categories.items():
         examples = "; ".join(_examples(spec))
@@ -100,8 +113,8 @@ def _ask_model(run: Run, cid: str, comp: Component, query: str, categories: dict
     system = ("Classify the user's text into exactly one of these categories and reply with the category name only.\n"
               + "\n".join(lines))
     try:
-        answer, _ = run.tools.chat_model().complete([{"role": "system", "content": system}, {"role": "user", "content": query}],
-                                                    temperature=0.0)
+        answer, _ = model.complete([{"role": "system", "content": system}, {"role": "user", "content": query}],
+                                   temperature=0.0)
     except ProviderError as exc:
         raise ComponentFailed(cid, comp.kind, str(exc)) from exc
     text = answer.strip().lower()

@@ -1,0 +1,632 @@
+"""A tenant's model providers, their instances (an API key and base URL each) and the models each instance serves,
+the tenant's default models, and the resolution of a model name (`model@instance@factory`, `model@factory`) to
+what calls it: RAGFlow's provider_api / models_api services, with their messages.
+
+Store layout (all under the tenant): a provider item per factory added (its id is the factory name); instances
+under their provider; models under their instance (id: a hash of instance and model name, so a lookup by name is
+one read). The API key is stored only encrypted (`Cipher`), and shown only masked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ragcore.errors import Failure
+from ragcore.ids import new_id, now_ms
+from ragcore.ports import ListQuery, MetadataStore
+from ragcore.providers.catalogue import BUILTIN, HIDDEN, Catalogue, Factory, model_types
+
+KIND_PROVIDER = "model_provider"
+KIND_INSTANCE = "model_instance"
+KIND_MODEL = "tenant_model"
+KIND_DEFAULTS = "model_defaults"
+DEFAULTS_ID = "defaults"
+LIMIT = 1000  # a tenant's providers / a provider's instances / an instance's models: catalogue-sized, read in one page
+# RAGFlow's bit order of model types (get_model_type_human lists them in this order)
+TYPE_ORDER = ("chat", "embedding", "asr", "vision", "rerank", "tts", "ocr")
+LEGACY_TYPES = {"speech2text": "asr", "image2text": "vision"}
+DEFAULT_FIELDS = {"chat": "llm_id", "embedding": "embd_id", "rerank": "rerank_id", "asr": "asr_id",
+                  "vision": "img2txt_id", "tts": "tts_id", "ocr": "ocr_id"}
+VERIFY_TIMEOUT_S = 10.0
+CHAT_TYPES = ("chat", "vision")
+
+
+class Cipher(Protocol):
+    def encrypt(self, text: str) -> str: ...
+
+    def decrypt(self, token: str) -> str: ...
+
+
+# (factory, api_key, base_url, model_name, model_type) -> None, raising with a reason (never the key) on failure
+Verifier = Callable[[str, str, str, str, str], None]
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """What calls one model: the tenant's key and base URL for it."""
+
+    factory: str
+    instance: str
+    model_name: str
+    model_type: str
+    api_key: str
+    base_url: str
+    max_tokens: int = 8192
+    region: str = ""
+
+    @property
+    def builtin(self) -> bool:
+        return self.factory == BUILTIN
+
+
+def human_types(value: Any) -> list[str]:
+    names = [value] if isinstance(value, str) else list(value or [])
+    wanted = {LEGACY_TYPES.get(str(n), str(n)) for n in names}
+    return [t for t in TYPE_ORDER if t in wanted]
+
+
+def split_model_name(ref: str) -> tuple[str, str, str]:
+    """`model@instance@factory`, `model@factory` (instance "default") or a bare model: right-anchored, so a model
+    name that itself holds '@' (LM Studio's `name@q8_0`) stays whole."""
+    parts = ref.rsplit("@", 2)
+    if len(parts) == 3:
+        return parts[0], parts[1], parts[2]
+    if len(parts) == 2:
+        return parts[0], "default", parts[1]
+    return parts[0], "", ""
+
+
+def mask_key(key: str) -> str:
+    """A stored key as shown: its first and last characters only (enough to tell two keys apart)."""
+    if not key:
+        return ""
+    if len(key) <= 8:
+        return "*" * len(key)
+    return f"{key[:3]}...{key[-4:]}"
+
+
+def model_item_id(instance_id: str, model_name: str) -> str:
+    return hashlib.sha256(f"{instance_id}\0{model_name}".encode()).hexdigest()[:32]
+
+
+class ModelProviderService:
+    def __init__(self, store: MetadataStore, catalogue: Catalogue, cipher: Callable[[], Cipher], verifier: Verifier,
+                 *, builtin_embedding: bool = True) -> None:
+        self._store = store
+        self._catalogue = catalogue
+        self._cipher = cipher  # built on first use: a request that only lists never reads the key file/secret
+        self._verify_one = verifier
+        self._builtin = builtin_embedding
+
+    # ---- catalogue ---------------------------------------------------------------------------------------------
+    def _provider_entry(self, factory: Factory, has_instance: bool | None = None) -> dict[str, Any]:
+        entry: dict[str, Any] = {"model_types": factory.model_types(), "name": factory.name,
+                                 "url": {"default": factory.url}}
+        if factory.intl:
+            entry["url"]["intl"] = factory.intl
+        return entry if has_instance is None else {"has_instance": has_instance, **entry}
+
+    def list_providers(self, tenant: str, available: bool) -> list[dict[str, Any]]:
+        if available:
+            return [self._provider_entry(f) for f in self._catalogue.factories if f.name not in HIDDEN]
+        added = {p["id"] for p in self._providers(tenant)}
+        return [self._provider_entry(f, self._store.count(ListQuery(KIND_INSTANCE, tenant, parent=f.name)) > 0)
+                for f in self._catalogue.factories if f.name in added and f.name not in HIDDEN]
+
+    def _factory(self, name: str) -> Factory:
+        factory = self._catalogue.get(name)
+        if factory is None:
+            raise Failure(f"Provider '{name}' not found")
+        return factory
+
+    def show_provider(self, name: str) -> dict[str, Any]:
+        factory = self._factory(name)
+        return {"base_url": {"default": factory.url}, "name": factory.name, "total_models": len(factory.llms)}
+
+    def provider_models(self, name: str) -> list[dict[str, Any]]:
+        factory = self._factory(name)
+        models = [{"name": m["llm_name"], "max_tokens": m.get("max_tokens", 8192), "model_types": model_types(m),
+                   "features": m.get("features") or (["is_tools"] if m.get("is_tools") else [])} for m in factory.llms]
+        return sorted(models, key=lambda m: m["name"])
+
+    def provider_model(self, name: str, model_name: str) -> dict[str, Any]:
+        factory = self._factory(name)
+        if not factory.llms:
+            raise Failure(f"No models found for provider '{name}'")
+        llm = factory.llm(model_name)
+        if llm is None:
+            raise Failure(f"Model '{model_name}' not found")
+        types = model_types(llm)
+        return {"name": llm["llm_name"], "max_tokens": llm["max_tokens"], "model_types": types, "thinking": None,
+                "model_type_map": {t: True for t in types}}
+
+    # ---- providers ---------------------------------------------------------------------------------------------
+    def _providers(self, tenant: str) -> list[dict[str, Any]]:
+        return self._store.page(ListQuery(KIND_PROVIDER, tenant, desc=False), 0, LIMIT)
+
+    def add_provider(self, tenant: str, name: str) -> None:
+        if not isinstance(name, str) or self._catalogue.get(name) is None:
+            raise Failure(f"Provider '{name}' is not allowed")
+        if not self._store.put(KIND_PROVIDER, tenant, {"id": name, "provider_name": name, "create_time": now_ms()},
+                               if_absent=True):
+            raise Failure(f"Provider {name} already exists")
+
+    def _provider(self, tenant: str, name: str, missing: str) -> dict[str, Any]:
+        item = self._store.get(KIND_PROVIDER, tenant, name) if isinstance(name, str) and name else None
+        if item is None:
+            raise Failure(missing)
+        return item
+
+    def delete_provider(self, tenant: str, name: str) -> None:
+        self._provider(tenant, name, f"Provider {name} not found")
+        for instance in self._instances(tenant, name):
+            self._drop_instance(tenant, instance)
+        self._store.delete(KIND_PROVIDER, tenant, name)
+
+    # ---- instances ---------------------------------------------------------------------------------------------
+    def _instances(self, tenant: str, provider: str) -> list[dict[str, Any]]:
+        return self._store.page(ListQuery(KIND_INSTANCE, tenant, parent=provider), 0, LIMIT)
+
+    def _find_instance(self, tenant: str, provider: str, id_or_name: str) -> dict[str, Any] | None:
+        if not isinstance(id_or_name, str) or not id_or_name:
+            return None
+        item = self._store.get(KIND_INSTANCE, tenant, id_or_name)
+        if item is not None and item.get("provider_name") == provider:
+            return item
+        found = self._store.page(ListQuery(KIND_INSTANCE, tenant, parent=provider, name_equals=id_or_name), 0, 5)
+        return next((i for i in found if i["instance_name"] == id_or_name), None)
+
+    def _instance(self, tenant: str, provider_ref: str, instance_ref: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        provider = self._provider(tenant, provider_ref, f"No provider found for provider '{provider_ref}'")
+        instance = self._find_instance(tenant, provider["id"], instance_ref)
+        if instance is None:
+            raise Failure(f"No instance found for provider '{provider_ref}' and instance '{instance_ref}'")
+        return provider, instance
+
+    def list_instances(self, tenant: str, provider_ref: str) -> list[dict[str, Any]]:
+        provider = self._provider(tenant, provider_ref, f"No provider found for provider '{provider_ref}'")
+        return [self._instance_row(i) for i in self._instances(tenant, provider["id"])]
+
+    @staticmethod
+    def _instance_row(item: dict[str, Any]) -> dict[str, Any]:
+        return {"id": item["id"], "instance_name": item["instance_name"], "provider_id": item["provider_name"],
+                "region": item.get("region", ""), "status": item.get("status", "active")}
+
+    def show_instance(self, tenant: str, provider_ref: str, instance_ref: str) -> dict[str, Any]:
+        _, instance = self._instance(tenant, provider_ref, instance_ref)
+        # RAGFlow returns the stored key whole; here only its masked form ever leaves the server
+        return {**self._instance_row(instance), "base_url": instance.get("base_url", ""),
+                "api_key": mask_key(self._decrypt(instance))}
+
+    def _decrypt(self, instance: dict[str, Any]) -> str:
+        token = instance.get("api_key_enc") or ""
+        return self._cipher().decrypt(token) if token else ""
+
+    @staticmethod
+    def _normal_base_url(provider: str, base_url: Any) -> str:
+        url = str(base_url or "").strip()
+        if provider == "VLLM" and url:  # RAGFlow appends vLLM's /v1 for its users
+            url = url.rstrip("/")
+            url = url if url.endswith("/v1") else url + "/v1"
+        return url
+
+    @staticmethod
+    def _normal_key(provider: str, api_key: Any) -> str:
+        if provider == "VLLM" and not api_key:
+            return "x"
+        # RAGFlow stores a structured key (Bedrock's auth_mode/bedrock_ak/...) as its JSON text
+        return api_key if isinstance(api_key, str) else ("" if not api_key else json.dumps(api_key))
+
+    def create_name_only_instance(self, tenant: str, provider_ref: str, instance_name: str) -> None:
+        if instance_name == "default":
+            raise Failure("Instance name cannot be 'default'")
+        if self._catalogue.get(provider_ref) is None:
+            raise Failure(f"Provider '{provider_ref}' is not allowed")
+        provider = self._provider(tenant, provider_ref, f"Provider '{provider_ref}' does not exist")
+        self._put_instance(tenant, provider["id"], str(instance_name), "", "", "")
+
+    def _put_instance(self, tenant: str, provider: str, name: str, api_key: str, base_url: str, region: str) -> dict[str, Any]:
+        if self._find_instance(tenant, provider, name) is not None:
+            raise Failure(f"Already exist instance {name} for provider {provider}")
+        item = {"id": new_id(), "instance_name": name, "provider_name": provider, "api_key_enc": self._encrypt(api_key),
+                "base_url": base_url, "region": region, "status": "active", "create_time": now_ms()}
+        self._store.put(KIND_INSTANCE, tenant, item, parent=provider)
+        return item
+
+    def _encrypt(self, api_key: str) -> str:
+        return self._cipher().encrypt(api_key) if api_key else ""
+
+    def create_instance(self, tenant: str, provider_ref: str, name: Any, api_key: Any, base_url: Any, region: Any,
+                        model_info: Any) -> None:
+        provider = self._provider(tenant, provider_ref, f"Provider '{provider_ref}' does not exist")
+        pname = provider["id"]
+        url, key = self._normal_base_url(pname, base_url), self._normal_key(pname, api_key)
+        if name == "default":
+            raise Failure("Instance name cannot be 'default'")
+        if not isinstance(name, str) or not name.strip():
+            raise Failure("instance_name is required")
+        factory = self._factory(pname)
+        region = str(region or "")
+        if self._find_instance(tenant, pname, name) is not None:
+            raise Failure(f"Already exist instance {name} for provider {pname}")
+        infos = self._model_info(model_info)
+        results = self.verify(pname, key, url, region, infos)
+        instance = self._put_instance(tenant, pname, name, key, url, region)
+        errors = ""
+        if infos:
+            for info in infos:
+                extra = dict(info.get("extra") or {})
+                extra["verify"] = results.get(info["model_name"], "unknown")
+                errors += self._add_model(tenant, pname, instance, info["model_name"], info.get("model_type") or [],
+                                          info.get("max_tokens", 8192), extra)
+        else:
+            for llm in factory.llms:
+                errors += self._add_model(tenant, pname, instance, llm["llm_name"], model_types(llm), llm["max_tokens"],
+                                          {"is_tools": llm.get("is_tools", False),
+                                           "thinking": "thinking" in (llm.get("features") or []),
+                                           "verify": results.get(llm["llm_name"], "unknown")})
+        if errors:
+            raise Failure(errors)
+
+    @staticmethod
+    def _model_info(model_info: Any) -> list[dict[str, Any]]:
+        if not model_info:
+            return []
+        if not isinstance(model_info, list) or not all(isinstance(m, dict) for m in model_info):
+            raise Failure("model_info must be a list of objects")
+        return [m for m in model_info if m.get("model_name")]
+
+    def update_instance(self, tenant: str, provider_ref: str, instance_ref: str, name: Any, api_key: Any,
+                        base_url: Any, region: Any, model_info: Any, verify: bool) -> None:
+        provider = self._provider(tenant, provider_ref, f"Provider '{provider_ref}' does not exist")
+        pname = provider["id"]
+        instance = self._find_instance(tenant, pname, instance_ref)
+        if instance is None:
+            raise Failure(f"No instance found for provider '{provider_ref}' and instance '{instance_ref}'")
+        url, key = self._normal_base_url(pname, base_url), self._normal_key(pname, api_key)
+        infos = self._model_info(model_info)
+        results = self.verify(pname, key, url, str(region or ""), infos) if verify else {}
+        changes: dict[str, Any] = {"api_key_enc": self._encrypt(key)}
+        if isinstance(name, str) and name and name != instance["instance_name"]:
+            if self._find_instance(tenant, pname, name) is not None:
+                raise Failure(f"Already exist instance {name} for provider {pname}")
+            changes["instance_name"] = name
+        if url:
+            changes["base_url"] = url
+        if region:
+            changes["region"] = str(region)
+        updated = self._store.update(KIND_INSTANCE, tenant, instance["id"], changes) or {**instance, **changes}
+        existing = {m["model_name"]: m for m in self._models(tenant, instance["id"])}
+        submitted = {m["model_name"] for m in infos}
+        if model_info is not None:
+            for gone in set(existing) - submitted:
+                self._store.delete(KIND_MODEL, tenant, existing[gone]["id"])
+        errors = ""
+        for info in infos:
+            extra = dict(info.get("extra") or {})
+            if verify:
+                extra["verify"] = results.get(info["model_name"], "unknown")
+            current = existing.get(info["model_name"])
+            if current is None:
+                errors += self._add_model(tenant, pname, updated, info["model_name"], info.get("model_type") or [],
+                                          info.get("max_tokens", 8192), extra)
+                continue
+            model_changes: dict[str, Any] = {"extra": {**(current.get("extra") or {}), **extra}}
+            if "max_tokens" in info:
+                model_changes["extra"]["max_tokens"] = info["max_tokens"]
+            if isinstance(info.get("model_type"), (str, list)):
+                model_changes["model_type"] = human_types(info["model_type"])
+            self._store.update(KIND_MODEL, tenant, current["id"], model_changes)
+        if errors:
+            raise Failure(errors)
+
+    def drop_instances(self, tenant: str, provider_ref: str, refs: list[Any]) -> None:
+        provider = self._provider(tenant, provider_ref, f"No provider found for provider '{provider_ref}'")
+        found, missing = [], []
+        for ref in refs:
+            instance = self._find_instance(tenant, provider["id"], ref) if isinstance(ref, str) else None
+            (found.append(instance) if instance is not None else missing.append(ref))
+        if missing:
+            raise Failure(f"No instance found for provider '{provider_ref}' and instance '{missing}'")
+        for instance in found:
+            if instance is not None:
+                self._drop_instance(tenant, instance)
+
+    def _drop_instance(self, tenant: str, instance: dict[str, Any]) -> None:
+        self._store.delete_under(KIND_MODEL, tenant, instance["id"])
+        self._store.delete(KIND_INSTANCE, tenant, instance["id"])
+
+    # ---- connection checks -------------------------------------------------------------------------------------
+    def verify(self, provider: str, api_key: Any, base_url: Any, region: Any,
+               model_info: list[dict[str, Any]] | None) -> dict[str, str]:
+        """RAGFlow's check: try the models named (or the catalogue's) until one model answers one of its types;
+        the model → "success"/"fail" map on success, Failure with every reason gathered otherwise."""
+        factory = self._factory(provider)
+        key, url = self._normal_key(provider, api_key), self._normal_base_url(provider, base_url)
+        url = url or factory.base_url(str(region or ""))
+        if model_info:
+            llms = [{"llm_name": m.get("model_name", ""), "model_type": t} for m in model_info
+                    for t in human_types(m.get("model_type") or [])]
+            if not llms:
+                raise Failure(f"No valid models found for provider '{provider}'")
+        else:
+            llms = list(factory.llms)
+            if not llms:
+                raise Failure(f"No models found for provider '{provider}'.")
+        results: dict[str, str] = {}
+        message = ""
+        for llm in llms:
+            name = llm["llm_name"]
+            passed = False
+            for kind in model_types(llm):
+                label = f"embedding model({name})" if kind == "embedding" else f"model({provider}/{name})"
+                if kind not in ("chat", "embedding", "rerank"):
+                    message += f"\n{kind.capitalize()} model from {provider} is not supported yet."
+                    results[name] = "fail"
+                    continue
+                if not url and factory.protocol == "openai":
+                    message += f"\nFail to access {label}.base_url is required"
+                    results[name] = "fail"
+                    continue
+                try:
+                    self._verify_one(provider, key, url, name, kind)
+                except Exception as exc:  # any failure of the provider call is the user's answer, as in RAGFlow
+                    message += f"\nFail to access {label}.{exc}"
+                    results[name] = "fail"
+                    continue
+                results[name] = "success"
+                passed = True
+                break
+            if passed:
+                return results
+            message = message or "No model passed verification"
+        raise Failure(message)
+
+    # ---- an instance's models ----------------------------------------------------------------------------------
+    def _models(self, tenant: str, instance_id: str) -> list[dict[str, Any]]:
+        return self._store.page(ListQuery(KIND_MODEL, tenant, parent=instance_id, desc=False), 0, LIMIT)
+
+    def _add_model(self, tenant: str, provider: str, instance: dict[str, Any], name: Any, kind: Any, max_tokens: Any,
+                   extra: dict[str, Any]) -> str:
+        """"" when added, else RAGFlow's reason (the callers gather them)."""
+        if not isinstance(name, str) or not name:
+            return "model_name is required"
+        model_id = model_item_id(instance["id"], name)
+        factory = self._catalogue.get(provider)
+        fields: dict[str, Any] = {"max_tokens": max_tokens}
+        llm = factory.llm(name) if factory else None
+        if llm is not None:
+            fields.update({"is_tools": llm.get("is_tools", False), "thinking": "thinking" in (llm.get("features") or [])})
+        fields.update(extra)
+        item = {"id": model_id, "model_name": name, "provider_name": provider, "instance_id": instance["id"],
+                "model_type": human_types(kind), "status": "active", "extra": fields, "create_time": now_ms()}
+        if not self._store.put(KIND_MODEL, tenant, item, parent=instance["id"], if_absent=True):
+            return (f"Model '{name}' already exists for provider '{provider}' and instance "
+                    f"'{instance['instance_name']}'")
+        return ""
+
+    def add_model(self, tenant: str, provider_ref: str, instance_ref: str, name: Any, kind: Any, max_tokens: Any,
+                  extra: Any) -> None:
+        provider, instance = self._instance(tenant, provider_ref, instance_ref)
+        message = self._add_model(tenant, provider["id"], instance, name, kind, max_tokens,
+                                  dict(extra) if isinstance(extra, dict) else {})
+        if message:
+            raise Failure(message.replace(f"provider '{provider['id']}' and instance '{instance['instance_name']}'",
+                                          f"provider '{provider_ref}' and instance '{instance_ref}'"))
+
+    def instance_models(self, tenant: str, provider_ref: str, instance_ref: str, supported: bool) -> list[dict[str, Any]]:
+        provider = self._provider(tenant, provider_ref, f"No provider found for provider '{provider_ref}'")
+        factory = self._factory(provider["id"])
+        ranks = {m["llm_name"]: int(m.get("rank", 500)) for m in factory.llms}
+        if supported:
+            rows = [{"name": m["llm_name"], "rank": ranks[m["llm_name"]]} for m in factory.llms]
+            return sorted(rows, key=lambda r: (-r["rank"], r["name"]))
+        _, instance = self._instance(tenant, provider_ref, instance_ref)
+        out = []
+        for model in self._models(tenant, instance["id"]):
+            extra = dict(model.get("extra") or {})
+            out.append({"name": model["model_name"], "model_type": model["model_type"],
+                        "max_tokens": extra.get("max_tokens", 8192), "status": model.get("status", "active"),
+                        "verify": extra.get("verify", "unknown"),
+                        "features": (["is_tools"] if extra.get("is_tools") else []) + (["thinking"] if extra.get("thinking") else []),
+                        "rank": ranks.get(model["model_name"], 500), "extra": extra})
+        return sorted(out, key=lambda r: (-r["rank"], r["name"]))
+
+    def _named_models(self, tenant: str, provider_ref: str, instance_ref: str,
+                      names: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        _, instance = self._instance(tenant, provider_ref, instance_ref)
+        wanted = [names] if isinstance(names, str) else [n for n in (names or []) if isinstance(n, str)]
+        items = self._store.get_many(KIND_MODEL, tenant, [model_item_id(instance["id"], n) for n in wanted])
+        missing = set(wanted) - {m["model_name"] for m in items}
+        if missing:
+            raise Failure(f"Models {missing} not found for provider '{provider_ref}' and instance '{instance_ref}'")
+        return instance, items
+
+    def retype_models(self, tenant: str, provider_ref: str, instance_ref: str, names: Any, kinds: Any) -> None:
+        if not names or not kinds:
+            raise Failure("model_name and model_type are required")
+        _, items = self._named_models(tenant, provider_ref, instance_ref, names)
+        for item in items:
+            self._store.update(KIND_MODEL, tenant, item["id"], {"model_type": human_types(kinds)})
+
+    def delete_models(self, tenant: str, provider_ref: str, instance_ref: str, names: Any) -> None:
+        _, items = self._named_models(tenant, provider_ref, instance_ref, names)
+        for item in items:
+            self._store.delete(KIND_MODEL, tenant, item["id"])
+
+    def update_model(self, tenant: str, provider_ref: str, instance_ref: str, name: str, changes: dict[str, Any]) -> None:
+        _, instance = self._instance(tenant, provider_ref, instance_ref)
+        model = self._store.get(KIND_MODEL, tenant, model_item_id(instance["id"], name))
+        if model is None:
+            raise Failure(f"Model '{name}' not added for provider '{provider_ref}' and instance '{instance_ref}'")
+        update: dict[str, Any] = {}
+        if "status" in changes and changes["status"] != model.get("status"):
+            update["status"] = changes["status"]
+        extra = dict(changes.get("extra") or {}) if isinstance(changes.get("extra"), dict) else {}
+        if "max_tokens" in changes:
+            extra["max_tokens"] = changes["max_tokens"]
+        if extra:
+            update["extra"] = {**(model.get("extra") or {}), **extra}
+        if "model_type" in changes:
+            update["model_type"] = human_types(changes["model_type"])
+        if update:
+            self._store.update(KIND_MODEL, tenant, model["id"], update)
+
+    def model_to_chat(self, tenant: str, provider_ref: str, instance_ref: str, name: str) -> ModelConfig:
+        """What POST .../instances/{i}/models/{m} talks to: that model of the tenant's instance, as a chat model."""
+        provider, instance = self._instance(tenant, provider_ref, instance_ref)
+        composite = f"{name}@{instance['instance_name']}@{provider['id']}"
+        try:
+            return self.resolve(tenant, "chat", composite)
+        except LookupError:
+            raise Failure(f"Model '{composite}' not authorized") from None
+
+    # ---- the tenant's models -----------------------------------------------------------------------------------
+    def _all_models(self, tenant: str) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+        for provider in self._providers(tenant):
+            for instance in self._instances(tenant, provider["id"]):
+                for model in self._models(tenant, instance["id"]):
+                    yield instance, model
+
+    def added_models(self, tenant: str, tenant_name: str, kind: str | None) -> list[dict[str, Any]]:
+        wanted = LEGACY_TYPES.get(kind.lower(), kind.lower()) if kind else None
+        rows = []
+        for instance, model in self._all_models(tenant):
+            if wanted and wanted not in model["model_type"]:
+                continue
+            factory = self._catalogue.get(model["provider_name"])
+            llm = factory.llm(model["model_name"]) if factory else None
+            rows.append({"model_id": model["id"], "tenant_id": tenant, "tenant_name": tenant_name,
+                         "model_type": model["model_type"], "name": model["model_name"],
+                         "provider_id": model["provider_name"], "provider_name": model["provider_name"],
+                         "model_provider": model["provider_name"], "instance_id": instance["id"],
+                         "instance_name": instance["instance_name"], "rank": int((llm or {}).get("rank", 500))})
+        if self._builtin and (not wanted or wanted == "embedding"):
+            rows.append({"model_id": "", "tenant_id": tenant, "tenant_name": tenant_name, "model_type": ["embedding"],
+                         "name": "all-MiniLM-L6-v2", "provider_id": "", "provider_name": BUILTIN,
+                         "model_provider": BUILTIN, "instance_id": "", "instance_name": "default", "rank": 500})
+        rows.sort(key=lambda r: (-self._catalogue.rank(r["provider_name"]), r["provider_name"], r["instance_name"],
+                                 -r["rank"], r["name"]))
+        return rows
+
+    def resolve(self, tenant: str, kind: str, ref: str) -> ModelConfig:
+        """The model a chat / dataset / component names, with this tenant's key: LookupError with RAGFlow's reason
+        when the tenant has not configured it (another tenant's providers are never looked at)."""
+        if not isinstance(ref, str) or not ref:
+            raise LookupError(f"Model {ref} not found for model {kind}")
+        by_id = self._store.get(KIND_MODEL, tenant, ref) if len(ref) == 32 and "@" not in ref else None
+        if by_id is not None:
+            instance = self._store.get(KIND_INSTANCE, tenant, by_id["instance_id"])
+            if instance is None:
+                raise LookupError(f"TenantModel id={ref} not found.")
+            return self._config(kind, instance, by_id, ref)
+        name, instance_name, provider = split_model_name(ref)
+        if provider == BUILTIN and kind == "embedding" and self._builtin:
+            return ModelConfig(BUILTIN, instance_name or "default", name, kind, "", "")
+        if not provider or self._store.get(KIND_PROVIDER, tenant, provider) is None:
+            raise LookupError(f"Provider {provider} not found for model {ref}.")
+        instance = self._find_instance(tenant, provider, instance_name)
+        if instance is None and instance_name == "default":
+            # RAGFlow: `model@factory` means the provider's one active instance when there is exactly one
+            active = [i for i in self._store.page(ListQuery(KIND_INSTANCE, tenant, parent=provider), 0, 2)
+                      if i.get("status", "active") == "active"]
+            instance = active[0] if len(active) == 1 else None
+        if instance is None:
+            raise LookupError(f"Instance {instance_name} not found for model {ref}.")
+        model = self._store.get(KIND_MODEL, tenant, model_item_id(instance["id"], name))
+        if model is None or kind not in model["model_type"] and not (kind == "chat" and "vision" in model["model_type"]):
+            raise LookupError(f"Model {ref} not found for model {kind}")
+        return self._config(kind, instance, model, ref)
+
+    def _config(self, kind: str, instance: dict[str, Any], model: dict[str, Any], ref: str) -> ModelConfig:
+        if model.get("status", "active") == "inactive":
+            raise LookupError(f"Model {ref} is disabled.")
+        factory = self._catalogue.get(instance["provider_name"])
+        base_url = instance.get("base_url") or (factory.base_url(instance.get("region", "")) if factory else "")
+        return ModelConfig(instance["provider_name"], instance["instance_name"], model["model_name"], kind,
+                           self._decrypt(instance), base_url, int((model.get("extra") or {}).get("max_tokens", 8192)),
+                           str(instance.get("region") or ""))
+
+    # ---- defaults ----------------------------------------------------------------------------------------------
+    def defaults(self, tenant: str) -> dict[str, Any]:
+        return self._store.get(KIND_DEFAULTS, tenant, DEFAULTS_ID) or {}
+
+    def default_models(self, tenant: str) -> dict[str, Any]:
+        stored = self.defaults(tenant)
+        models = []
+        for kind, field in DEFAULT_FIELDS.items():
+            ref = stored.get(field)
+            if not ref:
+                continue
+            try:
+                config = self.resolve(tenant, kind, ref)
+            except LookupError:
+                continue  # RAGFlow leaves out a default whose model is gone or disabled
+            models.append({"model_id": stored.get(f"tenant_{field}"), "model_provider": config.factory,
+                           "model_instance": config.instance, "model_name": config.model_name, "model_type": kind,
+                           "enable": True})
+        return {"models": models}
+
+    def set_default(self, tenant: str, provider: Any, instance: Any, name: Any, kind: Any, model_id: Any) -> None:
+        field = DEFAULT_FIELDS.get(kind) if isinstance(kind, str) else None
+        if field is None:
+            raise Failure(f"model type '{kind}' is invalid")
+        tenant_model_id: str | None = None
+        if model_id:
+            model = self._store.get(KIND_MODEL, tenant, str(model_id))
+            if model is None:
+                raise Failure(f"model_id '{model_id}' not found")
+            owner = self._store.get(KIND_INSTANCE, tenant, model["instance_id"])
+            if owner is None:
+                raise Failure(f"Instance id '{model['instance_id']}' not found for model_id '{model_id}'")
+            self._check_usable(model, kind)
+            ref = f"{model['model_name']}@{owner['instance_name']}@{owner['provider_name']}"
+            tenant_model_id = str(model_id)
+        elif provider and instance and name:
+            ref = f"{name}@{instance}@{provider}"
+            if provider == BUILTIN and kind == "embedding" and self._builtin:
+                tenant_model_id = None
+            else:
+                tenant_model_id = self._available(tenant, str(provider), str(instance), str(name), kind)
+        else:
+            ref = ""
+        current = self.defaults(tenant)
+        self._store.put(KIND_DEFAULTS, tenant, {**current, "id": DEFAULTS_ID, field: ref, f"tenant_{field}": tenant_model_id})
+
+    @staticmethod
+    def _check_usable(model: dict[str, Any], kind: str) -> None:
+        if kind not in model["model_type"]:
+            raise Failure(f"Model '{model['model_name']}' isn't a {kind} model")
+        if model.get("status", "active") != "active":
+            raise Failure(f"Model '{model['model_name']}' isn't available")
+
+    def _available(self, tenant: str, provider: str, instance_name: str, name: str, kind: str) -> str:
+        if self._store.get(KIND_PROVIDER, tenant, provider) is None:
+            raise Failure(f"Provider '{provider}' not found")
+        instance = self._find_instance(tenant, provider, instance_name)
+        if instance is None:
+            raise Failure(f"Instance '{instance_name}' not found for provider '{provider}'")
+        model = self._store.get(KIND_MODEL, tenant, model_item_id(instance["id"], name))
+        if model is None:
+            raise Failure(f"Model {name}@{instance_name}@{provider} not found for model {kind}")
+        self._check_usable(model, kind)
+        return str(model["id"])
+
+    def tenant_info(self, tenant: str, name: str) -> dict[str, Any]:
+        stored = self.defaults(tenant)
+        info: dict[str, Any] = {"tenant_id": tenant, "name": name}
+        for field in ("llm_id", "embd_id", "rerank_id", "asr_id", "img2txt_id", "tts_id", "ocr_id"):
+            info[field] = stored.get(field, "")
+            info[f"tenant_{field}"] = stored.get(f"tenant_{field}")
+        info.update({"parser_ids": stored.get("parser_ids", ""), "role": "owner"})
+        return info
+
+    def set_tenant_info(self, tenant: str, changes: dict[str, Any]) -> None:
+        fields = {k: v for k, v in changes.items()
+                  if k in {"llm_id", "embd_id", "rerank_id", "asr_id", "img2txt_id", "tts_id", "ocr_id", "parser_ids"}}
+        self._store.put(KIND_DEFAULTS, tenant, {**self.defaults(tenant), **fields, "id": DEFAULTS_ID})
+
