@@ -60,7 +60,7 @@ def test_other_vector_space_is_not_effective(provider_api: Api) -> None:
         def embed(self, texts: list[str]) -> list[list[float]]:
             return [list(reversed(v)) for v in get_container().embedder_for(FAKE).embed(texts)]
 
-    check = EmbeddingCheck(get_container().store, registry.chunk_store(), get_container().index, lambda _m: Shuffled(),
+    check = EmbeddingCheck(get_container().store, registry.chunk_store(), get_container().index, lambda _m, _t: Shuffled(),
                            registry.datasets().check_model)
     from ragcore.errors import ApiError
 
