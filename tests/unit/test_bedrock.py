@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -64,7 +65,7 @@ def test_a_refusal_is_a_readable_provider_error() -> None:
 
 
 @pytest.fixture
-def bedrock_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Api, list[tuple[str, str]], Stubber]]:
+def bedrock_api(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Api, list[tuple[str, str]], Stubber]]:
     from ragcore.adapters import bedrock as adapter
 
     stubbed = client()
