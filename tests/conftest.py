@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +19,9 @@ from fastapi.testclient import TestClient
 ROOT = Path(__file__).resolve().parents[1]
 pytest_plugins = ["tests.fakes.openai_server", "tests.fakes.pinecone_server"]
 BIN = Path(sys.executable).parent
+# A test that builds the app without the data_dir fixture still never writes into the checkout's ./var (a later
+# `make serve` would find a used data folder) or a DATA_DIR the shell exports: the session's default is its own.
+os.environ["DATA_DIR"] = tempfile.mkdtemp(prefix="ragflow-tests-")
 
 
 def free_port() -> int:
