@@ -19,6 +19,22 @@ class Block:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class TextBox:
+    """A run of text on a page and where it sits, from a PDF's text layer or from OCR.
+
+    Coordinates are PDF points (1/72 inch) from the page's top-left corner, so boxes from either source and
+    RAGFlow-style chunk `positions` ([page, x0, x1, top, bottom]) share one frame."""
+
+    text: str
+    page: int  # 1-based
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+    confidence: float = 1.0  # OCR's recognition score; 1.0 for the text layer
+
+
 @dataclass
 class ParsedDocument:
     blocks: list[Block]
