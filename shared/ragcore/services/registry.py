@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from ragcore.services.documents import DocumentService
     from ragcore.services.dropfolder import DropFolderService
     from ragcore.services.embedding_check import EmbeddingCheck
+    from ragcore.services.file_commits import FileCommitService
     from ragcore.services.files import FileService
     from ragcore.services.index_tasks import IndexTaskService
     from ragcore.services.ingestion import IngestionService
@@ -422,6 +423,20 @@ def files() -> FileService:
 
 
 on_reset(files.cache_clear)
+
+
+def file_commits() -> FileCommitService:
+    from ragcore.services.file_commits import FileCommitService
+    from ragcore.services.files import blob_key
+
+    container = get_container()
+
+    def rename(tenant: str, file_id: str, new_name: str, apply: bool) -> None:
+        files().move(tenant, {"src_file_ids": [file_id], "new_name": new_name}, apply=apply)
+
+    return FileCommitService(container.store, container.blobs, max_bytes=container.settings.max_upload_bytes,
+                             file_blob=blob_key, write_file=files().write_content, rename_file=rename,
+                             document_blob=documents().blob_of)
 
 
 @lru_cache(maxsize=1)
