@@ -464,7 +464,8 @@ class FileCommitService:
                 names[current] = str(row.get("name") or current)
                 current = str(row["parent_id"])
             if current == scope.id or current in parent_of:
-                parent_of.update(zip(chain, [*chain[1:], current], strict=True))
+                for n, folder_id in enumerate(chain):
+                    parent_of[folder_id] = chain[n + 1] if n + 1 < len(chain) else current
             else:
                 parent_of[start] = scope.id
                 names.setdefault(start, start)
