@@ -74,7 +74,7 @@ def owned(api: Api) -> dict[str, str]:
 
     agent_id = create_agent(api, "a-agent", dsl(ECHO))
     return {"agent_id": agent_id, "message_id": "m", "memory_id": memory["id"], "dataset_id": ds, "document_id": doc["id"], "doc_id": doc["id"], "chunk_id": chunk["id"], "chat_id": chat["id"],
-            "session_id": session["id"], "msg_id": "m", "file_id": folder["id"], "index_type": "graph"}
+            "session_id": session["id"], "msg_id": "m", "file_id": folder["id"], "workspace_id": folder["id"], "index_type": "graph"}
 
 
 def snapshot(api: Api, ids: dict[str, str]) -> Any:
