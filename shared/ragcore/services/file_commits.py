@@ -304,10 +304,12 @@ class FileCommitService:
             change = _Change(file_id, str(operation), str(name), live)
             if operation in ("add", "modify"):
                 content = raw.get("content")
-                data = content.encode("utf-8") if isinstance(content, str) else self._live_bytes(tenant, scope, live or {})
-                if len(data) > self._max_bytes:
-                    raise _arg_error(f"files[{n}]: the content is larger than the {self._max_bytes // (1024 * 1024)} MB limit.")
-                change.data = data
+                if isinstance(content, str):
+                    data = content.encode("utf-8")
+                    if len(data) > self._max_bytes:
+                        raise _arg_error(f"files[{n}]: the content is larger than the {self._max_bytes // (1024 * 1024)} MB limit.")
+                    change.data = data
+                # without content the file's current bytes are committed (read when applied, and only if new)
             elif operation == "rename":
                 new_name = raw.get("new_name")
                 if not isinstance(new_name, str) or not new_name.strip():
@@ -331,18 +333,25 @@ class FileCommitService:
                                 "operation": change.operation, "old_hash": None, "new_hash": None, "old_location": None,
                                 "new_location": None, "old_name": None, "new_name": None, "position": position}
         if change.operation in ("add", "modify"):
-            data = change.data or b""
-            digest = _sha(data)
+            data = change.data
+            if data is None:  # a snapshot of the live file: its kept hash says whether its bytes are stored already
+                live = change.live or {}
+                digest, size = self._live_hash(tenant, scope, live), int(live.get("size") or 0)
+            else:
+                digest, size = _sha(data), len(data)
             key = _object_key(tenant, digest)
             if not self._blobs.exists(key):  # content-addressed: bytes already committed are not stored again
+                if data is None:
+                    data = self._live_bytes(tenant, scope, change.live or {})
+                    size = len(data)
                 self._blobs.put(key, data)
             if change.operation == "modify" and entry and entry.get("hash"):
                 item["old_hash"], item["old_location"] = entry["hash"], entry.get("location", "")
             item["new_hash"], item["new_location"] = digest, object_location(digest)
-            if scope.kind == "workspaces" and change.live is not None:
-                self._write_file(tenant, change.file_id, data, digest)
+            if scope.kind == "workspaces" and change.live is not None and change.data is not None:
+                self._write_file(tenant, change.file_id, change.data, digest)
             tree[change.file_id] = {"hash": digest, "location": object_location(digest), "name": change.name,
-                                    "size": len(data), "status": "1", "parent_id": self._live_parent(scope, change.live)}
+                                    "size": size, "status": "1", "parent_id": self._live_parent(scope, change.live)}
         elif change.operation == "delete":
             if entry and entry.get("hash"):
                 item["old_hash"], item["old_location"] = entry["hash"], entry.get("location", "")
