@@ -277,7 +277,7 @@ class FileCommitService:
                 "author_id": tenant, "file_count": len(changes), "tree_state": tree_json, "create_time": commit["create_time"]}
 
     def _check(self, tenant: str, scope: Scope, files: list[Any], tree: Tree) -> list[_Change]:
-        """Every change is checked (and its content read) before anything is written: bad input changes nothing."""
+        """Every change is checked before anything is written: bad input changes nothing."""
         out: list[_Change] = []
         seen: set[str] = set()
         renamed: set[tuple[str, str]] = set()
