@@ -57,7 +57,8 @@ def build_dataset_service(container: Container) -> DatasetService:
     return DatasetService(
         container.store,
         default_embedding_model=container.settings.embedding_model,
-        known_embedding_models=container.embedding_models, tenant_model=tenant_has_model,
+        known_embedding_models=container.embedding_models, model_problem=tenant_model_problem,
+        default_llm=lambda tenant: tenant_default_model(tenant, "chat"),
         purge=lambda tenant, dataset_id: documents().request_purge_dataset(tenant, dataset_id),
         run_counts=lambda tenant, dataset_id: documents().run_counts(tenant, dataset_id),
         shared=lambda tenant, dataset_id: teams().team_dataset(tenant, dataset_id),
@@ -307,11 +308,16 @@ def embedder_for(model_id: str, tenant: str) -> Embedder:
 
 
 def tenant_has_model(tenant: str, kind: str, name: str) -> bool:
+    return not tenant_model_problem(tenant, kind, name)
+
+
+def tenant_model_problem(tenant: str, kind: str, name: str) -> str:
+    """Why the tenant cannot use this model (RAGFlow's LookupError text), or "" when it can."""
     try:
         model_providers().resolve(tenant, kind, name)
-    except LookupError:
-        return False
-    return True
+    except LookupError as exc:
+        return str(exc)
+    return ""
 
 
 def tenant_default_model(tenant: str, kind: str) -> str:
