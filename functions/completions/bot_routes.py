@@ -34,7 +34,7 @@ def _sse(frames: Any) -> StreamingResponse:
 # ---- chatbots ----------------------------------------------------------------------------------------------------
 @router.get("/chatbots/{dialog_id}/info")
 def chatbot_info(dialog_id: str, tenant: str = Depends(current_bot_tenant)) -> JSONResponse:
-    return ok(registry.bots().chatbot_info(tenant, dialog_id), message="")
+    return ok(registry.bots().chatbot_info(tenant, dialog_id))
 
 
 @router.post("/chatbots/{dialog_id}/completions")
@@ -49,7 +49,7 @@ async def chatbot_completions(dialog_id: str, tenant: str = Depends(current_bot_
         opening = bots.open_chatbot_session(tenant, chat, body)
         if _streamed(body):
             return _sse(iter([sse.native(opening), sse.native_end()]))
-        return ok(opening, message="")
+        return ok(opening)
     session = bots.chatbot_session(tenant, chat, session_id)
     question = body.get("question")
     if not isinstance(question, str):
@@ -65,7 +65,7 @@ async def chatbot_completions(dialog_id: str, tenant: str = Depends(current_bot_
     if _streamed(body):
         return _sse(streams.native_stream(service, tenant, turn, legacy=bool(body.get("legacy")), **ids))
     try:
-        return ok(streams.native_reply(service, tenant, turn, **ids), message="")
+        return ok(streams.native_reply(service, tenant, turn, **ids))
     except ProviderError as exc:
         raise ApiError(RetCode.DATA_ERROR, str(exc)) from exc
 
@@ -81,7 +81,7 @@ async def agentbot_completions(agent_id: str, tenant: str = Depends(current_bot_
 
 @router.get("/agentbots/{agent_id}/inputs")
 def agentbot_inputs(agent_id: str, tenant: str = Depends(current_bot_tenant)) -> JSONResponse:
-    return ok(registry.bots().agent_inputs(tenant, agent_id), message="")
+    return ok(registry.bots().agent_inputs(tenant, agent_id))
 
 
 @router.get("/agentbots/{shared_id}/logs/{message_id}")
