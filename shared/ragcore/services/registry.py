@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from ragcore.services.agent_runs import AgentRunner
     from ragcore.services.agent_webhooks import WebhookService as AgentWebhooks
     from ragcore.services.agents import AgentService
+    from ragcore.services.audio import AudioService
+    from ragcore.services.bots import BotService
     from ragcore.services.chats import ChatService
     from ragcore.services.chunk_store import ChunkStore
     from ragcore.services.chunks import ChunkService
@@ -285,6 +287,17 @@ def model_providers() -> ModelProviderService:
 on_reset(model_providers.cache_clear)
 
 
+@lru_cache(maxsize=1)
+def audio() -> AudioService:
+    from ragcore.services.audio import AudioService
+
+    container = get_container()
+    return AudioService(model_providers(), container.speech_model_of, container.transcriber_of)
+
+
+on_reset(audio.cache_clear)
+
+
 def embedder_for(model_id: str, tenant: str) -> Embedder:
     """The embedding model a dataset or memory names: the deployment's (builtin, EMBEDDING_BASE_URL) when it serves
     that name, else the tenant's own provider model with the tenant's key."""
@@ -502,6 +515,16 @@ def search_apps() -> SearchAppService:
 
 
 on_reset(search_apps.cache_clear)
+
+
+@lru_cache(maxsize=1)
+def bots() -> BotService:
+    from ragcore.services.bots import BotService
+
+    return BotService(chats(), agents(), search_apps(), retrieval())
+
+
+on_reset(bots.cache_clear)
 
 
 @lru_cache(maxsize=1)
