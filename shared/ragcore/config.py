@@ -38,6 +38,9 @@ class Settings:
     task_queue_url: str = _env("TASK_QUEUE_URL", default="")
     aws_endpoint_url: str | None = _env("AWS_ENDPOINT_URL", default=None)
     provider_secret_arn: str = _env("PROVIDER_SECRET_ARN", default="")
+    # the KMS key that wraps the data keys sealing tenants' provider API keys (AWS); set only on the functions
+    # granted its use
+    provider_key_kms_key_id: str = _env("PROVIDER_KEY_KMS_KEY_ID", default="")
 
     # vectors
     pinecone_api_key: str = _env("PINECONE_API_KEY", default="")
