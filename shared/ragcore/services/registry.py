@@ -103,8 +103,13 @@ def users() -> UserService:
     from ragcore.services.users import LoginPolicy, UserService
 
     settings = get_container().settings
-    policy = LoginPolicy(settings.login_max_failures, settings.login_failure_window_s, settings.login_lock_s)
+    policy = LoginPolicy(settings.login_max_failures, settings.login_failure_window_s, settings.login_lock_s,
+                         settings.login_address_max_failures)
     return UserService(get_container().store, register_enabled=bool(settings.register_enabled), policy=policy)
+
+
+def trusted_proxies() -> frozenset[str]:
+    return frozenset(h.strip() for h in get_container().settings.trusted_proxies.split(",") if h.strip())
 
 
 def teams() -> TeamService:
