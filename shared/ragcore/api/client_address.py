@@ -7,12 +7,13 @@ can send the header, so trusting it by default would let a client pick a fresh a
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from typing import Any
 
 from fastapi import Request
 
 
-def _gateway_source_ip(scope: dict[str, Any]) -> str:
+def _gateway_source_ip(scope: MutableMapping[str, Any]) -> str:
     event = scope.get("aws.event")  # Mangum keeps the invocation's event in the ASGI scope
     if not isinstance(event, dict):
         return ""
