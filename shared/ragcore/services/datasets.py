@@ -48,7 +48,10 @@ class DatasetService:
         purge: Callable[[str, str], None] | None = None,
         run_counts: Callable[[str, str], dict[str, int]] | None = None,
         shared: Callable[[str, str], dict[str, Any] | None] | None = None,
+        chat_model_usable: Callable[[str, str], bool] | None = None,
     ) -> None:
+        # (tenant, llm_id) -> whether parser_config.raptor.llm_id may name that chat model
+        self._chat_model_usable = chat_model_usable
         self._store = store
         self._default_embedding_model = default_embedding_model
         self._known_models = known_embedding_models
@@ -121,6 +124,16 @@ class DatasetService:
     def view(self, tenant: str, item: dict[str, Any]) -> dict[str, Any]:
         return public(item)
 
+    def _check_raptor_model(self, tenant: str, parser_config: dict[str, Any]) -> None:
+        """RAPTOR summarises with the chat model parser_config.raptor.llm_id names: one the tenant cannot use is
+        refused when saved, as a chat's llm_id is, not when a build runs."""
+        raptor = parser_config.get("raptor")
+        llm_id = raptor.get("llm_id") if isinstance(raptor, dict) else None
+        if llm_id in (None, ""):
+            return
+        if not isinstance(llm_id, str) or (self._chat_model_usable and not self._chat_model_usable(tenant, llm_id)):
+            raise ApiError(RetCode.DATA_ERROR, f"`llm_id` {llm_id} doesn't exist")
+
     # ---- writes ----------------------------------------------------------------
     def create(self, tenant: str, payload: dict[str, Any]) -> dict[str, Any]:
         req = parse_model(CreateDataset, payload)
@@ -131,6 +144,8 @@ class DatasetService:
         # parser_config: fields the client did not send are not echoed as null
         if req.parser_config is not None:
             given = _only_sent(payload.get("parser_config") or {}, given or {})
+        parser_config = merge_parser_config(chunk_method, given)
+        self._check_raptor_model(tenant, parser_config)
         dataset_id = new_id()
         name = claim_free_name(self._store, tenant, NAME_SCOPE, req.name, dataset_id)
         item = stamp_new(
@@ -142,7 +157,7 @@ class DatasetService:
                 "embedding_model": embedding_model,
                 "permission": req.permission,
                 "chunk_method": chunk_method,
-                "parser_config": merge_parser_config(chunk_method, given),
+                "parser_config": parser_config,
                 "pagerank": 0,
                 "language": "English",
                 "similarity_threshold": 0.2,
@@ -204,6 +219,7 @@ class DatasetService:
             if "parser_config" in sent and not payload.get("parser_config"):
                 base = None  # {} or null resets to the defaults
             changes["parser_config"] = merge_parser_config(chunk_method, given, base)
+            self._check_raptor_model(tenant, changes["parser_config"])
         new_name = sent.get("name")
         old_key = current["name"].lower()
         if new_name is not None and new_name.lower() != old_key:

@@ -148,6 +148,11 @@ class ModelProviderService:
     def _providers(self, tenant: str) -> list[dict[str, Any]]:
         return self._store.page(ListQuery(KIND_PROVIDER, tenant, desc=False), 0, LIMIT)
 
+    def has_providers(self, tenant: str) -> bool:
+        """Whether the tenant added any model provider (one kept count): a tenant that never did is served by the
+        deployment's own models whatever model names it uses, as before providers existed."""
+        return self._store.count(ListQuery(KIND_PROVIDER, tenant)) > 0
+
     def add_provider(self, tenant: str, name: str) -> None:
         if not isinstance(name, str) or self._catalogue.get(name) is None:
             raise Failure(f"Provider '{name}' is not allowed")

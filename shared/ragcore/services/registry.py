@@ -61,6 +61,7 @@ def build_dataset_service(container: Container) -> DatasetService:
         purge=lambda tenant, dataset_id: documents().request_purge_dataset(tenant, dataset_id),
         run_counts=lambda tenant, dataset_id: documents().run_counts(tenant, dataset_id),
         shared=lambda tenant, dataset_id: teams().team_dataset(tenant, dataset_id),
+        chat_model_usable=chat_model_usable,
     )
 
 
@@ -188,7 +189,7 @@ def index_tasks() -> IndexTaskService:
     container = get_container()
     return IndexTaskService(
         container.store, chunk_store(), container.index, embedder_for, _queue,
-        chat_model=lambda: container.chat_model if container.has_llm else None,
+        chat_model=named_chat_model,
     )
 
 
@@ -339,10 +340,35 @@ def chat_model_for(tenant: str, llm_id: str) -> ChatModel | None:
     try:
         config = model_providers().resolve(tenant, "chat", llm_id)
     except LookupError as exc:
-        if _deployment_serves(llm_id):
+        if _deployment_serves(llm_id) or not model_providers().has_providers(tenant):
             return None
         raise ProviderError(str(exc)) from None
     return get_container().chat_model_of(config)
+
+
+def chat_model_usable(tenant: str, llm_id: str) -> bool:
+    """Whether a search app, a RAPTOR build or a memory may name llm_id: the tenant configured it, the deployment
+    serves it, or the tenant added no provider at all (then the deployment's model answers for any name)."""
+    return tenant_has_model(tenant, "chat", llm_id) or _deployment_serves(llm_id) \
+        or not model_providers().has_providers(tenant)
+
+
+def deployment_chat_model() -> ChatModel | None:
+    """LLM_BASE_URL's model, or None where answers are extractive."""
+    container = get_container()
+    return container.chat_model if container.has_llm else None
+
+
+def named_chat_model(tenant: str, llm_id: str) -> ChatModel | None:
+    """The chat model llm_id names with the tenant's key ("": the tenant's default chat model), else the
+    deployment's (None: extractive). Search apps, RAPTOR and memories summarise and extract with it."""
+    llm_id = llm_id or tenant_default_model(tenant, "chat")
+    return (chat_model_for(tenant, llm_id) if llm_id else None) or deployment_chat_model()
+
+
+def search_chat_model(tenant: str, search_id: str) -> ChatModel | None:
+    """Related questions for a search app use its search_config.chat_id (else the tenant's default model)."""
+    return named_chat_model(tenant, search_apps().chat_llm_id(tenant, search_id) if search_id else "")
 
 
 def reranker_for(tenant: str, rerank_id: str) -> Reranker | None:
@@ -434,9 +460,9 @@ def memories() -> MemoryService:
     from ragcore.services.memories import MemoryService
 
     container = get_container()
-    return MemoryService(container.store, container.index, embedder_for,
-                         lambda: container.chat_model if container.has_llm else None,
-                         background=_background, max_size=container.settings.max_memory_bytes)
+    return MemoryService(container.store, container.index, embedder_for, named_chat_model,
+                         background=_background, max_size=container.settings.max_memory_bytes,
+                         model_usable=chat_model_usable)
 
 
 on_reset(memories.cache_clear)
@@ -497,7 +523,8 @@ on_reset(agent_attachments.cache_clear)
 def search_apps() -> SearchAppService:
     from ragcore.services.search_apps import SearchAppService
 
-    return SearchAppService(get_container().store, retrieve=retrieval().retrieve)
+    return SearchAppService(get_container().store, retrieve=retrieval().retrieve, model_usable=chat_model_usable,
+                            default_llm=lambda tenant: tenant_default_model(tenant, "chat"))
 
 
 on_reset(search_apps.cache_clear)
