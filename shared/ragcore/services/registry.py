@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ragcore.container import Container, get_container, on_reset
+
+_T = TypeVar("_T")
 
 if TYPE_CHECKING:
     from ragcore.agents.runtime import Tools
@@ -62,6 +64,7 @@ def build_dataset_service(container: Container) -> DatasetService:
         run_counts=lambda tenant, dataset_id: documents().run_counts(tenant, dataset_id),
         shared=lambda tenant, dataset_id: teams().team_dataset(tenant, dataset_id),
         chat_model_usable=chat_model_usable,
+        team_owners=lambda tenant: teams().joined_teams(tenant),
     )
 
 
@@ -111,6 +114,21 @@ def users() -> UserService:
 
 def trusted_proxies() -> frozenset[str]:
     return frozenset(h.strip() for h in get_container().settings.trusted_proxies.split(",") if h.strip())
+
+
+def read_shared(tenant: str, dataset_id: str, read: Callable[[str], _T]) -> _T:
+    """A read of a dataset's documents or chunks: as the caller, or — when the dataset is not the caller's but a
+    team dataset of a team its user joined — as the dataset's owner. Only the caller's own miss pays the team
+    lookup, and anything else answers the caller's own refusal."""
+    from ragcore.errors import ApiError
+
+    try:
+        return read(tenant)
+    except ApiError:
+        shared = teams().team_dataset(tenant, dataset_id) if isinstance(dataset_id, str) and dataset_id else None
+        if shared is None:
+            raise
+    return read(str(shared["tenant_id"]))
 
 
 def teams() -> TeamService:
@@ -231,7 +249,7 @@ def retrieval() -> RetrievalService:
     return RetrievalService(
         container.store, chunk_store(), container.index, embedder_for,
         reranker=reranker_for, vocabulary=meta_vocabulary(), keyword_extractor=_keyword_extractor,
-        background=_background,
+        background=_background, shared=lambda tenant, dataset_id: teams().team_dataset(tenant, dataset_id),
     )
 
 
@@ -395,7 +413,8 @@ def chats() -> ChatService:
     default = sorted(llm_ids())[0]
     return ChatService(container.store, llm_ids=llm_ids(), default_llm_id=default,
                        rerank_available=bool(container.settings.rerank_base_url), background=_background,
-                       stats=conversation_stats(), tenant_model=tenant_has_model, tenant_default=tenant_default_model)
+                       stats=conversation_stats(), tenant_model=tenant_has_model, tenant_default=tenant_default_model,
+                       shared=lambda tenant, dataset_id: teams().team_dataset(tenant, dataset_id))
 
 
 @lru_cache(maxsize=1)
@@ -524,7 +543,8 @@ def search_apps() -> SearchAppService:
     from ragcore.services.search_apps import SearchAppService
 
     return SearchAppService(get_container().store, retrieve=retrieval().retrieve, model_usable=chat_model_usable,
-                            default_llm=lambda tenant: tenant_default_model(tenant, "chat"))
+                            default_llm=lambda tenant: tenant_default_model(tenant, "chat"),
+                            shared=lambda tenant, dataset_id: teams().team_dataset(tenant, dataset_id))
 
 
 on_reset(search_apps.cache_clear)

@@ -47,7 +47,9 @@ def _valid_name(name: Any) -> str:
 class SearchAppService:
     def __init__(self, store: MetadataStore, retrieve: Callable[..., dict[str, Any]], *,
                  model_usable: Callable[[str, str], bool] = lambda tenant, llm_id: True,
-                 default_llm: Callable[[str], str] = lambda tenant: "") -> None:
+                 default_llm: Callable[[str], str] = lambda tenant: "",
+                 shared: Callable[[str, str], dict[str, Any] | None] = lambda tenant, dataset_id: None) -> None:
+        self._shared = shared  # (tenant, dataset id) -> a team dataset the tenant's user may read
         self._store = store
         self._retrieve = retrieve
         self._model_usable = model_usable  # (tenant, llm_id) -> whether search_config.chat_id may name it
@@ -142,7 +144,8 @@ class SearchAppService:
         if not isinstance(kb_ids, list) or not kb_ids:
             raise ApiError(RetCode.DATA_ERROR, "`kb_ids` is required.")
         for kb_id in kb_ids:
-            if not isinstance(kb_id, str) or self._store.get(DATASET_KIND, tenant, kb_id) is None:
+            if not isinstance(kb_id, str) or (self._store.get(DATASET_KIND, tenant, kb_id) is None
+                                              and self._shared(tenant, kb_id) is None):
                 raise ApiError(RetCode.DATA_ERROR, f"You don't own the dataset {kb_id}")
         return {
             "dataset_ids": kb_ids, "top_n": ANSWER_CHUNKS,
