@@ -302,7 +302,14 @@ def model_providers() -> ModelProviderService:
 
     container = get_container()
     return ModelProviderService(container.store, container.catalogue, lambda: container.cipher, container.verify_model,
-                                builtin_embedding="all-MiniLM-L6-v2@Builtin" in container.embedding_models())
+                                builtin_embedding="all-MiniLM-L6-v2@Builtin" in container.embedding_models(),
+                                discover=_discover_models)
+
+
+def _discover_models(factory: str, api_key: str, base_url: str) -> list[dict[str, Any]]:
+    from ragcore.adapters.model_discovery import discover
+
+    return discover(factory, api_key, base_url)
 
 
 on_reset(model_providers.cache_clear)
