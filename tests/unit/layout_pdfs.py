@@ -101,8 +101,9 @@ class PdfCanvas:
         return out.getvalue()
 
 
-_WORDS = ("data model river system engine window garden signal market paper value network structure policy "
-          "energy letter station travel income pattern method result contract member process language storage").split()
+_WORDS = ["data", "model", "river", "system", "engine", "window", "garden", "signal", "market", "paper", "value",
+          "network", "structure", "policy", "energy", "letter", "station", "travel", "income", "pattern", "method",
+          "result", "contract", "member", "process", "language", "storage"]
 
 
 def prose(seed: int, words: int = 60, marker: str = "") -> str:
@@ -122,39 +123,47 @@ HEADER = "ACME Corporation Quarterly Review"
 FOOTER = "Confidential - internal use only"
 
 
-def report_pages(count: int = 4) -> tuple[bytes, list[str]]:
+_ORDINALS = ["Zero", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine"]
+
+
+def report_pages(count: int = 4) -> tuple[bytes, list[str], list[str]]:
     """Pages with a running header (text and rule), a footer, a page number, a title and body paragraphs.
 
-    Returns the PDF and the paragraph markers in reading order."""
+    Returns the PDF, the paragraph markers in reading order and the titles."""
     canvas = PdfCanvas()
-    markers = []
+    markers: list[str] = []
+    titles: list[str] = []
     for number in range(1, count + 1):
         page = canvas.page()
         page.text(72, 36, HEADER, size=9)
         page.line(72, 50, 540, 50, width=0.5)
-        top = page.paragraph(72, 90, 460, f"Chapter {number} Overview of results", size=18) + 14
+        title = f"Chapter {_ORDINALS[number % len(_ORDINALS)]} overview of results"  # no digits: page numbers are
+        titles.append(title)  # the only numbers on the page, so a test can tell they were dropped
+        top = page.paragraph(72, 90, 460, title, size=18) + 14
         for k in range(4):
-            marker = f"Para{number}x{k}"
+            marker = f"Para{_ORDINALS[number % 10]}{'abcd'[k]}"
             markers.append(marker)
             top = page.paragraph(72, top, 460, prose(number * 10 + k, 70, marker)) + 10
         page.text(72, 752, FOOTER, size=8)
         page.text(300, 752, str(number), size=9)
-    return canvas.pdf(), markers
+    return canvas.pdf(), markers, titles
 
 
 def two_column_page() -> tuple[bytes, list[str]]:
-    """A full-width title, then two columns of three paragraphs each (left column first, then right)."""
+    """A full-width title, then two columns of three paragraphs each.
+
+    Returns the PDF and the paragraphs in reading order (left column, then right)."""
     canvas = PdfCanvas()
     page = canvas.page()
     page.text(72, 60, "A study of two columns", size=20)
-    markers = []
+    paragraphs = []
     for column, x in enumerate((72, 324)):
         top = 110.0
         for k in range(3):
-            marker = f"Col{column + 1}p{k + 1}"
-            markers.append(marker)
-            top = page.paragraph(x, top, 216, prose(100 + column * 10 + k, 75, marker)) + 14
-    return canvas.pdf(), markers
+            text = prose(100 + column * 10 + k, 75, f"Col{'LR'[column]}p{'abc'[k]}")
+            paragraphs.append(text)
+            top = page.paragraph(x, top, 216, text) + 14
+    return canvas.pdf(), paragraphs
 
 
 RULED = [

@@ -167,8 +167,8 @@ def analyze_page(
     lines: list[Item] = []
     for piece in text_lines(remaining):
         box = _union([_word_box(w) for w in piece])
-        region = _best_region(box, trusted)
-        kind = trusted[region].kind if region >= 0 else "text"
+        where = _best_region(box, trusted)
+        kind = trusted[where].kind if where >= 0 else "text"
         if kind in ("header", "footer"):
             continue
         text = " ".join(w.text for w in piece)
@@ -176,7 +176,7 @@ def analyze_page(
         if in_margin and _PAGE_NUMBER.match(text):
             continue
         line_kind = "title" if kind == "title" else "margin" if in_margin else "text"
-        lines.append(Item(line_kind, box, text, height=box[3] - box[1], region=region))
+        lines.append(Item(line_kind, box, text, height=box[3] - box[1], region=where))
     _titles_by_size(lines)
     _attach_captions(items, lines, trusted)
     ordered = reading_order([*items, *lines])

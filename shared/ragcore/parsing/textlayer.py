@@ -42,10 +42,7 @@ def page_words(textpage: Any, page_no: int, page_height: float) -> list[TextBox]
             same_line = min(box[3], y1) - max(box[1], y0) > 0.5 * min(height, y1 - y0 or height)
             if not same_line or x0 - box[2] > _GAP * height or x1 < box[0]:
                 flush()
-        if not chars:
-            box = [x0, y0, x1, y1]
-        else:
-            box = [min(box[0], x0), min(box[1], y0), max(box[2], x1), max(box[3], y1)]
+        box = [min(box[0], x0), min(box[1], y0), max(box[2], x1), max(box[3], y1)] if chars else [x0, y0, x1, y1]
         chars.append(ch)
     flush()
     return words
