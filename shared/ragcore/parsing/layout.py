@@ -136,7 +136,7 @@ def analyze_page(
         if rgb is not None and detect is not None:
             regions = [Region(r.kind, r.x0 / scale, r.top / scale, r.x1 / scale, r.bottom / scale, r.score)
                        for r in detect(rgb)]
-    gray = None if rgb is None else rgb.mean(axis=2).astype(np.uint8)
+    gray: np.ndarray | None = None  # for ruling lines, made when a table region asks for it
     remaining = [w for w in words if w.text.strip()]
     items: list[Item] = []
 
@@ -144,6 +144,8 @@ def analyze_page(
     for region in sorted((r for r in regions if r.kind == "table"), key=lambda r: -r.score):
         box = (region.x0, region.top, region.x1, region.bottom)
         inside = [w for w in remaining if _center_in(w, box)]
+        if gray is None and rgb is not None:
+            gray = rgb.min(axis=2)  # the darkest channel: coloured rules count as ink
         rules = find_rules(gray, scale, box) if gray is not None else ([], [])
         rows = table_rows(inside, box, rules)
         if rows is None:

