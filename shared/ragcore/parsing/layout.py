@@ -42,6 +42,7 @@ _GUTTER = 9.0  # points of white from top to bottom that separate two columns
 _TITLE_RATIO = 1.25
 _MAX_TITLE_WORDS = 15
 _PAGE_NUMBER = re.compile(r"^\s*(?:[-–—]\s*)?(?:page\s*)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?(?:\s*[-–—])?\s*$", re.I)
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff00-\uffef\u3000-\u303f]")
 _CAPTION = re.compile(r"^\s*(?:table|tab\.|fig(?:ure)?\.?|表|图)\s*[\dIVX]", re.I)
 
 
@@ -324,6 +325,8 @@ def _paragraphs(ordered: list[Item]) -> list[Item]:
 def _join(left: str, right: str) -> str:
     if left.endswith("-") and len(left) > 1 and left[-2].isalpha() and right[:1].islower():
         return left[:-1] + right  # a word hyphenated across lines
+    if left and right and _CJK.match(left[-1]) and _CJK.match(right[0]):
+        return left + right  # Chinese/Japanese lines wrap without a space
     return f"{left} {right}"
 
 

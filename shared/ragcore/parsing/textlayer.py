@@ -2,8 +2,9 @@
 
 pypdfium2 gives every character's loose box (the font's ascent to descent, so a line's boxes share one height,
 close to the font size); words are cut at whitespace and at gaps wider than a third of the line height (text
-placed piece by piece without space characters). pdfplumber (pdfminer) was the alternative: it gives the same
-boxes but reads a page 10-30x slower in pure Python, which alone would miss the layout path's 5 pages/s.
+placed piece by piece without space characters). pdfplumber (pdfminer) was the alternative; measured on a generated
+20-page prose PDF it finds the same 6,624 words in 59 ms of CPU a page against 6 ms here, a third of the layout
+path's whole budget at 5 pages/s, for no better boxes.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from ragcore.parsing.types import TextBox
 _GAP = 0.33  # × line height: a wider gap between two characters starts a new word
 
 
-def page_words(textpage: Any, page_no: int, page_height: float) -> list[TextBox]:
-    """Words of a pypdfium2 PdfTextPage, in the order the content stream draws them."""
+def page_words(textpage: Any, page_no: int, origin: tuple[float, float]) -> list[TextBox]:
+    """Words of a pypdfium2 PdfTextPage, in the order the content stream draws them; origin: the (left, top) of the
+    page's crop box in PDF space (y up), which becomes (0, 0)."""
+    left, page_top = origin
     count = textpage.count_chars()
     if count <= 0:
         return []
@@ -35,8 +38,8 @@ def page_words(textpage: Any, page_no: int, page_height: float) -> list[TextBox]
         if ch.isspace() or ch == "\x00":
             flush()
             continue
-        left, bottom, right, top = textpage.get_charbox(index, loose=True)
-        x0, y0, x1, y1 = left, page_height - top, right, page_height - bottom
+        x_left, y_bottom, x_right, y_top = textpage.get_charbox(index, loose=True)
+        x0, y0, x1, y1 = x_left - left, page_top - y_top, x_right - left, page_top - y_bottom
         if chars:
             height = max(box[3] - box[1], 1.0)
             same_line = min(box[3], y1) - max(box[1], y0) > 0.5 * min(height, y1 - y0 or height)
