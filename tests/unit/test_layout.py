@@ -185,3 +185,23 @@ def test_reading_order_bands_and_columns() -> None:
     right2 = [item("R9", 320, 340, 540, 360)]
     order = reading_order([*right2, footer_wide, *right, title, *left2, *left])
     assert [i.text for i in order] == ["title", "L0", "L1", "L2", "R0", "R1", "R2", "wide", "L9", "R9"]
+
+
+def test_without_the_layout_model_geometry_still_orders_pages_and_finds_ruled_tables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Lambda bundle without the "layout" layer: DeepDOC still drops page numbers and running lines, reads
+    columns in order and turns ruled tables into HTML; unruled tables need the model and stay text."""
+    from ragcore.parsing import layout_model
+
+    monkeypatch.setattr(layout_model, "available", lambda: False)
+    monkeypatch.setattr(layout_model, "detect", lambda rgb: pytest.fail("the model ran"))
+    data, (ruled, _) = table_page()
+    parsed = parse_document("tables.pdf", data, layout_recognize="DeepDOC")
+    assert parsed.meta["layout_model"] is False
+    tables = [b for b in parsed.blocks if b.kind == "table"]
+    assert len(tables) == 1 and cells(tables[0].text) == (ruled, "Table 1: Revenue by region")
+    data, paragraphs = two_column_page()
+    body = [b.text for b in parse_document("c.pdf", data, layout_recognize="DeepDOC").blocks if b.kind == "text"]
+    assert body == paragraphs
+    data, markers, _ = report_pages(4)
+    text = "\n".join(b.text for b in parse_document("r.pdf", data, layout_recognize="DeepDOC").blocks)
+    assert HEADER not in text and FOOTER not in text and not re.search(r"\b\d+\b", text)

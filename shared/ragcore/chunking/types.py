@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 class ChunkDraft:
     content: str
     page_num: list[int] = field(default_factory=list)  # 1-based pages the chunk spans; [] when the format has none
-    positions: list[list[int]] = field(default_factory=list)  # RAGFlow's [page, x0, x1, top, bottom] in points; no layout → zeros
+    positions: list[list[int]] = field(default_factory=list)  # RAGFlow style [page, x0, x1, top, bottom]; no layout → zeros
     important_keywords: list[str] = field(default_factory=list)
     questions: list[str] = field(default_factory=list)
     kind: str = "text"  # text | table | qa | title …
@@ -17,16 +17,14 @@ class ChunkDraft:
     parent: str = ""  # parent_child: the whole parent chunk this child was cut from (RAGFlow's mom_with_weight)
 
 
-def draft(
-    content: str, pages: set[int] | list[int] | None = None, *, positions: list[list[int]] | None = None,
-    **kwargs: object,
-) -> ChunkDraft:
-    """A draft with page_num from the pages it spans (page 0 = no page) and positions: the boxes its text came
-    from when the parser had a layout (DeepDOC PDFs), else one zero box per page."""
+def draft(content: str, pages: set[int] | list[int] | None = None, *,
+          positions: list[list[int]] | None = None, **kwargs: object) -> ChunkDraft:
+    """A draft with page_num from the pages it spans (page 0 = no page), and positions: the blocks' regions when
+    the parser knew them (OCR, layout), else a zero box per page."""
     numbers = sorted({p for p in (pages or ()) if p > 0})
     return ChunkDraft(
         content=content,
         page_num=numbers,
-        positions=positions or [[p, 0, 0, 0, 0] for p in numbers],
+        positions=[list(p) for p in positions] if positions else [[p, 0, 0, 0, 0] for p in numbers],
         **kwargs,  # type: ignore[arg-type]
     )

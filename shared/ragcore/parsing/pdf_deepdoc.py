@@ -16,8 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from ragcore.parsing.layout import PageLayout, analyze_page, layout_blocks
-from ragcore.parsing.layout_model import INPUT_H, detect
+from ragcore.parsing import layout_model
+from ragcore.parsing.layout import Detector, PageLayout, analyze_page, layout_blocks
+from ragcore.parsing.layout_model import INPUT_H
 from ragcore.parsing.textlayer import page_words
 from ragcore.parsing.types import MAX_PDF_PAGES, ParsedDocument, ParseError, TextBox
 
@@ -34,8 +35,15 @@ class _Page:
     rgb: np.ndarray
 
 
-def parse_pdf_layout(data: bytes, page_from: int = 0, page_to: int | None = None) -> ParsedDocument:
+def parse_pdf_layout(
+    data: bytes, page_from: int = 0, page_to: int | None = None, *, detector: Detector | None = None
+) -> ParsedDocument:
+    """detector: page image → layout regions; by default the in-process model, or none when this process does not
+    have it (a Lambda bundle without the "layout" layer), and then the text's geometry alone orders the page."""
     from ragcore.parsing import pdf
+
+    if detector is None and layout_model.available():
+        detector = layout_model.detect
 
     opened = _open(data)
     if opened is None:  # PDFium refused the file: the plain reader has the fallbacks and the reasons
@@ -67,7 +75,7 @@ def parse_pdf_layout(data: bytes, page_from: int = 0, page_to: int | None = None
                 continue
             try:
                 layouts.append(analyze_page(page.rgb, page.scale, page.words, page.number, page.width,
-                                            page.height, detect=detect))
+                                            page.height, detect=detector))
             except ParseError:
                 raise
             except Exception as exc:  # one page's analysis must not lose the others
@@ -82,7 +90,7 @@ def parse_pdf_layout(data: bytes, page_from: int = 0, page_to: int | None = None
         # no text layer in the range (a scan): the plain reader tells the user why nothing can be read
         return pdf.parse_pdf(data, page_from, page_to)
     meta = {"page_from": start, "page_to": end, "failed_pages": sorted(failed), "textless_pages": textless,
-            "layout": "DeepDOC"}
+            "layout": "DeepDOC", "layout_model": detector is not None}
     return ParsedDocument(blocks=layout_blocks(layouts), pages=total, meta=meta)
 
 

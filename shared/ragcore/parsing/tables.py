@@ -62,6 +62,41 @@ def find_rules(gray: np.ndarray, scale: float, box: tuple[float, float, float, f
     return [y / scale for y in horizontal], [x / scale for x in vertical]
 
 
+def ruled_areas(gray: np.ndarray, scale: float) -> list[tuple[float, float, float, float]]:
+    """Boxes (points) of ruled tables found without a layout model: three or more long horizontal rules of about
+    the same extent, stacked at most ~80 pt apart. A lone rule (under a running header) is never one."""
+    ink = gray < _DARK
+    padded = np.pad(ink, ((0, 0), (1, 1))).astype(np.int8)
+    edges = np.diff(padded, axis=1)
+    starts, ends = np.argwhere(edges == 1), np.argwhere(edges == -1)  # row-major: the k-th start ends at the k-th end
+    long = (ends[:, 1] - starts[:, 1]) >= 60 * scale
+    segments = sorted(zip(starts[long, 0].tolist(), starts[long, 1].tolist(), ends[long, 1].tolist(), strict=True))
+    rules: list[list[float]] = []  # y, x0, x1 (pixels); a thick rule's rows merged
+    for y, x0, x1 in segments:
+        if rules and y - rules[-1][0] <= 3 * scale and abs(x0 - rules[-1][1]) <= 3 and abs(x1 - rules[-1][2]) <= 3:
+            continue
+        rules.append([float(y), float(x0), float(x1)])
+    areas: list[tuple[float, float, float, float]] = []
+    group: list[list[float]] = []
+
+    def close() -> None:
+        if len(group) >= 3:
+            areas.append((min(r[1] for r in group) / scale, group[0][0] / scale, max(r[2] for r in group) / scale,
+                          group[-1][0] / scale))
+
+    for rule in rules:
+        if group:
+            last = group[-1]
+            overlap = min(last[2], rule[2]) - max(last[1], rule[1])
+            if rule[0] - last[0] <= 80 * scale and overlap >= 0.8 * min(last[2] - last[1], rule[2] - rule[1]):
+                group.append(rule)
+                continue
+            close()
+        group = [rule]
+    close()
+    return areas
+
+
 def _lines(words: Sequence[TextBox]) -> list[list[TextBox]]:
     """Words grouped into text lines (vertical overlap), top to bottom, each left to right."""
     lines: list[list[TextBox]] = []
