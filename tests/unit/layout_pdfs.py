@@ -17,16 +17,22 @@ import io
 from dataclasses import dataclass, field
 
 PAGE_W, PAGE_H = 612, 792
-# Helvetica's average advance (of 1 em) for the words below: used only to lay out lines and columns
-_AVG_EM = 0.5
 
 
 def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
 
+# Helvetica's advance widths (1/1000 em, from its AFM), so lines wrap as a typesetter would wrap them
+_HELVETICA = dict(zip("abcdefghijklmnopqrstuvwxyz", [556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500, 222, 833, 556,
+                                                    556, 556, 556, 333, 500, 278, 556, 500, 722, 500, 500, 500], strict=True))
+_HELVETICA |= dict(zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ", [667, 667, 722, 722, 667, 611, 778, 722, 278, 500, 667, 556, 833, 722,
+                                                    778, 667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611], strict=True))
+_HELVETICA |= {" ": 278, ".": 278, ",": 278, ":": 278, "-": 333}
+
+
 def text_width(text: str, size: float) -> float:
-    return len(text) * size * _AVG_EM
+    return sum(_HELVETICA.get(ch, 556) for ch in text) * size / 1000
 
 
 @dataclass

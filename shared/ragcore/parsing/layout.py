@@ -304,26 +304,45 @@ def reading_order(items: list[Item]) -> list[Item]:
 
 
 def _paragraphs(ordered: list[Item]) -> list[Item]:
-    """Consecutive lines of one kind, region and size, stacked without a wide gap, become one paragraph."""
+    """Consecutive lines of one kind, region and size, stacked without a wide gap, become one paragraph. A line
+    that ends a sentence well short of the paragraph's right edge ends it (paragraphs set without spacing)."""
     out: list[Item] = []
+    last: Box | None = None  # the previous line's own box
     for item in ordered:
         previous = out[-1] if out else None
         if (
             previous is not None
+            and last is not None
             and item.kind in ("text", "title", "margin")
             and (previous.kind == item.kind or {previous.kind, item.kind} == {"text", "margin"})
             and previous.region == item.region
             and abs(previous.height - item.height) <= 0.15 * max(previous.height, item.height)
             and 0 - item.height <= item.box[1] - previous.box[3] <= _PARA_GAP * item.height
             and min(previous.box[2], item.box[2]) > max(previous.box[0], item.box[0])
+            and not _ends_short(previous, last, item)
         ):
             previous.text = _join(previous.text, item.text)
             previous.box = _union([previous.box, item.box])
             if previous.kind == "margin":  # a margin line that continues a paragraph is body text
                 previous.kind = item.kind
+            last = item.box
             continue
         out.append(Item(item.kind, item.box, item.text, item.height, item.region, list(item.boxes)))
+        last = item.box
     return out
+
+
+def _ends_short(paragraph: Item, line: Box, following: Item) -> bool:
+    """The typesetter's test: the line ends a sentence and the next line's first word would have fitted in the
+    room left at its end, so the break was deliberate."""
+    if paragraph.kind == "title" or not paragraph.text.rstrip().endswith((".", "!", "?", ":", "。", "！", "？", "：")):
+        return False
+    words = following.text.split()
+    if not words:
+        return False
+    share = len(words[0]) / max(len(following.text), 1)
+    first_word = share * (following.box[2] - following.box[0])
+    return paragraph.box[2] - line[2] > first_word + 0.3 * following.height
 
 
 def _join(left: str, right: str) -> str:
