@@ -334,8 +334,13 @@ def _paragraphs(ordered: list[Item]) -> list[Item]:
 
 def _ends_short(paragraph: Item, line: Box, following: Item) -> bool:
     """The typesetter's test: the line ends a sentence and the next line's first word would have fitted in the
-    room left at its end, so the break was deliberate."""
-    if paragraph.kind == "title" or not paragraph.text.rstrip().endswith((".", "!", "?", ":", "。", "！", "？", "：")):
+    room left at its end, so the break was deliberate. A line much shorter than the paragraph ends it too."""
+    if paragraph.kind == "title":
+        return False
+    width = max(paragraph.box[2], following.box[2]) - min(paragraph.box[0], following.box[0])
+    if line[2] - line[0] < 0.6 * width:
+        return True  # a line much shorter than its neighbours: a paragraph's last line, or a heading in body size
+    if not paragraph.text.rstrip().endswith((".", "!", "?", ":", "。", "！", "？", "：")):
         return False
     words = following.text.split()
     if not words:
