@@ -8,12 +8,12 @@ from html.parser import HTMLParser
 
 import numpy as np
 import pytest
-
 from ragcore.chunking import ChunkDraft, chunk_document
 from ragcore.parsing import parse_document, uses_deepdoc
 from ragcore.parsing.layout import Item, reading_order
 from ragcore.parsing.tables import find_rules, table_rows
 from ragcore.parsing.types import TextBox
+
 from tests.unit.files_factory import lorem_pages, make_pdf
 from tests.unit.layout_pdfs import FOOTER, HEADER, report_pages, table_page, two_column_page
 
