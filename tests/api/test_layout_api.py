@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.api.docs_helpers import ingest, make_dataset
 from tests.conftest import Api
 from tests.unit.layout_pdfs import RULED, UNRULED, table_page
@@ -37,3 +39,14 @@ def test_default_dataset_reads_pdf_tables_as_html_chunks_with_positions(api: Api
     chunks = chunks_of(api, plain, doc["id"])
     assert not any("<table>" in c["content"] for c in chunks)
     assert all(p[1:] == [0, 0, 0, 0] for c in chunks for p in c["positions"])
+
+
+def test_a_missing_layout_model_is_said_in_progress_msg(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ragcore.parsing import layout_model
+
+    monkeypatch.setattr(layout_model, "available", lambda: False)
+    ds = make_dataset(api, "nomodel")
+    (doc,) = ingest(api, ds, {"tables.pdf": table_page()[0]})
+    assert doc["run"] == "DONE" and "No layout model here" in doc["progress_msg"], doc["progress_msg"]
+    tables = [c for c in chunks_of(api, ds, doc["id"]) if c["content"].startswith("<table>")]
+    assert len(tables) == 1 and all(f"<td>{cell}</td>" in tables[0]["content"] for row in RULED for cell in row)

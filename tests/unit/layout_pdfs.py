@@ -66,8 +66,10 @@ class Page:
 
 
 class PdfCanvas:
-    def __init__(self) -> None:
+    def __init__(self, crop: tuple[float, float, float, float] | None = None) -> None:
+        """crop: a /CropBox (left, bottom, right, top in PDF space) for every page: what a viewer shows."""
         self.pages: list[Page] = []
+        self.crop = crop
 
     def page(self) -> Page:
         self.pages.append(Page())
@@ -85,11 +87,12 @@ class PdfCanvas:
         regular = add(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
         bold = add(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>")
         kids = []
+        crop = f"/CropBox [{' '.join(str(v) for v in self.crop)}] " if self.crop else ""
         for page in self.pages:
             stream = "\n".join(page.ops).encode("latin-1")
             content = add(f"<< /Length {len(stream)} >>".encode() + b"\nstream\n" + stream + b"\nendstream")
             kids.append(add(
-                f"<< /Type /Page /Parent {pages_obj} 0 R /MediaBox [0 0 {PAGE_W} {PAGE_H}] "
+                f"<< /Type /Page /Parent {pages_obj} 0 R /MediaBox [0 0 {PAGE_W} {PAGE_H}] {crop}"
                 f"/Resources << /Font << /F1 {regular} 0 R /F2 {bold} 0 R >> >> /Contents {content} 0 R >>".encode()
             ))
         objects[catalog - 1] = f"<< /Type /Catalog /Pages {pages_obj} 0 R >>".encode()
@@ -188,9 +191,9 @@ UNRULED = [
 ]
 
 
-def table_page() -> tuple[bytes, list[list[list[str]]]]:
+def table_page(crop: tuple[float, float, float, float] | None = None) -> tuple[bytes, list[list[list[str]]]]:
     """A paragraph, a table with ruling lines (a caption above it), a paragraph, a table without any line."""
-    canvas = PdfCanvas()
+    canvas = PdfCanvas(crop)
     page = canvas.page()
     top = page.paragraph(72, 60, 460, prose(7, 50, "Intro"))
     top += 16

@@ -206,3 +206,18 @@ def test_without_the_layout_model_geometry_still_orders_pages_and_finds_ruled_ta
     data, markers, _ = report_pages(4)
     text = "\n".join(b.text for b in parse_document("r.pdf", data, layout_recognize="DeepDOC").blocks)
     assert HEADER not in text and FOOTER not in text and not re.search(r"\b\d+\b", text)
+
+
+def test_boxes_are_measured_from_the_crop_box(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page whose crop box cuts 40 pt off the left and 30 pt off the top: words and the rendered rules share the
+    crop box's frame (the ruled table is found from the image alone), and positions are relative to what is shown."""
+    from ragcore.parsing import layout_model
+
+    monkeypatch.setattr(layout_model, "available", lambda: False)
+    data, (ruled, _) = table_page(crop=(40, 0, 612, 762))
+    blocks = parse_document("crop.pdf", data, layout_recognize="DeepDOC").blocks
+    [table] = [b for b in blocks if b.kind == "table"]
+    assert cells(table.text)[0] == ruled
+    intro = blocks[0]
+    assert intro.text.startswith("Intro") and intro.meta["positions"][0][1] == 72 - 40
+    assert 28 <= intro.meta["positions"][0][3] <= 32  # drawn 60 pt below the media box's top, 30 below the crop's

@@ -137,6 +137,7 @@ class IngestionService:
             return
         started = time.perf_counter()
         failed: list[int] = []  # pages that could not be read (the rest of the range still counts)
+        no_model = False  # DeepDOC asked for where this process lacks the layout model (a Lambda without its layer)
         try:
             if doc.get("type") == "virtual" and not data:
                 drafts = []
@@ -147,6 +148,7 @@ class IngestionService:
                     layout_recognize=(doc.get("parser_config") or {}).get("layout_recognize"),
                 )
                 failed = list(parsed.meta.get("failed_pages") or [])
+                no_model = parsed.meta.get("layout_model") is False
                 drafts = chunk_document(parsed, doc.get("chunk_method") or "naive", doc.get("parser_config") or {}, filename=doc["name"])
         except ParseError as exc:
             self._fail(tenant, doc, run_id, f"{span}: {exc}")
@@ -157,6 +159,8 @@ class IngestionService:
             return
         parse_s = time.perf_counter() - started
         skipped = f" Page(s) {', '.join(map(str, failed))} could not be read and were skipped." if failed else ""
+        if no_model:
+            skipped += " No layout model here: DeepDOC read the text's geometry only (ruled tables, no unruled ones)."
         self._note(tenant, doc_id, run_id, f"{span}: Finish parsing ({parse_s:.2f}s); {len(drafts)} chunks.{skipped}")
         dataset = self._store.get(DATASET_KIND, tenant, doc["dataset_id"])
         model = (dataset or {}).get("embedding_model") or ""
