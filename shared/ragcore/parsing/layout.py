@@ -43,6 +43,7 @@ _TITLE_RATIO = 1.25
 _MAX_TITLE_WORDS = 15
 _PAGE_NUMBER = re.compile(r"^\s*(?:[-–—]\s*)?(?:page\s*)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?(?:\s*[-–—])?\s*$", re.I)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff00-\uffef\u3000-\u303f]")
+_LIST_ITEM = re.compile(r"^\s*(?:[•◦▪▫‣●○■□·∙–—*-]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s")  # a list item starts a paragraph
 _CAPTION = re.compile(r"^\s*(?:table|tab\.|fig(?:ure)?\.?|表|图)\s*[\dIVX]", re.I)
 
 
@@ -202,7 +203,7 @@ def _titles_by_size(lines: list[Item]) -> None:
     for line in lines:
         stripped = line.text.strip()
         if (line.kind == "text" and line.height >= body * _TITLE_RATIO and len(stripped.split()) <= _MAX_TITLE_WORDS
-                and not stripped.endswith((".", ",", ";", "。", "，", "；")) and any(c.isalpha() for c in stripped)):
+                and not stripped.endswith((".", ",", ";", ":", "。", "，", "；", "：")) and any(c.isalpha() for c in stripped)):
             line.kind = "title"
 
 
@@ -320,6 +321,7 @@ def _paragraphs(ordered: list[Item]) -> list[Item]:
             and 0 - item.height <= item.box[1] - previous.box[3] <= _PARA_GAP * item.height
             and min(previous.box[2], item.box[2]) > max(previous.box[0], item.box[0])
             and not _ends_short(previous, last, item)
+            and not _LIST_ITEM.match(item.text)
         ):
             previous.text = _join(previous.text, item.text)
             previous.box = _union([previous.box, item.box])
@@ -369,8 +371,7 @@ def layout_blocks(pages: list[PageLayout]) -> list[Block]:
     for page in pages:
         counts.update({_running_key(i.text) for i in page.items if i.kind == "margin"})
     running = {k for k, n in counts.items() if len(pages) >= 3 and n >= max(3, 0.3 * len(pages))}
-    sizes = sorted({round(i.height * 2) / 2 for p in pages for i in p.items if i.kind == "title"}, reverse=True)
-    levels = {s: min(n + 1, 6) for n, s in enumerate(sizes)}
+    levels = _title_levels(sorted({round(i.height, 1) for p in pages for i in p.items if i.kind == "title"}, reverse=True))
     blocks: list[Block] = []
     for page in pages:
         for item in page.items:
@@ -379,12 +380,24 @@ def layout_blocks(pages: list[PageLayout]) -> list[Block]:
             positions = [_position(page.page, b) for b in (item.boxes or [item.box])]
             meta = {"positions": positions}
             if item.kind == "title":
-                blocks.append(Block(item.text, page.page, "title", levels.get(round(item.height * 2) / 2, 1), meta))
+                blocks.append(Block(item.text, page.page, "title", levels.get(round(item.height, 1), 1), meta))
             elif item.kind == "table":
                 blocks.append(Block(item.text, page.page, "table", meta={**meta, "html": True}))
             elif item.text.strip():
                 blocks.append(Block(item.text, page.page, "text", meta=meta))
     return blocks
+
+
+def _title_levels(heights: list[float]) -> dict[float, int]:
+    """Title line heights (largest first) → level: a new level where the height drops by more than 8 %, so one
+    heading style whose lines measure a little differently stays one level."""
+    levels: dict[float, int] = {}
+    level, top = 0, 0.0
+    for height in heights:
+        if not level or height < top * 0.92:
+            level, top = min(level + 1, 6), height
+        levels[height] = level
+    return levels
 
 
 def _position(page: int, box: Box) -> list[int]:
