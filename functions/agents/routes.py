@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from ragcore.api.auth import current_tenant
 from ragcore.api.envelope import ok
 from ragcore.api.requests import json_object, optional_json_object
+from ragcore.errors import ApiError, RetCode, require_arguments
 from ragcore.services import registry
 from ragcore.services.agent_attachments import content_type as attachment_type
 from ragcore.services.agent_attachments import disposition_headers
@@ -118,6 +119,16 @@ def input_form(agent_id: str, component_id: str, tenant: str = Depends(current_t
 def debug_component(agent_id: str, component_id: str, tenant: str = Depends(current_tenant),
                     body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
     return ok(registry.agent_runner().debug(tenant, agent_id, component_id, body))
+
+
+@router.post("/agents/rerun")
+async def rerun(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
+    """Parse again the document an ingestion log (RAGFlow: a pipeline operation log) describes."""
+    require_arguments(body, "id", "dsl", "component_id")
+    if not isinstance(body["dsl"], dict):
+        raise ApiError(RetCode.ARGUMENT_ERROR, "`dsl` should be an object.")
+    registry.documents().rerun_from_log(tenant, str(body["id"] or ""), body["dsl"], str(body["component_id"]))
+    return ok(True, message="success")
 
 
 @router.post("/agents/test_db_connection")

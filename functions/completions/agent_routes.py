@@ -61,7 +61,7 @@ def _openai_reply(runner: AgentRunner, turn: Turn, model: str) -> dict[str, Any]
     }
 
 
-def _converse(tenant: str, body: dict[str, Any], agent_id: str | None = None) -> Any:
+def converse(tenant: str, body: dict[str, Any], agent_id: str | None = None) -> Any:
     runner = registry.agent_runner()
     openai = body.get("openai-compatible") is True or body.get("openai_compatible") is True
     turn = runner.start(tenant, body, agent_id=agent_id, openai=openai)
@@ -89,12 +89,12 @@ def _openai_response(runner: AgentRunner, turn: Turn, body: dict[str, Any], *, s
 
 @router.post("/agents/chat/completions")
 async def agent_completions(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> Any:
-    return _converse(tenant, body)
+    return converse(tenant, body)
 
 
 @router.post("/agents/{agent_id}/completions")
 async def agent_completions_legacy(agent_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> Any:
-    return _converse(tenant, body, agent_id)
+    return converse(tenant, body, agent_id)
 
 
 @router.post("/agents_openai/{agent_id}/chat/completions")

@@ -6,9 +6,10 @@ locally it is part of the one app.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from ragcore.api.auth import current_tenant
 from ragcore.api.envelope import ok
@@ -17,6 +18,8 @@ from ragcore.errors import ApiError, ProviderError, RetCode
 from ragcore.services import registry
 from ragcore.services.completion import new_message_id
 from ragcore.services.openai_chat import parse_openai_chat
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from functions.completions import streams
 
@@ -108,7 +111,6 @@ async def openai_completions_legacy(chat_id: str, tenant: str = Depends(current_
 @router.post("/chat/recommandation")
 @router.post("/chat/recommendation")
 @router.post("/sessions/related_questions")
-@router.post("/searchbots/related_questions")
 async def related_questions(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
     question = body.get("question")
     if not isinstance(question, str) or not question.strip():
@@ -119,15 +121,46 @@ async def related_questions(tenant: str = Depends(current_tenant), body: dict[st
 
 
 @router.post("/chat/mindmap")
-@router.post("/searchbots/mindmap")
 async def mind_map(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
     return ok(registry.search_apps().mind_map(tenant, body))
+
+
+@router.post("/chat/audio/speech")
+async def speech(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> StreamingResponse:
+    """The text read aloud by the tenant's default TTS model, streamed as it is made."""
+    audio = registry.audio().speech(tenant, body)
+    return StreamingResponse(audio, media_type="audio/mpeg", headers=SSE_HEADERS)
+
+
+@router.post("/chat/audio/transcription")
+async def transcription(request: Request, tenant: str = Depends(current_tenant)) -> Any:
+    """An uploaded recording as text, through the tenant's default ASR model (`stream=true`: as SSE events)."""
+    try:
+        form = await request.form()
+    except Exception as exc:  # a body that is not a form: RAGFlow finds no file in it
+        raise ApiError(RetCode.DATA_ERROR, "Missing 'file' in multipart form-data") from exc
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        raise ApiError(RetCode.DATA_ERROR, "Missing 'file' in multipart form-data")
+    stream = str(form.get("stream") or "false").lower() == "true"
+    service = registry.audio()
+    filename = upload.filename or ""
+    service.check_audio_name(filename)
+    model = service.transcriber(tenant)
+    data = await upload.read()
+    if not stream:
+        return ok({"text": await run_in_threadpool(service.transcribe, model, filename, data)}, message="success")
+    events = (f"data: {json.dumps(evt, ensure_ascii=False)}\n\n" for evt in service.transcription_events(model, filename, data))
+    return StreamingResponse(events, media_type="text/event-stream")
 
 
 # Agent conversations stream from the same function (a function URL in RESPONSE_STREAM mode on AWS).
 from functions.completions.agent_routes import router as agent_router  # noqa: E402
 
 router.include_router(agent_router)
+
+# The embeddable bots answer to a beta token, not an API key: their own router, beside this one.
+from functions.completions.bot_routes import router as public_router  # noqa: E402, F401
 
 
 @router.post("/searches/{search_id}/completions")

@@ -9,9 +9,9 @@ from __future__ import annotations
 from ragcore.api.app import create_app
 from ragcore.config import get_settings
 
-from functions.completions.routes import router
+from functions.completions.routes import public_router, router
 
-app = create_app([router], title="ragflow-serverless completions")
+app = create_app([router, public_router], title="ragflow-serverless completions")
 
 
 def main() -> None:

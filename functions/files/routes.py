@@ -1,8 +1,9 @@
-"""The file manager: the current /api/v1/files… paths and the older /api/v1/file/… ones."""
+"""The file manager: the current /api/v1/files… paths, the older /api/v1/file/… ones, and commits of workspace
+folders and datasets (/workspaces/{id}/commits…, /datasets/{id}/commits…, /workspace-files/{id}/versions)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
@@ -13,6 +14,9 @@ from ragcore.api.requests import json_object, optional_json_object
 from ragcore.errors import ApiError, RetCode
 from ragcore.services import registry
 from starlette.datastructures import UploadFile
+
+if TYPE_CHECKING:
+    from ragcore.services.file_commits import Scope
 
 router = APIRouter(prefix="/api/v1", tags=["files"], dependencies=[Depends(current_tenant)])
 
@@ -128,3 +132,60 @@ def legacy_get(file_id: str, tenant: str = Depends(current_tenant)) -> Response:
 @router.post("/file/convert")
 async def legacy_convert(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
     return ok(registry.files().link_to_datasets(tenant, body))
+
+
+# ---- commits of a workspace folder or a dataset (RAGFlow's file_commit_api) ---------------------------
+def _commit_routes(prefix: str, param: str, kind: str) -> None:
+    """RAGFlow's eight commit routes under one prefix; `kind` is the scope the prefix names."""
+
+    def scope(request: Request, tenant: str) -> Scope:
+        return registry.file_commits().scope(tenant, kind, request.path_params[param])
+
+    @router.post(f"{prefix}/commits", name=f"create_commit_{kind}")
+    async def create_commit(request: Request, tenant: str = Depends(current_tenant),
+                            body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
+        missing = [k for k in ("message", "files") if k not in body]
+        if missing:  # RAGFlow checks the body before the scope
+            raise ApiError(RetCode.ARGUMENT_ERROR, f"required argument are missing: {','.join(missing)}; ")
+        service = registry.file_commits()
+        return ok(service.create(tenant, scope(request, tenant), body))
+
+    @router.get(f"{prefix}/commits", name=f"list_commits_{kind}")
+    def list_commits(request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
+        return ok(registry.file_commits().listing(tenant, scope(request, tenant), dict(request.query_params)))
+
+    # before /commits/{commit_id}, which would take "diff" for an id
+    @router.get(f"{prefix}/commits/diff", name=f"diff_commits_{kind}")
+    def diff_commits(request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
+        args = request.query_params
+        return ok(registry.file_commits().diff(tenant, scope(request, tenant), args.get("from"), args.get("to")))
+
+    @router.get(f"{prefix}/changes", name=f"uncommitted_changes_{kind}")
+    def uncommitted_changes(request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
+        return ok(registry.file_commits().uncommitted(tenant, scope(request, tenant)))
+
+    @router.get(f"{prefix}/commits/{{commit_id}}", name=f"get_commit_{kind}")
+    def get_commit(request: Request, commit_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
+        return ok(registry.file_commits().detail(tenant, scope(request, tenant), commit_id))
+
+    @router.get(f"{prefix}/commits/{{commit_id}}/files", name=f"list_commit_files_{kind}")
+    def list_commit_files(request: Request, commit_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
+        return ok(registry.file_commits().files(tenant, scope(request, tenant), commit_id, dict(request.query_params)))
+
+    @router.get(f"{prefix}/commits/{{commit_id}}/tree", name=f"get_commit_tree_{kind}")
+    def get_commit_tree(request: Request, commit_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
+        return ok(registry.file_commits().tree(tenant, scope(request, tenant), commit_id))
+
+    @router.get(f"{prefix}/commits/{{commit_id}}/files/{{file_id}}/content", name=f"get_commit_file_content_{kind}")
+    def get_commit_file_content(request: Request, commit_id: str, file_id: str,
+                                tenant: str = Depends(current_tenant)) -> JSONResponse:
+        return ok(registry.file_commits().content(tenant, scope(request, tenant), commit_id, file_id))
+
+
+_commit_routes("/datasets/{dataset_id}", "dataset_id", "datasets")
+_commit_routes("/workspaces/{workspace_id}", "workspace_id", "workspaces")
+
+
+@router.get("/workspace-files/{file_id}/versions")
+def file_versions(request: Request, file_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    return ok(registry.file_commits().versions(tenant, file_id, dict(request.query_params)))

@@ -13,7 +13,17 @@ from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ragcore.config import Settings, get_settings
-from ragcore.ports import BlobStore, ChatModel, Embedder, JobQueue, MetadataStore, Reranker, VectorIndex
+from ragcore.ports import (
+    BlobStore,
+    ChatModel,
+    Embedder,
+    JobQueue,
+    MetadataStore,
+    Reranker,
+    SpeechModel,
+    Transcriber,
+    VectorIndex,
+)
 
 if TYPE_CHECKING:
     from ragcore.adapters.key_cipher import KeyCipher
@@ -199,6 +209,16 @@ class Container:
 
         return HttpReranker(base_url=config.base_url, api_key=config.api_key, model=config.model_name,
                             timeout=timeout, attempts=attempts)
+
+    def speech_model_of(self, config: ModelConfig) -> SpeechModel:
+        from ragcore.adapters.openai_audio import OpenAISpeech
+
+        return OpenAISpeech(config.model_name, config.base_url, config.api_key)
+
+    def transcriber_of(self, config: ModelConfig) -> Transcriber:
+        from ragcore.adapters.openai_audio import OpenAITranscriber
+
+        return OpenAITranscriber(config.model_name, config.base_url, config.api_key)
 
     def verify_model(self, factory: str, api_key: str, base_url: str, model: str, kind: str) -> None:
         """One connection check (one attempt, a short timeout): raises with a reason that never holds the key."""

@@ -46,6 +46,14 @@ def data_error(message: str) -> ApiError:
     return ApiError(RetCode.DATA_ERROR, message)
 
 
+def require_arguments(body: dict[str, Any], *names: str) -> None:
+    """RAGFlow's @validate_request: the named keys must be present (any value), else one argument error naming
+    every missing key."""
+    missing = [n for n in names if n not in body]
+    if missing:
+        raise ApiError(RetCode.ARGUMENT_ERROR, f"required argument are missing: {','.join(missing)}; ")
+
+
 class StorageError(Exception):
     """The store could not write (disk full, read-only data folder, throttled table)."""
 

@@ -41,6 +41,11 @@ KINDS: dict[str, ListFields] = {
     "memmsg": ListFields(slots=("_listed", "_kept"), name="", orders=("create_time",)),
     "ingestion_log": ListFields(slots=("_scope", "operation_status"), name="document_name"),
     "index_task": ListFields(slots=("_index_type",)),
+    # commits of a workspace folder or dataset (never updated: creation order serves both orders), a commit's
+    # changes in the order the request gave them, a file's versions
+    "file_commit": ListFields(name="", orders=("create_time",)),
+    "file_commit_item": ListFields(name="", orders=("create_time",), position="position"),
+    "file_version": ListFields(name="", orders=("create_time",)),
     "metavalue": ListFields(slots=("key",), name="", orders=("create_time",)),
     # accounts: a tenant's API keys and its team (listed oldest first), a user's teams
     "apitoken": ListFields(name="", orders=("create_time",)),

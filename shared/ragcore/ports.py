@@ -224,6 +224,20 @@ class Reranker(Protocol):
         ...
 
 
+class SpeechModel(Protocol):
+    """Text to speech (a tenant's TTS model)."""
+
+    def speak(self, text: str) -> Iterator[bytes]:
+        """The audio of `text`, in pieces as the provider sends them."""
+        ...
+
+
+class Transcriber(Protocol):
+    """Speech to text (a tenant's ASR model)."""
+
+    def transcribe(self, filename: str, audio: bytes) -> str: ...
+
+
 class JobQueue(Protocol):
     """Parse tasks. Local: a worker pool in the serving process. AWS: SQS → the ingest Lambda."""
 

@@ -61,7 +61,9 @@ def test_chat_crud_defaults_and_validation(api: Api) -> None:
     exact = api.call("GET", "/api/v1/chats", params={"name": "renamed", "keywords": "nothing-like-it"})["data"]
     assert [c["id"] for c in exact["chats"]] == [chat["id"]]  # an exact name ignores keywords
     assert api.call("GET", "/api/v1/chats", params={"id": missing})["data"] == {"chats": [], "total": 0}
-    assert len(api.call("GET", "/api/v1/chats", params={"page": 0, "page_size": 2})["data"]["chats"]) == 3  # no page: every chat
+    assert len(api.call("GET", "/api/v1/chats", params={"page": 0, "page_size": 2})["data"]["chats"]) == 2  # page 0 is page 1
+    assert api.call("GET", "/api/v1/chats", params={"page_size": 101}) == {
+        "code": 100, "message": "ValueError('page_size must be less than or equal to 100')", "data": None}
     assert len(api.call("GET", "/api/v1/chats", params={"page": 2, "page_size": 2})["data"]["chats"]) == 1
     assert len(api.call("GET", "/api/v1/chats", params={"page": 1, "page_size": 0})["data"]["chats"]) == 3  # 0 is the default size
     assert api.call("GET", f"/api/v1/chats/{chat['id']}")["data"]["top_n"] == 3
@@ -219,7 +221,9 @@ def test_session_paging_falls_back_to_defaults(api: Api) -> None:
     base = f"/api/v1/chats/{chat['id']}/sessions"
     for n in range(3):
         api.call("POST", base, json={"name": f"s{n}"})
-    assert api.call("GET", base, params={"page_size": 0})["data"] == []  # an explicit 0 without a page: none
+    assert len(api.call("GET", base, params={"page_size": 0})["data"]) == 3  # 0 is the default size (30)
+    assert api.call("GET", base, params={"orderby": "id"}) == {"code": 101, "message": "invalid orderby field: id", "data": None}
+    assert api.call("GET", base, params={"page_size": 500})["code"] == 100
     assert len(api.call("GET", base, params={"page": 1, "page_size": 0})["data"]) == 3  # with a page: the default
     assert len(api.call("GET", base, params={"page_size": "x", "page": -1})["data"]) == 3
     assert len(api.call("GET", base, params={"page_size": 2, "page": 2})["data"]) == 1

@@ -25,7 +25,14 @@ def test_create_returns_ragflow_shape(api: Api) -> None:
     assert data["chunk_count"] == 0 and data["document_count"] == 0 and data["token_num"] == 0
     assert data["similarity_threshold"] == 0.2 and data["vector_similarity_weight"] == 0.3
     assert data["parser_config"]["chunk_token_num"] == 512
-    assert data["parser_config"]["raptor"] == {"use_raptor": False}
+    # RAGFlow's get_parser_config defaults for "naive", and the tenant's default chat model (none configured here)
+    config = data["parser_config"]
+    assert config["raptor"]["use_raptor"] is True and config["raptor"]["max_token"] == 512
+    assert config["raptor"]["prompt"].startswith("Summarize the paragraphs below")
+    assert config["graphrag"]["use_graphrag"] is True and config["graphrag"]["method"] == "light"
+    assert config["parent_child"] == {"use_parent_child": False, "children_delimiter": "\n"}
+    assert config["children_delimiter"] == "" and config["llm_id"] == ""
+    assert config["table_context_size"] == 0 and config["image_context_size"] == 0
     assert data["tenant_id"] == api.tenant
     assert data["create_date"].endswith("GMT")
 
@@ -166,3 +173,21 @@ def test_ping_answers_the_bare_text_pong_without_a_key(api: Api) -> None:
     reply = api.client.get("/api/v1/system/ping")
     assert (reply.status_code, reply.text) == (200, "pong")  # RAGFlow's handler returns "pong", no envelope
     assert reply.headers["content-type"].startswith("text/plain")
+
+
+def test_parser_config_updates_follow_ragflow(api: Api) -> None:
+    ds = create(api, {"name": "configs"})["data"]
+    url = f"/api/v1/datasets/{ds['id']}"
+
+    def config() -> dict:  # type: ignore[type-arg]
+        return api.call("GET", "/api/v1/datasets", params={"id": ds["id"]})["data"][0]["parser_config"]
+
+    assert api.call("PUT", url, json={"parser_config": {"chunk_token_num": 128, "raptor": {"max_cluster": 8}}})["code"] == 0
+    merged = config()  # merged into the stored config: the rest of it stays
+    assert merged["chunk_token_num"] == 128 and merged["raptor"]["max_cluster"] == 8 and merged["raptor"]["use_raptor"] is True
+    assert merged["layout_recognize"] == "DeepDOC"
+    assert api.call("PUT", url, json={"parser_config": {}})["code"] == 0
+    assert config() == merged  # an empty config on the same method changes nothing
+    assert api.call("PUT", url, json={"chunk_method": "qa", "parser_config": {}})["code"] == 0
+    assert config() == {"raptor": {"use_raptor": False}, "graphrag": {"use_graphrag": False},
+                        "table_context_size": 0, "image_context_size": 0}  # a new method: its own defaults

@@ -75,7 +75,7 @@ def test_embedding_check_bad_input(api: Api) -> None:
     url = f"/api/v1/datasets/{ds}/embedding/check"
     assert api.call("POST", url, json={}) == {"code": 102, "message": "`embd_id` is required.", "data": None}
     assert api.call("POST", url, json={"embd_id": "nope@Nowhere"}) == {
-        "code": 102, "message": "Unsupported model: <nope@Nowhere>", "data": None}
+        "code": 102, "message": "Provider Nowhere not found for model nope@Nowhere.", "data": None}
     assert api.call("POST", url, json={"embd_id": BUILTIN}) == {
         "code": 102, "message": "No embedded chunks are available to compare.", "data": None}
     assert api.call("POST", url, json={"embd_id": BUILTIN, "check_num": "many"})["code"] == 101

@@ -23,6 +23,14 @@ OPEN = {"/api/v1/system/healthz", "/v1/system/healthz", "/api/v1/system/ping", "
         "/api/v1/auth/oauth/{channel}/callback", "/api/v1/auth/password/forgot/captcha",
         "/api/v1/auth/password/forgot/otp", "/api/v1/auth/password/forgot/otp/verify", "/api/v1/auth/password/reset"}
 UNAUTHORIZED = {"code": 401, "message": "<Unauthorized '401: Unauthorized'>", "data": None}
+# the embeddable bots answer to a beta token instead, and refuse as RAGFlow's bot routes do: a data error in a 200
+BOTS = ("/api/v1/chatbots/", "/api/v1/agentbots/", "/api/v1/searchbots/")
+BOT_MISSING = {"code": 102, "message": "Authorization is not valid!", "data": None}
+BOT_INVALID = {"code": 102, "message": "Authentication error: API key is invalid! ", "data": None}
+
+
+def is_bot(path: str) -> bool:
+    return path.startswith(BOTS)
 
 
 def api_routes(api: Api) -> list[tuple[str, str]]:
@@ -43,11 +51,18 @@ def fill(path: str, values: dict[str, str]) -> str:
 def test_every_route_refuses_missing_and_bad_keys(api: Api) -> None:
     routes = api_routes(api)
     assert len(routes) > 60
+    assert sum(is_bot(path) for _, path in routes) == 10
     for method, path in routes:
         url = fill(path, {})
         for headers in ({}, {"Authorization": "Bearer invalid_key_123"}, {"Authorization": "Basic abc"}):
             r = api.client.request(method, url, headers=headers, json={})
-            assert r.status_code == 401 and r.json() == UNAUTHORIZED, (method, path, r.text[:200])
+            if is_bot(path):
+                assert r.status_code == 200 and r.json() == (BOT_INVALID if headers else BOT_MISSING), (method, path, r.text[:200])
+            else:
+                assert r.status_code == 401 and r.json() == UNAUTHORIZED, (method, path, r.text[:200])
+        if is_bot(path):  # an API key is not a beta token
+            r = api.client.request(method, url, headers=api.headers(), json={})
+            assert r.json() == BOT_INVALID, (method, path)
 
 
 def test_revoked_keys_are_refused(api: Api) -> None:
@@ -73,8 +88,8 @@ def owned(api: Api) -> dict[str, str]:
     from tests.agents.helpers import ECHO, create_agent, dsl
 
     agent_id = create_agent(api, "a-agent", dsl(ECHO))
-    return {"agent_id": agent_id, "message_id": "m", "memory_id": memory["id"], "dataset_id": ds, "document_id": doc["id"], "doc_id": doc["id"], "chunk_id": chunk["id"], "chat_id": chat["id"],
-            "session_id": session["id"], "msg_id": "m", "file_id": folder["id"], "index_type": "graph"}
+    return {"agent_id": agent_id, "shared_id": agent_id, "dialog_id": chat["id"], "message_id": "m", "memory_id": memory["id"], "dataset_id": ds, "document_id": doc["id"], "doc_id": doc["id"], "chunk_id": chunk["id"], "chat_id": chat["id"],
+            "session_id": session["id"], "msg_id": "m", "file_id": folder["id"], "workspace_id": folder["id"], "index_type": "graph"}
 
 
 def snapshot(api: Api, ids: dict[str, str]) -> Any:
@@ -103,6 +118,7 @@ def strip_ids(body: Any, ids: list[str]) -> Any:
 def test_foreign_ids_answer_like_missing_ids_and_change_nothing(api: Api, owned: dict[str, str]) -> None:
     before = snapshot(api, owned)
     other = api.new_tenant_key()
+    other_beta = api.call("POST", "/api/v1/system/tokens", other)["data"]["beta"]
     missing = {k: uuid.uuid4().hex if len(v) >= 16 else v for k, v in owned.items()}  # fillers ("graph") stay
     checked = 0
     for method, path in api_routes(api):
@@ -112,10 +128,11 @@ def test_foreign_ids_answer_like_missing_ids_and_change_nothing(api: Api, owned:
                 "name": "stolen", "question": "private", "dataset_ids": [owned["dataset_id"]], "content": "x",
                 "messages": [{"role": "user", "content": "x"}], "src_file_ids": [owned["file_id"]], "new_name": "x.txt",
                 "thumbup": True, "stream": False}
-        foreign = api.client.request(method, fill(path, owned), headers=api.headers(other), json=body)
+        headers = {"Authorization": f"Bearer {other_beta}"} if is_bot(path) else api.headers(other)
+        foreign = api.client.request(method, fill(path, owned), headers=headers, json=body)
         body_missing = {**body, "ids": list(dict.fromkeys(missing.values())), "document_ids": [missing["document_id"]],
                         "chunk_ids": [missing["chunk_id"]], "dataset_ids": [missing["dataset_id"]], "src_file_ids": [missing["file_id"]]}
-        absent = api.client.request(method, fill(path, missing), headers=api.headers(other), json=body_missing)
+        absent = api.client.request(method, fill(path, missing), headers=headers, json=body_missing)
         assert foreign.status_code == absent.status_code, (method, path)
         if foreign.headers.get("content-type", "").startswith("application/json"):
             a, b = foreign.json(), absent.json()

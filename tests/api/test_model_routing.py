@@ -101,12 +101,19 @@ def test_a_dataset_naming_a_provider_embedding_model_embeds_through_it(mapi: Api
     from tests.api.docs_helpers import ingest, retrieve
 
     zhipu = fakes[0]
-    refused = mapi.call("POST", "/api/v1/datasets", json={"name": "kb", "embedding_model": "embedding-3@CI@ZHIPU-AI"})
-    assert refused["code"] == 102
+    def refusal(model: str) -> dict:  # type: ignore[type-arg]
+        return mapi.call("POST", "/api/v1/datasets", json={"name": "kb", "embedding_model": model})
+
+    # RAGFlow's reasons, in the order it looks: the provider, its instance, the model
+    assert refusal("embedding-3@CI@ZHIPU-AI") == {
+        "code": 102, "message": "Provider ZHIPU-AI not found for model embedding-3@CI@ZHIPU-AI.", "data": None}
     assert mapi.call("PUT", "/api/v1/providers", json={"provider_name": "ZHIPU-AI"}) == {"code": 0}
+    assert refusal("embedding-3@CI@ZHIPU-AI")["message"] == "Instance CI not found for model embedding-3@CI@ZHIPU-AI."
     assert mapi.call("POST", "/api/v1/providers/ZHIPU-AI/instances", json={
         "instance_name": "CI", "api_key": "zhipu-embed-key-7777", "base_url": "",
         "model_info": [{"model_name": "embedding-3", "model_type": ["embedding"]}]}) == {"code": 0}
+    assert refusal("unknown@CI@ZHIPU-AI")["message"] == "Model unknown@CI@ZHIPU-AI not found for model embedding"
+    assert mapi.call("GET", "/api/v1/datasets")["data"] == []  # nothing was created by the refusals
     res = mapi.call("POST", "/api/v1/datasets", json={"name": "kb", "embedding_model": "embedding-3@CI@ZHIPU-AI"})
     assert res["code"] == 0, res
     zhipu.requests.clear()

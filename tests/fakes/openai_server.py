@@ -1,7 +1,9 @@
-"""A fake OpenAI-compatible server on loopback: chat completions (stream and not), embeddings, rerank.
+"""A fake OpenAI-compatible server on loopback: chat completions (stream and not), embeddings, rerank, and the
+audio API (`/audio/speech`: the audio of each input, sent in pieces; `/audio/transcriptions`: multipart in, text out).
 
-Knobs: `reply` (text, or a function of the messages), `first_token_delay_s`, `per_token_delay_s`,
-`fail_next(n, status)`; every request is recorded in `requests` (path, headers, body).
+Knobs: `reply` (text, or a function of the messages), `first_token_delay_s`, `per_token_delay_s`, `transcript`,
+`fail_next(n, status)`; every request is recorded in `requests` (path, headers, body — a multipart body as its fields,
+a file as {"filename", "content"}).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ class FakeOpenAI:
         self.first_token_delay_s = 0.0
         self.per_token_delay_s = 0.0
         self.dimension = 16
+        self.transcript = "  the fake transcript  "
         self.requests: list[dict[str, Any]] = []
         self._failures: list[int] = []
         self._lock = threading.Lock()
@@ -36,7 +39,9 @@ class FakeOpenAI:
                 return
 
             def do_POST(self) -> None:  # noqa: N802
-                body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))) or b"{}")
+                raw = self.rfile.read(int(self.headers.get("content-length", 0)))
+                ctype = self.headers.get("content-type", "")
+                body = multipart_fields(ctype, raw) if ctype.startswith("multipart/") else json.loads(raw or b"{}")
                 with fake._lock:
                     fake.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
                     status = fake._failures.pop(0) if fake._failures else 0
@@ -55,8 +60,24 @@ class FakeOpenAI:
                     results = [{"index": i, "relevance_score": len(q & set(d.lower().split())) / (len(q) or 1)}
                                for i, d in enumerate(body["documents"])]
                     self._json(200, {"results": sorted(results, key=lambda r: -r["relevance_score"])})
+                elif self.path.endswith("/audio/speech"):
+                    self._speech(body)
+                elif self.path.endswith("/audio/transcriptions"):
+                    self._json(200, {"text": fake.transcript})
                 else:
                     self._json(404, {"error": {"message": "not found"}})
+
+            def _speech(self, body: dict[str, Any]) -> None:
+                audio = speech_audio(str(body.get("input", "")))
+                self.send_response(200)
+                self.send_header("content-type", "audio/mpeg")
+                self.send_header("transfer-encoding", "chunked")
+                self.end_headers()
+                for start in range(0, len(audio), 8):  # in pieces, as a provider streams it
+                    piece = audio[start : start + 8]
+                    self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+                    self.wfile.flush()
+                self.wfile.write(b"0\r\n\r\n")
 
             def _json(self, status: int, payload: dict[str, Any]) -> None:
                 raw = json.dumps(payload).encode()
@@ -125,6 +146,25 @@ class FakeOpenAI:
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+def speech_audio(text: str) -> bytes:
+    """The fake's "audio" of a text: recognisable bytes a test can predict."""
+    return b"ID3" + text.encode("utf-8") + b"\x00"
+
+
+def multipart_fields(content_type: str, raw: bytes) -> dict[str, Any]:
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + raw)
+    fields: dict[str, Any] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        content = part.get_payload(decode=True) or b""
+        filename = part.get_filename()
+        fields[str(name)] = {"filename": filename, "content": content} if filename else content.decode("utf-8")
+    return fields
 
 
 @pytest.fixture

@@ -66,7 +66,7 @@ def owned(api: Api) -> Iterator[dict[str, str]]:
     memory = api.call("POST", "/api/v1/memories", json={"name": "m", "memory_type": ["raw"], "embd_id": "all-MiniLM-L6-v2@Builtin",
                                                           "llm_id": "extractive@Builtin"})["data"]
     yield {"dataset_id": ds, "document_id": doc["id"], "doc_id": doc["id"], "chunk_id": chunk["id"], "chat_id": chat["id"],
-           "session_id": session["id"], "file_id": folder["id"], "memory_id": memory["id"], "agent_id": create_agent(api, "fz", dsl(ECHO)),
+           "session_id": session["id"], "file_id": folder["id"], "workspace_id": folder["id"], "memory_id": memory["id"], "agent_id": create_agent(api, "fz", dsl(ECHO)),
            "message_id": "1", "msg_id": "1", "index_type": "graph"}
 
 

@@ -53,6 +53,37 @@ def current_tenant(request: Request) -> str:
     return tenant
 
 
+BETA_MISSING = "Authorization is not valid!"
+BETA_INVALID = "Authentication error: API key is invalid! "  # sic: RAGFlow's message ends with a space
+
+
+def beta_token(request: Request) -> str | None:
+    """The token of an embedded bot's request, read as RAGFlow reads it: after "Bearer " when the header starts so
+    (case-insensitively), else the whole header."""
+    header = request.headers.get("authorization", "")
+    if header[:7].lower() == "bearer ":
+        parts = header.split(None, 1)
+        return parts[1] if len(parts) == 2 else None
+    return header or None
+
+
+def current_bot_tenant(request: Request) -> str:
+    """Who an embedded bot (chatbots/agentbots/searchbots) acts for: only a *beta* token authorises these routes,
+    as in RAGFlow, whose pages publish it; an API key or login token is refused. A refusal is RAGFlow's data error
+    in an HTTP 200, not the 401 of the other routes."""
+    cached = getattr(request.state, "bot_tenant_id", None)
+    if cached:
+        return str(cached)
+    token = beta_token(request)
+    if token is None:
+        raise ApiError(RetCode.DATA_ERROR, BETA_MISSING)
+    tenant = TenantService(get_container().store).resolve_beta(token)
+    if tenant is None:
+        raise ApiError(RetCode.DATA_ERROR, BETA_INVALID)
+    request.state.bot_tenant_id = tenant
+    return tenant
+
+
 def current_user(request: Request) -> dict[str, Any]:
     """The signed-in user (by access token, or by a key of the user's own tenant); 401 without one."""
     tenant = current_tenant(request)

@@ -15,21 +15,6 @@ CHUNK_METHOD_MESSAGE = (
 )
 AVATAR_MIME_TYPES = ["image/jpeg", "image/png"]
 
-# Embedding models RAGFlow's model factories offer. A known model this deployment does not serve is
-# "Unauthorized" (the tenant lacks it); anything else is "Unsupported" — RAGFlow's two answers.
-KNOWN_EMBEDDING_MODELS = {
-    "Builtin": {"BAAI/bge-small-en-v1.5", "BAAI/bge-large-zh-v1.5", "maidalun1020/bce-embedding-base_v1"},
-    "BAAI": {"BAAI/bge-large-zh-v1.5", "BAAI/bge-small-en-v1.5"},
-    "OpenAI": {"text-embedding-ada-002", "text-embedding-3-small", "text-embedding-3-large"},
-    "Tongyi-Qianwen": {"text-embedding-v2", "text-embedding-v3", "text-embedding-v4"},
-    "ZHIPU-AI": {"embedding-2", "embedding-3"},
-    "Jina": {"jina-embeddings-v2-base-en", "jina-embeddings-v3"},
-    "Ollama": {"nomic-embed-text", "mxbai-embed-large", "bge-m3"},
-    "SILICONFLOW": {"BAAI/bge-m3", "BAAI/bge-large-zh-v1.5", "netease-youdao/bce-embedding-base_v1"},
-    "VoyageAI": {"voyage-3", "voyage-3-lite"},
-    "Cohere": {"embed-english-v3.0", "embed-multilingual-v3.0"},
-}
-
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 LongText = Annotated[str, StringConstraints(max_length=65535)]
 
@@ -85,41 +70,67 @@ class ParserConfig(BaseModel):
         return v
 
 
-def _default_parser_config(chunk_method: str) -> dict[str, Any]:
-    if chunk_method in ("table", "picture", "one", "email", "resume"):
-        return {}
-    if chunk_method in ("qa", "manual", "paper", "book", "laws", "presentation", "tag"):
-        return {"raptor": {"use_raptor": False}, "graphrag": {"use_graphrag": False}}
-    return {
-        "layout_recognize": "DeepDOC",
-        "chunk_token_num": 512,
-        "delimiter": "\n",
-        "auto_keywords": 0,
-        "auto_questions": 0,
-        "html4excel": False,
-        "image_context_size": 0,
-        "table_context_size": 0,
-        "topn_tags": 3,
-        "raptor": {"use_raptor": False},
-        "graphrag": {"use_graphrag": False},
+RAPTOR_PROMPT = (
+    "Summarize the paragraphs below without inventing facts or changing numbers.\nOutput exactly two parts in the same "
+    "language as the source:\n1. First line: a concise title only.\n2. Following lines: a concise summary of the content."
+    "\nDo not output labels, Markdown headings, bullet points, or any other commentary.\n\nParagraphs:\n{cluster_content}"
+)
+_OFF = {"raptor": {"use_raptor": False}, "graphrag": {"use_graphrag": False}}
+# RAGFlow's get_parser_config defaults per chunk method (None: only the context sizes). `use_raptor`/`use_graphrag`
+# are on for "naive" as in RAGFlow, where nothing runs until a RAPTOR or GraphRAG build is asked for either.
+_METHOD_DEFAULTS: dict[str, dict[str, Any] | None] = {
+    "naive": {
+        "layout_recognize": "DeepDOC", "chunk_token_num": 512, "delimiter": "\n", "auto_keywords": 0,
+        "auto_questions": 0, "html4excel": False, "topn_tags": 3,
+        "raptor": {"use_raptor": True, "prompt": RAPTOR_PROMPT, "max_token": 512, "clustering_threshold": 0.3,
+                   "clustering_ratio": 0.5, "max_cluster": 64, "random_seed": 0},
+        "graphrag": {"use_graphrag": True, "entity_types": ["organization", "person", "geo", "event", "category"],
+                     "method": "light", "batch_chunk_token_size": 4096, "retry_attempts": 2,
+                     "retry_backoff_seconds": 2.0, "retry_backoff_max_seconds": 60.0,
+                     "build_subgraph_timeout_per_chunk_seconds": 300, "build_subgraph_min_timeout_seconds": 600,
+                     "merge_timeout_seconds": 180, "resolution_timeout_seconds": 1800,
+                     "community_timeout_seconds": 1800, "lock_acquire_timeout_seconds": 600},
         "parent_child": {"use_parent_child": False, "children_delimiter": "\n"},
-    }
+    },
+    **{m: _OFF for m in ("qa", "manual", "paper", "book", "laws", "presentation")},
+    "knowledge_graph": {"chunk_token_num": 8192, "delimiter": "\n",
+                        "entity_types": ["organization", "person", "location", "event", "time"], **_OFF},
+    **{m: None for m in ("tag", "resume", "table", "one", "email", "picture")},
+}
+
+
+def deep_merge(base: dict[str, Any], custom: dict[str, Any]) -> dict[str, Any]:
+    """A copy of base with custom's values, nested dicts merged (custom wins; a non-dict replaces a dict)."""
+    merged = json.loads(json.dumps(base))
+    for key, value in custom.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = json.loads(json.dumps(value))
+    return merged
+
+
+def _flatten_parent_child(config: dict[str, Any]) -> dict[str, Any]:
+    # RAGFlow hands the execution layer a top-level children_delimiter ("" when parent-child is off)
+    pc = config.get("parent_child")
+    if isinstance(pc, dict) and pc.get("use_parent_child"):
+        config["children_delimiter"] = pc.get("children_delimiter", "\n")
+    elif pc:
+        config["children_delimiter"] = ""
+    return config
+
+
+def default_parser_config(chunk_method: str, given: dict[str, Any] | None = None) -> dict[str, Any]:
+    """RAGFlow's get_parser_config: the context sizes, the method's defaults, then what the request gave."""
+    merged = deep_merge({"table_context_size": 0, "image_context_size": 0}, _METHOD_DEFAULTS.get(chunk_method) or {})
+    return _flatten_parent_child(deep_merge(merged, given or {}))
 
 
 def merge_parser_config(chunk_method: str, given: dict[str, Any] | None, base: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Defaults of the chunk method, then the stored config, then what the request gave (nested dicts merged)."""
-    merged = _default_parser_config(chunk_method) if base is None else json.loads(json.dumps(base))
-    for key, value in (given or {}).items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = {**merged[key], **value}
-        else:
-            merged[key] = value
-    if chunk_method not in ("table", "picture", "one", "email", "resume"):
-        merged.setdefault("raptor", {"use_raptor": False})
-        merged.setdefault("graphrag", {"use_graphrag": False})
-        merged["raptor"].setdefault("use_raptor", False)
-        merged["graphrag"].setdefault("use_graphrag", False)
-    return merged
+    """The defaults of the chunk method (base None) or the stored config, then what the request gave (deep merge)."""
+    if base is None:
+        return default_parser_config(chunk_method, given)
+    return _flatten_parent_child(deep_merge(base, given or {}))
 
 
 class _DatasetFields(BaseModel):

@@ -15,7 +15,7 @@ from ragcore.services.common import (
     bulk_outcome,
     duplicate_messages,
     page_items,
-    rest_page_number,
+    rest_api_page,
     stamp_new,
     stamp_update,
 )
@@ -226,9 +226,7 @@ class ChatService:
         if orderby not in ("create_time", "update_time", "name"):
             raise _err(f"invalid orderby field: {orderby}", RetCode.ARGUMENT_ERROR)
         desc = str(params.get("desc", "true")).lower() not in ("false", "0")
-        # as RAGFlow's chat list: without a page (or with page 0) every chat is returned
-        page = rest_page_number(params.get("page"), 0)
-        page_size = rest_page_number(params.get("page_size"), 30)
+        page, page_size = rest_api_page(params)
         if owner_ids and tenant not in owner_ids:
             return [], 0
         exact = {f: params[f] for f in ("id", "name") if params.get(f)}
@@ -239,14 +237,10 @@ class ChatService:
                 by_name = self._store.get(KIND, tenant, owner) if owner else None
                 found = by_name if "id" not in exact or (by_name and found and by_name["id"] == found["id"]) else None
             items = [found] if found is not None and all(found[f] == v for f, v in exact.items()) else []
-            return [self.view(tenant, it) for it in (page_items(items, page, page_size) if page else items)], len(items)
+            return [self.view(tenant, it) for it in page_items(items, page, page_size)], len(items)
         query = ListQuery(KIND, tenant, order=str(orderby), desc=desc, name_contains=str(params.get("keywords") or ""))
-        total = self._store.count(query)
-        if page:
-            items = self._store.page(query, (page - 1) * page_size, page_size)
-        else:
-            items = [it for start in range(0, total, 500) for it in self._store.page(query, start, 500)]
-        return [self.view(tenant, it) for it in items], total
+        items = self._store.page(query, (page - 1) * page_size, page_size)
+        return [self.view(tenant, it) for it in items], self._store.count(query)
 
     def delete(self, tenant: str, payload: dict[str, Any]) -> tuple[dict[str, Any] | bool, str | None]:
         """RAGFlow's bulk delete: what can be deleted is, the rest is reported. Returns (data, message)."""
@@ -309,11 +303,10 @@ class ChatService:
 
     def list_sessions(self, tenant: str, chat_id: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         self.get_owned(tenant, chat_id)
-        if params.get("page") is None and str(params.get("page_size")) == "0":
-            # RAGFlow answers an explicit page_size=0 without a page with no sessions; with a page it means the default.
-            return []
-        page, page_size = rest_page_number(params.get("page"), 1), rest_page_number(params.get("page_size"), 30)
-        orderby = params.get("orderby") if params.get("orderby") in ("create_time", "update_time", "name") else "create_time"
+        page, page_size = rest_api_page(params)
+        orderby = params.get("orderby") or "create_time"
+        if orderby not in ("create_time", "update_time", "name"):
+            raise _err(f"invalid orderby field: {orderby}", RetCode.ARGUMENT_ERROR)
         desc = str(params.get("desc", "true")).lower() not in ("false", "0")
         if params.get("id"):  # one session, looked up
             item = self._store.get(SESSION, tenant, str(params["id"]))

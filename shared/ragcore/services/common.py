@@ -76,6 +76,19 @@ def rest_page_number(value: Any, default: int) -> int:
     return number if number > 0 else default
 
 
+REST_API_MAX_PAGE_SIZE = 100
+
+
+def rest_api_page(params: dict[str, Any]) -> tuple[int, int]:
+    """RAGFlow's validate_rest_api_page/_page_size (chat, session, agent, search lists): a page or size that is not a
+    whole number ≥ 1 means 1 / 30; a size over 100 is refused, as RAGFlow's handler answers the ValueError."""
+    page, size = rest_page_number(params.get("page"), 1), rest_page_number(params.get("page_size"), 30)
+    if size > REST_API_MAX_PAGE_SIZE:
+        raise ApiError(RetCode.EXCEPTION_ERROR,
+                       f"ValueError('page_size must be less than or equal to {REST_API_MAX_PAGE_SIZE}')")
+    return page, size
+
+
 def page_items(items: list[Any], page: int, page_size: int) -> list[Any]:
     start = (max(page, 1) - 1) * page_size
     return items[start : start + page_size]

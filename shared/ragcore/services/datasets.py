@@ -7,7 +7,6 @@ from typing import Any
 
 from ragcore.api.validation import parse_model
 from ragcore.domain.datasets import (
-    KNOWN_EMBEDDING_MODELS,
     CreateDataset,
     ListDatasetsQuery,
     UpdateDataset,
@@ -44,7 +43,8 @@ class DatasetService:
         *,
         default_embedding_model: str,
         known_embedding_models: Callable[[], set[str]],
-        tenant_model: Callable[[str, str, str], bool] | None = None,
+        model_problem: Callable[[str, str, str], str] | None = None,
+        default_llm: Callable[[str], str] | None = None,
         purge: Callable[[str, str], None] | None = None,
         run_counts: Callable[[str, str], dict[str, int]] | None = None,
         shared: Callable[[str, str], dict[str, Any] | None] | None = None,
@@ -52,7 +52,8 @@ class DatasetService:
         self._store = store
         self._default_embedding_model = default_embedding_model
         self._known_models = known_embedding_models
-        self._tenant_model = tenant_model  # (tenant, type, name) -> whether the tenant configured that model
+        self._default_llm = default_llm  # the tenant's default chat model, copied into new parser configs
+        self._model_problem = model_problem  # (tenant, type, name) -> why the tenant cannot use it, "" when it can
         self._purge = purge
         self._run_counts = run_counts
         # a dataset another tenant shares with this tenant's user by `permission: "team"` (None: not shared)
@@ -142,7 +143,8 @@ class DatasetService:
                 "embedding_model": embedding_model,
                 "permission": req.permission,
                 "chunk_method": chunk_method,
-                "parser_config": merge_parser_config(chunk_method, given),
+                "parser_config": {**merge_parser_config(chunk_method, given),
+                                  "llm_id": self._default_llm(tenant) if self._default_llm else ""},
                 "pagerank": 0,
                 "language": "English",
                 "similarity_threshold": 0.2,
@@ -198,12 +200,13 @@ class DatasetService:
         if sent.get("chunk_method") is not None:
             chunk_method = sent["chunk_method"]
             changes["chunk_method"] = chunk_method
-        if "parser_config" in sent or "chunk_method" in changes:
-            given = _only_sent(payload.get("parser_config") or {}, sent.get("parser_config") or {})
-            base = current.get("parser_config") if "chunk_method" not in changes else None
-            if "parser_config" in sent and not payload.get("parser_config"):
-                base = None  # {} or null resets to the defaults
-            changes["parser_config"] = merge_parser_config(chunk_method, given, base)
+        # RAGFlow's update: a parser_config is merged into the stored one; a new chunk method without one takes that
+        # method's defaults; an empty or null parser_config changes nothing
+        given = _only_sent(payload.get("parser_config") or {}, sent.get("parser_config") or {})
+        if given:
+            changes["parser_config"] = merge_parser_config(chunk_method, given, current.get("parser_config") or {})
+        elif chunk_method != current["chunk_method"]:
+            changes["parser_config"] = merge_parser_config(chunk_method, None)
         new_name = sent.get("name")
         old_key = current["name"].lower()
         if new_name is not None and new_name.lower() != old_key:
@@ -257,12 +260,13 @@ class DatasetService:
 
     # ---- helpers ---------------------------------------------------------------
     def check_model(self, tenant: str, model: str) -> None:
-        if model in self._known_models() or (self._tenant_model and self._tenant_model(tenant, "embedding", model)):
+        """RAGFlow's verify_embedding_availability: the tenant's provider, instance and model must exist; the
+        reason is its LookupError text ("Provider X not found for model m@X.", …)."""
+        if model in self._known_models():
             return
-        name, _, provider = model.rpartition("@")
-        if name in KNOWN_EMBEDDING_MODELS.get(provider, set()):
-            raise ApiError(RetCode.DATA_ERROR, f"Unauthorized model: <{model}>")
-        raise ApiError(RetCode.DATA_ERROR, f"Unsupported model: <{model}>")
+        problem = self._model_problem(tenant, "embedding", model) if self._model_problem else f"Model {model} not found for model embedding"
+        if problem:
+            raise ApiError(RetCode.DATA_ERROR, problem)
 
 
 def _only_sent(raw: dict[str, Any], parsed: dict[str, Any]) -> dict[str, Any]:

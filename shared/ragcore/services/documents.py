@@ -468,6 +468,21 @@ class DocumentService:
         self._queue().submit({"type": "plan", "tenant": tenant, "dataset_id": dataset["id"], "document_id": item["id"], "run_id": run_id})
         return updated
 
+    def rerun_from_log(self, tenant: str, log_id: str, dsl: dict[str, Any], component_id: str) -> None:
+        """POST /agents/rerun: parse again the document one of its ingestion logs describes. RAGFlow re-queues the
+        document's dataflow pipeline from `component_id`; ours has one fixed pipeline, so the document is parsed
+        again from the start (its old chunks retired as for any re-parse) and the log keeps the DSL it was given,
+        with `path` set to the component, as RAGFlow's does."""
+        log = self._store.get(LOG_KIND, tenant, log_id) if log_id else None
+        doc = self._store.get(KIND, tenant, str(log["document_id"])) if log and log.get("document_id") else None
+        if log is None or doc is None:
+            raise ApiError(RetCode.DATA_ERROR, "Document not found.")
+        if doc.get("run") == "RUNNING" or 0 < float(doc.get("progress") or 0) < 1:
+            raise ApiError(RetCode.DATA_ERROR, f"`{doc.get('name', '')}` is processing...")
+        dataset = self.dataset(tenant, str(doc["dataset_id"]), "Document not found.")
+        self._store.update(LOG_KIND, tenant, log_id, stamp_update({"dsl": {**dsl, "path": [component_id]}}))
+        self.queue_parse(tenant, dataset, doc)
+
     def stop_parse(self, tenant: str, dataset_id: str, payload: dict[str, Any]) -> None:
         dataset = self.dataset(tenant, dataset_id, "You don't own the dataset {id}.")
         raw = payload.get("document_ids")

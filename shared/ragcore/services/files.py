@@ -7,6 +7,7 @@ documents linked from those files.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -171,14 +172,17 @@ class FileService:
                 existing = next((c for c in self._named(tenant, target["id"], part, "folder") if c["name"] == part), None)
                 target = existing or self._new(tenant, target["id"], part, "folder", 0)
             name = self._free_name(tenant, target["id"], parts[-1] if parts else "file")
-            item = self._new(tenant, target["id"], name, doc_type(split_name(name)[1]), len(data))
+            item = self._new(tenant, target["id"], name, doc_type(split_name(name)[1]), len(data),
+                             sha256=hashlib.sha256(data).hexdigest())
             self._blobs.put(blob_key(tenant, item["id"]), data)
             out.append(self.view(tenant, item))
         return out
 
-    def _new(self, tenant: str, parent_id: str, name: str, kind: str, size: int) -> dict[str, Any]:
+    def _new(self, tenant: str, parent_id: str, name: str, kind: str, size: int, *, sha256: str | None = None) -> dict[str, Any]:
         item = stamp_new({"id": new_id(), "parent_id": parent_id, "name": name, "type": kind, "size": size, "location": name,
                           "source_type": "", "tenant_id": tenant, "created_by": tenant})
+        if sha256:
+            item["_sha256"] = sha256  # the content's hash, which commits compare without reading the bytes
         self._store.put(KIND, tenant, item, parent=parent_id)
         self._counted(tenant, 1)
         return item
@@ -205,8 +209,17 @@ class FileService:
             raise _not_found("document not found")
         return item["name"], self._blobs.get(blob_key(tenant, item["id"])) or b""
 
+    def write_content(self, tenant: str, file_id: str, data: bytes, sha256: str) -> None:
+        """A file's new bytes (a workspace commit's add/modify); nothing is written when they are the same."""
+        item = self._get(tenant, file_id)
+        if item is None or item["type"] == "folder" or item.get("_sha256") == sha256:
+            return
+        self._blobs.put(blob_key(tenant, file_id), data)
+        self._store.update(KIND, tenant, file_id, stamp_update({"size": len(data), "_sha256": sha256}))
+
     # ---- change -------------------------------------------------------------------------------
-    def move(self, tenant: str, payload: dict[str, Any]) -> bool:
+    def move(self, tenant: str, payload: dict[str, Any], *, apply: bool = True) -> bool:
+        """Moves and/or renames; with apply=False only checks that it would succeed (raising what it would)."""
         ids = payload.get("src_file_ids")
         dest_id = payload.get("dest_file_id")
         new_name = payload.get("new_name")
@@ -241,6 +254,8 @@ class FileService:
             if clash or (folder_id, name.lower()) in target_names:
                 raise ApiError(RetCode.CONFLICT, f"The name {name} already exists in the destination folder.")
             target_names.add((folder_id, name.lower()))  # type: ignore[arg-type]
+        if not apply:
+            return True
         for item in items:
             folder_id = dest["id"] if dest is not None else item["parent_id"]
             name = (new_name or item["name"]).strip()

@@ -246,14 +246,16 @@ class IngestionService:
                 DATASET_KIND, tenant, doc["dataset_id"],
                 {"chunk_count": int(updated["chunk_count"]), "token_num": int(updated["token_count"])},
             )
-        self._store.update(DOC_KIND, tenant, doc["id"], changes)
-        if changes.get("run") == "DONE":
+        if changes.get("run") == "DONE":  # the log first: a client that sees DONE finds its log
             record_run(self._store, tenant, updated, "DONE", str(changes["progress_msg"]), float(changes["process_duration"]))
+        self._store.update(DOC_KIND, tenant, doc["id"], changes)
 
     def _fail(self, tenant: str, doc: dict[str, Any], run_id: int, reason: str) -> None:
         current = self._store.get(DOC_KIND, tenant, doc["id"])
         if current is None or int(current.get("_run_id", 0)) != run_id:
             return
+        duration = (now_ms() - int(current.get("_begin_ms") or now_ms())) / 1000
+        record_run(self._store, tenant, current, "FAIL", _append(current, f"[ERROR] {reason}"), duration)
         # a new run id stops the document's other tasks; they remove what they wrote
         self._store.update(
             DOC_KIND, tenant, doc["id"],
@@ -261,8 +263,6 @@ class IngestionService:
              "_run_id": run_id + 1, "chunk_count": 0, "token_count": 0},
         )
         self._chunks.delete_document(tenant, doc["id"])
-        duration = (now_ms() - int(current.get("_begin_ms") or now_ms())) / 1000
-        record_run(self._store, tenant, current, "FAIL", _append(current, f"[ERROR] {reason}"), duration)
         if current.get("chunk_count") and current.get("run") == "DONE":
             self._store.increment(DATASET_KIND, tenant, doc["dataset_id"], {"chunk_count": -int(current["chunk_count"])})
 

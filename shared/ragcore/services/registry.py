@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from ragcore.services.agent_runs import AgentRunner
     from ragcore.services.agent_webhooks import WebhookService as AgentWebhooks
     from ragcore.services.agents import AgentService
+    from ragcore.services.audio import AudioService
+    from ragcore.services.bots import BotService
     from ragcore.services.chats import ChatService
     from ragcore.services.chunk_store import ChunkStore
     from ragcore.services.chunks import ChunkService
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
     from ragcore.services.documents import DocumentService
     from ragcore.services.dropfolder import DropFolderService
     from ragcore.services.embedding_check import EmbeddingCheck
+    from ragcore.services.file_commits import FileCommitService
     from ragcore.services.files import FileService
     from ragcore.services.index_tasks import IndexTaskService
     from ragcore.services.ingestion import IngestionService
@@ -57,7 +60,8 @@ def build_dataset_service(container: Container) -> DatasetService:
     return DatasetService(
         container.store,
         default_embedding_model=container.settings.embedding_model,
-        known_embedding_models=container.embedding_models, tenant_model=tenant_has_model,
+        known_embedding_models=container.embedding_models, model_problem=tenant_model_problem,
+        default_llm=lambda tenant: tenant_default_model(tenant, "chat"),
         purge=lambda tenant, dataset_id: documents().request_purge_dataset(tenant, dataset_id),
         run_counts=lambda tenant, dataset_id: documents().run_counts(tenant, dataset_id),
         shared=lambda tenant, dataset_id: teams().team_dataset(tenant, dataset_id),
@@ -284,6 +288,17 @@ def model_providers() -> ModelProviderService:
 on_reset(model_providers.cache_clear)
 
 
+@lru_cache(maxsize=1)
+def audio() -> AudioService:
+    from ragcore.services.audio import AudioService
+
+    container = get_container()
+    return AudioService(model_providers(), container.speech_model_of, container.transcriber_of)
+
+
+on_reset(audio.cache_clear)
+
+
 def embedder_for(model_id: str, tenant: str) -> Embedder:
     """The embedding model a dataset or memory names: the deployment's (builtin, EMBEDDING_BASE_URL) when it serves
     that name, else the tenant's own provider model with the tenant's key."""
@@ -307,11 +322,16 @@ def embedder_for(model_id: str, tenant: str) -> Embedder:
 
 
 def tenant_has_model(tenant: str, kind: str, name: str) -> bool:
+    return not tenant_model_problem(tenant, kind, name)
+
+
+def tenant_model_problem(tenant: str, kind: str, name: str) -> str:
+    """Why the tenant cannot use this model (RAGFlow's LookupError text), or "" when it can."""
     try:
         model_providers().resolve(tenant, kind, name)
-    except LookupError:
-        return False
-    return True
+    except LookupError as exc:
+        return str(exc)
+    return ""
 
 
 def tenant_default_model(tenant: str, kind: str) -> str:
@@ -424,6 +444,20 @@ def files() -> FileService:
 on_reset(files.cache_clear)
 
 
+def file_commits() -> FileCommitService:
+    from ragcore.services.file_commits import FileCommitService
+    from ragcore.services.files import blob_key
+
+    container = get_container()
+
+    def rename(tenant: str, file_id: str, new_name: str, apply: bool) -> None:
+        files().move(tenant, {"src_file_ids": [file_id], "new_name": new_name}, apply=apply)
+
+    return FileCommitService(container.store, container.blobs, max_bytes=container.settings.max_upload_bytes,
+                             file_blob=blob_key, write_file=files().write_content, rename_file=rename,
+                             document_blob=documents().blob_of)
+
+
 @lru_cache(maxsize=1)
 def memories() -> MemoryService:
     from ragcore.services.memories import MemoryService
@@ -496,6 +530,16 @@ def search_apps() -> SearchAppService:
 
 
 on_reset(search_apps.cache_clear)
+
+
+@lru_cache(maxsize=1)
+def bots() -> BotService:
+    from ragcore.services.bots import BotService
+
+    return BotService(chats(), agents(), search_apps(), retrieval())
+
+
+on_reset(bots.cache_clear)
 
 
 @lru_cache(maxsize=1)

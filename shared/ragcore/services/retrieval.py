@@ -149,6 +149,10 @@ class RetrievalService:
             metadata_condition=condition if condition else None,
         )
 
+    def owns_datasets(self, tenant: str, dataset_ids: list[str]) -> bool:
+        wanted = set(dataset_ids)
+        return len({d["id"] for d in self._store.get_many(DATASET_KIND, tenant, list(wanted))} & wanted) == len(wanted)
+
     def search_request(self, tenant: str, payload: dict[str, Any], dataset_id: str | None = None) -> dict[str, Any]:
         """POST /datasets/{id}/search and /datasets/search: RAGFlow's retrieval test over one or more datasets."""
         req = parse_model(SearchDataset, payload)

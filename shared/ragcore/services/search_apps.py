@@ -110,8 +110,11 @@ class SearchAppService:
         """What a completion of this app retrieves with, in a chat assistant's terms."""
         _missing(body, "question")
         item = self._owned(tenant, search_id)
-        config = item.get("search_config") or {}
-        kb_ids = config.get("kb_ids") or body.get("kb_ids") or []
+        return self.settings_of(tenant, item.get("search_config") or {}, body.get("kb_ids"))
+
+    def settings_of(self, tenant: str, config: dict[str, Any], kb_ids: Any) -> dict[str, Any]:
+        """An app's settings (or none) over its datasets, or else the ones the request names."""
+        kb_ids = config.get("kb_ids") or kb_ids or []
         if not isinstance(kb_ids, list) or not kb_ids:
             raise ApiError(RetCode.DATA_ERROR, "`kb_ids` is required.")
         for kb_id in kb_ids:

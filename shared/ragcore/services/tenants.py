@@ -121,6 +121,13 @@ class TenantService:
         item = self._store.get(KIND_KEY, KEYS, hash_key(key))
         return str(item["tenant_id"]) if item else None
 
+    def resolve_beta(self, token: str) -> str | None:
+        """The tenant of an embedded bot's beta token (revoked with its key)."""
+        if not token or len(token) > 512:
+            return None
+        item = self._store.get(KIND_BETA, BETAS, hash_key(token))
+        return str(item["tenant_id"]) if item else None
+
     def list_keys(self, tenant_id: str | None = None) -> list[dict[str, object]]:
         keys = self._keys()
         return [
