@@ -19,6 +19,7 @@ from typing import Any
 from ragcore.chunking.delimiters import Delimiters, parse_delimiters, split_text
 from ragcore.chunking.types import ChunkDraft, draft
 from ragcore.parsing import Block
+from ragcore.parsing.regions import merge_positions
 from ragcore.text.token_count import count_tokens
 
 _CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
@@ -41,6 +42,7 @@ class Unit:
     source: int  # index of the block (-1: none); pieces of one block are joined by their joiner
     kind: str = "text"
     joiner: str = ""  # what separated this piece from the previous piece of the same block
+    positions: tuple[tuple[int, ...], ...] = ()  # the block's regions (OCR / layout), RAGFlow style
 
 
 def budget(parser_config: dict[str, Any]) -> int:
@@ -175,14 +177,15 @@ def units_of(blocks: Iterable[Block], delims: Delimiters, limit: int, *, html4ex
         if block.kind == "table":
             units.extend(table_units(block, index, limit))
             continue
+        where = tuple(tuple(p) for p in block.meta.get("positions") or ())
         for joiner, piece in split_text(block.text, delims):
             tokens = count_tokens(piece)
             if tokens > limit * OVERSIZE_FACTOR:
                 for j, part in enumerate(hard_split(piece, limit)):
                     units.append(Unit(part, {block.page}, count_tokens(part), index, block.kind,
-                                      joiner=joiner if j == 0 else " "))
+                                      joiner=joiner if j == 0 else " ", positions=where))
             else:
-                units.append(Unit(piece, {block.page}, tokens, index, block.kind, joiner=joiner))
+                units.append(Unit(piece, {block.page}, tokens, index, block.kind, joiner=joiner, positions=where))
     flush_rows()
     return units
 
@@ -240,7 +243,8 @@ def merge_units(units: list[Unit], parser_config: dict[str, Any], *, custom: boo
             body = (tail + "\n" + text) if tail.strip() else text
         pages: set[int] = set().union(*(u.pages for u in group))
         content = f"{prefix}\n{body}" if prefix else body
-        drafts.append(draft(content.strip(), pages, kind=kind))
+        drafts.append(draft(content.strip(), pages, kind=kind,
+                            positions=merge_positions([list(p) for u in group for p in u.positions])))
         previous = text
     return drafts
 

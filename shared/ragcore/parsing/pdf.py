@@ -9,9 +9,10 @@ open for a reason other than a password (it is more forgiving of some broken cro
 End to end (bench/parse_chunk.py: 100 pages in 12-page tasks, parse + naive chunking, font sizes and running
 headers included) that is ≈ 400-600 pages/s on one core; the goal was 50.
 
-RAGFlow's DeepDOC layout/OCR models (tables by vision, scanned pages) are not available here: we read the
-text layer, rebuild paragraphs from wrapped lines, take titles from font sizes and drop running headers
-(pdf_layout.py), and say clearly when a PDF has no text layer at all (a scan) instead of returning nothing.
+RAGFlow's DeepDOC layout models (tables by vision) are not available here: we read the text layer, rebuild
+paragraphs from wrapped lines, take titles from font sizes and drop running headers (pdf_layout.py). Pages
+without a text layer (scans) are rendered and OCR'd (pdf_scan.py) when an OCR engine is given; without one, a
+PDF with no text at all says so instead of returning nothing.
 """
 
 from __future__ import annotations
@@ -22,11 +23,15 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 from ragcore.parsing.guards import require_bytes
 from ragcore.parsing.paragraphs import split_lines
 from ragcore.parsing.pdf_layout import Line, body_size, drop_running_lines, page_blocks, title_levels
 from ragcore.parsing.types import MAX_PDF_PAGES, Block, ParsedDocument, ParseError
+
+if TYPE_CHECKING:
+    from ragcore.parsing.ocr import OcrEngine
 
 log = logging.getLogger("ragcore.parsing.pdf")
 
@@ -42,10 +47,12 @@ _PDFIUM_LOCK = threading.Lock()
 class _Pages:
     """A page count and a page → text function over whichever backend could open the file."""
 
-    def __init__(self, count: int, lines_of: Callable[[int], list[Line]], close: Callable[[], None]) -> None:
+    def __init__(self, count: int, lines_of: Callable[[int], list[Line]], close: Callable[[], None],
+                 pdfium: Any = None) -> None:
         self.count = count
         self.lines_of = lines_of
         self.close = close
+        self.pdfium = pdfium  # the PdfDocument when PDFium opened the file: scanned pages are rendered from it
 
 
 @contextmanager
@@ -94,7 +101,7 @@ def _open_pdfium(data: bytes) -> _Pages | None:
         finally:
             page.close()
 
-    return _Pages(_bounded(len(doc)), lines_of, doc.close)
+    return _Pages(_bounded(len(doc)), lines_of, doc.close, doc)
 
 
 def _open_pypdf(data: bytes) -> _Pages:
@@ -124,7 +131,10 @@ def pdf_page_count(data: bytes) -> int:
         return pages.count
 
 
-def parse_pdf(data: bytes, page_from: int = 0, page_to: int | None = None) -> ParsedDocument:
+def parse_pdf(data: bytes, page_from: int = 0, page_to: int | None = None, *,
+              ocr: OcrEngine | None = None) -> ParsedDocument:
+    """`ocr`: the engine that reads pages without a text layer (pdf_scan.py); None leaves them textless."""
+    scans: dict[int, Any] = {}
     with _open(data) as pages:
         total = pages.count
         start = max(0, page_from)
@@ -144,6 +154,8 @@ def parse_pdf(data: bytes, page_from: int = 0, page_to: int | None = None) -> Pa
                 failed.append(index + 1)
         if end > start and len(failed) == end - start:
             raise ParseError(f"The PDF file is corrupt: none of pages {start + 1}-{end} can be read.")
+        if ocr is not None and pages.pdfium is not None:
+            scans = _render_scans(pages.pdfium, lines, failed)
         body = body_size(lines)
         lines = drop_running_lines(lines, body)
         levels = title_levels(lines, body)
@@ -154,12 +166,38 @@ def parse_pdf(data: bytes, page_from: int = 0, page_to: int | None = None) -> Pa
             if not found:
                 textless.append(number)
             blocks.extend(found)
-        if not blocks and end > start and _image_only(pages, start, end):
+        if not blocks and not scans and end > start and _image_only(pages, start, end):
             raise ParseError(
                 "The PDF has no text layer (scanned pages?); reading it needs an OCR model, and none is configured."
             )
-    meta = {"page_from": start, "page_to": end, "failed_pages": failed, "textless_pages": textless}
-    return ParsedDocument(blocks=blocks, pages=total, meta=meta)
+    meta: dict[str, Any] = {"page_from": start, "page_to": end, "failed_pages": failed, "textless_pages": textless}
+    if scans and ocr is not None:  # OCR runs outside the PDFium lock: other documents keep parsing meanwhile
+        from ragcore.parsing.pdf_scan import read_scans
+
+        ocr_blocks, errors = read_scans(scans, ocr)
+        blocks = sorted(blocks + ocr_blocks, key=lambda b: b.page)  # stable: each page keeps its own order
+        meta.update(ocr_pages=sorted(scans), page_errors=errors,
+                    textless_pages=[n for n in textless if n not in scans or n in errors])
+        if not blocks and errors:
+            raise ParseError(f"OCR could not read page {min(errors)}: {errors[min(errors)]}")
+    return ParsedDocument(blocks=blocks, pages=total, meta=meta, page_images=scans)
+
+
+def _render_scans(doc: Any, lines: dict[int, list[Line]], failed: list[int]) -> dict[int, Any]:
+    """Render the pages that need OCR (their text layer, if any, is dropped for OCR's); a page that cannot be
+    rendered is a failed page like one whose text cannot be read."""
+    from ragcore.parsing.pdf_scan import render, scan_candidates
+
+    scans = {}
+    for number in scan_candidates(doc, lines):
+        try:
+            scans[number] = render(doc, number)
+        except Exception as exc:
+            log.warning("pdf page %d could not be rendered for OCR: %s", number, exc)
+            failed.append(number)
+            continue
+        lines[number] = []
+    return scans
 
 
 def _image_only(pages: _Pages, start: int, end: int) -> bool:
