@@ -38,6 +38,9 @@ class Settings:
     task_queue_url: str = _env("TASK_QUEUE_URL", default="")
     aws_endpoint_url: str | None = _env("AWS_ENDPOINT_URL", default=None)
     provider_secret_arn: str = _env("PROVIDER_SECRET_ARN", default="")
+    # the OCR Lambda the ingest function sends page pictures to (its own bundle has no room for the OCR models);
+    # unset: OCR runs in this process when rapidocr-onnxruntime is installed
+    ocr_function: str = _env("OCR_FUNCTION_NAME", default="")
 
     # vectors
     pinecone_api_key: str = _env("PINECONE_API_KEY", default="")

@@ -13,6 +13,7 @@ bundle has no room for it) an `OcrEngine` that calls the OCR function stands in 
 
 from __future__ import annotations
 
+import base64
 import io
 import logging
 import threading
@@ -247,3 +248,47 @@ def parse_image(data: bytes, engine: OcrEngine | None) -> ParsedDocument:
     meta: dict[str, Any] = {"ocr_pages": sorted(boxes), "page_errors": failed}
     return ParsedDocument(blocks=blocks_of(boxes), pages=len(pictures), meta=meta,
                           page_images={p.page: p for p in pictures})
+
+
+# ---- the wire format between the ingest function and the OCR function ----------------------------------------
+MAX_REQUEST_BYTES = 4_500_000  # a synchronous Lambda invoke carries at most 6 MB of JSON; base64 adds a third
+
+
+def page_request(picture: PageImage) -> dict[str, Any]:
+    """A page picture as JSON: PNG (lossless, small for text), JPEG when the PNG would not fit an invoke."""
+    image = picture.image
+    for fmt, options in (("PNG", {"optimize": False}), ("JPEG", {"quality": 85}), ("JPEG", {"quality": 70})):
+        buffer = io.BytesIO()
+        image.save(buffer, fmt, **options)
+        if buffer.tell() * 4 // 3 <= MAX_REQUEST_BYTES:
+            break
+    else:  # a huge photo: halve it until it fits
+        scale = picture.scale
+        while buffer.tell() * 4 // 3 > MAX_REQUEST_BYTES and min(image.size) > 64:
+            image = image.resize((image.width // 2, image.height // 2))
+            scale /= 2
+            buffer = io.BytesIO()
+            image.save(buffer, "JPEG", quality=70)
+        picture = PageImage(page=picture.page, image=image, scale=scale)
+    return {"page": picture.page, "scale": picture.scale, "image": base64.b64encode(buffer.getvalue()).decode()}
+
+
+def page_of_request(request: Mapping[str, Any]) -> PageImage:
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(base64.b64decode(str(request["image"]))))
+    return PageImage(page=int(request["page"]), image=image.convert("RGB"), scale=float(request["scale"]))
+
+
+def reply_of(result: PageResult) -> dict[str, Any]:
+    if isinstance(result, str):
+        return {"error": result}
+    return {"boxes": [[b.text, round(b.x0, 2), round(b.top, 2), round(b.x1, 2), round(b.bottom, 2), b.confidence]
+                      for b in result]}
+
+
+def result_of_reply(page: int, reply: Mapping[str, Any]) -> PageResult:
+    if "error" in reply:
+        return str(reply["error"])
+    return [TextBox(text=str(t), page=page, x0=float(x0), top=float(top), x1=float(x1), bottom=float(bottom),
+                    confidence=float(c)) for t, x0, top, x1, bottom, c in reply["boxes"]]
