@@ -20,6 +20,7 @@ LAYER_DESCRIPTIONS = {
     "core": "FastAPI, Mangum, uvicorn, pydantic, boto3, Powertools, Pinecone and OpenAI clients, numpy",
     "parsers": "PDF and Office parsers (pypdf, pypdfium2, python-docx, openpyxl, python-pptx)",
     "embed": "the builtin embedding model: all-MiniLM-L6-v2 int8 on onnxruntime",
+    "ocr": "OCR: PP-OCRv4 (rapidocr-onnxruntime) with onnxruntime, OpenCV headless, numpy and Pillow of its own",
 }
 Mode = Literal["auto", "require", "placeholder"]
 RUNTIME = lambda_.Runtime.PYTHON_3_13
