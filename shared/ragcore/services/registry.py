@@ -173,7 +173,7 @@ def ingestion() -> IngestionService:
     return IngestionService(
         container.store, container.blobs, chunk_store(), embedder_for, _queue,
         lease_s=container.settings.parse_lease_s, index_jobs=lambda job: index_tasks().handle(job),
-        purges=lambda task: documents().purge(task), ocr=ocr_engine, vision_for=vision_for,
+        purges=lambda task: documents().purge(task), ocr=lambda: ocr_engine(), vision_for=lambda t: vision_for(t),
     )
 
 
