@@ -194,7 +194,7 @@ TOOLING = ["onnxruntime/transformers", "onnxruntime/quantization", "onnxruntime/
 # the ingest function (all three layers) past Lambda's 250 MB.
 LAZY_IMPORTS = ("numpy", "onnxruntime", "tokenizers", "pypdf", "pypdfium2", "docx", "openpyxl", "pptx", "openai",
                 "pinecone", "uvicorn", "aws_lambda_powertools.metrics", "boto3.dynamodb.conditions",
-                "rapidocr_onnxruntime", "PIL.Image")
+                "PIL.Image")
 WARM_UP = """
 import importlib, pkgutil, sys
 import functions, ragcore
