@@ -65,7 +65,9 @@ def _engine() -> Any:
             from rapidocr_onnxruntime import RapidOCR
 
             started = time.perf_counter()
-            engine = RapidOCR(print_verbose=False)
+            # the detector at PaddleOCR's own default size (longest side 960) rather than rapidocr's (shortest side
+            # ≥ 736): a third less time per page, and every line of 9-point text at 150 dpi is still found
+            engine = RapidOCR(print_verbose=False, det_limit_side_len=960, det_limit_type="max")
             engine.text_rec = _SpacedRecognizer(engine.text_rec)
             _ENGINE = engine
             log.info("OCR models loaded in %.2fs", time.perf_counter() - started)
