@@ -176,8 +176,9 @@ LAYER_ROOTS = {
 }
 LAYERS = ["core", "parsers", "embed", "ocr"]  # order matters: a package shared by two layers lives in the earlier one
 STANDALONE = {"ocr"}  # a layer its function uses alone: it takes everything it needs, whatever other layers hold
-# onnxruntime declares sympy (~70 MB) for its training/transformers tools; inference never imports it
-NOT_IN_STANDALONE = {"sympy", "mpmath"}
+# onnxruntime declares sympy (~70 MB) for its training/transformers tools, rapidocr six and tqdm for its command
+# line: OCR never imports them (the bundle's import check in bench/package_size.py proves it)
+NOT_IN_STANDALONE = {"sympy", "mpmath", "six", "tqdm"}
 # tokenizers requires huggingface-hub only for Tokenizer.from_pretrained (a hub download, never done here):
 # leaving it and what only it pulls in (hf-xet, fsspec, pyyaml, tqdm…) out saves ~25 MB.
 NOT_AT_RUNTIME = {"huggingface-hub"}
@@ -281,7 +282,8 @@ def split(dists: dict[str, Distribution], marker_env: dict[str, str]) -> dict[st
     """Distribution names per layer; each in the first layer (core, parsers, embed) whose roots need it, and a
     standalone layer (ocr) with everything it needs."""
     declared = {canonical(Requirement(r).name) for r in requirements()}
-    roots = {"core": declared - set().union(*LAYER_ROOTS.values()), **LAYER_ROOTS}
+    shared_roots = set().union(*(r for layer, r in LAYER_ROOTS.items() if layer not in STANDALONE))
+    roots = {"core": declared - shared_roots, **LAYER_ROOTS}
     layers: dict[str, set[str]] = {}
     taken: set[str] = set()
     for layer in LAYERS:
