@@ -133,6 +133,19 @@ def test_text_layer_pages_are_never_ocred_and_a_failed_page_fails_alone() -> Non
     assert "positions" not in parsed.blocks[0].meta  # the text layer's path is unchanged
 
 
+def test_a_scan_with_a_stray_text_layer_is_ocred() -> None:
+    """A page mostly covered by an image whose text layer is a short stamp: OCR reads the image."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=io.BytesIO(scanned_pdf([["", "", "", "", "Body text only the picture holds"]], 100)))
+    writer.pages[0].merge_page(PdfReader(io.BytesIO(make_pdf([["Page 1"]]))).pages[0])
+    out = io.BytesIO()
+    writer.write(out)
+    engine = Recording()
+    parsed = parse_document("stamped.pdf", out.getvalue(), ocr=engine)
+    assert engine.pages == [1] and [b.text for b in parsed.blocks] == ["scanned words of page 1"]
+
+
 def _join_pdfs(pdfs: list[bytes], pick: list[tuple[int, int]]) -> bytes:
     from pypdf import PdfReader, PdfWriter
 

@@ -28,9 +28,16 @@ def scan_candidates(doc: Any, lines: Mapping[int, Sequence[tuple[str, float]]]) 
     out = []
     for number, page_lines in lines.items():
         chars = sum(len(text.strip()) for text, _ in page_lines)
-        if chars == 0 or (chars < SPARSE_TEXT_CHARS and image_share(doc, number - 1) >= MOSTLY_IMAGE):
+        if chars == 0 or (chars < SPARSE_TEXT_CHARS and _safe_share(doc, number - 1) >= MOSTLY_IMAGE):
             out.append(number)
     return out
+
+
+def _safe_share(doc: Any, index: int) -> float:
+    try:
+        return image_share(doc, index)
+    except Exception:  # an object PDFium cannot measure: the page keeps its text layer
+        return 0.0
 
 
 def image_share(doc: Any, index: int) -> float:
@@ -43,7 +50,7 @@ def image_share(doc: Any, index: int) -> float:
         area = max(width * height, 1.0)
         covered = 0.0
         for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=2):
-            left, bottom, right, top = obj.get_pos()
+            left, bottom, right, top = obj.get_bounds()
             w = max(0.0, min(right, width) - max(left, 0.0))
             h = max(0.0, min(top, height) - max(bottom, 0.0))
             covered += w * h
