@@ -4,6 +4,11 @@
     event  {"pages": [{"page": 3, "scale": 2.083, "image": "<base64 PNG/JPEG>"}]}
     reply  {"pages": [{"boxes": [[text, x0, top, x1, bottom, confidence], …]} | {"error": "reason"}]}
 
+It also answers DeepDOC's layout model, whose layer rides here too (the ingest bundle is full):
+
+    event  {"layout": {"image": "<base64 PNG>"}}
+    reply  {"regions": [[kind, x0, top, x1, bottom, score], …]}   (in the picture's pixels)
+
 It imports no FastAPI, boto3 or container: nothing but the OCR engine, so a cold start is the models' load.
 """
 
@@ -11,12 +16,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from ragcore.parsing.layout_remote import layout_reply
 from ragcore.parsing.ocr import LocalOcr, PageResult, page_of_request, reply_of
 
 _engine = LocalOcr()
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    if "layout" in event:
+        return layout_reply(event["layout"])
     results: list[PageResult] = []
     for request in event.get("pages") or []:
         try:

@@ -78,3 +78,23 @@ def test_scanned_pages_go_to_the_ocr_lambda_one_per_call(ocr_aws: tuple[Aws, lis
     text = "\n".join(c["content"] for c in chunks(cloud, dataset["id"]))
     assert "MSCU 4471" in text and "ceramic tiles" in text
     assert sorted(c["pages"][0]["page"] for c in calls) == [1, 2]
+
+
+def test_deepdoc_asks_the_ocr_lambda_for_layout_when_ingest_lacks_the_model(
+        ocr_aws: tuple[Aws, list[dict[str, Any]]], monkeypatch: pytest.MonkeyPatch) -> None:
+    from ragcore.parsing import layout_model
+    from ragcore.services import registry
+
+    cloud, calls = ocr_aws
+    monkeypatch.setattr(layout_model, "available", lambda: False)  # the ingest bundle: no `layout` layer
+    cloud.s3.put_object(Bucket=BUCKET, Key="inbox/customs/text.pdf", Body=make_pdf([LINES, LINES[::-1]]))
+    cloud.settle()
+    dataset = registry.datasets().find_by_name(cloud.tenant, "customs")
+    assert dataset is not None and dataset["parser_config"]["layout_recognize"] == "DeepDOC"
+    [doc] = documents_of(cloud, dataset["id"])
+    assert doc["run"] == "DONE" and "No layout model here" not in doc["progress_msg"], doc["progress_msg"]
+    layout_calls = [c for c in calls if "layout" in c]
+    assert len(layout_calls) == 2 and not [c for c in calls if "pages" in c]  # text pages: layout only, no OCR
+    found = chunks(cloud, dataset["id"])
+    assert "ceramic tiles" in "\n".join(c["content"] for c in found)
+    assert all(p[2] > p[1] for c in found for p in c["positions"])  # real boxes from the layout path

@@ -28,6 +28,12 @@ class LambdaOcr:
         with ThreadPoolExecutor(min(PARALLEL_PAGES, len(pages))) as pool:
             return list(pool.map(self._one, pages))
 
+    def layout_detector(self) -> Callable[[Any], list[Any]]:
+        """DeepDOC's region detector in the OCR function (its bundle carries the layout model; ingest's cannot)."""
+        from ragcore.parsing.layout_remote import remote_detector
+
+        return remote_detector(self._invoke)
+
     def _one(self, picture: PageImage) -> PageResult:
         try:
             reply = self._invoke({"pages": [page_request(picture)]})

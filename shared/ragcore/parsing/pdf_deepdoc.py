@@ -49,6 +49,8 @@ def parse_pdf_layout(
 
     if detector is None and layout_model.available():
         detector = layout_model.detect
+    elif detector is None and ocr is not None and hasattr(ocr, "layout_detector"):
+        detector = _tolerant(ocr.layout_detector())  # on AWS: the model runs in the OCR function
 
     opened = _open(data)
     if opened is None:  # PDFium refused the file: the plain reader has the fallbacks and the reasons
@@ -110,6 +112,19 @@ def parse_pdf_layout(
         meta.update(ocr_pages=sorted(scans), page_errors=errors,
                     textless_pages=[n for n in textless if n not in scans or n in errors])
     return ParsedDocument(blocks=blocks, pages=total, meta=meta, page_images=scans)
+
+
+def _tolerant(detect: Detector) -> Detector:
+    """A remote detector that cannot answer leaves that page to the geometry alone, as without the model."""
+
+    def guarded(rgb: np.ndarray) -> list[Any]:
+        try:
+            return detect(rgb)
+        except Exception as exc:
+            log.warning("layout detection failed, page read by geometry alone: %s", exc)
+            return []
+
+    return guarded
 
 
 def _open(data: bytes) -> tuple[Any, int] | None:
