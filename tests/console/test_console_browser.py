@@ -167,6 +167,7 @@ def test_console_flow(browser: Any, console_server: ConsoleServer, screenshots: 
     button(d, "Save settings").click()
     wait_for(lambda: srv.api("GET", "/datasets", params={"id": dataset_id})["data"][0]["parser_config"]["chunk_token_num"] == 256,
              "the saved chunk size")
+    assert srv.api("GET", "/datasets", params={"id": dataset_id})["data"][0]["parser_config"]["delimiter"] == "\n"
 
     # a chat over the dataset, a streamed answer, a citation opened
     css(d, 'nav a[data-section="chats"]').click()
@@ -233,12 +234,17 @@ def test_phone_width(browser: Any, console_server: ConsoleServer, screenshots: P
         wait_for(lambda: heading(d) == "Datasets", "the datasets page")
         width = d.execute_script("return document.documentElement.clientWidth")
         assert d.execute_script("return document.documentElement.scrollWidth") <= width + 1  # nothing scrolls sideways
-        # keyboard: the first Tab reaches the skip link, which moves focus to the content
+        shot(d, screenshots, "11-datasets-phone")
+        # keyboard only: a page puts focus on its content; Tab reaches the first field, Enter submits its form
+        from selenium.webdriver.common.action_chains import ActionChains
         from selenium.webdriver.common.keys import Keys
 
-        d.find_element("css selector", "body").send_keys(Keys.TAB)
-        assert d.switch_to.active_element.text == "Skip to content"
-        shot(d, screenshots, "11-datasets-phone")
+        assert d.switch_to.active_element.get_attribute("id") == "main"
+        ActionChains(d).send_keys(Keys.TAB).perform()
+        assert d.switch_to.active_element.get_attribute("id") == labelled(d, "New dataset name").get_attribute("id")
+        ActionChains(d).send_keys("from the keyboard", Keys.ENTER).perform()
+        wait_for(lambda: heading(d) == "from the keyboard", "the dataset made from the keyboard")
+        shot(d, screenshots, "12-dataset-phone")
     finally:
         d.set_window_size(1280, 900)
 
@@ -246,9 +252,9 @@ def test_phone_width(browser: Any, console_server: ConsoleServer, screenshots: P
 def test_every_console_request_is_public_api(console_server: ConsoleServer, browser: Any) -> None:
     """Runs last in this module: every request the browser made above is a console file or a public /api/v1 route
     in the server's OpenAPI schema."""
+    seen = console_server.requests()  # (the test's own checks above call /api/v1 too: they cannot hide a stray call)
     schema = httpx.get(f"{console_server.base_url}/openapi.json").json()
     patterns = [re.compile("^" + re.sub(r"\{[^/]+\}", "[^/]+", path) + "$") for path in schema["paths"]]
-    seen = console_server.requests()
     api_calls = [(m, p.split("?")[0]) for m, p, _ in seen if p.startswith("/api/")]
     assert len(api_calls) > 20
     other = [p for _, p, _ in seen if not p.startswith(("/api/v1/", "/console/")) and p != "/"]

@@ -76,13 +76,11 @@ function loginPage() {
     status.textContent = "";
     const token = keyInput.value.trim();
     auth.set({ kind: "key", token, label: `API key ${token.slice(0, 12)}…` });
-    try {
-      await get("/datasets", { page: 1, page_size: 1 });  // proves the key works before showing anything
-      enter();
-    } catch (err) {
-      auth.clear();
-      status.textContent = err.code === 401 ? "That API key is not valid." : err.message;
-    }
+    // proves the key works before showing anything (raw: a 401 here is a wrong key, not an ended session)
+    const res = await call("GET", "/datasets", { query: { page: 1, page_size: 1 }, raw: true }).catch(() => null);
+    if (res && res.status === 200 && (await res.json()).code === 0) { enter(); return; }
+    auth.clear();
+    status.textContent = res && res.status === 401 ? "That API key is not valid." : "The server did not answer: try again.";
   }
 
   async function signIn(path, body) {

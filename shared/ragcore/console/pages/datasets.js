@@ -76,25 +76,28 @@ export async function datasetPage(main, id, tab = "documents") {
 
 const PARSER_FIELDS = [
   ["chunk_token_num", "Chunk size (tokens)", "number"],
-  ["delimiter", "Delimiters", "text"],
+  ["delimiter", "Delimiters (\\n is a new line)", "escaped"],
   ["layout_recognize", "PDF layout recognition", "text"],
   ["auto_keywords", "Auto keywords per chunk", "number"],
   ["auto_questions", "Auto questions per chunk", "number"],
   ["html4excel", "Spreadsheets as HTML tables", "checkbox"],
 ];
 
+// a one-line input cannot hold a new line: delimiters show \n and \t as RAGFlow's console does
+const escapeControls = (text) => String(text).replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/\t/g, "\\t");
+const unescapeControls = (text) => text.replace(/\\(n|t|\\)/g, (_, c) => ({ n: "\n", t: "\t", "\\": "\\" })[c]);
+
 async function settingsTab(body, ds) {
   const name = h("input", { type: "text", value: ds.name, required: true });
   const description = h("textarea", { rows: 2 }, ds.description || "");
   const method = h("select", {}, CHUNK_METHODS.map((m) => h("option", { value: m, selected: m === ds.chunk_method }, m)));
   const permission = h("select", {}, ["me", "team"].map((p) => h("option", { value: p, selected: p === ds.permission }, p)));
-  const threshold = h("input", { type: "number", min: 0, max: 1, step: 0.01, value: ds.similarity_threshold ?? 0.2 });
-  const weight = h("input", { type: "number", min: 0, max: 1, step: 0.01, value: ds.vector_similarity_weight ?? 0.3 });
   const pc = ds.parser_config || {};
   const inputs = {};
   for (const [key, , kind] of PARSER_FIELDS) {
     inputs[key] = kind === "checkbox" ? h("input", { type: "checkbox", checked: Boolean(pc[key]) })
-      : h("input", { type: kind, value: pc[key] ?? "" });
+      : kind === "escaped" ? h("input", { type: "text", value: escapeControls(pc[key] ?? "") })
+        : h("input", { type: kind, value: pc[key] ?? "" });
   }
   const raw = h("textarea", { rows: 12, class: "mono", spellcheck: "false" }, JSON.stringify(pc, null, 2));
 
@@ -106,11 +109,11 @@ async function settingsTab(body, ds) {
       const el = inputs[key];
       if (kind === "checkbox") parser[key] = el.checked;
       else if (kind === "number") { if (el.value !== "") parser[key] = Number(el.value); }
+      else if (kind === "escaped") parser[key] = unescapeControls(el.value);
       else parser[key] = el.value;
     }
     const update = { name: name.value.trim(), description: description.value, chunk_method: method.value,
-      permission: permission.value, parser_config: parser, similarity_threshold: Number(threshold.value),
-      vector_similarity_weight: Number(weight.value) };
+      permission: permission.value, parser_config: parser };
     if (update.chunk_method !== ds.chunk_method) delete update.parser_config;  // the new method's defaults apply
     const saved = await guard(() => put(`/datasets/${ds.id}`, update), "Settings saved");
     if (saved !== undefined) location.reload();
@@ -119,8 +122,7 @@ async function settingsTab(body, ds) {
   body.append(h("form", { class: "panel", onsubmit: save, "aria-label": "Dataset settings" },
     h("div", { class: "row" }, h("div", { class: "grow" }, field("Name", name)), field("Chunk method", method), field("Permission", permission)),
     field("Description", description),
-    h("div", { class: "row" }, field("Similarity threshold", threshold), field("Vector similarity weight", weight),
-      h("span", { class: "muted" }, `Embedding model: ${ds.embedding_model}`)),
+    h("p", { class: "muted" }, `Embedding model: ${ds.embedding_model}`),
     h("h2", {}, "Parser settings (parser_config)"),
     h("div", { class: "row" }, PARSER_FIELDS.map(([key, text, kind]) =>
       kind === "checkbox" ? h("label", { class: "inline" }, inputs[key], text) : field(text, inputs[key]))),

@@ -15,7 +15,7 @@ export async function documentsTab(body, ds) {
   const keywords = h("input", { type: "search", placeholder: "part of a name" });
   const run = h("select", {}, h("option", { value: "" }, "any status"), RUNS.map((r) => h("option", { value: r }, r)));
   const parseOnUpload = h("input", { type: "checkbox", checked: true });
-  const picker = h("input", { type: "file", multiple: true, class: "visually-hidden", onchange: () => send([...picker.files]) });
+  const picker = h("input", { type: "file", multiple: true, class: "visually-hidden", "aria-label": "Files to upload", tabindex: "-1", onchange: () => send([...picker.files]) });
   const uploads = h("ul", { class: "muted", "aria-live": "polite" });
   const table = h("div");
 
