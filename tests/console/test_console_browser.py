@@ -220,6 +220,31 @@ def test_api_keys_and_account_login(browser: Any, console_server: ConsoleServer,
     labelled(d, "API key")
 
 
+def test_large_files_go_through_a_presigned_upload(browser: Any, console_server: ConsoleServer, tmp_path: Path) -> None:
+    d, srv = browser, console_server
+    d.get(srv.base_url + "/console/")
+    d.execute_script("localStorage.clear(); localStorage.setItem('ragflow-console.presigned-over', '100');")
+    d.refresh()
+    labelled(d, "API key").send_keys(srv.key)
+    button(d, "Log in with key").click()
+    labelled(d, "New dataset name").send_keys("big files")
+    button(d, "Create dataset").click()
+    wait_for(lambda: heading(d) == "big files", "the new dataset's page")
+    big = tmp_path / "lakes.txt"
+    big.write_text("Lake Baikal is the deepest lake in the world.\n\n" * 20)  # over the lowered threshold
+    small = tmp_path / "tiny.txt"
+    small.write_text("Tiny.")
+    css(d, "input[type=file]").send_keys(f"{big}\n{small}")
+    wait_for(lambda: sorted(c.get_attribute("data-run") for c in all_css(d, "td[data-run]")) == ["DONE", "DONE"],
+             "both documents DONE")
+    puts = [p for m, p, status in srv.requests() if m == "PUT" and p.startswith("/api/v1/uploads/") and status == 200]
+    assert len(puts) == 1  # the large one went to the upload URL, the small one through the multipart route
+    dataset_id = re.search(r"#/datasets/([0-9a-f]{32})", d.current_url)[1]  # type: ignore[index]
+    docs = srv.api("GET", f"/datasets/{dataset_id}/documents")["data"]["docs"]
+    assert {doc["name"]: doc["size"] for doc in docs} == {"lakes.txt": big.stat().st_size, "tiny.txt": 5}
+    d.execute_script("localStorage.removeItem('ragflow-console.presigned-over');")
+
+
 def test_phone_width(browser: Any, console_server: ConsoleServer, screenshots: Path) -> None:
     d, srv = browser, console_server
     d.get(srv.base_url + "/console/")

@@ -4,7 +4,9 @@ import { call, del, post, putBytes, upload } from "../api.js";
 import { field, guard, h, pager, size, toast, when } from "../ui.js";
 
 const PAGE_SIZE = 20;
-const LARGE = 8 * 1024 * 1024;  // above this a file goes to a presigned URL (API Gateway caps bodies at 10 MB)
+// above this a file goes to a presigned URL (API Gateway caps bodies at 10 MB); localStorage can lower it to try
+// that path with small files
+const LARGE = Number(localStorage.getItem("ragflow-console.presigned-over")) || 8 * 1024 * 1024;
 const RUNS = ["UNSTART", "RUNNING", "CANCEL", "DONE", "FAIL"];
 
 export async function documentsTab(body, ds) {
