@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -16,6 +17,7 @@ import httpx
 import pytest
 
 from tests.conftest import BIN, ROOT, free_port
+from tests.fakes.openai_server import FakeOpenAI
 
 CHROMIUM = os.environ.get("CHROMIUM_BIN", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER_BIN", "/usr/bin/chromedriver")
@@ -41,12 +43,20 @@ class ConsoleServer:
 
 
 @pytest.fixture(scope="package")
-def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleServer]:
+def deepseek() -> Iterator[FakeOpenAI]:
+    """A model provider on loopback: DeepSeek's default URL points here (PROVIDER_BASE_URLS)."""
+    fake = FakeOpenAI()
+    yield fake
+    fake.close()
+
+
+@pytest.fixture(scope="package")
+def console_server(tmp_path_factory: pytest.TempPathFactory, deepseek: FakeOpenAI) -> Iterator[ConsoleServer]:
     root = tmp_path_factory.mktemp("console")
     port = free_port()
     log_path = root / "server.log"
     env = {**os.environ, "DATA_DIR": str(root / "var"), "PORT": str(port), "RAGFLOW_RUNTIME": "local",
-           "ACCESS_LOG": "1", "INBOX_POLL_S": "0.5"}
+           "ACCESS_LOG": "1", "INBOX_POLL_S": "0.5", "PROVIDER_BASE_URLS": json.dumps({"DeepSeek": deepseek.url})}
     for name in ("LLM_BASE_URL", "LLM_MODEL", "EMBEDDING_BASE_URL", "RERANK_BASE_URL"):
         env.pop(name, None)  # the builtin embedder and the extractive answerer: no network
     with log_path.open("w") as out:

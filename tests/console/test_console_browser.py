@@ -14,13 +14,14 @@ import httpx
 import pytest
 
 from tests.console.conftest import ConsoleServer
+from tests.fakes.openai_server import FakeOpenAI
 from tests.unit.files_factory import make_pdf
 
 T = TypeVar("T")
 WAIT_S = 60
 
 
-def wait_for(check: Callable[[], T], what: str, timeout: float = WAIT_S) -> T:
+def wait_for(check: Callable[[], T], what: str, timeout: float = WAIT_S, driver: Any = None) -> T:
     deadline = time.time() + timeout
     last: Exception | None = None
     while time.time() < deadline:
@@ -31,7 +32,8 @@ def wait_for(check: Callable[[], T], what: str, timeout: float = WAIT_S) -> T:
         except Exception as exc:  # a stale or not-yet-rendered element: look again
             last = exc
         time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what} (last error: {last})")
+    said = driver.execute_script("return document.getElementById('toasts').innerText") if driver else ""
+    raise AssertionError(f"timed out waiting for {what} (last error: {last}; the console said: {said!r})")
 
 
 def css(driver: Any, selector: str) -> Any:
@@ -190,7 +192,10 @@ def test_console_flow(browser: Any, console_server: ConsoleServer, screenshots: 
     print(f"console flow: {time.time() - started:.1f}s")
 
 
-def test_api_keys_and_account_login(browser: Any, console_server: ConsoleServer, screenshots: Path) -> None:
+def test_api_keys_models_and_account_login(browser: Any, console_server: ConsoleServer, screenshots: Path,
+                                           deepseek: FakeOpenAI) -> None:
+    from selenium.webdriver.support.ui import Select
+
     d, srv = browser, console_server
     # an account made through the API, logged into through the form (RAGFlow's RSA-encrypted password)
     made = httpx.post(f"{srv.base_url}/api/v1/users", json={"nickname": "ada", "email": "ada@example.com", "password": "s3cret-pass"})
@@ -212,10 +217,21 @@ def test_api_keys_and_account_login(browser: Any, console_server: ConsoleServer,
     shot(d, screenshots, "09-api-keys")
     res = httpx.get(f"{srv.base_url}/api/v1/datasets", headers={"Authorization": f"Bearer {new_key}"})
     assert res.json()["code"] == 0 and res.json()["data"] == []  # ada's own tenant: none of the other tenant's data
+    # a model provider: its key checked against it (a fake on loopback), then a default chat model
     d.get(srv.base_url + "/console/#/models")
     wait_for(lambda: heading(d) == "Models", "the models page")
     assert "all-MiniLM-L6-v2" in css(d, "table[aria-label=Models]").text
+    Select(labelled(d, "Provider")).select_by_visible_text("DeepSeek")
+    labelled(d, "API key").send_keys("sk-deepseek-test-123456")
+    button(d, "Add provider").click()
+    wait_for(lambda: "deepseek-v4-flash" in css(d, "table[aria-label=Models]").text, "DeepSeek's models", driver=d)
+    assert deepseek.chat_requests()[-1]["headers"].get("Authorization", deepseek.chat_requests()[-1]["headers"].get("authorization")) == "Bearer sk-deepseek-test-123456"
+    css(d, 'button[aria-label="Make deepseek-v4-flash the default chat model"]').click()
+    wait_for(lambda: any(m["model_name"] == "deepseek-v4-flash" and m["model_type"] == "chat"
+                         for m in httpx.get(f"{srv.base_url}/api/v1/models/default", headers={"Authorization": f"Bearer {new_key}"}).json()["data"]["models"]),
+             "the default chat model")
     shot(d, screenshots, "10-models")
+    assert "sk-deepseek-test-123456" not in d.page_source  # a provider key is never shown back
     button(d, "Log out").click()
     labelled(d, "API key")
 

@@ -61,11 +61,13 @@ export async function call(method, path, { json, form, query, raw } = {}) {
   return raw ? res : envelope(res);
 }
 
-export const get = (path, query) => call("GET", path, { query }).then((b) => b.data);
-export const post = (path, json) => call("POST", path, { json }).then((b) => b.data);
-export const put = (path, json) => call("PUT", path, { json }).then((b) => b.data);
-export const patch = (path, json) => call("PATCH", path, { json }).then((b) => b.data);
-export const del = (path, json) => call("DELETE", path, { json }).then((b) => b.data);
+// the data of a success; a success without data (`{"code": 0}`) is `true`, so callers can tell it from a failure
+const data = (b) => (b.data === undefined ? true : b.data);
+export const get = (path, query) => call("GET", path, { query }).then(data);
+export const post = (path, json) => call("POST", path, { json }).then(data);
+export const put = (path, json) => call("PUT", path, { json }).then(data);
+export const patch = (path, json) => call("PATCH", path, { json }).then(data);
+export const del = (path, json) => call("DELETE", path, { json }).then(data);
 
 /** Upload with progress (fetch has no upload progress): multipart to the documents route. */
 export function upload(path, form, onProgress) {
