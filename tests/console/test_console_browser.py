@@ -236,7 +236,10 @@ def test_api_keys_models_and_account_login(browser: Any, console_server: Console
     labelled(d, "API key")
 
 
-def test_large_files_go_through_a_presigned_upload(browser: Any, console_server: ConsoleServer, tmp_path: Path) -> None:
+def test_presigned_upload_failures_and_filters(browser: Any, console_server: ConsoleServer, screenshots: Path,
+                                               tmp_path: Path) -> None:
+    from selenium.webdriver.support.ui import Select
+
     d, srv = browser, console_server
     d.get(srv.base_url + "/console/")
     d.execute_script("localStorage.clear(); localStorage.setItem('ragflow-console.presigned-over', '100');")
@@ -250,13 +253,22 @@ def test_large_files_go_through_a_presigned_upload(browser: Any, console_server:
     big.write_text("Lake Baikal is the deepest lake in the world.\n\n" * 20)  # over the lowered threshold
     small = tmp_path / "tiny.txt"
     small.write_text("Tiny.")
-    css(d, "input[type=file]").send_keys(f"{big}\n{small}")
-    wait_for(lambda: sorted(c.get_attribute("data-run") for c in all_css(d, "td[data-run]")) == ["DONE", "DONE"],
-             "both documents DONE")
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4\nnot really a pdf")
+    css(d, "input[type=file]").send_keys(f"{big}\n{small}\n{broken}")
+    wait_for(lambda: sorted(c.get_attribute("data-run") for c in all_css(d, "td[data-run]")) == ["DONE", "DONE", "FAIL"],
+             "two documents DONE, one FAIL")
+    reason = css(d, 'td[data-run="FAIL"] .msg.fail').text  # a failure shows its reason
+    dataset_id = re.search(r"#/datasets/([0-9a-f]{32})", d.current_url)[1]  # type: ignore[index]
+    [failed] = srv.api("GET", f"/datasets/{dataset_id}/documents", params={"run": "FAIL"})["data"]["docs"]
+    assert reason and reason.splitlines()[-1] in failed["progress_msg"]
+    shot(d, screenshots, "13-documents-failed")
+    # the status filter is the API's own
+    Select(labelled(d, "Status")).select_by_visible_text("FAIL")
+    wait_for(lambda: [r.text.split()[0] for r in all_css(d, "tr[data-doc]")] == ["broken.pdf"], "only the failed document")
     puts = [p for m, p, status in srv.requests() if m == "PUT" and p.startswith("/api/v1/uploads/") and status == 200]
     assert len(puts) == 1  # the large one went to the upload URL, the small one through the multipart route
-    dataset_id = re.search(r"#/datasets/([0-9a-f]{32})", d.current_url)[1]  # type: ignore[index]
-    docs = srv.api("GET", f"/datasets/{dataset_id}/documents")["data"]["docs"]
+    docs = srv.api("GET", f"/datasets/{dataset_id}/documents", params={"run": "DONE"})["data"]["docs"]
     assert {doc["name"]: doc["size"] for doc in docs} == {"lakes.txt": big.stat().st_size, "tiny.txt": 5}
     d.execute_script("localStorage.removeItem('ragflow-console.presigned-over');")
 

@@ -7,9 +7,8 @@ import re
 import tomllib
 from pathlib import Path
 
-from tests.conftest import ROOT, Api
-
 from functions.local import CONSOLE_DIR
+from tests.conftest import ROOT, Api
 
 FILES = sorted(p for p in CONSOLE_DIR.rglob("*") if p.is_file())
 
