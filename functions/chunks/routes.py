@@ -17,7 +17,8 @@ BASE = "/datasets/{dataset_id}/documents/{document_id}/chunks"
 
 @router.get(BASE)
 def list_chunks(dataset_id: str, document_id: str, request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
-    return ok(registry.chunks().list(tenant, dataset_id, document_id, dict(request.query_params)))
+    params = dict(request.query_params)
+    return ok(registry.read_shared(tenant, dataset_id, lambda owner: registry.chunks().list(owner, dataset_id, document_id, params)))
 
 
 @router.post(BASE)
@@ -45,7 +46,7 @@ async def delete_chunks(
 
 @router.get(BASE + "/{chunk_id}")
 def get_chunk(dataset_id: str, document_id: str, chunk_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
-    return ok(registry.chunks().get(tenant, dataset_id, document_id, chunk_id))
+    return ok(registry.read_shared(tenant, dataset_id, lambda owner: registry.chunks().get(owner, dataset_id, document_id, chunk_id)))
 
 
 @router.patch(BASE + "/{chunk_id}")

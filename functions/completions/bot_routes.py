@@ -110,13 +110,15 @@ async def searchbot_retrieval_test(tenant: str = Depends(current_bot_tenant),
 @router.post("/searchbots/related_questions")
 async def searchbot_related_questions(tenant: str = Depends(current_bot_tenant),
                                       body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
-    from ragcore.container import get_container
-
     require_arguments(body, "question")
     question = body["question"]
     if not isinstance(question, str) or not question.strip():
         raise ApiError(RetCode.ARGUMENT_ERROR, "`question` is required.")
-    return ok(registry.completion().related_questions(tenant, question, get_container().has_llm), message="success")
+    try:  # the search app's chat model, else the tenant's default, as the API-key route
+        model = registry.search_chat_model(tenant, str(body.get("search_id") or ""))
+    except ProviderError as exc:
+        raise ApiError(RetCode.SERVER_ERROR, str(exc)) from exc
+    return ok(registry.completion().related_questions(tenant, question, model), message="success")
 
 
 @router.get("/searchbots/detail")

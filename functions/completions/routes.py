@@ -115,9 +115,11 @@ async def related_questions(tenant: str = Depends(current_tenant), body: dict[st
     question = body.get("question")
     if not isinstance(question, str) or not question.strip():
         raise ApiError(RetCode.ARGUMENT_ERROR, "`question` is required.")
-    from ragcore.container import get_container
-
-    return ok(registry.completion().related_questions(tenant, question, get_container().has_llm))
+    try:
+        model = registry.search_chat_model(tenant, str(body.get("search_id") or ""))
+    except ProviderError as exc:
+        raise ApiError(RetCode.SERVER_ERROR, str(exc)) from exc
+    return ok(registry.completion().related_questions(tenant, question, model))
 
 
 @router.post("/chat/mindmap")

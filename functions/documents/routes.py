@@ -52,7 +52,8 @@ async def upload_documents(dataset_id: str, request: Request, tenant: str = Depe
 def list_documents(dataset_id: str, request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
     params = dict(request.query_params)
     multi = {name: request.query_params.getlist(name) for name in ("ids", "suffix", "run")}
-    docs, total = registry.documents().list(tenant, dataset_id, params, multi)
+    docs, total = registry.read_shared(tenant, dataset_id,
+                                       lambda owner: registry.documents().list(owner, dataset_id, params, multi))
     return ok({"docs": docs, "total": total})
 
 
@@ -73,7 +74,8 @@ async def batch_update_status(
 
 @router.get("/datasets/{dataset_id}/documents/{document_id}")
 def download_document(dataset_id: str, document_id: str, tenant: str = Depends(current_tenant)) -> Response:
-    name, data = registry.documents().download(tenant, dataset_id, document_id)
+    name, data = registry.read_shared(tenant, dataset_id,
+                                      lambda owner: registry.documents().download(owner, dataset_id, document_id))
     return Response(
         content=data,
         media_type="application/octet-stream",

@@ -10,6 +10,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from ragcore.api.auth import current_tenant, current_user
+from ragcore.api.client_address import client_address
 from ragcore.api.envelope import error, ok
 from ragcore.errors import ApiError, RetCode
 from ragcore.ids import http_date
@@ -71,7 +72,8 @@ async def register(request: Request) -> JSONResponse:
 
 @router.post("/api/v1/auth/login")
 async def login(request: Request) -> JSONResponse:
-    return _signed_in(registry.users().login(await _body(request)), "Welcome back!")
+    address = client_address(request, registry.trusted_proxies())
+    return _signed_in(registry.users().login(await _body(request), address), "Welcome back!")
 
 
 @router.post("/api/v1/auth/logout")

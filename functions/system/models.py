@@ -91,7 +91,9 @@ async def delete_provider(request: Request, tenant: str = Depends(current_tenant
 @router.get(P + "/{provider}/models", dependencies=[Depends(current_tenant)])
 async def provider_models(request: Request) -> JSONResponse:
     provider = request.path_params["provider"]
-    return await _call(lambda: registry.model_providers().provider_models(provider), data=True)
+    # RAGFlow lists what a self-hosted server (Ollama, vLLM, LM Studio, OpenAI-compatible) serves at base_url too
+    api_key, base_url = request.query_params.get("api_key"), request.query_params.get("base_url")
+    return await _call(lambda: registry.model_providers().provider_models(provider, api_key, base_url), data=True)
 
 
 @router.get(P + "/{provider}/models/{model:path}", dependencies=[Depends(current_tenant)])

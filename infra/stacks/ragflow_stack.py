@@ -17,7 +17,7 @@ from infra.stacks.function_specs import INGEST, api_function, with_local_embedde
 from infra.stacks.functions import RagflowFunction, SharedResources
 from infra.stacks.http_api import RagflowHttpApi
 from infra.stacks.queues import TaskQueues
-from infra.stacks.secrets import ProviderSecret
+from infra.stacks.secrets import ProviderKeyKey, ProviderSecret
 from infra.stacks.storage import FileBucket
 from infra.stacks.streaming import StreamingCompletions
 from infra.stacks.table import MetadataTable
@@ -71,6 +71,7 @@ class RagflowStack(Stack):
         secret = ProviderSecret(self, "ProviderKeys").secret
         shared = SharedResources(
             table=table, bucket=files.bucket, tasks=queues.tasks, secret=secret,
+            provider_key=ProviderKeyKey(self, "ProviderKeyKey").key,
             bundles=Bundles(self, "Bundles", mode=mode), environment=settings,
             log_retention=logs.RetentionDays.ONE_MONTH,
         )

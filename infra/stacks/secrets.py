@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from aws_cdk import RemovalPolicy, SecretValue
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
@@ -23,4 +24,17 @@ class ProviderSecret(Construct):
             # later deploys leave them alone as long as this template value does not change.
             secret_string_value=SecretValue.unsafe_plain_text(json.dumps(dict.fromkeys(PROVIDER_KEYS, ""))),
             removal_policy=RemovalPolicy.DESTROY,
+        )
+
+
+class ProviderKeyKey(Construct):
+    """The KMS key whose data keys seal tenants' provider API keys (envelope encryption, ragcore/adapters/
+    kms_cipher.py). Rotated yearly by KMS (old versions keep decrypting) and retained when the stack is deleted:
+    losing it makes every stored provider key unreadable."""
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        self.key = kms.Key(
+            self, "Key", description="ragflow-serverless: wraps the data keys of tenants' provider API keys",
+            enable_key_rotation=True, removal_policy=RemovalPolicy.RETAIN,
         )

@@ -44,7 +44,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
           f"ready in {time.perf_counter() - started:.2f}s", flush=True)
     print(f"Web console: http://{settings.host}:{settings.port}/ (log in with an API key)", flush=True)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(),
-                access_log=settings.access_log)
+                access_log=settings.access_log,
+                # the peer is the socket's: X-Forwarded-For is ours to judge (TRUSTED_PROXIES), not uvicorn's
+                proxy_headers=False)
     return 0
 
 

@@ -40,6 +40,9 @@ class Settings:
     task_queue_url: str = _env("TASK_QUEUE_URL", default="")
     aws_endpoint_url: str | None = _env("AWS_ENDPOINT_URL", default=None)
     provider_secret_arn: str = _env("PROVIDER_SECRET_ARN", default="")
+    # the KMS key that wraps the data keys sealing tenants' provider API keys (AWS); set only on the functions
+    # granted its use
+    provider_key_kms_key_id: str = _env("PROVIDER_KEY_KMS_KEY_ID", default="")
 
     # vectors
     pinecone_api_key: str = _env("PINECONE_API_KEY", default="")
@@ -83,6 +86,11 @@ class Settings:
     login_max_failures: int = _env("LOGIN_MAX_FAILURES", default=5)
     login_failure_window_s: float = _env("LOGIN_FAILURE_WINDOW_S", default=900.0)
     login_lock_s: float = _env("LOGIN_LOCK_S", default=900.0)
+    # wrong passwords or unknown e-mails from one client address within the window before that address's log-ins
+    # are refused for the lock time (whatever e-mail they name)
+    login_address_max_failures: int = _env("LOGIN_ADDRESS_MAX_FAILURES", default=20)
+    # proxies (comma-separated addresses) whose X-Forwarded-For names the client; without it the header is ignored
+    trusted_proxies: str = _env("TRUSTED_PROXIES", default="")
 
     # the CLI's client commands (ingest, ask, retrieve) talk to this server
     client_base_url: str = _env("RAGFLOW_BASE_URL", default="http://127.0.0.1:9380")

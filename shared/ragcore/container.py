@@ -26,9 +26,8 @@ from ragcore.ports import (
 )
 
 if TYPE_CHECKING:
-    from ragcore.adapters.key_cipher import KeyCipher
     from ragcore.providers.catalogue import Catalogue
-    from ragcore.services.model_providers import ModelConfig
+    from ragcore.services.model_providers import Cipher, ModelConfig
 
 BUILTIN_EMBEDDING_MODEL = "all-MiniLM-L6-v2@Builtin"
 
@@ -159,17 +158,29 @@ class Container:
         return load_catalogue(self.settings.provider_base_urls)
 
     @cached_property
-    def cipher(self) -> KeyCipher:
-        """Encrypts tenants' provider keys: the key file under DATA_DIR locally, the provider secret's
-        PROVIDER_KEY_ENCRYPTION_KEY on AWS."""
-        from ragcore.adapters.key_cipher import file_cipher, secret_cipher
+    def cipher(self) -> Cipher:
+        """Encrypts tenants' provider keys: the key file under DATA_DIR locally; on AWS, data keys from KMS
+        (envelope encryption), still reading records sealed with the provider secret's PROVIDER_KEY_ENCRYPTION_KEY."""
+        from ragcore.adapters.key_cipher import file_cipher
 
-        if self.settings.provider_secret_arn:
-            from ragcore.adapters.secrets import load_secret
+        if not self.is_aws:
+            return file_cipher(self.settings.provider_key_file)
+        from ragcore.adapters.kms_cipher import KmsEnvelopeCipher, kms_client
 
-            secret = load_secret(self.settings.provider_secret_arn, self.settings.aws_endpoint_url)
-            return secret_cipher(secret.get("PROVIDER_KEY_ENCRYPTION_KEY", ""))
-        return file_cipher(self.settings.provider_key_file)
+        endpoint = self.settings.aws_endpoint_url
+        return KmsEnvelopeCipher(self.settings.provider_key_kms_key_id, lambda: kms_client(endpoint),
+                                 legacy=self._legacy_decrypt)
+
+    def _legacy_decrypt(self) -> Callable[[str], str] | None:
+        from ragcore.adapters.key_cipher import secret_cipher
+
+        if not self.settings.provider_secret_arn:
+            return None
+        from ragcore.adapters.secrets import load_secret
+
+        encoded = load_secret(self.settings.provider_secret_arn, self.settings.aws_endpoint_url).get(
+            "PROVIDER_KEY_ENCRYPTION_KEY", "")
+        return secret_cipher(encoded).decrypt if encoded else None
 
     def _bedrock(self, config: ModelConfig) -> Any | None:
         """A bedrock-runtime client when the model's factory is Bedrock (boto3 imported only then)."""

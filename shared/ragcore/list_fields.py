@@ -38,6 +38,8 @@ KINDS: dict[str, ListFields] = {
     "agent_version": ListFields(slots=("release",), name="title"),
     "file": ListFields(slots=("type",)),
     "memory": ListFields(lists=("memory_type",)),
+    # a tenant's datasets with `permission: "team"` (id, name, times): what its team members list beside their own
+    "team_dataset": ListFields(),
     "memmsg": ListFields(slots=("_listed", "_kept"), name="", orders=("create_time",)),
     "ingestion_log": ListFields(slots=("_scope", "operation_status"), name="document_name"),
     "index_task": ListFields(slots=("_index_type",)),

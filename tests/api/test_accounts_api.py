@@ -104,6 +104,48 @@ def test_repeated_failed_logins_lock_the_email_for_a_while(strict: Api) -> None:
     assert login(c, "u@example.com", "secret")
 
 
+@pytest.fixture
+def per_address(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
+    env = {"LOGIN_MAX_FAILURES": "100", "LOGIN_ADDRESS_MAX_FAILURES": "3", "LOGIN_LOCK_S": "1"}
+    yield from app_with(env, monkeypatch)
+
+
+def attempt(c: TestClient, email: str, password: str, forwarded: str = "") -> dict:  # type: ignore[type-arg]
+    headers = {"X-Forwarded-For": forwarded} if forwarded else {}
+    return c.post("/api/v1/auth/login", json={"email": email, "password": password}, headers=headers).json()  # type: ignore[no-any-return]
+
+
+def test_failed_logins_from_one_address_lock_that_address_whatever_email_it_names(per_address: Api) -> None:
+    c = per_address.client
+    register(c, "a@example.com", "secret")
+    register(c, "b@example.com", "secret")
+    # guessing across e-mails, known or not: no single account reaches its own limit
+    assert attempt(c, "a@example.com", "guess")["code"] == 109
+    assert attempt(c, "b@example.com", "guess")["code"] == 109
+    assert attempt(c, "nobody@example.com", "guess")["code"] == 109
+    locked = attempt(c, "b@example.com", "secret")
+    assert (locked["code"], locked["data"]) == (10, False)
+    assert locked["message"].startswith("Too many failed login attempts, please try again in")
+    # X-Forwarded-For is not believed unless the peer is a configured proxy: a made-up address does not escape
+    assert attempt(c, "b@example.com", "secret", forwarded="198.51.100.9")["code"] == 10
+    time.sleep(1.1)
+    assert login(c, "b@example.com", "secret")
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_is_the_client(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    env = {"LOGIN_MAX_FAILURES": "100", "LOGIN_ADDRESS_MAX_FAILURES": "2", "TRUSTED_PROXIES": "testclient"}
+    for api in app_with(env, monkeypatch):
+        c = api.client
+        register(c, "a@example.com", "secret")
+        for _ in range(2):
+            assert attempt(c, "a@example.com", "guess", forwarded="198.51.100.1")["code"] == 109
+        assert attempt(c, "a@example.com", "secret", forwarded="198.51.100.1")["code"] == 10
+        # the proxy's other clients are not locked out with the first one
+        assert attempt(c, "a@example.com", "secret", forwarded="198.51.100.2")["code"] == 0
+        # a client's own X-Forwarded-For entries before the proxy's are not believed: the nearest hop counts
+        assert attempt(c, "a@example.com", "secret", forwarded="198.51.100.2, 198.51.100.1")["code"] == 10
+
+
 def test_logout_new_login_and_password_change_end_the_previous_token(api: Api) -> None:
     c = api.client
     first = register(c, "u@example.com", "secret")

@@ -153,3 +153,114 @@ def test_talking_to_an_instance_model_directly(mapi: Api) -> None:
         "code": 102, "message": "Model 'nope@CI@ZHIPU-AI' not authorized"}
     streamed = mapi.client.post(base + "/glm-4-flash", headers=mapi.headers(), json={"message": "hi", "stream": True}).text
     assert streamed.startswith("data: [MESSAGE]Answer ") and streamed.endswith("data: [DONE]\n\n")
+
+
+# ---- search apps, RAPTOR and memories use the model they name --------------------------------------------------
+
+def add_both(api: Api) -> None:
+    add(api, "ZHIPU-AI", "zhipu-key-aaaa1111", "glm-4-flash")
+    add(api, "DeepSeek", "deepseek-key-bbbb2222", "deepseek-chat")
+    assert api.call("PATCH", "/api/v1/models/default", json={
+        "model_provider": "DeepSeek", "model_instance": "CI", "model_type": "chat", "model_name": "deepseek-chat"}) == {"code": 0}
+
+
+def clear(fakes: tuple[FakeOpenAI, FakeOpenAI]) -> None:
+    for fake in fakes:
+        fake.requests.clear()
+
+
+def test_a_search_app_answers_and_suggests_with_its_chat_id(mapi: Api, fakes: tuple[FakeOpenAI, FakeOpenAI]) -> None:
+    from tests.api.docs_helpers import ingest, make_dataset
+
+    zhipu, deepseek = fakes
+    add_both(mapi)
+    ds = make_dataset(mapi, "nile")
+    ingest(mapi, ds, {"nile.txt": b"The Nile river flows north through Egypt.\n"})
+    app = mapi.call("POST", "/api/v1/searches", json={"name": "glm search"})["data"]["search_id"]
+    res = mapi.call("PUT", f"/api/v1/searches/{app}", json={
+        "name": "glm search", "search_config": {"kb_ids": [ds], "chat_id": "glm-4-flash@CI@ZHIPU-AI"}})
+    assert res["code"] == 0 and res["data"]["search_config"]["chat_id"] == "glm-4-flash@CI@ZHIPU-AI"
+    clear(fakes)
+
+    stream = mapi.client.post(f"/api/v1/searches/{app}/completions", headers=mapi.headers(),
+                              json={"question": "Where does the Nile flow?"}).text
+    assert "GLM." in stream and "DeepSeek" not in stream
+    zhipu.reply = "1. Nile delta\n2. Egypt rivers"
+    from tests.api.test_bots_api import beta_of
+
+    beta = {"Authorization": f"Bearer {beta_of(mapi)}"}  # the embeddable search bot answers its beta token only
+    related = mapi.client.post("/api/v1/searchbots/related_questions", headers=beta,
+                               json={"question": "Nile", "search_id": app}).json()
+    assert related["code"] == 0 and related["data"], related
+    assert keys_seen(zhipu) == ["Bearer zhipu-key-aaaa1111"] * 2 and deepseek.chat_requests() == []
+
+    # without a search app (or a chat_id), the tenant's default chat model suggests
+    clear(fakes)
+    assert mapi.call("POST", "/api/v1/sessions/related_questions", json={"question": "Nile"})["code"] == 0
+    assert keys_seen(deepseek) == ["Bearer deepseek-key-bbbb2222"] and zhipu.chat_requests() == []
+
+
+def test_a_model_the_tenant_cannot_use_is_refused_when_saved(mapi: Api) -> None:
+    add(mapi, "ZHIPU-AI", "zhipu-key-aaaa1111", "glm-4-flash")
+    missing = "deepseek-chat@CI@DeepSeek"
+    app = mapi.call("POST", "/api/v1/searches", json={"name": "s"})["data"]["search_id"]
+    res = mapi.call("PUT", f"/api/v1/searches/{app}", json={"name": "s", "search_config": {"chat_id": missing}})
+    assert res == {"code": 102, "message": f"`chat_id` {missing} doesn't exist", "data": None}
+    assert mapi.call("GET", f"/api/v1/searches/{app}")["data"]["search_config"]["chat_id"] == ""
+    res = mapi.call("POST", "/api/v1/searches", json={"name": "t", "search_config": {"chat_id": missing}})
+    assert res["code"] == 102 and mapi.call("GET", "/api/v1/searches")["data"]["total"] == 1
+
+    res = mapi.call("POST", "/api/v1/datasets", json={"name": "kb", "parser_config": {"raptor": {"use_raptor": True, "llm_id": missing}}})
+    assert res == {"code": 102, "message": f"`llm_id` {missing} doesn't exist", "data": None}
+    assert mapi.call("GET", "/api/v1/datasets")["data"] == []
+    ds = mapi.call("POST", "/api/v1/datasets", json={"name": "kb"})["data"]["id"]
+    res = mapi.call("PUT", f"/api/v1/datasets/{ds}", json={"parser_config": {"raptor": {"llm_id": missing}}})
+    assert res["code"] == 102 and res["message"] == f"`llm_id` {missing} doesn't exist"
+
+    memory = {"name": "m", "memory_type": ["raw"], "embd_id": "all-MiniLM-L6-v2@Builtin"}
+    res = mapi.call("POST", "/api/v1/memories", json={**memory, "llm_id": missing})
+    assert res["code"] == 101 and res["message"] == f"`llm_id` {missing} doesn't exist"
+    made = mapi.call("POST", "/api/v1/memories", json={**memory, "llm_id": "glm-4-flash@CI@ZHIPU-AI"})
+    assert made["code"] == 0, made
+    res = mapi.call("PUT", f"/api/v1/memories/{made['data']['id']}", json={"llm_id": missing})
+    assert res["code"] == 101 and res["message"] == f"`llm_id` {missing} doesn't exist"
+
+
+def test_raptor_summarises_with_the_model_its_parser_config_names(mapi: Api, fakes: tuple[FakeOpenAI, FakeOpenAI]) -> None:
+    from tests.api.docs_helpers import ingest, make_dataset
+    from tests.api.test_dataset_indexes_api import CORPUS, SMALL_CHUNKS, wait_task
+
+    zhipu, deepseek = fakes
+    add_both(mapi)
+    ds = make_dataset(mapi, "earth", parser_config={**SMALL_CHUNKS, "raptor": {"use_raptor": False, "llm_id": "glm-4-flash@CI@ZHIPU-AI"}})
+    ingest(mapi, ds, CORPUS)
+    clear(fakes)
+    mapi.call("POST", f"/api/v1/datasets/{ds}/run_raptor")
+    assert wait_task(mapi, ds, "raptor")["progress"] == 1
+    assert zhipu.chat_requests() and set(keys_seen(zhipu)) == {"Bearer zhipu-key-aaaa1111"}
+    assert deepseek.chat_requests() == []
+
+    # no llm_id: the tenant's default chat model
+    plain = make_dataset(mapi, "earth2", parser_config=SMALL_CHUNKS)
+    ingest(mapi, plain, CORPUS)
+    clear(fakes)
+    mapi.call("POST", f"/api/v1/datasets/{plain}/run_raptor")
+    assert wait_task(mapi, plain, "raptor")["progress"] == 1
+    assert deepseek.chat_requests() and set(keys_seen(deepseek)) == {"Bearer deepseek-key-bbbb2222"}
+    assert zhipu.chat_requests() == []
+
+
+def test_a_memory_extracts_with_its_llm_id(mapi: Api, fakes: tuple[FakeOpenAI, FakeOpenAI]) -> None:
+    zhipu, deepseek = fakes
+    add_both(mapi)
+    zhipu.reply = "The user likes green."
+    memory = mapi.call("POST", "/api/v1/memories", json={
+        "name": "m", "memory_type": ["raw", "semantic"], "embd_id": "all-MiniLM-L6-v2@Builtin",
+        "llm_id": "glm-4-flash@CI@ZHIPU-AI"})["data"]
+    clear(fakes)
+    res = mapi.call("POST", "/api/v1/messages", json={"memory_id": [memory["id"]], "agent_id": "a", "session_id": "s",
+                                                      "user_input": "My favourite colour is green.", "agent_response": "Noted."})
+    assert res["code"] == 0
+    assert keys_seen(zhipu) == ["Bearer zhipu-key-aaaa1111"] and deepseek.chat_requests() == []
+    listing = mapi.call("GET", f"/api/v1/memories/{memory['id']}")["data"]["messages"]["message_list"]
+    assert [e["message_type"] for m in listing for e in m["extract"]] == ["semantic"]  # the model's one line

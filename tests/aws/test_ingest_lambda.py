@@ -195,3 +195,26 @@ def test_raptor_and_graph_run_on_the_ingest_lambda(aws: Aws) -> None:
     after = registry.datasets().find(aws.tenant, dataset["id"])["chunk_count"]  # type: ignore[index]
     assert after > before  # summaries in DynamoDB and Pinecone, searchable
     assert "glacier" in {n["id"] for n in tasks.knowledge_graph(aws.tenant, dataset["id"])["graph"]["nodes"]}
+
+
+def test_deepdoc_pdf_tables_and_positions_on_the_ingest_lambda(aws: Aws) -> None:
+    """A PDF dropped into a new dataset (RAGFlow's default layout_recognize, DeepDOC): HTML table chunks whose
+    positions come back from DynamoDB as the integers that were written."""
+    from ragcore.services import registry
+
+    from tests.unit.layout_pdfs import RULED, UNRULED, table_page
+
+    aws.s3.put_object(Bucket=BUCKET, Key="inbox/reports/tables.pdf", Body=table_page()[0])
+    aws.settle()
+    dataset = registry.datasets().find_by_name(aws.tenant, "reports")
+    assert dataset is not None and dataset["parser_config"]["layout_recognize"] == "DeepDOC"
+    [doc] = documents_of(aws, dataset["id"])
+    assert doc["run"] == "DONE", doc["progress_msg"]
+    chunks = registry.chunks().list(aws.tenant, dataset["id"], doc["id"], {"page_size": 100})["chunks"]
+    tables = [c for c in chunks if c["content"].startswith("<table>")]
+    assert len(tables) == 2
+    for table, rows in zip(tables, (RULED, UNRULED), strict=True):
+        assert all(f"<td>{cell}</td>" in table["content"] for row in rows for cell in row)
+    positions = [p for c in chunks for p in c["positions"]]
+    assert positions and all(type(v) is int for p in positions for v in p)
+    assert all(p[0] == 1 and p[1] < p[2] and p[3] < p[4] for p in positions)

@@ -105,3 +105,34 @@ def test_requests_that_call_no_provider_never_wait_on_secrets_manager(monkeypatc
         assert listed["code"] == 0 and listed["total_datasets"] == 1
         with pytest.raises(Exception, match="ResourceNotFound|can't find"):
             get_container().keys  # noqa: B018 - the first provider adapter is what reads the secret
+
+
+def login_event(email: str, password: str, source_ip: str, forwarded: str = "") -> dict[str, Any]:
+    headers = {"content-type": "application/json", "host": "abc123.execute-api.us-east-1.amazonaws.com"}
+    if forwarded:
+        headers["x-forwarded-for"] = forwarded
+    return {
+        "version": "2.0", "routeKey": "POST /api/v1/auth/login", "rawPath": "/api/v1/auth/login", "rawQueryString": "",
+        "headers": headers, "body": json.dumps({"email": email, "password": password}), "isBase64Encoded": False,
+        "requestContext": {"accountId": "123456789012", "apiId": "abc123", "stage": "$default", "requestId": "r",
+                           "http": {"method": "POST", "path": "/api/v1/auth/login", "protocol": "HTTP/1.1",
+                                    "sourceIp": source_ip, "userAgent": "curl"}},
+    }
+
+
+def test_the_login_limit_counts_api_gateways_source_ip(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    env = {"DATA_DIR": str(tmp_path / "var"), "LOGIN_MAX_FAILURES": "100", "LOGIN_ADDRESS_MAX_FAILURES": "2"}
+    with emulated_aws(monkeypatch, "login-test", "login-bucket", env):
+        from ragcore.services import registry
+
+        from functions.datasets.handler import handler
+
+        registry.users().register({"email": "u@example.com", "nickname": "u", "password": "secret"})
+
+        def code(email: str, password: str, ip: str, forwarded: str = "") -> int:
+            return int(json.loads(handler(login_event(email, password, ip, forwarded), Context())["body"])["code"])
+
+        assert code("u@example.com", "guess", "203.0.113.7") == 109
+        assert code("x@example.com", "guess", "203.0.113.7", forwarded="198.51.100.1") == 109
+        assert code("u@example.com", "secret", "203.0.113.7", forwarded="198.51.100.2") == 10  # the header is no way out
+        assert code("u@example.com", "secret", "203.0.113.8") == 0  # another client address is not locked

@@ -338,6 +338,26 @@ def test_iam_grants_only_what_each_function_uses(template: Any) -> None:
     assert senders == {"documents", "datasets"}  # parse tasks; GraphRAG/RAPTOR/mind-map builds
 
 
+def test_provider_keys_kms_key_is_rotated_retained_and_granted_only_where_keys_are_used(template: Any) -> None:
+    [(key_id, key)] = resources(template, "AWS::KMS::Key").items()
+    assert key["Properties"]["EnableKeyRotation"] is True
+    assert key["DeletionPolicy"] == "Retain" and key["UpdateReplacePolicy"] == "Retain"
+    kms_actions = {"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"}
+    users = {"datasets", "chunks", "retrieval", "chats", "completions", "agents", "memories", "searches"}
+    functions = {m: module_function(template, m) for m in lambda_modules()}
+    functions["ingest"] = module_function(template, "ingest")
+    functions["stream"] = function_id(template, "run.sh")
+    for module, logical in functions.items():
+        statements = [s for s in policy_of(template, logical) if key_id in refs(s.get("Resource"))]
+        env = resources(template, "AWS::Lambda::Function")[logical]["Properties"]["Environment"]["Variables"]
+        if module in users | {"ingest", "stream"}:
+            assert actions(statements) == kms_actions, module  # exactly the envelope cipher's three calls
+            assert key_id in refs(env["PROVIDER_KEY_KMS_KEY_ID"]), module
+        else:  # documents, files: no provider key, no KMS key, and no id to use it by
+            assert not statements and "PROVIDER_KEY_KMS_KEY_ID" not in env, module
+            assert not {a for a in actions(policy_of(template, logical)) if a.startswith("kms:")}, module
+
+
 def test_outputs(template: Any) -> None:
     assert len(template.to_json()["Resources"]) <= 450  # CloudFormation stops at 500 resources a stack
     outputs = template.to_json()["Outputs"]

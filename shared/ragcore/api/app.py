@@ -14,7 +14,7 @@ from starlette.routing import BaseRoute
 
 from ragcore.api.envelope import error
 from ragcore.api.validation import format_validation_error
-from ragcore.errors import ApiError, RetCode, StorageError
+from ragcore.errors import ApiError, ProviderError, RetCode, StorageError
 
 log = logging.getLogger("ragcore.api")
 
@@ -77,6 +77,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StorageError)
     async def _storage(_: Request, exc: StorageError) -> JSONResponse:
+        return error(RetCode.SERVER_ERROR, str(exc))
+
+    @app.exception_handler(ProviderError)
+    async def _provider(_: Request, exc: ProviderError) -> JSONResponse:
+        # a model provider, or the key that unlocks the tenant's provider keys, failed: its reason, never a trace
         return error(RetCode.SERVER_ERROR, str(exc))
 
     @app.exception_handler(StarletteHTTPException)

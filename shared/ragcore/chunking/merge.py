@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ragcore.chunking.delimiters import Delimiters, parse_delimiters, split_text
@@ -41,6 +41,7 @@ class Unit:
     source: int  # index of the block (-1: none); pieces of one block are joined by their joiner
     kind: str = "text"
     joiner: str = ""  # what separated this piece from the previous piece of the same block
+    positions: list[list[int]] = field(default_factory=list)  # the block's boxes (layout-aware parsers only)
 
 
 def budget(parser_config: dict[str, Any]) -> int:
@@ -126,10 +127,11 @@ def _cell(value: object) -> str:
 
 
 def table_units(block: Block, index: int, limit: int) -> list[Unit]:
-    """A markdown/HTML-ish table block: whole if it fits the budget, else row groups with the header repeated."""
+    """A markdown/HTML-ish table block: whole if it fits the budget, else row groups with the header repeated.
+    A layout parser's HTML table (DeepDOC) is always one chunk, as RAGFlow's tokenize_table keeps it."""
     tokens = count_tokens(block.text)
-    if tokens <= limit:
-        return [Unit(block.text, {block.page}, tokens, index, "table")]
+    if tokens <= limit or block.meta.get("html"):
+        return [Unit(block.text, {block.page}, tokens, index, "table", positions=_positions(block))]
     lines = block.text.split("\n")
     head = lines[:2] if len(lines) > 2 and set(lines[1].replace("|", "").strip()) <= set("-: ") else lines[:1]
     head_tokens = count_tokens("\n".join(head))
@@ -175,16 +177,31 @@ def units_of(blocks: Iterable[Block], delims: Delimiters, limit: int, *, html4ex
         if block.kind == "table":
             units.extend(table_units(block, index, limit))
             continue
+        boxes = _positions(block)
         for joiner, piece in split_text(block.text, delims):
             tokens = count_tokens(piece)
             if tokens > limit * OVERSIZE_FACTOR:
                 for j, part in enumerate(hard_split(piece, limit)):
                     units.append(Unit(part, {block.page}, count_tokens(part), index, block.kind,
-                                      joiner=joiner if j == 0 else " "))
+                                      joiner=joiner if j == 0 else " ", positions=boxes))
             else:
-                units.append(Unit(piece, {block.page}, tokens, index, block.kind, joiner=joiner))
+                units.append(Unit(piece, {block.page}, tokens, index, block.kind, joiner=joiner, positions=boxes))
     flush_rows()
     return units
+
+
+def _positions(block: Block) -> list[list[int]]:
+    return [list(p) for p in block.meta.get("positions") or []]
+
+
+def unit_positions(units: Iterable[Unit]) -> list[list[int]]:
+    """The distinct boxes of the units, in reading order (pieces of one block share its box)."""
+    out: list[list[int]] = []
+    for unit in units:
+        for box in unit.positions:
+            if box not in out:
+                out.append(box)
+    return out
 
 
 def join_units(units: list[Unit]) -> str:
@@ -240,7 +257,7 @@ def merge_units(units: list[Unit], parser_config: dict[str, Any], *, custom: boo
             body = (tail + "\n" + text) if tail.strip() else text
         pages: set[int] = set().union(*(u.pages for u in group))
         content = f"{prefix}\n{body}" if prefix else body
-        drafts.append(draft(content.strip(), pages, kind=kind))
+        drafts.append(draft(content.strip(), pages, kind=kind, positions=unit_positions(group)))
         previous = text
     return drafts
 

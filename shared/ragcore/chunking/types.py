@@ -17,12 +17,14 @@ class ChunkDraft:
     parent: str = ""  # parent_child: the whole parent chunk this child was cut from (RAGFlow's mom_with_weight)
 
 
-def draft(content: str, pages: set[int] | list[int] | None = None, **kwargs: object) -> ChunkDraft:
-    """A draft with page_num/positions filled from the pages it spans (page 0 = no page)."""
+def draft(content: str, pages: set[int] | list[int] | None = None, *,
+          positions: list[list[int]] | None = None, **kwargs: object) -> ChunkDraft:
+    """A draft with page_num from the pages it spans (page 0 = no page), and positions: the blocks' regions when
+    the parser knew them (OCR, layout), else a zero box per page."""
     numbers = sorted({p for p in (pages or ()) if p > 0})
     return ChunkDraft(
         content=content,
         page_num=numbers,
-        positions=[[p, 0, 0, 0, 0] for p in numbers],
+        positions=[list(p) for p in positions] if positions else [[p, 0, 0, 0, 0] for p in numbers],
         **kwargs,  # type: ignore[arg-type]
     )

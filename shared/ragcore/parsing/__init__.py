@@ -25,6 +25,7 @@ __all__ = [
     "page_count",
     "parse_document",
     "suffix_of",
+    "uses_deepdoc",
 ]
 
 
@@ -74,6 +75,13 @@ def page_count(filename: str, data: bytes) -> int:
     return 1
 
 
+def uses_deepdoc(layout_recognize: object) -> bool:
+    """RAGFlow's rule: a boolean means DeepDOC or not; a string names the recognizer ("DeepDOC", "Plain Text", …)."""
+    if isinstance(layout_recognize, bool):
+        return layout_recognize
+    return isinstance(layout_recognize, str) and layout_recognize.strip().lower() == "deepdoc"
+
+
 def parse_document(
     filename: str,
     data: bytes,
@@ -81,14 +89,17 @@ def parse_document(
     page_from: int = 0,
     page_to: int | None = None,
     html4excel: bool = False,
+    layout_recognize: object = None,
 ) -> ParsedDocument:
-    """page_from/page_to: a 0-based, half-open page range (PDF only; other types are read whole)."""
+    """page_from/page_to: a 0-based, half-open page range (PDF only; other types are read whole).
+    layout_recognize: parser_config's value; "DeepDOC" (or true) reads PDFs with the layout model, anything else
+    (RAGFlow's "Plain Text", a model we do not have, nothing) with the fast text-layer reader."""
     suffix = suffix_of(filename)
     if suffix == "pdf":
         from ragcore.parsing.pdf import parse_pdf
 
         require_bytes(data)
-        parsed = parse_pdf(data, page_from, page_to)
+        parsed = parse_pdf(data, page_from, page_to, layout=uses_deepdoc(layout_recognize))
     else:
         reader = _reader(suffix, filename)
         require_bytes(data)

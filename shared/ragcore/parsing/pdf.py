@@ -9,9 +9,9 @@ open for a reason other than a password (it is more forgiving of some broken cro
 End to end (bench/parse_chunk.py: 100 pages in 12-page tasks, parse + naive chunking, font sizes and running
 headers included) that is ≈ 400-600 pages/s on one core; the goal was 50.
 
-RAGFlow's DeepDOC layout/OCR models (tables by vision, scanned pages) are not available here: we read the
-text layer, rebuild paragraphs from wrapped lines, take titles from font sizes and drop running headers
-(pdf_layout.py), and say clearly when a PDF has no text layer at all (a scan) instead of returning nothing.
+This is the "Plain Text" reader: it rebuilds paragraphs from wrapped lines, takes titles from font sizes and drops
+running headers (pdf_layout.py), and says clearly when a PDF has no text layer at all (a scan) instead of returning
+nothing. layout_recognize "DeepDOC" goes to pdf_deepdoc.py (layout model, tables, positions).
 """
 
 from __future__ import annotations
@@ -124,7 +124,12 @@ def pdf_page_count(data: bytes) -> int:
         return pages.count
 
 
-def parse_pdf(data: bytes, page_from: int = 0, page_to: int | None = None) -> ParsedDocument:
+def parse_pdf(data: bytes, page_from: int = 0, page_to: int | None = None, *, layout: bool = False) -> ParsedDocument:
+    """layout: the DeepDOC reader (layout model, tables, positions: pdf_deepdoc.py); else the text layer alone."""
+    if layout:
+        from ragcore.parsing.pdf_deepdoc import parse_pdf_layout
+
+        return parse_pdf_layout(data, page_from, page_to)
     with _open(data) as pages:
         total = pages.count
         start = max(0, page_from)

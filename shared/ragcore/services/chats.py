@@ -45,7 +45,9 @@ class ChatService:
     def __init__(self, store: MetadataStore, *, llm_ids: set[str], default_llm_id: str, rerank_available: bool,
                  background: Callable[[dict[str, Any]], None], stats: ConversationStats | None = None,
                  tenant_model: Callable[[str, str, str], bool] | None = None,
-                 tenant_default: Callable[[str, str], str] | None = None) -> None:
+                 tenant_default: Callable[[str, str], str] | None = None,
+                 shared: Callable[[str, str], dict[str, Any] | None] | None = None) -> None:
+        self._shared = shared  # (tenant, dataset id) -> a team dataset the tenant's user may read (or None)
         self._tenant_model = tenant_model  # (tenant, type, name) -> whether the tenant configured that model
         self._tenant_default = tenant_default  # (tenant, type) -> the tenant's default model of that type, or ""
         self._background = background  # queues work about everything under a deleted item (its sessions)
@@ -70,11 +72,18 @@ class ChatService:
         out = {k: v for k, v in item.items() if not k.startswith("_")}
         names = []
         for ds_id in item.get("dataset_ids", []):
-            ds = self._store.get(DATASET_KIND, tenant, ds_id)
+            ds = self._dataset(tenant, ds_id)
             if ds is not None:
                 names.append(ds["name"])
         out["kb_names"] = names
         return out
+
+    def _dataset(self, tenant: str, dataset_id: str) -> dict[str, Any] | None:
+        """The tenant's dataset, or a team dataset of a team its user joined (RAGFlow's `accessible`)."""
+        found = self._store.get(DATASET_KIND, tenant, dataset_id)
+        if found is None and self._shared is not None:
+            found = self._shared(tenant, dataset_id)
+        return found
 
     def _datasets(self, tenant: str, dataset_ids: Any) -> list[str]:
         if dataset_ids is None:
@@ -84,7 +93,7 @@ class ChatService:
         models = set()
         wanted = [ds_id for ds_id in dataset_ids if ds_id]
         for ds_id in wanted:
-            ds = self._store.get(DATASET_KIND, tenant, ds_id) if isinstance(ds_id, str) else None
+            ds = self._dataset(tenant, ds_id) if isinstance(ds_id, str) else None
             if ds is None:
                 raise _err(f"You don't own the dataset {ds_id}")
             if not ds.get("chunk_count"):  # RAGFlow refuses a dataset with nothing to retrieve yet

@@ -188,17 +188,18 @@ class CompletionService:
         self._chats.append_turn(tenant, session_id, user, assistant, tokens=self.usage_of(turn, answer)["total_tokens"],
                                 duration=time.time() - turn.started)
 
-    def related_questions(self, tenant: str, question: str, has_llm: bool) -> list[str]:
-        """With a chat model: ask it. Without: questions built from the question's own keywords (documented rule)."""
+    def related_questions(self, tenant: str, question: str, model: ChatModel | None) -> list[str]:
+        """With a chat model (the search app's, the tenant's default or the deployment's): ask it. Without: questions
+        built from the question's own keywords (documented rule)."""
         from ragcore.text.tokenize import keywords
 
         if not question.strip():
             raise ApiError(RetCode.ARGUMENT_ERROR, "`question` is required.")
-        if has_llm:
+        if model is not None:
             prompt = ("Write 5 short search questions closely related to the user's question, one per line, "
                       "without numbering or any other text.")
             try:
-                text, _ = self._model().complete([{"role": "system", "content": prompt}, {"role": "user", "content": question}])
+                text, _ = model.complete([{"role": "system", "content": prompt}, {"role": "user", "content": question}])
             except ProviderError as exc:
                 raise ApiError(RetCode.SERVER_ERROR, str(exc)) from exc
             lines = [re.sub(r"^[\s\-\d.)*]+", "", line).strip() for line in text.splitlines()]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import builtins
+import heapq
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +30,14 @@ from ragcore.services.kinds import DATASET_KIND
 from ragcore.services.term_stats import TERMSTATS_VERSION
 
 KIND = DATASET_KIND
+Items = list[dict[str, Any]]
+TEAM_KIND = "team_dataset"  # the owner's index of its datasets with `permission: "team"` (ragcore.list_fields)
+# how an item sorts in each list order: what merging the caller's datasets with its teams' compares
+_ORDER_KEYS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "create_time": lambda it: int(it.get("create_time") or 0),
+    "update_time": lambda it: int(it.get("update_time") or 0),
+    "name": lambda it: str(it.get("name") or "").lower(),
+}
 NAME_SCOPE = "dataset-name"
 RUN_STATES = {"0": "unstart_count", "1": "running_count", "2": "cancel_count", "3": "done_count", "4": "fail_count"}
 
@@ -48,7 +58,13 @@ class DatasetService:
         purge: Callable[[str, str], None] | None = None,
         run_counts: Callable[[str, str], dict[str, int]] | None = None,
         shared: Callable[[str, str], dict[str, Any] | None] | None = None,
+        chat_model_usable: Callable[[str, str], bool] | None = None,
+        team_owners: Callable[[str], list[str]] | None = None,
     ) -> None:
+        # tenant -> the tenants whose team its user joined: their team datasets are listed with its own
+        self._team_owners = team_owners
+        # (tenant, llm_id) -> whether parser_config.raptor.llm_id may name that chat model
+        self._chat_model_usable = chat_model_usable
         self._store = store
         self._default_embedding_model = default_embedding_model
         self._known_models = known_embedding_models
@@ -108,19 +124,65 @@ class DatasetService:
             total = len(items)
             items = page_items(items, query.page, query.page_size)
         else:
-            listing = ListQuery(KIND, tenant, order=query.orderby, desc=query.desc)
-            total = self._store.count(listing)
-            items = self._store.page(listing, (query.page - 1) * query.page_size, query.page_size)
+            items, total = self._listed(tenant, query.orderby, query.desc, (query.page - 1) * query.page_size,
+                                        query.page_size)
         out = [self.view(tenant, it) for it in items]
         if query.include_parsing_status:
             for view in out:
-                counts = self._run_counts(tenant, view["id"]) if self._run_counts else {}
+                owner = str(view.get("tenant_id") or tenant)  # a team dataset's documents are its owner's
+                counts = self._run_counts(owner, view["id"]) if self._run_counts else {}
                 for name in RUN_STATES.values():
                     view[name] = counts.get(name, 0)
         return out, total
 
     def view(self, tenant: str, item: dict[str, Any]) -> dict[str, Any]:
         return public(item)
+
+    # ---- team datasets -------------------------------------------------------------------------------------------
+    def _sync_team_index(self, tenant: str, item: dict[str, Any], *, was_team: bool) -> None:
+        """Keep the owner's index of team datasets (what members list) in step with the dataset's permission,
+        name and update time."""
+        if item.get("permission") == "team":
+            self._store.put(TEAM_KIND, tenant, {k: item.get(k) for k in ("id", "name", "create_time", "update_time")})
+        elif was_team:
+            self._store.delete(TEAM_KIND, tenant, item["id"])
+
+    def _listed(self, tenant: str, order: str, desc: bool, offset: int, limit: int) -> tuple[Items, int]:
+        """The tenant's datasets and the team datasets of the teams its user joined, in one order (RAGFlow lists
+        both). Each source pages and counts in the store; with shared datasets, a page reads at most offset + limit
+        entries of each team that shares some, then the chosen team datasets by id."""
+        own = ListQuery(KIND, tenant, order=order, desc=desc)
+        shared: builtins.list[ListQuery] = []
+        for owner in self._team_owners(tenant) if self._team_owners else []:
+            team = ListQuery(TEAM_KIND, owner, order=order, desc=desc)
+            if self._store.count(team):
+                shared.append(team)
+        total = self._store.count(own)
+        if not shared:
+            return self._store.page(own, offset, limit), total
+        total += sum(self._store.count(q) for q in shared)
+        key = _ORDER_KEYS.get(order, _ORDER_KEYS["create_time"])
+        streams = [[(it, own.tenant) for it in self._store.page(own, 0, offset + limit)]]
+        streams += [[(it, q.tenant) for it in self._store.page(q, 0, offset + limit)] for q in shared]
+        chosen = list(heapq.merge(*streams, key=lambda pair: key(pair[0]), reverse=desc))[offset : offset + limit]
+        wanted: dict[str, builtins.list[str]] = {}
+        for entry, owner in chosen:
+            if owner != tenant:
+                wanted.setdefault(owner, []).append(entry["id"])
+        found = {(owner, d["id"]): d for owner, ids in wanted.items() for d in self._store.get_many(KIND, owner, ids)
+                 if d.get("permission") == "team"}
+        items = [entry if owner == tenant else found.get((owner, entry["id"])) for entry, owner in chosen]
+        return [it for it in items if it is not None], total
+
+    def _check_raptor_model(self, tenant: str, parser_config: dict[str, Any]) -> None:
+        """RAPTOR summarises with the chat model parser_config.raptor.llm_id names: one the tenant cannot use is
+        refused when saved, as a chat's llm_id is, not when a build runs."""
+        raptor = parser_config.get("raptor")
+        llm_id = raptor.get("llm_id") if isinstance(raptor, dict) else None
+        if llm_id in (None, ""):
+            return
+        if not isinstance(llm_id, str) or (self._chat_model_usable and not self._chat_model_usable(tenant, llm_id)):
+            raise ApiError(RetCode.DATA_ERROR, f"`llm_id` {llm_id} doesn't exist")
 
     # ---- writes ----------------------------------------------------------------
     def create(self, tenant: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -132,6 +194,8 @@ class DatasetService:
         # parser_config: fields the client did not send are not echoed as null
         if req.parser_config is not None:
             given = _only_sent(payload.get("parser_config") or {}, given or {})
+        parser_config = merge_parser_config(chunk_method, given)
+        self._check_raptor_model(tenant, parser_config)
         dataset_id = new_id()
         name = claim_free_name(self._store, tenant, NAME_SCOPE, req.name, dataset_id)
         item = stamp_new(
@@ -143,8 +207,7 @@ class DatasetService:
                 "embedding_model": embedding_model,
                 "permission": req.permission,
                 "chunk_method": chunk_method,
-                "parser_config": {**merge_parser_config(chunk_method, given),
-                                  "llm_id": self._default_llm(tenant) if self._default_llm else ""},
+                "parser_config": {**parser_config, "llm_id": self._default_llm(tenant) if self._default_llm else ""},
                 "pagerank": 0,
                 "language": "English",
                 "similarity_threshold": 0.2,
@@ -166,6 +229,7 @@ class DatasetService:
         except Exception:
             self._store.release(tenant, NAME_SCOPE, name.lower(), dataset_id)
             raise
+        self._sync_team_index(tenant, item, was_team=False)
         return self.view(tenant, item)
 
     def update(self, tenant: str, dataset_id: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -205,6 +269,7 @@ class DatasetService:
         given = _only_sent(payload.get("parser_config") or {}, sent.get("parser_config") or {})
         if given:
             changes["parser_config"] = merge_parser_config(chunk_method, given, current.get("parser_config") or {})
+            self._check_raptor_model(tenant, changes["parser_config"])
         elif chunk_method != current["chunk_method"]:
             changes["parser_config"] = merge_parser_config(chunk_method, None)
         new_name = sent.get("name")
@@ -220,6 +285,7 @@ class DatasetService:
             raise no_permission(tenant, dataset_id)
         if "name" in changes and changes["name"].lower() != old_key:
             self._store.release(tenant, NAME_SCOPE, old_key, dataset_id)
+        self._sync_team_index(tenant, updated, was_team=current.get("permission") == "team")
         return self.view(tenant, updated)
 
     def delete(self, tenant: str, payload: dict[str, Any]) -> int:
@@ -255,6 +321,8 @@ class DatasetService:
         # the row goes first so nothing new lands in it; then its documents, chunks, vectors and blobs
         self._store.delete(KIND, tenant, item["id"])
         self._store.release(tenant, NAME_SCOPE, item["name"].lower(), item["id"])
+        if item.get("permission") == "team":
+            self._store.delete(TEAM_KIND, tenant, item["id"])
         if self._purge is not None:
             self._purge(tenant, item["id"])
 

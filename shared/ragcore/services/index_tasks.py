@@ -51,7 +51,7 @@ class IndexTaskService:
         index: VectorIndex,
         embedder_for: Callable[[str, str], Embedder],
         queue: Callable[[], JobQueue],
-        chat_model: Callable[[], ChatModel | None],
+        chat_model: Callable[[str, str], ChatModel | None],
     ) -> None:
         self._store = store
         self._chunks = chunks
@@ -176,7 +176,9 @@ class IndexTaskService:
         vectors = self._index.fetch_vectors(tenant, [c["id"] for c in chunks])
         leaves = [{**c, "vector": vectors[c["id"]]} for c in chunks if c["id"] in vectors]
         embedder = self._embedder_for(str(dataset.get("embedding_model") or ""), tenant)
-        model = self._chat_model()
+        # the model parser_config.raptor.llm_id names, else the tenant's default (None: extractive summaries)
+        raptor = (dataset.get("parser_config") or {}).get("raptor") or {}
+        model = self._chat_model(tenant, str(raptor.get("llm_id") or "") if isinstance(raptor, dict) else "")
 
         def summarize(texts: list[str]) -> str:
             if model is None:

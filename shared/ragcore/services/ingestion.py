@@ -136,6 +136,8 @@ class IngestionService:
             self._fail(tenant, doc, run_id, "The uploaded file is missing from storage.")
             return
         started = time.perf_counter()
+        failed: list[int] = []  # pages that could not be read (the rest of the range still counts)
+        no_model = False  # DeepDOC asked for where this process lacks the layout model (a Lambda without its layer)
         try:
             if doc.get("type") == "virtual" and not data:
                 drafts = []
@@ -143,7 +145,10 @@ class IngestionService:
                 parsed = parse_document(
                     doc["name"], data, page_from=int(task.get("page_from") or 0), page_to=task.get("page_to"),
                     html4excel=bool((doc.get("parser_config") or {}).get("html4excel")),
+                    layout_recognize=(doc.get("parser_config") or {}).get("layout_recognize"),
                 )
+                failed = list(parsed.meta.get("failed_pages") or [])
+                no_model = parsed.meta.get("layout_model") is False
                 drafts = chunk_document(parsed, doc.get("chunk_method") or "naive", doc.get("parser_config") or {}, filename=doc["name"])
         except ParseError as exc:
             self._fail(tenant, doc, run_id, f"{span}: {exc}")
@@ -153,7 +158,10 @@ class IngestionService:
             self._fail(tenant, doc, run_id, f"{span}: the file could not be parsed ({type(exc).__name__}: {exc}).")
             return
         parse_s = time.perf_counter() - started
-        self._note(tenant, doc_id, run_id, f"{span}: Finish parsing ({parse_s:.2f}s); {len(drafts)} chunks.")
+        skipped = f" Page(s) {', '.join(map(str, failed))} could not be read and were skipped." if failed else ""
+        if no_model:
+            skipped += " No layout model here: DeepDOC read the text's geometry only (ruled tables, no unruled ones)."
+        self._note(tenant, doc_id, run_id, f"{span}: Finish parsing ({parse_s:.2f}s); {len(drafts)} chunks.{skipped}")
         dataset = self._store.get(DATASET_KIND, tenant, doc["dataset_id"])
         model = (dataset or {}).get("embedding_model") or ""
         written: list[str] = []

@@ -134,7 +134,8 @@ class LangfuseService:
     def _send_trace(self, tenant: str, record: dict[str, Any]) -> None:
         try:
             keys = self._store.get(KIND, tenant, tenant)
-            if keys is None:
+            # keys are read when the trace is sent: a completion that ended before the tenant had keys is not traced
+            if keys is None or int(keys.get("create_time") or 0) > float(record["ended"]) * 1000:
                 return
             reply = self._call(keys, "POST", "/api/public/ingestion", json.dumps(self._batch(record)).encode())
             if reply.status >= 300:

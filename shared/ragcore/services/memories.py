@@ -50,14 +50,21 @@ def _model_id(value: Any, field: str) -> str:
 
 class MemoryService:
     def __init__(self, store: MetadataStore, index: VectorIndex, embedder_for: Callable[[str, str], Embedder],
-                 chat_model: Callable[[], ChatModel | None], *, background: Callable[[dict[str, Any]], None],
-                 max_size: int = MAX_SIZE) -> None:
+                 chat_model: Callable[[str, str], ChatModel | None], *, background: Callable[[dict[str, Any]], None],
+                 max_size: int = MAX_SIZE, model_usable: Callable[[str, str], bool] = lambda tenant, llm_id: True) -> None:
+        self._model_usable = model_usable  # (tenant, llm_id) -> whether a memory may name that chat model
         self._background = background  # queues work about everything under a deleted memory
         self._max_size = max_size
         self._store = store
         self._index = index
         self._embedder_for = embedder_for
-        self._chat = chat_model
+        self._chat = chat_model  # (tenant, llm_id) -> the memory's chat model, or None: extract without one
+
+    def _chat_model_id(self, tenant: str, value: Any) -> str:
+        llm_id = _model_id(value, "llm_id")
+        if not self._model_usable(tenant, llm_id):
+            raise _err(f"`llm_id` {llm_id} doesn't exist")
+        return llm_id
 
     @staticmethod
     def _ns(tenant: str) -> str:
@@ -86,7 +93,8 @@ class MemoryService:
         item = stamp_new({
             "id": memory_id, "name": final, "avatar": None, "tenant_id": tenant, "owner_name": "", "description": None,
             "memory_type": list(dict.fromkeys(["raw", *types])), "storage_type": "table",
-            "embd_id": _model_id(payload.get("embd_id"), "embd_id"), "llm_id": _model_id(payload.get("llm_id"), "llm_id"),
+            "embd_id": _model_id(payload.get("embd_id"), "embd_id"),
+            "llm_id": self._chat_model_id(tenant, payload.get("llm_id")),
             "permissions": "me", "memory_size": DEFAULT_SIZE, "forgetting_policy": "FIFO", "temperature": 0.5,
             "system_prompt": "", "user_prompt": "",
         })
@@ -113,7 +121,7 @@ class MemoryService:
                 raise _err("`permission` should be 'me' or 'team'.")
             changes["permissions"] = value
         if "llm_id" in payload:
-            changes["llm_id"] = _model_id(payload["llm_id"], "llm_id")
+            changes["llm_id"] = self._chat_model_id(tenant, payload["llm_id"])
         if "memory_size" in payload:
             size = payload["memory_size"]
             if not isinstance(size, int) or isinstance(size, bool) or not 0 < size <= self._max_size:
@@ -164,7 +172,7 @@ class MemoryService:
         for memory in memories:
             raw = self._add_one(tenant, memory, "raw", f"User: {user}\nAgent: {agent}", meta, source_id=None)
             extracted = [self._add_one(tenant, memory, kind, text, meta, source_id=raw["message_id"])["id"]
-                         for kind in memory["memory_type"] if kind != "raw" for text in self._extract(kind, user, agent, memory)]
+                         for kind in memory["memory_type"] if kind != "raw" for text in self._extract(tenant, kind, user, agent, memory)]
             if extracted:  # the raw message names what came of it, so a listing reads them by id
                 self._store.update(MESSAGE, tenant, raw["id"], {"_extracted": extracted})
             self._enforce_size(tenant, memory)
@@ -193,8 +201,8 @@ class MemoryService:
         self._index.upsert(self._ns(tenant), [record])
         return row
 
-    def _extract(self, kind: str, user: str, agent: str, memory: dict[str, Any]) -> list[str]:
-        model = self._chat()
+    def _extract(self, tenant: str, kind: str, user: str, agent: str, memory: dict[str, Any]) -> list[str]:
+        model = self._chat(tenant, str(memory.get("llm_id") or ""))
         if model is not None:
             prompt = {"semantic": "facts about the user or the world", "episodic": "events with when they happened",
                       "procedural": "skills, habits or steps to do things"}[kind]

@@ -95,7 +95,9 @@ def model_item_id(instance_id: str, model_name: str) -> str:
 
 class ModelProviderService:
     def __init__(self, store: MetadataStore, catalogue: Catalogue, cipher: Callable[[], Cipher], verifier: Verifier,
-                 *, builtin_embedding: bool = True) -> None:
+                 *, builtin_embedding: bool = True,
+                 discover: Callable[[str, str, str], list[dict[str, Any]]] | None = None) -> None:
+        self._discover = discover  # (factory, api key, base URL) -> the models its server lists ([] when it cannot)
         self._store = store
         self._catalogue = catalogue
         self._cipher = cipher  # built on first use: a request that only lists never reads the key file/secret
@@ -127,11 +129,19 @@ class ModelProviderService:
         factory = self._factory(name)
         return {"base_url": {"default": factory.url}, "name": factory.name, "total_models": len(factory.llms)}
 
-    def provider_models(self, name: str) -> list[dict[str, Any]]:
+    def provider_models(self, name: str, api_key: Any = None, base_url: Any = None) -> list[dict[str, Any]]:
+        """The catalogue's models of a factory, merged with what its server lists (self-hosted factories, when a
+        discoverer is configured) — the remote entry wins a name both have, as in RAGFlow."""
         factory = self._factory(name)
-        models = [{"name": m["llm_name"], "max_tokens": m.get("max_tokens", 8192), "model_types": model_types(m),
-                   "features": m.get("features") or (["is_tools"] if m.get("is_tools") else [])} for m in factory.llms]
-        return sorted(models, key=lambda m: m["name"])
+        models = {m["llm_name"]: {"name": m["llm_name"], "max_tokens": m.get("max_tokens", 8192),
+                                  "model_types": model_types(m),
+                                  "features": m.get("features") or (["is_tools"] if m.get("is_tools") else [])}
+                  for m in factory.llms}
+        url = self._normal_base_url(factory.name, base_url) or factory.url
+        if self._discover is not None and url:
+            for remote in self._discover(factory.name, self._normal_key(factory.name, api_key), url):
+                models[remote["name"]] = remote
+        return sorted(models.values(), key=lambda m: m["name"])
 
     def provider_model(self, name: str, model_name: str) -> dict[str, Any]:
         factory = self._factory(name)
@@ -147,6 +157,11 @@ class ModelProviderService:
     # ---- providers ---------------------------------------------------------------------------------------------
     def _providers(self, tenant: str) -> list[dict[str, Any]]:
         return self._store.page(ListQuery(KIND_PROVIDER, tenant, desc=False), 0, LIMIT)
+
+    def has_providers(self, tenant: str) -> bool:
+        """Whether the tenant added any model provider (one kept count): a tenant that never did is served by the
+        deployment's own models whatever model names it uses, as before providers existed."""
+        return self._store.count(ListQuery(KIND_PROVIDER, tenant)) > 0
 
     def add_provider(self, tenant: str, name: str) -> None:
         if not isinstance(name, str) or self._catalogue.get(name) is None:

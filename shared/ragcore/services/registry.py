@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ragcore.container import Container, get_container, on_reset
+
+_T = TypeVar("_T")
 
 if TYPE_CHECKING:
     from ragcore.agents.runtime import Tools
@@ -65,6 +67,8 @@ def build_dataset_service(container: Container) -> DatasetService:
         purge=lambda tenant, dataset_id: documents().request_purge_dataset(tenant, dataset_id),
         run_counts=lambda tenant, dataset_id: documents().run_counts(tenant, dataset_id),
         shared=lambda tenant, dataset_id: teams().team_dataset(tenant, dataset_id),
+        chat_model_usable=chat_model_usable,
+        team_owners=lambda tenant: teams().joined_teams(tenant),
     )
 
 
@@ -107,8 +111,28 @@ def users() -> UserService:
     from ragcore.services.users import LoginPolicy, UserService
 
     settings = get_container().settings
-    policy = LoginPolicy(settings.login_max_failures, settings.login_failure_window_s, settings.login_lock_s)
+    policy = LoginPolicy(settings.login_max_failures, settings.login_failure_window_s, settings.login_lock_s,
+                         settings.login_address_max_failures)
     return UserService(get_container().store, register_enabled=bool(settings.register_enabled), policy=policy)
+
+
+def trusted_proxies() -> frozenset[str]:
+    return frozenset(h.strip() for h in get_container().settings.trusted_proxies.split(",") if h.strip())
+
+
+def read_shared(tenant: str, dataset_id: str, read: Callable[[str], _T]) -> _T:
+    """A read of a dataset's documents or chunks: as the caller, or — when the dataset is not the caller's but a
+    team dataset of a team its user joined — as the dataset's owner. Only the caller's own miss pays the team
+    lookup, and anything else answers the caller's own refusal."""
+    from ragcore.errors import ApiError
+
+    try:
+        return read(tenant)
+    except ApiError:
+        shared = teams().team_dataset(tenant, dataset_id) if isinstance(dataset_id, str) and dataset_id else None
+        if shared is None:
+            raise
+    return read(str(shared["tenant_id"]))
 
 
 def teams() -> TeamService:
@@ -187,7 +211,7 @@ def index_tasks() -> IndexTaskService:
     container = get_container()
     return IndexTaskService(
         container.store, chunk_store(), container.index, embedder_for, _queue,
-        chat_model=lambda: container.chat_model if container.has_llm else None,
+        chat_model=named_chat_model,
     )
 
 
@@ -229,7 +253,7 @@ def retrieval() -> RetrievalService:
     return RetrievalService(
         container.store, chunk_store(), container.index, embedder_for,
         reranker=reranker_for, vocabulary=meta_vocabulary(), keyword_extractor=_keyword_extractor,
-        background=_background,
+        background=_background, shared=lambda tenant, dataset_id: teams().team_dataset(tenant, dataset_id),
     )
 
 
@@ -282,7 +306,14 @@ def model_providers() -> ModelProviderService:
 
     container = get_container()
     return ModelProviderService(container.store, container.catalogue, lambda: container.cipher, container.verify_model,
-                                builtin_embedding="all-MiniLM-L6-v2@Builtin" in container.embedding_models())
+                                builtin_embedding="all-MiniLM-L6-v2@Builtin" in container.embedding_models(),
+                                discover=_discover_models)
+
+
+def _discover_models(factory: str, api_key: str, base_url: str) -> list[dict[str, Any]]:
+    from ragcore.adapters.model_discovery import discover
+
+    return discover(factory, api_key, base_url)
 
 
 on_reset(model_providers.cache_clear)
@@ -354,10 +385,35 @@ def chat_model_for(tenant: str, llm_id: str) -> ChatModel | None:
     try:
         config = model_providers().resolve(tenant, "chat", llm_id)
     except LookupError as exc:
-        if _deployment_serves(llm_id):
+        if _deployment_serves(llm_id) or not model_providers().has_providers(tenant):
             return None
         raise ProviderError(str(exc)) from None
     return get_container().chat_model_of(config)
+
+
+def chat_model_usable(tenant: str, llm_id: str) -> bool:
+    """Whether a search app, a RAPTOR build or a memory may name llm_id: the tenant configured it, the deployment
+    serves it, or the tenant added no provider at all (then the deployment's model answers for any name)."""
+    return tenant_has_model(tenant, "chat", llm_id) or _deployment_serves(llm_id) \
+        or not model_providers().has_providers(tenant)
+
+
+def deployment_chat_model() -> ChatModel | None:
+    """LLM_BASE_URL's model, or None where answers are extractive."""
+    container = get_container()
+    return container.chat_model if container.has_llm else None
+
+
+def named_chat_model(tenant: str, llm_id: str) -> ChatModel | None:
+    """The chat model llm_id names with the tenant's key ("": the tenant's default chat model), else the
+    deployment's (None: extractive). Search apps, RAPTOR and memories summarise and extract with it."""
+    llm_id = llm_id or tenant_default_model(tenant, "chat")
+    return (chat_model_for(tenant, llm_id) if llm_id else None) or deployment_chat_model()
+
+
+def search_chat_model(tenant: str, search_id: str) -> ChatModel | None:
+    """Related questions for a search app use its search_config.chat_id (else the tenant's default model)."""
+    return named_chat_model(tenant, search_apps().chat_llm_id(tenant, search_id) if search_id else "")
 
 
 def reranker_for(tenant: str, rerank_id: str) -> Reranker | None:
@@ -384,7 +440,8 @@ def chats() -> ChatService:
     default = sorted(llm_ids())[0]
     return ChatService(container.store, llm_ids=llm_ids(), default_llm_id=default,
                        rerank_available=bool(container.settings.rerank_base_url), background=_background,
-                       stats=conversation_stats(), tenant_model=tenant_has_model, tenant_default=tenant_default_model)
+                       stats=conversation_stats(), tenant_model=tenant_has_model, tenant_default=tenant_default_model,
+                       shared=lambda tenant, dataset_id: teams().team_dataset(tenant, dataset_id))
 
 
 @lru_cache(maxsize=1)
@@ -463,9 +520,9 @@ def memories() -> MemoryService:
     from ragcore.services.memories import MemoryService
 
     container = get_container()
-    return MemoryService(container.store, container.index, embedder_for,
-                         lambda: container.chat_model if container.has_llm else None,
-                         background=_background, max_size=container.settings.max_memory_bytes)
+    return MemoryService(container.store, container.index, embedder_for, named_chat_model,
+                         background=_background, max_size=container.settings.max_memory_bytes,
+                         model_usable=chat_model_usable)
 
 
 on_reset(memories.cache_clear)
@@ -526,7 +583,9 @@ on_reset(agent_attachments.cache_clear)
 def search_apps() -> SearchAppService:
     from ragcore.services.search_apps import SearchAppService
 
-    return SearchAppService(get_container().store, retrieve=retrieval().retrieve)
+    return SearchAppService(get_container().store, retrieve=retrieval().retrieve, model_usable=chat_model_usable,
+                            default_llm=lambda tenant: tenant_default_model(tenant, "chat"),
+                            shared=lambda tenant, dataset_id: teams().team_dataset(tenant, dataset_id))
 
 
 on_reset(search_apps.cache_clear)

@@ -104,7 +104,10 @@ class RetrievalService:
         vocabulary: MetaVocabulary,
         keyword_extractor: Callable[[str], list[str]] | None = None,
         background: Callable[[dict[str, Any]], None] | None = None,
+        shared: Callable[[str, str], dict[str, Any] | None] | None = None,
     ) -> None:
+        # (tenant, dataset id) -> a team dataset of a team the tenant's user joined (None: not shared with it)
+        self._shared = shared
         self._background = background
         self._vocabulary = vocabulary
         self._store = store
@@ -194,6 +197,40 @@ class RetrievalService:
         models = {d.get("embedding_model") for d in datasets}
         if len(models) > 1:
             raise ApiError(RetCode.DATA_ERROR, "Datasets use different embedding models.")
+        options: dict[str, Any] = {
+            "question": question, "similarity_threshold": similarity_threshold, "rerank_id": rerank_id,
+            "vector_similarity_weight": vector_similarity_weight, "top_k": top_k, "keyword": keyword,
+            "highlight": highlight, "metadata_condition": metadata_condition,
+        }
+        owners: dict[str, list[dict[str, Any]]] = {}
+        for dataset in datasets:  # a team dataset's chunks, statistics and vectors are its owner's
+            owners.setdefault(str(dataset.get("tenant_id") or tenant), []).append(dataset)
+        if len(owners) == 1:
+            [(owner, group)] = owners.items()
+            return self._retrieve_in(owner, group, document_ids, page, page_size, **options)
+        # several owners (the caller's datasets and its teams'): each answers the first `page` pages, merged by score
+        docs = {d["id"]: owner for owner in owners for d in self._store.get_many(DOC_KIND, owner, document_ids or [])}
+        unknown = [i for i in document_ids or [] if i not in docs]
+        if unknown:
+            raise ApiError(RetCode.DATA_ERROR, f"The datasets don't own the document {unknown[0]}")
+        parts = []
+        for owner, group in owners.items():
+            scope = [i for i in document_ids or [] if docs[i] == owner]
+            if document_ids and not scope:
+                continue
+            parts.append(self._retrieve_in(owner, group, scope or None, 1, page * page_size, **options))
+        merged = sorted((c for p in parts for c in p["chunks"]), key=lambda c: -float(c["similarity"]))
+        aggs = [a for p in parts for a in p["doc_aggs"]]
+        return {"chunks": merged[(page - 1) * page_size : page * page_size],
+                "doc_aggs": sorted(aggs, key=lambda a: (-a["count"], a["doc_name"])), "total": sum(p["total"] for p in parts)}
+
+    def _retrieve_in(
+        self, tenant: str, datasets: list[dict[str, Any]], document_ids: list[str] | None, page: int, page_size: int, *,
+        question: str, similarity_threshold: float, vector_similarity_weight: float, top_k: int, rerank_id: str | None,
+        keyword: bool, highlight: bool, metadata_condition: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        """Retrieval over datasets of one tenant (the caller, or the owner of the team datasets it names)."""
+        models = {d.get("embedding_model") for d in datasets}
         ds_ids = [d["id"] for d in datasets]
         for dataset in datasets:
             if not dataset.get("_termstats"):
@@ -284,6 +321,8 @@ class RetrievalService:
         found = []
         for ds_id in dict.fromkeys(dataset_ids):
             item = self._store.get(DATASET_KIND, tenant, ds_id)
+            if item is None and self._shared is not None:
+                item = self._shared(tenant, ds_id)
             if item is None:
                 raise ApiError(RetCode.DATA_ERROR, f"You don't own the dataset {ds_id}.")
             found.append(item)

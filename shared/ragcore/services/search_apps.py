@@ -45,9 +45,30 @@ def _valid_name(name: Any) -> str:
 
 
 class SearchAppService:
-    def __init__(self, store: MetadataStore, retrieve: Callable[..., dict[str, Any]]) -> None:
+    def __init__(self, store: MetadataStore, retrieve: Callable[..., dict[str, Any]], *,
+                 model_usable: Callable[[str, str], bool] = lambda tenant, llm_id: True,
+                 default_llm: Callable[[str], str] = lambda tenant: "",
+                 shared: Callable[[str, str], dict[str, Any] | None] = lambda tenant, dataset_id: None) -> None:
+        self._shared = shared  # (tenant, dataset id) -> a team dataset the tenant's user may read
         self._store = store
         self._retrieve = retrieve
+        self._model_usable = model_usable  # (tenant, llm_id) -> whether search_config.chat_id may name it
+        self._default_llm = default_llm  # tenant -> its default chat model ("" when it has none)
+
+    def _check_config(self, tenant: str, config: dict[str, Any]) -> None:
+        """search_config.chat_id is the chat model the app answers with: refused when saved if the tenant cannot
+        use it, in the words RAGFlow answers a chat's unknown llm_id."""
+        chat_id = config.get("chat_id")
+        if chat_id in (None, ""):
+            return
+        if not isinstance(chat_id, str) or not self._model_usable(tenant, chat_id):
+            raise ApiError(RetCode.DATA_ERROR, f"`chat_id` {chat_id} doesn't exist")
+
+    def chat_llm_id(self, tenant: str, search_id: str) -> str:
+        """The chat model an app of the tenant's names ("" for none, or an app that is not the tenant's: RAGFlow then
+        answers with the default model)."""
+        item = self._store.get(KIND, tenant, search_id) if search_id else None
+        return str(((item or {}).get("search_config") or {}).get("chat_id") or "")
 
     def create(self, tenant: str, body: dict[str, Any]) -> str:
         _missing(body, "name")
@@ -55,10 +76,17 @@ class SearchAppService:
         search_id = new_id()
         final = claim_free_name(self._store, tenant, NAME_SCOPE, name, search_id)
         description = body.get("description") or ""
+        sent = body.get("search_config")
+        config = {**DEFAULT_CONFIG, **(sent if isinstance(sent, dict) else {})}
+        try:
+            self._check_config(tenant, config)
+        except ApiError:
+            self._store.release(tenant, NAME_SCOPE, final.lower(), search_id)
+            raise
         item = stamp_new({
             "id": search_id, "avatar": body.get("avatar") or "", "tenant_id": tenant, "name": final,
             "description": description if isinstance(description, str) else str(description), "created_by": tenant,
-            "search_config": dict(DEFAULT_CONFIG), "status": "1",
+            "search_config": config, "status": "1",
         })
         self._store.put(KIND, tenant, item)
         return search_id
@@ -90,6 +118,7 @@ class SearchAppService:
         config = body["search_config"]
         if not isinstance(config, dict):
             raise ApiError(RetCode.DATA_ERROR, "search_config must be a JSON object")
+        self._check_config(tenant, {**(item.get("search_config") or {}), **config})
         if name.lower() != item["name"].lower():
             if not self._store.claim(tenant, NAME_SCOPE, name.lower(), search_id):
                 raise ApiError(RetCode.DATA_ERROR, "Duplicated search name.")
@@ -118,7 +147,8 @@ class SearchAppService:
         if not isinstance(kb_ids, list) or not kb_ids:
             raise ApiError(RetCode.DATA_ERROR, "`kb_ids` is required.")
         for kb_id in kb_ids:
-            if not isinstance(kb_id, str) or self._store.get(DATASET_KIND, tenant, kb_id) is None:
+            if not isinstance(kb_id, str) or (self._store.get(DATASET_KIND, tenant, kb_id) is None
+                                              and self._shared(tenant, kb_id) is None):
                 raise ApiError(RetCode.DATA_ERROR, f"You don't own the dataset {kb_id}")
         return {
             "dataset_ids": kb_ids, "top_n": ANSWER_CHUNKS,
@@ -126,6 +156,8 @@ class SearchAppService:
             "vector_similarity_weight": config.get("vector_similarity_weight", 0.3),
             "top_k": config.get("top_k", 1024), "rerank_id": config.get("rerank_id") or "",
             "llm_setting": config.get("llm_setting") or {}, "prompt_config": {"quote": True},
+            # the app's chat model (search_config.chat_id), else the tenant's default, with the tenant's key
+            "llm_id": str(config.get("chat_id") or "") or self._default_llm(tenant),
         }
 
     def mind_map(self, tenant: str, body: dict[str, Any]) -> dict[str, Any]:

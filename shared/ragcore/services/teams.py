@@ -108,6 +108,11 @@ class TeamService:
         row = self._store.get(KIND_MEMBERSHIP, user_id, tenant_id)
         return row is not None and row["role"] == NORMAL
 
+    def joined_teams(self, user_id: str) -> list[str]:
+        """The tenants whose team the user joined (accepted; its own excluded), at most TEAMS_SEARCHED."""
+        rows = self._store.page(ListQuery(KIND_MEMBERSHIP, user_id, desc=False), 0, TEAMS_SEARCHED)
+        return [r["tenant_id"] for r in rows if r["role"] == NORMAL and r["tenant_id"] != user_id]
+
     def team_dataset(self, user_id: str, dataset_id: str) -> dict[str, Any] | None:
         """A dataset with `permission: "team"` in a team the user has joined (RAGFlow's team visibility); None for
         anything else, so another tenant's private dataset answers like one that does not exist."""

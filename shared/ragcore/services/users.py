@@ -86,6 +86,7 @@ class LoginPolicy:
     max_failures: int = 5  # wrong passwords for one e-mail within `window_s` before it is locked
     window_s: float = 900.0
     lock_s: float = 900.0
+    max_address_failures: int = 20  # failed log-ins (any e-mail, known or not) from one client address
 
 
 @dataclass(frozen=True)
@@ -164,17 +165,24 @@ class UserService:
             self._store.release(USERS, "email", email_key(email), user_id)
             raise ApiError(RetCode.EXCEPTION_ERROR, f"User registration failure, error: {type(exc).__name__}", data=False) from exc
 
-    def login(self, body: Mapping[str, Any]) -> SignedIn:
+    def login(self, body: Mapping[str, Any], address: str = "") -> SignedIn:
+        """A password log-in. Failures are counted per account and per client address (`address`, "" when unknown):
+        an address that guesses across many e-mails is locked out as one account is."""
+        address_key = "addr-" + hashlib.sha256(address.encode()).hexdigest()[:32] if address else ""
+        if address_key:
+            self._refuse_if_locked(address_key)
         if not body:
             raise ApiError(RetCode.AUTHENTICATION_ERROR, "Unauthorized!", data=False)
         email = body.get("email", "")
         user = self.by_email(email)
         if user is None:
+            self._count_failure(address_key, self._policy.max_address_failures)
             raise ApiError(RetCode.AUTHENTICATION_ERROR, f"Email: {email} is not registered!", data=False)
         password = _password(body.get("password"))
         self._refuse_if_locked(user["id"])
         if user.get("status") != "1" or not verify_password(str(user.get("password_hash", "")), password):
-            self._count_failure(user["id"])
+            self._count_failure(user["id"], self._policy.max_failures)
+            self._count_failure(address_key, self._policy.max_address_failures)
             raise ApiError(RetCode.AUTHENTICATION_ERROR, "Email and password do not match!", data=False)
         if user.get("is_active") == "0":
             raise ApiError(RetCode.FORBIDDEN, "This account has been disabled, please contact the administrator!", data=False)
@@ -202,15 +210,18 @@ class UserService:
             self._store.delete(KIND_SESSION, SESSIONS, str(user["session_hash"]))
 
     # ---- the login rate limit -----------------------------------------------------------------------------------
-    def _refuse_if_locked(self, user_id: str) -> None:
-        record = self._store.get(KIND_LOGIN_FAILURES, LOGINS, user_id)
+    def _refuse_if_locked(self, key: str) -> None:
+        record = self._store.get(KIND_LOGIN_FAILURES, LOGINS, key)
         wait = int((record or {}).get("locked_until", 0)) - now_ms()
         if wait > 0:
             seconds = max(1, wait // 1000)
             raise ApiError(RetCode.NOT_EFFECTIVE, f"Too many failed login attempts, please try again in {seconds} seconds.",
                            data=False)
 
-    def _count_failure(self, user_id: str) -> None:
+    def _count_failure(self, user_id: str, max_failures: int) -> None:
+        """One more failure for an account (its id) or an address (its key); at max_failures it is locked."""
+        if not user_id:
+            return
         now = now_ms()
         record = self._store.get(KIND_LOGIN_FAILURES, LOGINS, user_id)
         if record is None or now - int(record.get("window_start", 0)) > self._policy.window_s * 1000:
@@ -218,7 +229,7 @@ class UserService:
             record = {"failures": 1}
         else:
             record = self._store.increment(KIND_LOGIN_FAILURES, LOGINS, user_id, {"failures": 1}) or record
-        if int(record.get("failures", 0)) >= self._policy.max_failures:
+        if int(record.get("failures", 0)) >= max_failures:
             self._store.update(KIND_LOGIN_FAILURES, LOGINS, user_id,
                                {"locked_until": now + int(self._policy.lock_s * 1000), "failures": 0, "window_start": now})
 
