@@ -147,6 +147,11 @@ def test_console_flow(browser: Any, console_server: ConsoleServer, screenshots: 
     saved = srv.api("GET", f"/datasets/{dataset_id}/documents/{pdf_id}/chunks/{chunk_id}")["data"]
     saved = saved.get("chunk", saved)
     assert saved["content"].endswith("famously fertile.") and saved["important_keywords"] == ["delta", "Nile"]
+    # where the chunk sits: its positions drawn on the page (the layout parser gives them for PDFs)
+    [[page, *_]] = saved["positions"][:1]
+    page_map = css(d, f'article[data-chunk="{chunk_id}"] .pagemap svg')
+    assert page_map.get_attribute("aria-label").startswith(f"page {page}:")
+    assert len(page_map.find_elements("css selector", "rect.hit")) == len([p for p in saved["positions"] if p[0] == page])
     shot(d, screenshots, "04-chunks")
 
     # retrieval testing: the edited chunk comes first with its terms highlighted
@@ -185,6 +190,7 @@ def test_console_flow(browser: Any, console_server: ConsoleServer, screenshots: 
     cite.click()
     citation = css(d, "aside .citation")
     assert "longest river" in citation.text and "rivers.pdf" in citation.text
+    assert citation.find_elements("css selector", ".pagemap rect.hit")  # the cited passage's place on its page
     shot(d, screenshots, "08-citation")
     chat_id = re.search(r"#/chats/([0-9a-f]{32})", d.current_url)[1]  # type: ignore[index]
     [session] = srv.api("GET", f"/chats/{chat_id}/sessions")["data"]

@@ -91,3 +91,31 @@ export function title(text) {
 
 export const CHUNK_METHODS = ["naive", "book", "email", "laws", "manual", "one", "paper", "picture", "presentation", "qa",
   "table", "tag", "resume"];
+
+const SVG = "http://www.w3.org/2000/svg";
+
+/** Where a chunk sits on its pages: RAGFlow's positions [page, x0, x1, top, bottom] (points from the page's top-left)
+ *  drawn as highlighted boxes on page outlines (US Letter unless a box reaches further). Empty without positions. */
+export function pageMap(positions) {
+  const boxes = (positions || []).filter((p) => Array.isArray(p) && p.length >= 5 && p[2] > p[1] && p[4] > p[3]);
+  if (!boxes.length) return null;
+  const pagesSeen = [...new Set(boxes.map((b) => b[0]))];
+  return h("div", { class: "pagemap" }, pagesSeen.map((page) => {
+    const mine = boxes.filter((b) => b[0] === page);
+    const width = Math.max(612, ...mine.map((b) => b[2]));
+    const height = Math.max(792, ...mine.map((b) => b[4]));
+    const svg = document.createElementNS(SVG, "svg");
+    svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
+    svg.setAttribute("role", "img");
+    svg.setAttribute("aria-label", `page ${page}: ${mine.length} highlighted region(s)`);
+    const sheet = document.createElementNS(SVG, "rect");
+    for (const [k, v] of Object.entries({ x: 0, y: 0, width, height, class: "sheet" })) sheet.setAttribute(k, String(v));
+    svg.append(sheet);
+    for (const [, x0, x1, top, bottom] of mine) {
+      const r = document.createElementNS(SVG, "rect");
+      for (const [k, v] of Object.entries({ x: x0, y: top, width: x1 - x0, height: bottom - top, class: "hit" })) r.setAttribute(k, String(v));
+      svg.append(r);
+    }
+    return h("figure", {}, svg, h("figcaption", {}, `p. ${page}`));
+  }));
+}

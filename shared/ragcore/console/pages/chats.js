@@ -1,7 +1,7 @@
 // Chats: the list (create with datasets and a model, delete) and a conversation: sessions, streamed answers,
 // and citations ([ID:n] in an answer) that open the cited chunk.
 import { call, del, get, post, stream } from "../api.js";
-import { field, guard, h, pager, title, when } from "../ui.js";
+import { field, guard, h, pageMap, pager, title, when } from "../ui.js";
 import { modelOptions } from "./datasets.js";
 
 const PAGE_SIZE = 20;
@@ -90,7 +90,7 @@ export async function chatPage(main, chatId, sessionId) {
       h("header", {}, h("span", {}, `Citation ${n + 1}`),
         h("a", { href: `#/datasets/${chunk.dataset_id}/documents/${chunk.document_id}` }, chunk.document_name || chunk.document_id),
         h("span", { class: "spacer" }), h("span", {}, `similarity ${(chunk.similarity ?? 0).toFixed(3)}`)),
-      h("div", { class: "content" }, chunk.content)));
+      h("div", { class: "content" }, chunk.content), pageMap(chunk.positions)));
     cited.firstChild.focus();
   }
 

@@ -1,7 +1,7 @@
 // A document's chunks: read (paged by the API), search, edit, switch on/off, add; page images and positions when
 // the chunks carry them.
 import { blobUrl, call, patch, post } from "../api.js";
-import { field, guard, h, pager, title } from "../ui.js";
+import { field, guard, h, pageMap, pager, title } from "../ui.js";
 
 const PAGE_SIZE = 20;
 
@@ -53,7 +53,7 @@ export async function chunksPage(main, datasetId, documentId) {
         (chunk.important_keywords || []).length ? h("span", {}, `keywords: ${chunk.important_keywords.join(", ")}`) : null,
         h("span", { class: "spacer" }), h("label", { class: "inline" }, toggle, "Enabled"),
         h("button", { type: "button", onclick: () => editor(chunk, el), "aria-label": `Edit chunk ${index + 1}` }, "Edit")),
-      h("div", { class: "content" }, chunk.content));
+      h("div", { class: "content" }, chunk.content), pageMap(chunk.positions));
     if (chunk.image_id) {
       blobUrl(`/documents/images/${chunk.image_id}`).then((src) => src && el.append(
         h("img", { class: "chunk-image", src, alt: `Page image of chunk ${index + 1} ${pages(chunk.positions)}` })));

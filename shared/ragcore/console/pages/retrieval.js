@@ -1,7 +1,7 @@
 // Retrieval testing: one /retrieval call with the knobs RAGFlow's console shows; each result with its term and
 // vector similarity and the matched terms highlighted.
 import { call } from "../api.js";
-import { field, guard, h, highlighted } from "../ui.js";
+import { field, guard, h, highlighted, pageMap } from "../ui.js";
 import { modelOptions } from "./datasets.js";
 
 export async function retrievalTab(body, ds) {
@@ -36,7 +36,7 @@ export async function retrievalTab(body, ds) {
             h("span", {}, "similarity ", h("b", {}, (c.similarity ?? 0).toFixed(3))),
             h("span", {}, "term ", h("b", {}, (c.term_similarity ?? 0).toFixed(3))),
             h("span", {}, "vector ", h("b", {}, (c.vector_similarity ?? 0).toFixed(3))))),
-        highlighted(c.highlight || c.content)))));
+        highlighted(c.highlight || c.content), pageMap(c.positions)))));
   }
 
   body.append(h("form", { class: "panel", onsubmit: run, "aria-label": "Retrieval test" },
