@@ -152,7 +152,18 @@ def test_console_flow(browser: Any, console_server: ConsoleServer, screenshots: 
     page_map = css(d, f'article[data-chunk="{chunk_id}"] .pagemap svg')
     assert page_map.get_attribute("aria-label").startswith(f"page {page}:")
     assert len(page_map.find_elements("css selector", "rect.hit")) == len([p for p in saved["positions"] if p[0] == page])
+    assert "1 chunk(s) · DONE" in css(d, "main p.muted").text
     shot(d, screenshots, "04-chunks")
+    # a chunk added by hand, then deleted
+    labelled(d, "Content").send_keys("A hand-written note about the Congo river.")
+    button(d, "Add chunk").click()
+    added = wait_for(lambda: [c for c in all_css(d, "article[data-chunk]") if "Congo" in c.text], "the added chunk")[0]
+    added_id = added.get_attribute("data-chunk")
+    assert srv.api("GET", f"/datasets/{dataset_id}/documents/{pdf_id}/chunks/{added_id}")["code"] == 0
+    added.find_element("css selector", "button.danger").click()
+    d.switch_to.alert.accept()
+    wait_for(lambda: not [c for c in all_css(d, "article[data-chunk]") if "Congo" in c.text], "the chunk gone")
+    assert srv.api("GET", f"/datasets/{dataset_id}/documents/{pdf_id}/chunks")["data"]["total"] == 1
 
     # retrieval testing: the edited chunk comes first with its terms highlighted
     d.get(f"{srv.base_url}/console/#/datasets/{dataset_id}/retrieval")

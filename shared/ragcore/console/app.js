@@ -101,7 +101,8 @@ function loginPage() {
 
   main.replaceChildren(h("section", { class: "login" },
     title("Log in"),
-    h("p", { class: "muted" }, "Use an API key (printed by ", h("code", {}, "make serve"), " on its first run), or an account."),
+    h("p", { class: "muted" }, "Use an API key (printed by ", h("code", {}, "make serve"), " on its first run; another: ",
+      h("code", {}, ".venv/bin/ragflow-serverless apikey create"), "), or an account."),
     h("form", { class: "panel", onsubmit: useKey, "aria-label": "Log in with an API key" },
       h("h2", {}, "With an API key"), field("API key", keyInput),
       h("p", {}, h("button", { class: "primary", type: "submit" }, "Log in with key"))),

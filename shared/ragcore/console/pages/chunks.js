@@ -1,9 +1,10 @@
 // A document's chunks: read (paged by the API), search, edit, switch on/off, add; page images and positions when
 // the chunks carry them.
-import { blobUrl, call, patch, post } from "../api.js";
+import { blobUrl, call, del, patch, post } from "../api.js";
 import { field, guard, h, pageMap, pager, title } from "../ui.js";
 
 const PAGE_SIZE = 20;
+const RUN_NAMES = { 0: "UNSTART", 1: "RUNNING", 2: "CANCEL", 3: "DONE", 4: "FAIL" };  // this route's doc gives the codes
 
 function pages(positions) {
   const found = [...new Set((positions || []).map((p) => (Array.isArray(p) ? p[0] : p && p.page)).filter((n) => n !== undefined))];
@@ -52,7 +53,14 @@ export async function chunksPage(main, datasetId, documentId) {
       h("header", {}, h("span", {}, `#${(page - 1) * PAGE_SIZE + index + 1}`), h("span", {}, pages(chunk.positions)),
         (chunk.important_keywords || []).length ? h("span", {}, `keywords: ${chunk.important_keywords.join(", ")}`) : null,
         h("span", { class: "spacer" }), h("label", { class: "inline" }, toggle, "Enabled"),
-        h("button", { type: "button", onclick: () => editor(chunk, el), "aria-label": `Edit chunk ${index + 1}` }, "Edit")),
+        h("button", { type: "button", onclick: () => editor(chunk, el), "aria-label": `Edit chunk ${index + 1}` }, "Edit"),
+        h("button", {
+          type: "button", class: "danger", "aria-label": `Delete chunk ${index + 1}`,
+          onclick: async () => {
+            if (!confirm("Delete this chunk?")) return;
+            if (await guard(() => del(base, { chunk_ids: [chunk.id] }), "Chunk deleted") !== undefined) load();
+          },
+        }, "Delete")),
       h("div", { class: "content" }, chunk.content), pageMap(chunk.positions));
     if (chunk.image_id) {
       blobUrl(`/documents/images/${chunk.image_id}`).then((src) => src && el.append(
@@ -66,7 +74,7 @@ export async function chunksPage(main, datasetId, documentId) {
     const { chunks, doc, total } = res.data;
     heading.textContent = doc ? doc.name : "Chunks";
     document.title = `${heading.textContent} · ragflow-serverless`;
-    info.textContent = doc ? `${doc.chunk_count ?? total} chunks · ${doc.run} · ${doc.chunk_method}` : "";
+    info.textContent = doc ? `${total} chunk(s) · ${RUN_NAMES[doc.run] || doc.run} · ${doc.chunk_method}` : "";
     list.replaceChildren(...(chunks.length ? chunks.map(card) : [h("p", { class: "muted" }, "No chunks.")]),
       pager(page, PAGE_SIZE, total, (p) => { page = p; load(); }));
   }

@@ -57,7 +57,7 @@ export async function modelsPage(main) {
         h("span", { class: "muted" }, " The key is checked with the provider, then stored encrypted and shown masked."))),
     h("h2", {}, "Providers"),
     providers.length
-      ? table("Providers", ["Provider", "Model types", ""], providers.map((p) => {
+      ? table("Providers", ["Provider", "Model types", "Action"], providers.map((p) => {
         const name = p.name || p.provider_name;
         return [name, (p.model_types || []).join(", "), h("button", {
           type: "button", class: "danger", "aria-label": `Remove provider ${name}`,
