@@ -80,8 +80,27 @@ def unlabelled_controls(driver: Any) -> list[str]:
           .map(e => e.outerHTML.slice(0, 120));"""))
 
 
+LOW_CONTRAST = """
+const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+const lum = ([r, g, b]) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+  return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+const background = (el) => { for (; el; el = el.parentElement) { const c = rgb(getComputedStyle(el).backgroundColor);
+  if (c.length === 3 || c[3] > 0.5) return c.slice(0, 3); } return [255, 255, 255]; };
+const bad = [];
+for (const el of document.querySelectorAll('body *')) {
+  const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+  if (!own || !el.offsetParent || el.closest('button:disabled, .toasts')) continue;
+  const fg = lum(rgb(getComputedStyle(el).color)), bg = lum(background(el));
+  const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+  if (ratio < 4.5) bad.push(`${el.tagName} "${el.textContent.trim().slice(0, 30)}" ${ratio.toFixed(2)}`);
+}
+return bad;"""
+
+
 def shot(driver: Any, folder: Path, name: str) -> None:
+    """A screenshot, after the page's accessibility basics: every control labelled, all text at WCAG AA contrast."""
     assert not unlabelled_controls(driver), unlabelled_controls(driver)
+    assert driver.execute_script(LOW_CONTRAST) == [], name
     driver.save_screenshot(str(folder / f"{name}.png"))
 
 
