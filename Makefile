@@ -14,6 +14,8 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e .
+	# [tool.ragflow] no-deps of pyproject.toml (rapidocr-onnxruntime: see there why)
+	$(PY) -c 'import subprocess, sys, tomllib; subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", *tomllib.load(open("pyproject.toml", "rb"))["tool"]["ragflow"]["no-deps"]], check=True)'
 	touch $(STAMP)
 
 $(DEVSTAMP): $(STAMP) pyproject.toml

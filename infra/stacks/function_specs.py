@@ -13,7 +13,8 @@ Grants follow the code, not guesses (least privilege): every function reads and 
   (they check or call a named model), ingest and stream; documents and files never touch a provider key;
 - ingest: reads dropped and uploaded files, writes/deletes the documents it creates from the drop folder, and
   fans a document's "plan" task out into "parse" tasks on the same queue (send); it also runs the dataset-level
-  index builds.
+  index builds, and invokes the OCR function for images and scanned pages;
+- ocr: nothing at all (page pictures in, text boxes out): no table, secret, bucket or queue.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ class FunctionSpec:
     # every API function imports in about the time of a bare FastAPI app (bench/package_size.py) and snapshots
     # bill per month whether used or not
     snap_start: bool = False
+    stateless: bool = False  # touches no table, secret, bucket or queue (the OCR function)
+    invokes_ocr: bool = False  # calls the OCR function synchronously
 
 
 def _api(module: str, memory_mb: int, **kwargs: object) -> FunctionSpec:
@@ -70,6 +73,13 @@ API_FUNCTIONS: dict[str, FunctionSpec] = {
 INGEST = FunctionSpec(
     name="ingest", handler="functions.ingest.handler.handler", memory_mb=3008, timeout_s=INGEST_TIMEOUT_S,
     layers=("core", "parsers", "embed"), bucket="read_write", sends_tasks=True, embeds=True, provider_keys=True,
+    invokes_ocr=True,
+)
+# OCR (PP-OCRv4) and DeepDOC's layout model, both on onnxruntime, for one page picture per call: their own bundle,
+# since the ingest function's is ~250 MB of the 250 MB allowed. 2 vCPUs (3,538 MB) for onnxruntime's threads.
+OCR = FunctionSpec(
+    name="ocr", handler="functions.ocr.handler.handler", memory_mb=3538, timeout_s=120, layers=("ocr", "layout"),
+    stateless=True,
 )
 # uvicorn under the Lambda Web Adapter; run.sh is written into the app bundle by layers/build.py.
 # Long answers stream for minutes; a function URL allows up to 15.
@@ -90,5 +100,5 @@ def with_local_embedder(spec: FunctionSpec, local_embedder: bool) -> FunctionSpe
 
 
 def deployed_functions(modules: list[str], *, local_embedder: bool) -> list[FunctionSpec]:
-    specs = [api_function(m) for m in modules] + [INGEST, STREAM]
+    specs = [api_function(m) for m in modules] + [INGEST, OCR, STREAM]
     return [with_local_embedder(s, local_embedder) for s in specs]

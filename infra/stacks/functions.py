@@ -76,6 +76,8 @@ class RagflowFunction(Construct):
         self._grant(spec, shared)
 
     def _grant(self, spec: FunctionSpec, shared: SharedResources) -> None:
+        if spec.stateless:
+            return
         shared.table.grant_read_write_data(self.function)
         shared.secret.grant_read(self.function)
         # S3 by hand: CDK's grant_read_write also hands out s3:List*, GetBucket*, PutObjectRetention… The adapter

@@ -1,5 +1,5 @@
 """The whole deployment: bucket, table, queues, secret, one Lambda per API module behind an HTTP API, the ingest
-consumer, and the streaming completions function behind a function URL. Settings come from cdk.json context."""
+consumer (and the OCR function it invokes), and the streaming completions function behind a function URL. Settings come from cdk.json context."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from constructs import Construct
 from infra.route_map import route_table
 from infra.stacks.bundles import Bundles, Mode, bundle_mode
 from infra.stacks.console import WebConsole
-from infra.stacks.function_specs import INGEST, api_function, with_local_embedder
+from infra.stacks.function_specs import INGEST, OCR, api_function, with_local_embedder
 from infra.stacks.functions import RagflowFunction, SharedResources
 from infra.stacks.http_api import RagflowHttpApi
 from infra.stacks.queues import TaskQueues
@@ -85,7 +85,10 @@ class RagflowStack(Stack):
         http = RagflowHttpApi(self, "Http", routes=routes, targets={m: f.target for m, f in api_functions.items()},
                               cors_origins=cors_origins)
 
+        ocr = RagflowFunction(self, OCR, shared, snap_start=False)
         ingest = RagflowFunction(self, with_local_embedder(INGEST, local_embedder), shared, snap_start=False)
+        ingest.function.add_environment("OCR_FUNCTION_NAME", ocr.function.function_name)
+        ocr.function.grant_invoke(ingest.function)
         ingest.function.add_event_source(sources.SqsEventSource(
             queues.tasks, batch_size=INGEST_BATCH_SIZE, max_concurrency=INGEST_MAX_CONCURRENCY,
             max_batching_window=Duration.seconds(0), report_batch_item_failures=True,

@@ -43,6 +43,9 @@ class Settings:
     # the KMS key that wraps the data keys sealing tenants' provider API keys (AWS); set only on the functions
     # granted its use
     provider_key_kms_key_id: str = _env("PROVIDER_KEY_KMS_KEY_ID", default="")
+    # the OCR Lambda the ingest function sends page pictures to (its own bundle has no room for the OCR models);
+    # unset: OCR runs in this process when rapidocr-onnxruntime is installed
+    ocr_function: str = _env("OCR_FUNCTION_NAME", default="")
 
     # vectors
     pinecone_api_key: str = _env("PINECONE_API_KEY", default="")

@@ -236,7 +236,7 @@ class Container:
         from ragcore.services.model_providers import VERIFY_TIMEOUT_S, ModelConfig
 
         config = ModelConfig(factory, "", model, kind, api_key, base_url)
-        if kind == "chat":
+        if kind in ("chat", "vision"):  # a vision model answers chat requests (images ride in the content)
             self.chat_model_of(config, attempts=1, timeout=VERIFY_TIMEOUT_S).complete([{"role": "user", "content": "Hi"}])
         elif kind == "embedding":
             if not self.embedder_of(config, attempts=1, timeout=VERIFY_TIMEOUT_S).embed(["Test if the api key is available"])[0]:

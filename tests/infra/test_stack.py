@@ -272,7 +272,7 @@ def test_provider_secret_holds_the_keys_the_code_reads(template: Any, monkeypatc
 def test_every_function_is_arm64_python313_traced_and_logged(template: Any) -> None:
     log_groups = resources(template, "AWS::Logs::LogGroup")
     functions = our_functions(template)
-    assert len(functions) == len(lambda_modules()) + 2  # + ingest + stream
+    assert len(functions) == len(lambda_modules()) + 3  # + ingest + ocr + stream
     for name, fn in functions.items():
         props = fn["Properties"]
         assert props["Architectures"] == ["arm64"], name
@@ -284,7 +284,8 @@ def test_every_function_is_arm64_python313_traced_and_logged(template: Any) -> N
         assert env["RAGFLOW_RUNTIME"] == "aws"
         assert {"TABLE_NAME", "BUCKET_NAME", "TASK_QUEUE_URL", "PROVIDER_SECRET_ARN", "POWERTOOLS_SERVICE_NAME",
                 "POWERTOOLS_METRICS_NAMESPACE", "LOG_LEVEL"} <= set(env), name
-        assert props["Timeout"] <= (29 if props["Handler"].startswith("functions.") and "ingest" not in name.lower() else 900)
+        background = "ingest" in name.lower() or "ocr" in name.lower()  # not behind the HTTP API's 30 s
+        assert props["Timeout"] <= (29 if props["Handler"].startswith("functions.") and not background else 900)
 
 
 def test_layers_keep_parsers_and_the_local_model_out_of_the_api_functions(template: Any) -> None:
@@ -302,6 +303,18 @@ def test_layers_keep_parsers_and_the_local_model_out_of_the_api_functions(templa
     for module in lambda_modules():
         assert layer_kinds(module_function(template, module)) == ["FastAPI,"], module  # core only
     assert len(layer_kinds(module_function(template, "ingest"))) == 3
+    assert layer_kinds(module_function(template, "ocr")) == ["DeepDOC's", "OCR:"]  # the OCR and layout models ride alone
+
+
+def test_the_ingest_function_invokes_the_ocr_function_which_touches_no_data(template: Any) -> None:
+    ingest, ocr = module_function(template, "ingest"), module_function(template, "ocr")
+    env = resources(template, "AWS::Lambda::Function")[ingest]["Properties"]["Environment"]["Variables"]
+    assert refs(env["OCR_FUNCTION_NAME"]) == {ocr}
+    invokes = [s for s in policy_of(template, ingest) if "lambda:InvokeFunction" in actions([s])]
+    assert invokes and all(refs(s["Resource"]) == {ocr} for s in invokes)
+    assert not {a for a in actions(policy_of(template, ocr)) if a.startswith(DATA_SERVICES)}
+    props = resources(template, "AWS::Lambda::Function")[ocr]["Properties"]
+    assert props["MemorySize"] >= 3008 and props["Timeout"] <= 120
 
 
 def test_local_embedder_layer_rides_with_the_functions_that_embed_when_asked() -> None:
@@ -329,6 +342,7 @@ def test_iam_grants_only_what_each_function_uses(template: Any) -> None:
 
     for module in lambda_modules():
         assert {"dynamodb:GetItem", "dynamodb:PutItem", "secretsmanager:GetSecretValue"} <= grants(module)
+    assert not {a for a in grants("ocr") if a.startswith(DATA_SERVICES)}
     assert {"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket", "sqs:SendMessage"} <= grants("documents")
     assert {"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "sqs:SendMessage", "sqs:ReceiveMessage"} <= grants("ingest")
     assert {a for a in grants("datasets") if a.startswith("s3:")} == {"s3:DeleteObject"}  # purging a dataset's blobs
@@ -391,7 +405,7 @@ def test_a_deploy_refuses_without_a_pinecone_host_and_alarms_mail_when_asked(
 
     env = next(iter(our_functions(template).values()))["Properties"]["Environment"]["Variables"]
     assert env["PINECONE_HOST"] == "" and env["EMBEDDING_BASE_URL"]  # cdk.json's context reached the functions
-    for name in ("app", "core", "parsers", "embed"):  # "built" bundles, so require mode gets to the check
+    for name in ("app", "core", "parsers", "embed", "layout", "ocr"):  # "built" bundles, so require mode gets to the check
         (tmp_path / name).mkdir()
         (tmp_path / name / "marker.txt").write_text(name)
     monkeypatch.setattr(bundles, "BUILD", tmp_path)

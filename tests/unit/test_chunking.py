@@ -70,8 +70,8 @@ def test_naive_tables_whole_or_split_by_rows_with_header() -> None:
 def test_unknown_method_and_picture() -> None:
     with pytest.raises(ParseError, match="Unknown chunk method"):
         chunk_document(doc(Block("x")), "nope", {}, filename="a.txt")
-    with pytest.raises(ParseError, match="vision model"):
-        chunk_document(doc(Block("x")), "picture", {}, filename="a.png")
+    # picture over a document that is not an image: its text, whole (images: tests/unit/test_ocr.py)
+    assert contents(chunk_document(doc(Block("x", page=1), Block("y", page=1)), "picture", {}, filename="a.txt")) == ["x\ny"]
 
 
 def test_one_is_whole_document() -> None:

@@ -123,8 +123,8 @@ def test_deepdoc_page_range_and_scans() -> None:
     assert parsed.meta["failed_pages"] == [] and parsed.meta["layout"] == "DeepDOC"
     from ragcore.parsing import ParseError
 
-    with pytest.raises(ParseError, match="no text layer"):  # a scan: the same reason as the plain reader gives
-        parse_document("scan.pdf", make_pdf([[], []]), layout_recognize="DeepDOC")
+    with pytest.raises(ParseError, match="no text layer"):  # a scan, no OCR engine: the plain reader's reason
+        parse_document("scan.pdf", make_pdf([[], []]), layout_recognize="DeepDOC", ocr=None)
     with pytest.raises(ParseError, match="corrupt"):
         parse_document("c.pdf", b"%PDF-1.4\n garbage garbage", layout_recognize="DeepDOC")
 

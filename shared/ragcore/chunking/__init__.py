@@ -3,8 +3,8 @@
     chunk_document(parsed, "naive", {"chunk_token_num": 512, "delimiter": "\\n"}, filename="a.pdf") -> list[ChunkDraft]
 
 Methods: naive, book, laws, manual, paper (title-aware), qa, tag, table (row records), one, presentation, email,
-resume; picture raises ParseError (no vision model). Where RAGFlow uses layout or vision models we do not have,
-each method says in its module what text-based equivalent it does instead.
+resume, picture (OCR text, plus a vision model's description when the caller passes `describe_image`). Where
+RAGFlow uses layout models we do not have, each method says in its module what text-based equivalent it does.
 """
 
 from __future__ import annotations
@@ -36,9 +36,9 @@ def _one(parsed: ParsedDocument, config: dict[str, Any], filename: str) -> list[
 
 
 def _picture(parsed: ParsedDocument, config: dict[str, Any], filename: str) -> list[ChunkDraft]:
-    raise ParseError(
-        "The picture chunk method describes images with a vision model (and OCR); none is configured."
-    )
+    from ragcore.chunking.picture import picture_chunks
+
+    return picture_chunks(parsed, None)
 
 
 def _children_delimiter(config: dict[str, Any]) -> str | None:
@@ -105,13 +105,20 @@ CHUNK_METHODS = tuple(_METHODS)
 
 
 def chunk_document(
-    parsed: ParsedDocument, chunk_method: str, parser_config: dict[str, Any] | None, *, filename: str
+    parsed: ParsedDocument, chunk_method: str, parser_config: dict[str, Any] | None, *, filename: str,
+    describe_image: Callable[[bytes], str] | None = None,
 ) -> list[ChunkDraft]:
+    """describe_image: the tenant's vision model (JPEG bytes → text), used by the picture method only."""
     method = _METHODS.get((chunk_method or "naive").lower())
     if method is None:
         raise ParseError(f"Unknown chunk method: {chunk_method!r}.")
     config = dict(parser_config or {})
-    drafts = method(parsed, config, filename)
+    if method is _picture:
+        from ragcore.chunking.picture import picture_chunks
+
+        drafts = picture_chunks(parsed, describe_image)
+    else:
+        drafts = method(parsed, config, filename)
     out = [d for d in drafts if d.content.strip()]
     children = _children_delimiter(config)
     if children is not None:

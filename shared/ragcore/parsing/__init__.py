@@ -4,16 +4,24 @@
     page_count("report.pdf", data) -> int        # PDF pages; 1 for every other type
     is_supported("notes.md") -> bool
 
-Every failure a user can cause (empty, encrypted, corrupt, zip bomb, unknown type, image without an OCR model)
+Images (PNG, JPEG, TIFF, BMP, WEBP, GIF) and PDF pages without a text layer are read by OCR (ocr.py): the
+in-process engine by default (`ocr="auto"`), another engine when one is passed (the AWS ingest function's calls
+the OCR function), none with `ocr=None`.
+
+Every failure a user can cause (empty, encrypted, corrupt, zip bomb, unknown type, image without an OCR engine)
 raises ParseError whose text is the reason to show in progress_msg.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Literal
 
 from ragcore.parsing.guards import require_bytes
 from ragcore.parsing.types import Block, ParsedDocument, ParseError
+
+if TYPE_CHECKING:
+    from ragcore.parsing.ocr import OcrEngine
 
 __all__ = [
     "Block",
@@ -90,6 +98,7 @@ def parse_document(
     page_to: int | None = None,
     html4excel: bool = False,
     layout_recognize: object = None,
+    ocr: OcrEngine | Literal["auto"] | None = "auto",
 ) -> ParsedDocument:
     """page_from/page_to: a 0-based, half-open page range (PDF only; other types are read whole).
     layout_recognize: parser_config's value; "DeepDOC" (or true) reads PDFs with the layout model, anything else
@@ -99,13 +108,26 @@ def parse_document(
         from ragcore.parsing.pdf import parse_pdf
 
         require_bytes(data)
-        parsed = parse_pdf(data, page_from, page_to, layout=uses_deepdoc(layout_recognize))
+        parsed = parse_pdf(data, page_from, page_to, layout=uses_deepdoc(layout_recognize), ocr=_engine(ocr))
+    elif suffix in IMAGE_SUFFIXES:
+        from ragcore.parsing.ocr import parse_image
+
+        require_bytes(data)
+        parsed = parse_image(data, _engine(ocr))
     else:
         reader = _reader(suffix, filename)
         require_bytes(data)
         parsed = reader(data, html4excel)
     parsed.meta.setdefault("suffix", suffix)
     return parsed
+
+
+def _engine(ocr: OcrEngine | Literal["auto"] | None) -> OcrEngine | None:
+    if ocr == "auto":
+        from ragcore.parsing.ocr import local_engine
+
+        return local_engine()
+    return ocr
 
 
 def _reader(suffix: str, filename: str) -> Callable[[bytes, bool], ParsedDocument]:
@@ -149,12 +171,4 @@ def _reader(suffix: str, filename: str) -> Callable[[bytes, bool], ParsedDocumen
         from ragcore.parsing.mail import parse_eml
 
         return lambda data, _: parse_eml(data)
-    if suffix in IMAGE_SUFFIXES:
-
-        def image(data: bytes, _: bool) -> ParsedDocument:
-            raise ParseError(
-                f"The image {filename!r} needs an OCR/vision model to be read, and none is configured."
-            )
-
-        return image
     raise ParseError(f"Unsupported file type: .{suffix}" if suffix else f"Unsupported file type: {filename!r} has no extension.")

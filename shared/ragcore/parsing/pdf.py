@@ -11,7 +11,8 @@ headers included) that is ≈ 400-600 pages/s on one core; the goal was 50.
 
 This is the "Plain Text" reader: it rebuilds paragraphs from wrapped lines, takes titles from font sizes and drops
 running headers (pdf_layout.py), and says clearly when a PDF has no text layer at all (a scan) instead of returning
-nothing. layout_recognize "DeepDOC" goes to pdf_deepdoc.py (layout model, tables, positions).
+nothing. layout_recognize "DeepDOC" goes to pdf_deepdoc.py (layout model, tables, positions). Pages without a text
+layer (scans) are rendered and OCR'd (pdf_scan.py) when an OCR engine is given, on either path.
 """
 
 from __future__ import annotations
@@ -22,11 +23,15 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 from ragcore.parsing.guards import require_bytes
 from ragcore.parsing.paragraphs import split_lines
 from ragcore.parsing.pdf_layout import Line, body_size, drop_running_lines, page_blocks, title_levels
 from ragcore.parsing.types import MAX_PDF_PAGES, Block, ParsedDocument, ParseError
+
+if TYPE_CHECKING:
+    from ragcore.parsing.ocr import OcrEngine
 
 log = logging.getLogger("ragcore.parsing.pdf")
 
@@ -42,10 +47,12 @@ _PDFIUM_LOCK = threading.Lock()
 class _Pages:
     """A page count and a page → text function over whichever backend could open the file."""
 
-    def __init__(self, count: int, lines_of: Callable[[int], list[Line]], close: Callable[[], None]) -> None:
+    def __init__(self, count: int, lines_of: Callable[[int], list[Line]], close: Callable[[], None],
+                 pdfium: Any = None) -> None:
         self.count = count
         self.lines_of = lines_of
         self.close = close
+        self.pdfium = pdfium  # the PdfDocument when PDFium opened the file: scanned pages are rendered from it
 
 
 @contextmanager
@@ -94,7 +101,7 @@ def _open_pdfium(data: bytes) -> _Pages | None:
         finally:
             page.close()
 
-    return _Pages(_bounded(len(doc)), lines_of, doc.close)
+    return _Pages(_bounded(len(doc)), lines_of, doc.close, doc)
 
 
 def _open_pypdf(data: bytes) -> _Pages:
@@ -124,12 +131,15 @@ def pdf_page_count(data: bytes) -> int:
         return pages.count
 
 
-def parse_pdf(data: bytes, page_from: int = 0, page_to: int | None = None, *, layout: bool = False) -> ParsedDocument:
-    """layout: the DeepDOC reader (layout model, tables, positions: pdf_deepdoc.py); else the text layer alone."""
+def parse_pdf(data: bytes, page_from: int = 0, page_to: int | None = None, *, layout: bool = False,
+              ocr: OcrEngine | None = None) -> ParsedDocument:
+    """layout: the DeepDOC reader (layout model, tables, positions: pdf_deepdoc.py); else the text layer alone.
+    `ocr`: the engine that reads pages without a text layer (pdf_scan.py); None leaves them textless."""
     if layout:
         from ragcore.parsing.pdf_deepdoc import parse_pdf_layout
 
-        return parse_pdf_layout(data, page_from, page_to)
+        return parse_pdf_layout(data, page_from, page_to, ocr=ocr)
+    scans: dict[int, Any] = {}
     with _open(data) as pages:
         total = pages.count
         start = max(0, page_from)
@@ -149,6 +159,8 @@ def parse_pdf(data: bytes, page_from: int = 0, page_to: int | None = None, *, la
                 failed.append(index + 1)
         if end > start and len(failed) == end - start:
             raise ParseError(f"The PDF file is corrupt: none of pages {start + 1}-{end} can be read.")
+        if ocr is not None and pages.pdfium is not None:
+            scans = _render_scans(pages.pdfium, lines, failed)
         body = body_size(lines)
         lines = drop_running_lines(lines, body)
         levels = title_levels(lines, body)
@@ -159,12 +171,38 @@ def parse_pdf(data: bytes, page_from: int = 0, page_to: int | None = None, *, la
             if not found:
                 textless.append(number)
             blocks.extend(found)
-        if not blocks and end > start and _image_only(pages, start, end):
+        if not blocks and not scans and end > start and _image_only(pages, start, end):
             raise ParseError(
                 "The PDF has no text layer (scanned pages?); reading it needs an OCR model, and none is configured."
             )
-    meta = {"page_from": start, "page_to": end, "failed_pages": failed, "textless_pages": textless}
-    return ParsedDocument(blocks=blocks, pages=total, meta=meta)
+    meta: dict[str, Any] = {"page_from": start, "page_to": end, "failed_pages": failed, "textless_pages": textless}
+    if scans and ocr is not None:  # OCR runs outside the PDFium lock: other documents keep parsing meanwhile
+        from ragcore.parsing.pdf_scan import read_scans
+
+        ocr_blocks, errors = read_scans(scans, ocr)
+        blocks = sorted(blocks + ocr_blocks, key=lambda b: b.page)  # stable: each page keeps its own order
+        meta.update(ocr_pages=sorted(scans), page_errors=errors,
+                    textless_pages=[n for n in textless if n not in scans or n in errors])
+        if not blocks and errors:
+            raise ParseError(f"OCR could not read page {min(errors)}: {errors[min(errors)]}")
+    return ParsedDocument(blocks=blocks, pages=total, meta=meta, page_images=scans)
+
+
+def _render_scans(doc: Any, lines: dict[int, list[Line]], failed: list[int]) -> dict[int, Any]:
+    """Render the pages that need OCR (their text layer, if any, is dropped for OCR's); a page that cannot be
+    rendered is a failed page like one whose text cannot be read."""
+    from ragcore.parsing.pdf_scan import render, scan_candidates
+
+    scans = {}
+    for number in scan_candidates(doc, lines):
+        try:
+            scans[number] = render(doc, number)
+        except Exception as exc:
+            log.warning("pdf page %d could not be rendered for OCR: %s", number, exc)
+            failed.append(number)
+            continue
+        lines[number] = []
+    return scans
 
 
 def _image_only(pages: _Pages, start: int, end: int) -> bool:

@@ -4,7 +4,7 @@ PDFium (not thread-safe) extracts each page's words and renders it at about 1 pi
 800-pixel input height) under the PDF lock, one page at a time; the model and the layout analysis (layout.py) run
 outside it, so parse workers overlap and a task holds one page image at a time. A page that fails fails alone
 (meta failed_pages, noted in progress_msg); a range without any text layer (a scan) goes to the plain reader, which
-says why it cannot be read. Rotated pages are read in their unrotated frame.
+OCRs it or says why it cannot be read; a scanned page among text pages is OCR'd when an engine is given. Rotated pages are read in their unrotated frame.
 """
 
 from __future__ import annotations
@@ -12,15 +12,19 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ragcore.parsing import layout_model
 from ragcore.parsing.layout import Detector, PageLayout, analyze_page, layout_blocks
 from ragcore.parsing.layout_model import INPUT_H
+from ragcore.parsing.pdf_scan import read_scans, render
 from ragcore.parsing.textlayer import page_words
 from ragcore.parsing.types import MAX_PDF_PAGES, ParsedDocument, ParseError, TextBox
+
+if TYPE_CHECKING:
+    from ragcore.parsing.ocr import OcrEngine
 
 log = logging.getLogger("ragcore.parsing.pdf_deepdoc")
 
@@ -36,7 +40,8 @@ class _Page:
 
 
 def parse_pdf_layout(
-    data: bytes, page_from: int = 0, page_to: int | None = None, *, detector: Detector | None = None
+    data: bytes, page_from: int = 0, page_to: int | None = None, *, detector: Detector | None = None,
+    ocr: OcrEngine | None = None,
 ) -> ParsedDocument:
     """detector: page image → layout regions; by default the in-process model, or none when this process does not
     have it (a Lambda bundle without the "layout" layer), and then the text's geometry alone orders the page."""
@@ -44,14 +49,17 @@ def parse_pdf_layout(
 
     if detector is None and layout_model.available():
         detector = layout_model.detect
+    elif detector is None and ocr is not None and hasattr(ocr, "layout_detector"):
+        detector = _tolerant(ocr.layout_detector())  # on AWS: the model runs in the OCR function
 
     opened = _open(data)
     if opened is None:  # PDFium refused the file: the plain reader has the fallbacks and the reasons
-        return pdf.parse_pdf(data, page_from, page_to)
+        return pdf.parse_pdf(data, page_from, page_to, ocr=ocr)
     doc, total = opened
     start = max(0, page_from)
     end = total if page_to is None else max(start, min(page_to, total))
     layouts: list[PageLayout] = []
+    scans: dict[int, Any] = {}
     failed: list[int] = []
     textless: list[int] = []
     unreadable = 0
@@ -72,6 +80,12 @@ def parse_pdf_layout(
                 continue
             if not page.words:
                 textless.append(page.number)
+                if ocr is not None:  # a scanned page among text pages: OCR reads it (after the lock is let go)
+                    try:
+                        with pdf._PDFIUM_LOCK:
+                            scans[page.number] = render(doc, page.number)
+                    except Exception as exc:
+                        log.warning("pdf page %d could not be rendered for OCR: %s", page.number, exc)
                 continue
             try:
                 layouts.append(analyze_page(page.rgb, page.scale, page.words, page.number, page.width,
@@ -87,11 +101,30 @@ def parse_pdf_layout(
     if end > start and unreadable == end - start:
         raise ParseError(f"The PDF file is corrupt: none of pages {start + 1}-{end} can be read.")
     if end > start and len(textless) + unreadable == end - start:
-        # no text layer in the range (a scan): the plain reader tells the user why nothing can be read
-        return pdf.parse_pdf(data, page_from, page_to)
-    meta = {"page_from": start, "page_to": end, "failed_pages": sorted(failed), "textless_pages": textless,
-            "layout": "DeepDOC", "layout_model": detector is not None}
-    return ParsedDocument(blocks=layout_blocks(layouts), pages=total, meta=meta)
+        # no text layer in the range (a scan): the plain reader OCRs it, or tells the user why nothing can be read
+        return pdf.parse_pdf(data, page_from, page_to, ocr=ocr)
+    meta: dict[str, Any] = {"page_from": start, "page_to": end, "failed_pages": sorted(failed),
+                            "textless_pages": textless, "layout": "DeepDOC", "layout_model": detector is not None}
+    blocks = layout_blocks(layouts)
+    if scans and ocr is not None:
+        ocr_blocks, errors = read_scans(scans, ocr)
+        blocks = sorted(blocks + ocr_blocks, key=lambda b: b.page)  # stable: each page keeps its own order
+        meta.update(ocr_pages=sorted(scans), page_errors=errors,
+                    textless_pages=[n for n in textless if n not in scans or n in errors])
+    return ParsedDocument(blocks=blocks, pages=total, meta=meta, page_images=scans)
+
+
+def _tolerant(detect: Detector) -> Detector:
+    """A remote detector that cannot answer leaves that page to the geometry alone, as without the model."""
+
+    def guarded(rgb: np.ndarray) -> list[Any]:
+        try:
+            return detect(rgb)
+        except Exception as exc:
+            log.warning("layout detection failed, page read by geometry alone: %s", exc)
+            return []
+
+    return guarded
 
 
 def _open(data: bytes) -> tuple[Any, int] | None:

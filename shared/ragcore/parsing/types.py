@@ -40,6 +40,9 @@ class ParsedDocument:
     blocks: list[Block]
     pages: int
     meta: dict[str, Any] = field(default_factory=dict)
+    # page number → regions.PageImage of the pages that were rendered (OCR'd pages, image files): what chunk
+    # images are cut from; not persisted
+    page_images: dict[int, Any] = field(default_factory=dict)
 
 
 # Bounds that keep one hostile or huge file from eating a worker (all in one place, on purpose).

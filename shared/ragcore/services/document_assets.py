@@ -22,6 +22,7 @@ from ragcore.services.kinds import DATASET_KIND
 DOC_KIND = "document"  # owned by services.documents (not imported: that module imports this one)
 MAX_IDS = 100  # RAGFlow's REST_API_MAX_IDS
 THUMBNAIL_NAME = re.compile(r"^thumbnail_([0-9a-f]{32})\.png$")
+CHUNK_ID = re.compile(r"^[0-9a-f]{32}$")
 IMAGE_URL = "/api/v1/documents/images/{dataset_id}-{name}"
 # RAGFlow's CONTENT_TYPE_MAP where it differs from (or is missing in) Python's mimetypes table
 CONTENT_TYPES = {
@@ -41,6 +42,15 @@ ARTIFACT_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpe
 def thumbnail_key(document_blob: str) -> str:
     """Beside the document's bytes, so whatever removes those finds it."""
     return f"{document_blob}.thumbnail.png"
+
+
+def chunk_images_prefix(document_blob: str) -> str:
+    return f"{document_blob}.chunks/"
+
+
+def chunk_image_key(document_blob: str, chunk_id: str) -> str:
+    """A chunk's picture (JPEG), beside the document's bytes: purged with them."""
+    return f"{chunk_images_prefix(document_blob)}{chunk_id}.jpg"
 
 
 def store_thumbnail(blobs: BlobStore, document_blob: str, document_id: str, suffix: str, data: bytes, *,
@@ -141,9 +151,11 @@ class DocumentAssets:
         }
 
     def image(self, tenant: str, image_id: str) -> tuple[bytes, str]:
-        # chunks carry no images here (image_id is always ""), so the images are the documents' thumbnails
-        """An image by RAGFlow's id `<dataset_id>-<name>` (split at the first hyphen), if the dataset is the tenant's."""
+        """An image by RAGFlow's id `<dataset_id>-<name>` (split at the first hyphen), if the dataset is the tenant's:
+        a document's thumbnail (`thumbnail_<doc_id>.png`) or a chunk's picture (the chunk id, its `img_id`)."""
         dataset_id, _, name = image_id.partition("-")
+        if CHUNK_ID.match(name):
+            return self._chunk_image(tenant, dataset_id, name), "image/jpeg"
         match = THUMBNAIL_NAME.match(name)
         if not dataset_id or not match or self._store.get(DATASET_KIND, tenant, dataset_id) is None:
             raise ApiError(RetCode.DATA_ERROR, "Image not found.")
@@ -151,7 +163,18 @@ class DocumentAssets:
         data = self._blobs.get(thumbnail_key(doc["_blob"])) if doc is not None and doc["dataset_id"] == dataset_id else None
         if not data:
             raise ApiError(RetCode.DATA_ERROR, "Image not found.")
-        return data, "image/png"  # the only images we keep are PNG thumbnails
+        return data, "image/png"  # thumbnails are PNG
+
+    def _chunk_image(self, tenant: str, dataset_id: str, chunk_id: str) -> bytes:
+        chunk = self._chunks.get(tenant, chunk_id)  # the tenant's own chunks only
+        doc = self._store.get(DOC_KIND, tenant, chunk["document_id"]) if chunk else None
+        if chunk is None or doc is None or chunk.get("dataset_id") != dataset_id \
+                or chunk.get("image_id") != f"{dataset_id}-{chunk_id}":
+            raise ApiError(RetCode.DATA_ERROR, "Image not found.")
+        data = self._blobs.get(chunk_image_key(doc["_blob"], chunk_id))
+        if not data:
+            raise ApiError(RetCode.DATA_ERROR, "Image not found.")
+        return data
 
     def artifact(self, filename: str) -> NoReturn:
         """A code-sandbox artifact. Names are checked as RAGFlow does; our agents' code runners keep no files, so a

@@ -24,7 +24,7 @@ from ragcore.services.common import (
     stamp_new,
     stamp_update,
 )
-from ragcore.services.document_assets import store_thumbnail, thumbnail_key
+from ragcore.services.document_assets import chunk_images_prefix, store_thumbnail, thumbnail_key
 from ragcore.services.index_kinds import GRAPH_KIND, TASK_KIND
 from ragcore.services.ingestion_logs import KIND as LOG_KIND
 from ragcore.services.ingestion_logs import record_run
@@ -393,6 +393,7 @@ class DocumentService:
         self._chunks.delete_document(tenant, document_id)
         self._blobs.delete(blob)
         self._blobs.delete(thumbnail_key(blob))
+        self._blobs.delete_prefix(chunk_images_prefix(blob))
 
     def purge_dataset(self, tenant: str, dataset_id: str) -> None:
         """Background, after a dataset row is deleted: every document, chunk, vector and blob under it."""

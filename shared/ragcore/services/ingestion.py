@@ -11,19 +11,22 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ragcore.errors import ProviderError
 from ragcore.ids import now_ms
 from ragcore.ports import BlobStore, Embedder, JobQueue, MetadataStore
 from ragcore.services.chunk_store import TASK_SPAN, ChunkStore, chunk_id, is_current
-from ragcore.services.document_assets import store_thumbnail
+from ragcore.services.document_assets import chunk_image_key, chunk_images_prefix, store_thumbnail
 from ragcore.services.documents import KIND as DOC_KIND
 from ragcore.services.documents import progress_line
 from ragcore.services.ingestion_logs import record_run
 from ragcore.services.kinds import DATASET_KIND
 from ragcore.services.term_stats import TERMSTATS_VERSION
 from ragcore.text.tokenize import count_tokens as _count_tokens
+
+if TYPE_CHECKING:
+    from ragcore.parsing.ocr import OcrEngine
 
 log = logging.getLogger("ragcore.ingestion")
 
@@ -50,7 +53,11 @@ class IngestionService:
         lease_s: float,
         index_jobs: Callable[[dict[str, Any]], None] | None = None,
         purges: Callable[[dict[str, Any]], None] | None = None,
+        ocr: Callable[[], OcrEngine | None] = lambda: None,
+        vision_for: Callable[[str], Callable[[bytes], str] | None] = lambda tenant: None,
     ) -> None:
+        self._ocr = ocr  # reads images and scanned pages: in this process, or the OCR function on AWS
+        self._vision_for = vision_for  # tenant → its default image-to-text model (the picture method)
         self._index_jobs = index_jobs  # dataset-level builds (GraphRAG, RAPTOR, mind map) share this worker
         self._purges = purges  # removal of what deletes and resets left unreachable, in the background
         self._store = store
@@ -112,6 +119,7 @@ class IngestionService:
             ranges = [(start, min(start + size, pages)) for start in range(0, max(pages, 1), size)]
         changes: dict[str, Any] = {"_tasks_total": len(ranges), "_lease_until": time.time() + self._lease_s,
                                    "progress_msg": _append(doc, f"Planned {len(ranges)} task(s).")}
+        self._blobs.delete_prefix(chunk_images_prefix(doc["_blob"]))  # an earlier run's chunk pictures
         if not doc.get("thumbnail"):  # bytes that came by presigned URL, or an upload where no renderer was at hand
             changes["thumbnail"] = store_thumbnail(self._blobs, doc["_blob"], doc_id, doc.get("suffix") or "", data)
         self._store.update(DOC_KIND, tenant, doc_id, changes)
@@ -138,6 +146,7 @@ class IngestionService:
         started = time.perf_counter()
         failed: list[int] = []  # pages that could not be read (the rest of the range still counts)
         no_model = False  # DeepDOC asked for where this process lacks the layout model (a Lambda without its layer)
+        pictures: dict[int, Any] = {}
         try:
             if doc.get("type") == "virtual" and not data:
                 drafts = []
@@ -145,11 +154,16 @@ class IngestionService:
                 parsed = parse_document(
                     doc["name"], data, page_from=int(task.get("page_from") or 0), page_to=task.get("page_to"),
                     html4excel=bool((doc.get("parser_config") or {}).get("html4excel")),
-                    layout_recognize=(doc.get("parser_config") or {}).get("layout_recognize"),
+                    layout_recognize=(doc.get("parser_config") or {}).get("layout_recognize"), ocr=self._ocr(),
                 )
                 failed = list(parsed.meta.get("failed_pages") or [])
                 no_model = parsed.meta.get("layout_model") is False
-                drafts = chunk_document(parsed, doc.get("chunk_method") or "naive", doc.get("parser_config") or {}, filename=doc["name"])
+                method = doc.get("chunk_method") or "naive"
+                drafts = chunk_document(parsed, method, doc.get("parser_config") or {}, filename=doc["name"],
+                                        describe_image=self._vision_for(tenant) if method == "picture" else None)
+                pictures = parsed.page_images
+                for page, reason in sorted((parsed.meta.get("page_errors") or {}).items()):
+                    self._note(tenant, doc_id, run_id, f"Page {page}: {reason}; the other pages are kept.")
         except ParseError as exc:
             self._fail(tenant, doc, run_id, f"{span}: {exc}")
             return
@@ -173,6 +187,8 @@ class IngestionService:
                 self._current(tenant, doc_id, run_id, renew=True)
                 batch = drafts[start : start + EMBED_BATCH]
                 rows = [self._row(doc, index, start + i, d, run_id) for i, d in enumerate(batch)]
+                if pictures:
+                    self._store_chunk_images(doc, rows, pictures)
                 t0 = time.perf_counter()
                 vectors = embedder.embed([_embed_text(doc["name"], r) for r in rows])
                 embed_s += time.perf_counter() - t0
@@ -189,6 +205,18 @@ class IngestionService:
             self._fail(tenant, doc, run_id, f"{span}: {exc}")
             return
         self._finish_task(tenant, doc, run_id, index, len(written), tokens, f"{span}: Embedding chunks ({embed_s:.2f}s); indexing done.")
+
+    def _store_chunk_images(self, doc: dict[str, Any], rows: list[dict[str, Any]], pictures: dict[int, Any]) -> None:
+        """A picture of each chunk's region, cut from its rendered page, served as RAGFlow's img_id."""
+        from ragcore.parsing.regions import crop, has_layout
+
+        for row in rows:
+            if not has_layout(row["positions"]):
+                continue
+            picture = crop(pictures, row["positions"])
+            if picture is not None:
+                self._blobs.put(chunk_image_key(doc["_blob"], row["id"]), picture, "image/jpeg")
+                row["image_id"] = f"{doc['dataset_id']}-{row['id']}"
 
     def _row(self, doc: dict[str, Any], task_index: int, n: int, draft: Any, run_id: int) -> dict[str, Any]:
         content = draft.content

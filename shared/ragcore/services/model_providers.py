@@ -379,7 +379,7 @@ class ModelProviderService:
             passed = False
             for kind in model_types(llm):
                 label = f"embedding model({name})" if kind == "embedding" else f"model({provider}/{name})"
-                if kind not in ("chat", "embedding", "rerank"):
+                if kind not in ("chat", "embedding", "rerank", "vision"):  # vision: the picture method's describer
                     message += f"\n{kind.capitalize()} model from {provider} is not supported yet."
                     results[name] = "fail"
                     continue

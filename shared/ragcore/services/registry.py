@@ -17,6 +17,7 @@ _T = TypeVar("_T")
 
 if TYPE_CHECKING:
     from ragcore.agents.runtime import Tools
+    from ragcore.parsing.ocr import OcrEngine
     from ragcore.ports import ChatModel, Embedder, JobQueue, Reranker
     from ragcore.services.agent_attachments import AgentAttachments
     from ragcore.services.agent_runs import AgentRunner
@@ -200,8 +201,41 @@ def ingestion() -> IngestionService:
     return IngestionService(
         container.store, container.blobs, chunk_store(), embedder_for, _queue,
         lease_s=container.settings.parse_lease_s, index_jobs=lambda job: index_tasks().handle(job),
-        purges=lambda task: documents().purge(task),
+        purges=lambda task: documents().purge(task), ocr=lambda: ocr_engine(), vision_for=lambda t: vision_for(t),
     )
+
+
+@lru_cache(maxsize=1)
+def ocr_engine() -> OcrEngine | None:
+    """The OCR function on AWS (OCR_FUNCTION_NAME), else the in-process engine when rapidocr is installed."""
+    settings = get_container().settings
+    if settings.ocr_function:
+        from ragcore.adapters.lambda_ocr import LambdaOcr
+
+        return LambdaOcr(settings.ocr_function, endpoint_url=settings.aws_endpoint_url)
+    from ragcore.parsing.ocr import local_engine
+
+    return local_engine()
+
+
+on_reset(ocr_engine.cache_clear)
+
+
+def vision_for(tenant: str) -> Callable[[bytes], str] | None:
+    """The tenant's default image-to-text model (img2txt_id) as picture bytes → description; None without one."""
+    import logging
+
+    from ragcore.services.vision import ImageDescriber
+
+    model_id = tenant_default_model(tenant, "vision")
+    if not model_id:
+        return None
+    try:
+        config = model_providers().resolve(tenant, "vision", model_id)
+    except LookupError as exc:
+        logging.getLogger("ragcore.vision").warning("the default vision model is unusable: %s", exc)
+        return None
+    return ImageDescriber(get_container().chat_model_of(config)).describe
 
 
 @lru_cache(maxsize=1)
