@@ -28,6 +28,7 @@ serve: $(STAMP)
 	PORT=$(PORT) DATA_DIR=$(DATA_DIR) $(VENV)/bin/ragflow-serverless serve
 
 test: $(DEVSTAMP)
+	@tests/console/install_chromium.sh
 	$(VENV)/bin/ruff check shared functions tests infra bench examples layers
 	$(VENV)/bin/mypy
 	$(PY) -m pytest

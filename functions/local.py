@@ -11,12 +11,16 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import ragcore
 from fastapi import APIRouter, FastAPI
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from ragcore.api.app import install_body_limit, install_error_handlers, install_usage_meter, merged_router
 
 import functions
 
 log = logging.getLogger("ragcore.local")
+CONSOLE_DIR = Path(ragcore.__file__).parent / "console"
 
 
 def routers() -> list[APIRouter]:
@@ -114,4 +118,16 @@ def create_local_app(*, background: bool = True) -> FastAPI:
     install_error_handlers(app)
     install_body_limit(app)
     install_usage_meter(app)
+    mount_console(app)
     return app
+
+
+def mount_console(app: FastAPI) -> None:
+    """The web console: static files shipped in the package (no build step, nothing fetched at run time) that call
+    the public /api/v1 routes like any client. On AWS the same folder is served from S3 (infra/stacks/console.py)."""
+    app.mount("/console", StaticFiles(directory=CONSOLE_DIR, html=True), name="console")
+
+    @app.get("/", include_in_schema=False)
+    def console_home() -> RedirectResponse:
+        return RedirectResponse("/console/")
+

@@ -12,6 +12,7 @@ from constructs import Construct
 
 from infra.route_map import route_table
 from infra.stacks.bundles import Bundles, Mode, bundle_mode
+from infra.stacks.console import WebConsole
 from infra.stacks.function_specs import INGEST, OCR, api_function, with_local_embedder
 from infra.stacks.functions import RagflowFunction, SharedResources
 from infra.stacks.http_api import RagflowHttpApi
@@ -94,6 +95,8 @@ class RagflowStack(Stack):
         ))
         stream = StreamingCompletions(self, "Streaming", shared=shared, cors_origins=cors_origins,
                                       adapter_version=int(ctx("lwa_layer_version") or 25))
+
+        WebConsole(self, "Console", api=http.api, stream_url=stream.url.url)
 
         CfnOutput(self, "HttpApiUrl", value=http.api.api_endpoint,
                   description="base URL for ragflow-sdk, curl and the OpenAPI routes (/api/v1/...)")

@@ -42,7 +42,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"API keys are stored hashed in {where}; make a new one with: ragflow-serverless apikey create")
     print(f"Serving http://{settings.host}:{settings.port}/api/v1 (data in {settings.data_dir.resolve()}), "
           f"ready in {time.perf_counter() - started:.2f}s", flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(), access_log=False,
+    print(f"Web console: http://{settings.host}:{settings.port}/ (log in with an API key)", flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(),
+                access_log=settings.access_log,
                 # the peer is the socket's: X-Forwarded-For is ours to judge (TRUSTED_PROXIES), not uvicorn's
                 proxy_headers=False)
     return 0

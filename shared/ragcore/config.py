@@ -30,6 +30,8 @@ class Settings:
     host: str = _env("HOST", default="127.0.0.1")
     port: int = _env("PORT", default=9380)
     log_level: str = _env("LOG_LEVEL", default="INFO")
+    # one line per request on stdout (`make serve`); the browser tests read it to see what the console called
+    access_log: bool = _env("ACCESS_LOG", default=False)
     metrics_namespace: str = _env("POWERTOOLS_METRICS_NAMESPACE", default="ragflow-serverless")
 
     # AWS resources (names come from the CDK stack's environment variables)

@@ -14,6 +14,7 @@ import pytest
 from infra.route_map import api_path, lambda_modules, route_table
 
 DATA_SERVICES = ("s3:", "dynamodb:", "sqs:", "secretsmanager:")
+CDK_HELPERS = ("CustomCDKBucketDeployment", "CustomS3AutoDeleteObjects")
 
 
 @pytest.fixture(scope="session")
@@ -62,8 +63,9 @@ def module_function(template: Any, module: str) -> str:
 
 
 def our_functions(template: Any) -> dict[str, Any]:
-    """Every function of ours (CDK adds its own S3-notifications helper)."""
-    return {k: v for k, v in resources(template, "AWS::Lambda::Function").items() if "BucketNotificationsHandler" not in k}
+    """Every function of ours (CDK adds its own helpers: S3 notifications, the console's upload and bucket emptying)."""
+    return {k: v for k, v in resources(template, "AWS::Lambda::Function").items()
+            if "BucketNotificationsHandler" not in k and not k.startswith(CDK_HELPERS)}
 
 
 def policy_of(template: Any, function: str) -> list[dict[str, Any]]:
@@ -235,7 +237,8 @@ def test_table_keys_and_indexes_are_the_codes(template: Any) -> None:
 
 
 def test_bucket_is_private_encrypted_and_accepts_presigned_puts(template: Any) -> None:
-    [(bucket_id, bucket)] = resources(template, "AWS::S3::Bucket").items()
+    [(bucket_id, bucket)] = [(k, v) for k, v in resources(template, "AWS::S3::Bucket").items()
+                             if "CorsConfiguration" in v["Properties"]]  # the other one holds the console's files
     props = bucket["Properties"]
     assert props["PublicAccessBlockConfiguration"] == {
         "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
@@ -243,7 +246,7 @@ def test_bucket_is_private_encrypted_and_accepts_presigned_puts(template: Any) -
         "SSEAlgorithm": "AES256"}
     [cors] = props["CorsConfiguration"]["CorsRules"]
     assert cors["AllowedMethods"] == ["PUT"]
-    [policy] = resources(template, "AWS::S3::BucketPolicy").values()
+    [policy] = [p for p in resources(template, "AWS::S3::BucketPolicy").values() if bucket_id in refs(p["Properties"]["Bucket"])]
     [deny] = policy["Properties"]["PolicyDocument"]["Statement"]
     assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     assert bucket["DeletionPolicy"] == "Retain"
@@ -326,6 +329,8 @@ def test_local_embedder_layer_rides_with_the_functions_that_embed_when_asked() -
 
 def test_iam_grants_only_what_each_function_uses(template: Any) -> None:
     for name, policy in resources(template, "AWS::IAM::Policy").items():
+        if name.startswith(CDK_HELPERS):  # CDK's uploader of the console files: see test_console_*
+            continue
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
             acts = actions([statement])
             assert "*" not in acts, name
@@ -413,3 +418,49 @@ def test_a_deploy_refuses_without_a_pinecone_host_and_alarms_mail_when_asked(
     [alarm] = other.find_resources("AWS::CloudWatch::Alarm").values()
     assert refs(alarm["Properties"]["AlarmActions"]) == refs(subscription["Properties"]["TopicArn"])
     assert not resources(template, "AWS::SNS::Topic")  # none by default
+
+
+# ---- web console ----------------------------------------------------------------------------------------------
+
+def test_console_is_a_private_bucket_behind_cloudfront_that_forwards_the_api(template: Any) -> None:
+    from infra.stacks.console import CONSOLE_DIR
+
+    assert (CONSOLE_DIR / "index.html").is_file()
+    buckets = resources(template, "AWS::S3::Bucket")
+    [console_bucket] = [k for k, v in buckets.items() if "CorsConfiguration" not in v["Properties"]]
+    assert buckets[console_bucket]["Properties"]["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"] is True
+    [dist] = resources(template, "AWS::CloudFront::Distribution").values()
+    config = dist["Properties"]["DistributionConfig"]
+    assert config["DefaultRootObject"] == "index.html"
+    by_id = {o["Id"]: o for o in config["Origins"]}
+    default = by_id[config["DefaultCacheBehavior"]["TargetOriginId"]]
+    assert console_bucket in refs(default["DomainName"]) and "OriginAccessControlId" in default
+    [api] = [b for b in config["CacheBehaviors"] if b["PathPattern"] == "/api/*"]
+    assert {"GET", "POST", "PUT", "PATCH", "DELETE"} <= set(api["AllowedMethods"])
+    assert api["CachePolicyId"] == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # CachingDisabled: answers are per key
+    [http_api] = resources(template, "AWS::ApiGatewayV2::Api")
+    assert http_api in refs(by_id[api["TargetOriginId"]]["DomainName"])
+    # CloudFront alone reads the console bucket
+    [policy] = [p for p in resources(template, "AWS::S3::BucketPolicy").values() if console_bucket in refs(p["Properties"]["Bucket"])]
+    readers = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow" and "s3:GetObject" in actions([s])]
+    assert readers and all(s["Principal"] == {"Service": "cloudfront.amazonaws.com"} for s in readers)
+
+
+def test_console_files_and_their_config_are_deployed_to_its_bucket(template: Any) -> None:
+    [deployment] = resources(template, "Custom::CDKBucketDeployment").values()
+    props = deployment["Properties"]
+    buckets = resources(template, "AWS::S3::Bucket")
+    [console_bucket] = [k for k in buckets if "CorsConfiguration" not in buckets[k]["Properties"]]
+    assert console_bucket in refs(props["DestinationBucketName"])
+    assert len(props["SourceObjectKeys"]) == 2  # the folder and config.json
+    # config.json names the streaming function's URL (API Gateway would buffer a streamed answer)
+    urls = resources(template, "AWS::Lambda::Url")
+    assert refs(props["SourceMarkers"]) & set(urls)
+    assert props["DistributionPaths"] == ["/*"]  # a deploy invalidates the old files
+    outputs = template.to_json()["Outputs"]
+    assert "ConsoleUrl" in outputs
+    # the uploader's grants stay on the console bucket and the asset bucket: never the users' files or the table
+    files_bucket = next(k for k in buckets if k != console_bucket)
+    for name, policy in resources(template, "AWS::IAM::Policy").items():
+        if name.startswith("CustomCDKBucketDeployment"):
+            assert files_bucket not in refs(policy) and not refs(policy) & set(resources(template, "AWS::DynamoDB::Table"))

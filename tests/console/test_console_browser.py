@@ -1,0 +1,353 @@
+"""The web console in headless Chromium against a real local server: log in, create a dataset, upload two files,
+watch them reach DONE, edit a chunk, test retrieval, chat and open a citation; API keys, phone width, and every
+request the console made is a public /api/v1 route (read from the server's access log)."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+
+from tests.console.conftest import ConsoleServer
+from tests.fakes.openai_server import FakeOpenAI
+from tests.unit.files_factory import make_pdf
+
+T = TypeVar("T")
+WAIT_S = 60
+
+
+def wait_for(check: Callable[[], T], what: str, timeout: float = WAIT_S, driver: Any = None) -> T:
+    deadline = time.time() + timeout
+    last: Exception | None = None
+    while time.time() < deadline:
+        try:
+            value = check()
+            if value:
+                return value
+        except Exception as exc:  # a stale or not-yet-rendered element: look again
+            last = exc
+        time.sleep(0.1)
+    said = driver.execute_script("return document.getElementById('toasts').innerText") if driver else ""
+    raise AssertionError(f"timed out waiting for {what} (last error: {last}; the console said: {said!r})")
+
+
+def css(driver: Any, selector: str) -> Any:
+    from selenium.webdriver.common.by import By
+
+    return wait_for(lambda: next(iter(driver.find_elements(By.CSS_SELECTOR, selector)), None), selector)
+
+
+def all_css(driver: Any, selector: str) -> list[Any]:
+    from selenium.webdriver.common.by import By
+
+    return list(driver.find_elements(By.CSS_SELECTOR, selector))
+
+
+def labelled(driver: Any, text: str) -> Any:
+    """The control whose <label> reads `text` (how a screen reader and a user find it)."""
+    from selenium.webdriver.common.by import By
+
+    def find() -> Any:
+        for label in driver.find_elements(By.TAG_NAME, "label"):
+            if label.text.strip().startswith(text) and label.is_displayed():
+                return label.find_element(By.CSS_SELECTOR, "input, select, textarea")
+        return None
+
+    return wait_for(find, f"the control labelled {text!r}")
+
+
+def button(driver: Any, text: str) -> Any:
+    from selenium.webdriver.common.by import By
+
+    return wait_for(lambda: next((b for b in driver.find_elements(By.TAG_NAME, "button")
+                                  if b.text.strip() == text and b.is_displayed() and b.is_enabled()), None), f"button {text!r}")
+
+
+def heading(driver: Any) -> str:
+    return str(css(driver, "main h1").text)
+
+
+def unlabelled_controls(driver: Any) -> list[str]:
+    """Form controls on the page that have neither a <label> nor an aria-label."""
+    return list(driver.execute_script("""
+        return [...document.querySelectorAll('main input, main select, main textarea')]
+          .filter(e => e.type !== 'hidden' && e.labels.length === 0 && !e.getAttribute('aria-label'))
+          .map(e => e.outerHTML.slice(0, 120));"""))
+
+
+LOW_CONTRAST = """
+const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+const lum = ([r, g, b]) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+  return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+const background = (el) => { for (; el; el = el.parentElement) { const c = rgb(getComputedStyle(el).backgroundColor);
+  if (c.length === 3 || c[3] > 0.5) return c.slice(0, 3); } return [255, 255, 255]; };
+const bad = [];
+for (const el of document.querySelectorAll('body *')) {
+  const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+  if (!own || !el.offsetParent || el.closest('button:disabled, .toasts')) continue;
+  const fg = lum(rgb(getComputedStyle(el).color)), bg = lum(background(el));
+  const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+  if (ratio < 4.5) bad.push(`${el.tagName} "${el.textContent.trim().slice(0, 30)}" ${ratio.toFixed(2)}`);
+}
+return bad;"""
+
+
+def shot(driver: Any, folder: Path, name: str) -> None:
+    """A screenshot, after the page's accessibility basics: every control labelled, all text at WCAG AA contrast."""
+    assert not unlabelled_controls(driver), unlabelled_controls(driver)
+    assert driver.execute_script(LOW_CONTRAST) == [], name
+    driver.save_screenshot(str(folder / f"{name}.png"))
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    folder = tmp_path_factory.mktemp("uploads")
+    pdf = folder / "rivers.pdf"
+    pdf.write_bytes(make_pdf([["The Nile is the longest river in Africa.", "It flows north into the Mediterranean Sea."],
+                              ["The Amazon carries more water than any other river."]]))
+    notes = folder / "mountains.md"
+    notes.write_text("# Mountains\n\nMount Everest is the highest mountain above sea level.\n\n"
+                     "K2 is the second highest mountain on Earth.\n")
+    return [pdf, notes]
+
+
+def test_console_flow(browser: Any, console_server: ConsoleServer, screenshots: Path, files: list[Path]) -> None:
+    d, srv = browser, console_server
+    started = time.time()
+    d.get(srv.base_url + "/")
+    assert d.current_url.endswith("/console/")
+    labelled(d, "API key").send_keys("ragflow-not-a-key")
+    button(d, "Log in with key").click()
+    assert "not valid" in wait_for(lambda: css(d, "[role=alert]").text, "the refusal")
+    shot(d, screenshots, "01-login")
+    key_box = labelled(d, "API key")
+    key_box.clear()
+    key_box.send_keys(srv.key)
+    button(d, "Log in with key").click()
+    wait_for(lambda: heading(d) == "Datasets", "the datasets page")
+
+    # a dataset
+    labelled(d, "New dataset name").send_keys("handbook")
+    button(d, "Create dataset").click()
+    wait_for(lambda: heading(d) == "handbook", "the new dataset's page")
+    dataset_id = re.search(r"#/datasets/([0-9a-f]{32})", d.current_url)[1]  # type: ignore[index]
+    [stored] = srv.api("GET", "/datasets", params={"id": dataset_id})["data"]
+    assert stored["name"] == "handbook"
+
+    # two files, parsed after upload, watched until DONE
+    css(d, "input[type=file]").send_keys("\n".join(str(f) for f in files))
+    wait_for(lambda: len(all_css(d, "tr[data-doc]")) == 2, "two document rows")
+    wait_for(lambda: [c.get_attribute("data-run") for c in all_css(d, "td[data-run]")] == ["DONE", "DONE"],
+             "both documents DONE")
+    shot(d, screenshots, "02-documents")
+    docs = srv.api("GET", f"/datasets/{dataset_id}/documents")["data"]["docs"]
+    assert sorted((doc["name"], doc["run"]) for doc in docs) == [("mountains.md", "DONE"), ("rivers.pdf", "DONE")]
+    assert all(doc["chunk_count"] > 0 for doc in docs)
+    pdf_id = next(doc["id"] for doc in docs if doc["name"] == "rivers.pdf")
+
+    # a chunk, edited
+    css(d, f'tr[data-doc="{pdf_id}"] a').click()
+    wait_for(lambda: heading(d) == "rivers.pdf", "the chunks page")
+    first = css(d, "article[data-chunk]")
+    chunk_id = first.get_attribute("data-chunk")
+    button(d, "Edit").click()
+    editor = labelled(d, "Content")
+    editor.clear()
+    editor.send_keys("The Nile is the longest river in Africa; its delta is famously fertile.")
+    labelled(d, "Keywords").send_keys("delta, Nile")
+    shot(d, screenshots, "03-chunk-edit")
+    button(d, "Save chunk").click()
+    wait_for(lambda: "famously fertile" in css(d, f'article[data-chunk="{chunk_id}"] .content').text, "the edited chunk")
+    saved = srv.api("GET", f"/datasets/{dataset_id}/documents/{pdf_id}/chunks/{chunk_id}")["data"]
+    saved = saved.get("chunk", saved)
+    assert saved["content"].endswith("famously fertile.") and saved["important_keywords"] == ["delta", "Nile"]
+    # where the chunk sits: its positions drawn on the page (the layout parser gives them for PDFs)
+    [[page, *_]] = saved["positions"][:1]
+    page_map = css(d, f'article[data-chunk="{chunk_id}"] .pagemap svg')
+    assert page_map.get_attribute("aria-label").startswith(f"page {page}:")
+    assert len(page_map.find_elements("css selector", "rect.hit")) == len([p for p in saved["positions"] if p[0] == page])
+    assert "1 chunk(s) · DONE" in css(d, "main p.muted").text
+    shot(d, screenshots, "04-chunks")
+    # a chunk added by hand, then deleted
+    labelled(d, "Content").send_keys("A hand-written note about the Congo river.")
+    button(d, "Add chunk").click()
+    added = wait_for(lambda: [c for c in all_css(d, "article[data-chunk]") if "Congo" in c.text], "the added chunk")[0]
+    added_id = added.get_attribute("data-chunk")
+    assert srv.api("GET", f"/datasets/{dataset_id}/documents/{pdf_id}/chunks/{added_id}")["code"] == 0
+    added.find_element("css selector", "button.danger").click()
+    d.switch_to.alert.accept()
+    wait_for(lambda: not [c for c in all_css(d, "article[data-chunk]") if "Congo" in c.text], "the chunk gone")
+    assert srv.api("GET", f"/datasets/{dataset_id}/documents/{pdf_id}/chunks")["data"]["total"] == 1
+
+    # retrieval testing: the edited chunk comes first with its terms highlighted
+    d.get(f"{srv.base_url}/console/#/datasets/{dataset_id}/retrieval")
+    labelled(d, "Question").send_keys("fertile delta")
+    button(d, "Test retrieval").click()
+    result = css(d, "article.result")
+    assert result.get_attribute("data-chunk") == chunk_id
+    marks = {m.text.lower() for m in all_css(d, "article.result mark")}
+    assert {"fertile", "delta"} <= marks, marks
+    assert re.search(r"term \d\.\d{3}", result.text) and re.search(r"vector \d\.\d{3}", result.text)
+    shot(d, screenshots, "05-retrieval")
+
+    # settings: parser_config through the form, persisted
+    d.get(f"{srv.base_url}/console/#/datasets/{dataset_id}/settings")
+    size_box = labelled(d, "Chunk size (tokens)")
+    size_box.clear()
+    size_box.send_keys("256")
+    shot(d, screenshots, "06-settings")
+    button(d, "Save settings").click()
+    wait_for(lambda: srv.api("GET", "/datasets", params={"id": dataset_id})["data"][0]["parser_config"]["chunk_token_num"] == 256,
+             "the saved chunk size")
+    assert srv.api("GET", "/datasets", params={"id": dataset_id})["data"][0]["parser_config"]["delimiter"] == "\n"
+
+    # a chat over the dataset, a streamed answer, a citation opened
+    css(d, 'nav a[data-section="chats"]').click()
+    wait_for(lambda: heading(d) == "Chats", "the chats page")
+    labelled(d, "New chat name").send_keys("river guide")
+    labelled(d, "handbook").click()
+    button(d, "Create chat").click()
+    wait_for(lambda: heading(d) == "river guide", "the chat page")
+    labelled(d, "Your question").send_keys("Which river is the longest?")
+    button(d, "Send").click()
+    cite = css(d, ".bubble.assistant button.cite")
+    shot(d, screenshots, "07-chat")
+    cite.click()
+    citation = css(d, "aside .citation")
+    assert "longest river" in citation.text and "rivers.pdf" in citation.text
+    assert citation.find_elements("css selector", ".pagemap rect.hit")  # the cited passage's place on its page
+    shot(d, screenshots, "08-citation")
+    chat_id = re.search(r"#/chats/([0-9a-f]{32})", d.current_url)[1]  # type: ignore[index]
+    [session] = srv.api("GET", f"/chats/{chat_id}/sessions")["data"]
+    assert session["messages"][-1]["role"] == "assistant" and "[ID:" in session["messages"][-1]["content"]
+    print(f"console flow: {time.time() - started:.1f}s")
+
+
+def test_api_keys_models_and_account_login(browser: Any, console_server: ConsoleServer, screenshots: Path,
+                                           deepseek: FakeOpenAI) -> None:
+    from selenium.webdriver.support.ui import Select
+
+    d, srv = browser, console_server
+    # an account made through the API, logged into through the form (RAGFlow's RSA-encrypted password)
+    made = httpx.post(f"{srv.base_url}/api/v1/users", json={"nickname": "ada", "email": "ada@example.com", "password": "s3cret-pass"})
+    assert made.json()["code"] == 0, made.text
+    d.get(srv.base_url + "/console/#/keys")
+    d.execute_script("localStorage.clear(); location.reload();")
+    labelled(d, "Email").send_keys("ada@example.com")
+    labelled(d, "Password").send_keys("wrong-pass")
+    button(d, "Log in").click()
+    wait_for(lambda: css(d, "[role=alert]").text.strip(), "the refusal")
+    password = labelled(d, "Password")
+    password.clear()
+    password.send_keys("s3cret-pass")
+    button(d, "Log in").click()
+    wait_for(lambda: heading(d) == "API keys", "the API keys page")
+    assert "ada" in css(d, "#who").text
+    button(d, "Create API key").click()
+    new_key = wait_for(lambda: css(d, ".secret").text.strip(), "the new key")
+    shot(d, screenshots, "09-api-keys")
+    res = httpx.get(f"{srv.base_url}/api/v1/datasets", headers={"Authorization": f"Bearer {new_key}"})
+    assert res.json()["code"] == 0 and res.json()["data"] == []  # ada's own tenant: none of the other tenant's data
+    # a model provider: its key checked against it (a fake on loopback), then a default chat model
+    d.get(srv.base_url + "/console/#/models")
+    wait_for(lambda: heading(d) == "Models", "the models page")
+    assert "all-MiniLM-L6-v2" in css(d, "table[aria-label=Models]").text
+    Select(labelled(d, "Provider")).select_by_visible_text("DeepSeek")
+    labelled(d, "API key").send_keys("sk-deepseek-test-123456")
+    button(d, "Add provider").click()
+    wait_for(lambda: "deepseek-v4-flash" in css(d, "table[aria-label=Models]").text, "DeepSeek's models", driver=d)
+    assert deepseek.chat_requests()[-1]["headers"].get("Authorization", deepseek.chat_requests()[-1]["headers"].get("authorization")) == "Bearer sk-deepseek-test-123456"
+    css(d, 'button[aria-label="Make deepseek-v4-flash the default chat model"]').click()
+    wait_for(lambda: any(m["model_name"] == "deepseek-v4-flash" and m["model_type"] == "chat"
+                         for m in httpx.get(f"{srv.base_url}/api/v1/models/default", headers={"Authorization": f"Bearer {new_key}"}).json()["data"]["models"]),
+             "the default chat model")
+    shot(d, screenshots, "10-models")
+    assert "sk-deepseek-test-123456" not in d.page_source  # a provider key is never shown back
+    button(d, "Log out").click()
+    labelled(d, "API key")
+
+
+def test_presigned_upload_failures_and_filters(browser: Any, console_server: ConsoleServer, screenshots: Path,
+                                               tmp_path: Path) -> None:
+    from selenium.webdriver.support.ui import Select
+
+    d, srv = browser, console_server
+    d.get(srv.base_url + "/console/")
+    d.execute_script("localStorage.clear(); localStorage.setItem('ragflow-console.presigned-over', '100');")
+    d.refresh()
+    labelled(d, "API key").send_keys(srv.key)
+    button(d, "Log in with key").click()
+    labelled(d, "New dataset name").send_keys("big files")
+    button(d, "Create dataset").click()
+    wait_for(lambda: heading(d) == "big files", "the new dataset's page")
+    big = tmp_path / "lakes.txt"
+    big.write_text("Lake Baikal is the deepest lake in the world.\n\n" * 20)  # over the lowered threshold
+    small = tmp_path / "tiny.txt"
+    small.write_text("Tiny.")
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4\nnot really a pdf")
+    css(d, "input[type=file]").send_keys(f"{big}\n{small}\n{broken}")
+    wait_for(lambda: sorted(c.get_attribute("data-run") for c in all_css(d, "td[data-run]")) == ["DONE", "DONE", "FAIL"],
+             "two documents DONE, one FAIL")
+    reason = css(d, 'td[data-run="FAIL"] .msg.fail').text  # a failure shows its reason
+    dataset_id = re.search(r"#/datasets/([0-9a-f]{32})", d.current_url)[1]  # type: ignore[index]
+    [failed] = srv.api("GET", f"/datasets/{dataset_id}/documents", params={"run": "FAIL"})["data"]["docs"]
+    assert reason and reason.splitlines()[-1] in failed["progress_msg"]
+    shot(d, screenshots, "13-documents-failed")
+    # the status filter is the API's own
+    Select(labelled(d, "Status")).select_by_visible_text("FAIL")
+    wait_for(lambda: [r.text.split()[0] for r in all_css(d, "tr[data-doc]")] == ["broken.pdf"], "only the failed document")
+    puts = [p for m, p, status in srv.requests() if m == "PUT" and p.startswith("/api/v1/uploads/") and status == 200]
+    assert len(puts) == 1  # the large one went to the upload URL, the small one through the multipart route
+    docs = srv.api("GET", f"/datasets/{dataset_id}/documents", params={"run": "DONE"})["data"]["docs"]
+    assert {doc["name"]: doc["size"] for doc in docs} == {"lakes.txt": big.stat().st_size, "tiny.txt": 5}
+    d.execute_script("localStorage.removeItem('ragflow-console.presigned-over');")
+
+
+def test_phone_width(browser: Any, console_server: ConsoleServer, screenshots: Path) -> None:
+    d, srv = browser, console_server
+    d.get(srv.base_url + "/console/")
+    d.execute_script("localStorage.clear(); location.reload();")
+    labelled(d, "API key").send_keys(srv.key)
+    button(d, "Log in with key").click()
+    wait_for(lambda: heading(d) == "Datasets", "the datasets page")
+    d.set_window_size(390, 844)
+    try:
+        d.get(srv.base_url + "/console/#/datasets")
+        d.refresh()
+        wait_for(lambda: heading(d) == "Datasets", "the datasets page")
+        width = d.execute_script("return document.documentElement.clientWidth")
+        assert d.execute_script("return document.documentElement.scrollWidth") <= width + 1  # nothing scrolls sideways
+        shot(d, screenshots, "11-datasets-phone")
+        # keyboard only: a page puts focus on its content; Tab reaches the first field, Enter submits its form
+        from selenium.webdriver.common.action_chains import ActionChains
+        from selenium.webdriver.common.keys import Keys
+
+        assert d.switch_to.active_element.get_attribute("id") == "main"
+        ActionChains(d).send_keys(Keys.TAB).perform()
+        assert d.switch_to.active_element.get_attribute("id") == labelled(d, "New dataset name").get_attribute("id")
+        ActionChains(d).send_keys("from the keyboard", Keys.ENTER).perform()
+        wait_for(lambda: heading(d) == "from the keyboard", "the dataset made from the keyboard")
+        shot(d, screenshots, "12-dataset-phone")
+    finally:
+        d.set_window_size(1280, 900)
+
+
+def test_every_console_request_is_public_api(console_server: ConsoleServer, browser: Any) -> None:
+    """Runs last in this module: every request the browser made above is a console file or a public /api/v1 route
+    in the server's OpenAPI schema."""
+    seen = console_server.requests()  # (the test's own checks above call /api/v1 too: they cannot hide a stray call)
+    schema = httpx.get(f"{console_server.base_url}/openapi.json").json()
+    patterns = [re.compile("^" + re.sub(r"\{[^/]+\}", "[^/]+", path) + "$") for path in schema["paths"]]
+    api_calls = [(m, p.split("?")[0]) for m, p, _ in seen if p.startswith("/api/")]
+    assert len(api_calls) > 20
+    other = [p for _, p, _ in seen if not p.startswith(("/api/v1/", "/console/")) and p != "/"]
+    assert other == [], other
+    unknown = sorted({p for _, p in api_calls if not any(rx.match(p) for rx in patterns)})
+    assert unknown == [], unknown
+    assert all(status < 500 for _, _, status in seen)
