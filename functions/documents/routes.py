@@ -93,17 +93,25 @@ async def update_document(
 async def delete_documents(
     dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)
 ) -> JSONResponse:
-    registry.documents().delete(tenant, dataset_id, body)
-    return ok_bare()
+    return ok({"deleted": registry.documents().delete(tenant, dataset_id, body)})
 
 
 @router.post("/datasets/{dataset_id}/chunks")
+async def parse_documents_legacy(
+    dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)
+) -> JSONResponse:
+    """chunk_api's parse: {"code": 0} alone, or a partial success with a message when ids repeat."""
+    # RAGFlow's get_result drops the message of a success: a partial success is {"code": 0, "data": …}
+    result, message = registry.documents().start_parse(tenant, dataset_id, body)
+    return ok(result) if message else ok_bare()
+
+
 @router.post("/datasets/{dataset_id}/documents/parse")
 async def parse_documents(
     dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)
 ) -> JSONResponse:
-    partial, message = registry.documents().start_parse(tenant, dataset_id, body)
-    return ok(partial, message=message) if partial else ok_bare()
+    """document_api's parse: {"success_count": n} (with "errors" for repeated ids)."""
+    return ok(registry.documents().start_parse(tenant, dataset_id, body)[0])
 
 
 @router.post("/documents/ingest")
@@ -119,12 +127,18 @@ def run_document(dataset_id: str, document_id: str, tenant: str = Depends(curren
 
 
 @router.delete("/datasets/{dataset_id}/chunks")
+async def stop_parsing_legacy(
+    dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)
+) -> JSONResponse:
+    partial, _ = registry.documents().stop_parse(tenant, dataset_id, body, legacy=True)
+    return ok(partial) if partial else ok_bare()
+
+
 @router.post("/datasets/{dataset_id}/documents/stop")
 async def stop_parsing(
     dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)
 ) -> JSONResponse:
-    registry.documents().stop_parse(tenant, dataset_id, body)
-    return ok_bare()
+    return ok(registry.documents().stop_parse(tenant, dataset_id, body)[0])
 
 
 @router.get("/documents/{document_id}")
