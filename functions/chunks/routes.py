@@ -17,7 +17,8 @@ BASE = "/datasets/{dataset_id}/documents/{document_id}/chunks"
 
 @router.get(BASE)
 def list_chunks(dataset_id: str, document_id: str, request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
-    return ok(registry.chunks().list(tenant, dataset_id, document_id, dict(request.query_params)))
+    params: dict[str, Any] = {**request.query_params, "chunk_ids": request.query_params.getlist("chunk_ids")}
+    return ok(registry.chunks().list(tenant, dataset_id, document_id, params))
 
 
 @router.post(BASE)

@@ -14,7 +14,7 @@ from ragcore.errors import ApiError, RetCode
 from ragcore.ids import now_ms
 from ragcore.ports import Embedder, MetadataStore, VectorIndex
 from ragcore.services.chunk_store import MANUAL_BASE, ChunkStore, chunk_id, current_run, is_current
-from ragcore.services.common import bulk_outcome, duplicate_messages
+from ragcore.services.common import REST_API_MAX_IDS, bulk_outcome, duplicate_messages, rest_api_page
 from ragcore.services.documents import KIND as DOC_KIND
 from ragcore.services.documents import DocumentService
 from ragcore.services.ingestion import count_tokens
@@ -80,8 +80,11 @@ class ChunkService:
         """A page of the document's chunks in reading order (the store pages and counts); `keywords` are searched in
         the document's full-text index, as RAGFlow's list does, and at most KEYWORD_MATCHES matches are listed."""
         _, doc = self._owned(tenant, dataset_id, document_id)
-        page = _int(params.get("page"), 1)
-        page_size = _int(params.get("page_size"), 30)
+        page, page_size = rest_api_page(params)
+        # RAGFlow's _get_query_id_list: every `chunk_ids` occurrence, split at commas, each once
+        chunk_ids = list(dict.fromkeys(i.strip() for raw in params.get("chunk_ids") or [] for i in str(raw).split(",") if i.strip()))
+        if len(chunk_ids) > REST_API_MAX_IDS:
+            raise ApiError(RetCode.ARGUMENT_ERROR, f"chunk_ids must contain at most {REST_API_MAX_IDS} IDs")
         available = params.get("available")
         want = None if available in (None, "") else str(available).lower() in ("1", "true")
         wanted = params.get("id")
@@ -93,6 +96,12 @@ class ChunkService:
                 raise ApiError(RetCode.DATA_ERROR, f"Chunk not found: {dataset_id}/{wanted}")
             rows, total = ([row] if want is None or bool(row.get("available", True)) == want else []), 1
             rows = rows[start : start + page_size]
+        elif chunk_ids:
+            picked = [r for r in self._chunks.get_many(tenant, chunk_ids) if r["document_id"] == doc["id"] and is_current(r, doc)
+                      and (want is None or bool(r.get("available", True)) == want)
+                      and (not keywords or keywords.lower() in str(r.get("content", "")).lower())]
+            picked.sort(key=lambda r: (r.get("order", 0), r.get("create_time", 0)))
+            rows, total = picked[start : start + page_size], len(picked)
         elif keywords:
             hits = self._index.search_text(tenant, keywords, KEYWORD_MATCHES, [dataset_id], [document_id])
             found = [r for r in self._chunks.get_many(tenant, [h["id"] for h in hits])
@@ -241,12 +250,3 @@ class ChunkService:
         text = row["content"] + ("\n" + " ".join(row["questions"]) if row.get("questions") else "")
         vector = embedder.embed([text])[0]
         self._chunks.update_row(tenant, row, vector, doc)
-
-
-def _int(value: Any, default: int) -> int:
-    if value in (None, "", "0", 0):
-        return default  # RAGFlow treats 0 as "the default"
-    try:
-        return max(int(value), 1)
-    except (TypeError, ValueError):
-        raise ApiError(RetCode.ARGUMENT_ERROR, f"Input should be a valid integer, got {value!r}") from None

@@ -1,0 +1,180 @@
+"""RAGFlow's handler and service code as the contract (issue #18): answers its code gives where the stale HTTP suite
+said otherwise or said nothing. Each test asserts the exact envelope a client sees."""
+
+from __future__ import annotations
+
+import uuid
+
+from tests.conftest import Api
+
+
+def _dataset(api: Api, name: str, **extra: object) -> dict:  # type: ignore[type-arg]
+    res = api.call("POST", "/api/v1/datasets", json={"name": name, **extra})
+    assert res["code"] == 0, res
+    return res["data"]  # type: ignore[no-any-return]
+
+
+# ---- dataset_api -------------------------------------------------------------------------------------------
+def test_dataset_delete_answers_success_count_and_names_every_unknown_id(api: Api) -> None:
+    ids = [_dataset(api, f"d{i}")["id"] for i in range(3)]
+    assert api.call("DELETE", "/api/v1/datasets", json={"ids": []}) == {"code": 0, "data": {"success_count": 0}}
+    ghosts = [uuid.uuid4().hex, uuid.uuid4().hex]
+    res = api.call("DELETE", "/api/v1/datasets", json={"ids": [ids[0], *ghosts]})
+    assert res == {"code": 102, "data": None,
+                   "message": f"User '{api.tenant}' lacks permission for datasets: '{ghosts[0]}, {ghosts[1]}'"}
+    assert api.call("GET", "/api/v1/datasets")["total_datasets"] == 3  # nothing changed
+    assert api.call("DELETE", "/api/v1/datasets", json={"ids": ids[:2]}) == {"code": 0, "data": {"success_count": 2}}
+    assert api.call("DELETE", "/api/v1/datasets", json={"delete_all": True}) == {"code": 0, "data": {"success_count": 1}}
+
+
+def test_dataset_list_page_size_over_100_is_a_validation_error(api: Api) -> None:
+    res = api.call("GET", "/api/v1/datasets", params={"page_size": 101})
+    assert res == {"code": 101, "data": None,
+                   "message": "Field: <page_size> - Message: <Value error, page_size must be less than or equal to 100> - Value: <101>"}
+    assert api.call("GET", "/api/v1/datasets", params={"page_size": 100})["code"] == 0
+
+
+def test_dataset_list_by_ids(api: Api) -> None:
+    ids = [_dataset(api, f"ds{i}")["id"] for i in range(4)]
+    res = api.call("GET", "/api/v1/datasets", params={"ids": f"{ids[0]},{ids[2]}"})
+    assert res["code"] == 0 and res["total_datasets"] == 2
+    assert [d["id"] for d in res["data"]] == [ids[2], ids[0]]  # newest first
+    repeated = api.client.get(f"/api/v1/datasets?ids={ids[1]}&ids={ids[3]}&desc=false", headers=api.headers()).json()
+    assert [d["id"] for d in repeated["data"]] == [ids[1], ids[3]]
+    # ids that are unknown (or another tenant's) are left out, as RAGFlow's get_accessible_ids does
+    assert api.call("GET", "/api/v1/datasets", params={"ids": uuid.uuid4().hex}) == {"code": 0, "data": [], "total_datasets": 0}
+    both = api.call("GET", "/api/v1/datasets", params={"id": ids[0], "ids": ids[1]})
+    assert both == {"code": 102, "data": None, "message": f"Should not provide both 'id':{ids[0]} and 'ids'['{ids[1]}']"}
+    bad = api.call("GET", "/api/v1/datasets", params={"ids": "nope"})
+    assert bad == {"code": 101, "data": None, "message": "Field: <ids> - Message: <Invalid UUID format> - Value: <['nope']>"}
+    dup = api.call("GET", "/api/v1/datasets", params={"ids": f"{ids[0]},{ids[0]}"})
+    assert dup["code"] == 101 and f"Duplicate ids: '{ids[0]}'" in dup["message"]
+    many = ",".join(uuid.uuid4().hex for _ in range(101))
+    too_many = api.call("GET", "/api/v1/datasets", params={"ids": many})
+    assert too_many["code"] == 101
+    assert too_many["message"].startswith("Field: <ids> - Message: <List should have at most 100 items after validation, not 101>")
+
+
+def test_dataset_list_ext_filters(api: Api) -> None:
+    _dataset(api, "Alpha notes")
+    qa = _dataset(api, "beta", chunk_method="qa")
+    res = api.call("GET", "/api/v1/datasets", params={"ext": '{"keywords": "ALPHA"}'})
+    assert [d["name"] for d in res["data"]] == ["Alpha notes"] and res["total_datasets"] == 1
+    res = api.call("GET", "/api/v1/datasets", params={"ext": '{"parser_id": "qa"}'})
+    assert [d["id"] for d in res["data"]] == [qa["id"]]
+
+
+def test_dataset_list_parsing_status_is_one_object(api: Api) -> None:
+    ds = _dataset(api, "counted")
+    res = api.call("GET", "/api/v1/datasets", params={"include_parsing_status": "true"})
+    assert res["data"][0]["id"] == ds["id"]
+    assert res["data"][0]["parsing_status"] == {"unstart_count": 0, "running_count": 0, "cancel_count": 0,
+                                                "done_count": 0, "fail_count": 0}
+    assert "parsing_status" not in api.call("GET", "/api/v1/datasets")["data"][0]
+
+
+def test_dataset_get_has_size_and_connectors(api: Api) -> None:
+    ds = _dataset(api, "sized")
+    files = [("file", ("a.txt", b"hello world", "text/plain")), ("file", ("b.txt", b"12345", "text/plain"))]
+    up = api.client.post(f"/api/v1/datasets/{ds['id']}/documents", files=files, headers=api.headers()).json()
+    assert up["code"] == 0, up
+    got = api.call("GET", f"/api/v1/datasets/{ds['id']}")
+    assert got["code"] == 0 and got["data"]["size"] == 16 and got["data"]["connectors"] == []
+    api.call("DELETE", f"/api/v1/datasets/{ds['id']}/documents", json={"ids": [up["data"][0]["id"]]})
+    assert api.call("GET", f"/api/v1/datasets/{ds['id']}")["data"]["size"] == 5
+
+
+# ---- document_api ------------------------------------------------------------------------------------------
+def _upload(api: Api, dataset_id: str, *names: str) -> list[str]:
+    files = [("file", (n, f"text of {n}".encode(), "text/plain")) for n in names]
+    res = api.client.post(f"/api/v1/datasets/{dataset_id}/documents", files=files, headers=api.headers()).json()
+    assert res["code"] == 0, res
+    return [d["id"] for d in res["data"]]
+
+
+def test_document_delete_answers_deleted_and_refuses_ids_with_delete_all(api: Api) -> None:
+    ds = _dataset(api, "docs")["id"]
+    a, b = _upload(api, ds, "a.txt", "b.txt")
+    both = api.call("DELETE", f"/api/v1/datasets/{ds}/documents", json={"ids": [a], "delete_all": True})
+    assert both == {"code": 102, "data": None,
+                    "message": f"should not provide both doc ids and delete_all(true), dataset: {ds}. "}
+    assert api.call("GET", f"/api/v1/datasets/{ds}/documents")["data"]["total"] == 2  # nothing changed
+    assert api.call("DELETE", f"/api/v1/datasets/{ds}/documents", json={"ids": [a]}) == {"code": 0, "data": {"deleted": 1}}
+    assert api.call("DELETE", f"/api/v1/datasets/{ds}/documents", json={"delete_all": True}) == {"code": 0, "data": {"deleted": 1}}
+
+
+def test_document_list_paging_orderby_and_ids(api: Api) -> None:
+    ds = _dataset(api, "listed")["id"]
+    ids = _upload(api, ds, "a.txt", "b.txt", "c.txt")
+    path = f"/api/v1/datasets/{ds}/documents"
+    # page and page_size fall back to 1 / 30 when not whole numbers ≥ 1; over 100 is refused (validate_rest_api_page*)
+    assert api.call("GET", path, params={"page": 0, "page_size": "x"})["data"]["total"] == 3
+    assert len(api.call("GET", path, params={"page": -1, "page_size": 0})["data"]["docs"]) == 3
+    assert api.call("GET", path, params={"page_size": 101}) == {
+        "code": 100, "data": None, "message": "ValueError('page_size must be less than or equal to 100')"}
+    assert api.call("GET", path, params={"orderby": "size"}) == {"code": 101, "data": None, "message": "invalid orderby field: size"}
+    assert [d["name"] for d in api.call("GET", path, params={"orderby": "name", "desc": "false"})["data"]["docs"]] == [
+        "a.txt", "b.txt", "c.txt"]
+    # `ids` narrow the list (unknown ones simply match nothing); more than 100 are refused
+    narrowed = api.client.get(f"{path}?ids={ids[0]}&ids={ids[2]}", headers=api.headers()).json()
+    assert sorted(d["id"] for d in narrowed["data"]["docs"]) == sorted([ids[0], ids[2]])
+    assert api.call("GET", path, params={"ids": uuid.uuid4().hex}) == {"code": 0, "data": {"total": 0, "docs": []}}
+    many = "&".join(f"ids={uuid.uuid4().hex}" for _ in range(101))
+    assert api.client.get(f"{path}?{many}", headers=api.headers()).json() == {
+        "code": 101, "data": None, "message": "ids must contain at most 100 IDs"}
+
+
+def test_document_parse_and_stop_answer_counts(api: Api) -> None:
+    ds = _dataset(api, "parsed")["id"]
+    (doc,) = _upload(api, ds, "a.txt")
+    stop = api.call("POST", f"/api/v1/datasets/{ds}/documents/stop", json={"document_ids": [doc]})
+    assert stop == {"code": 0, "data": {"success_count": 0, "errors": [
+        "Can't stop parsing document that has not started or already completed"]}}
+    ghost = uuid.uuid4().hex
+    assert api.call("POST", f"/api/v1/datasets/{ds}/documents/stop", json={"document_ids": [ghost]}) == {
+        "code": 102, "data": None, "message": f"Documents not found: ['{ghost}']"}
+    legacy = api.call("DELETE", f"/api/v1/datasets/{ds}/chunks", json={"document_ids": [doc]})
+    assert legacy == {"code": 102, "message": "Can't stop parsing document that has not started or already completed",
+                      "data": {"error_code": "DOC_STOP_PARSING_INVALID_STATE"}}
+    assert api.call("DELETE", f"/api/v1/datasets/{ds}/chunks", json={"document_ids": [ghost]}) == {
+        "code": 102, "data": None, "message": f"you don't own the document {ghost}"}
+    assert api.call("POST", f"/api/v1/datasets/{ds}/documents/parse", json={"document_ids": [doc]}) == {
+        "code": 0, "data": {"success_count": 1}}
+    assert api.call("POST", f"/api/v1/datasets/{ds}/chunks", json={"document_ids": [doc]}) == {"code": 0}
+
+
+# ---- chunk_api (+ retrieval) -------------------------------------------------------------------------------
+def test_chunk_list_paging_and_chunk_ids(api: Api) -> None:
+    ds = _dataset(api, "chunks")["id"]
+    (doc,) = _upload(api, ds, "a.txt")
+    base = f"/api/v1/datasets/{ds}/documents/{doc}/chunks"
+    made = [api.call("POST", base, json={"content": f"chunk number {i}"})["data"]["chunk"]["id"] for i in range(3)]
+    # not whole numbers ≥ 1: the defaults; over 100: refused
+    assert api.call("GET", base, params={"page": "x", "page_size": "y"})["data"]["total"] == 3
+    assert api.call("GET", base, params={"page_size": 101}) == {
+        "code": 100, "data": None, "message": "ValueError('page_size must be less than or equal to 100')"}
+    picked = api.client.get(f"{base}?chunk_ids={made[0]},{made[2]}&chunk_ids={made[0]}", headers=api.headers()).json()
+    assert picked["data"]["total"] == 2 and [c["id"] for c in picked["data"]["chunks"]] == [made[0], made[2]]
+    many = ",".join(uuid.uuid4().hex for _ in range(101))
+    assert api.call("GET", base, params={"chunk_ids": many}) == {
+        "code": 101, "data": None, "message": "chunk_ids must contain at most 100 IDs"}
+
+
+def test_retrieval_checks_in_ragflows_order(api: Api) -> None:
+    ds = _dataset(api, "searched")["id"]
+    ghost = uuid.uuid4().hex
+    cases = [
+        ({"question": "x"}, 102, "`dataset_ids` is required."),
+        ({"dataset_ids": ds, "question": "x"}, 102, "`dataset_ids` should be a list"),
+        ({"dataset_ids": [ghost]}, 102, f"You don't own the dataset {ghost}."),
+        ({"dataset_ids": [ds]}, 102, "`question` is required."),
+        ({"dataset_ids": [ds], "question": "x", "page_size": 101}, 100, "ValueError('page_size must be less than or equal to 100')"),
+        ({"dataset_ids": [ds], "question": "x", "document_ids": "d"}, 102, "`documents` should be a list"),
+        ({"dataset_ids": [ds], "question": "x", "top_k": 0}, 102, "`top_k` must be greater than 0"),
+    ]
+    for body, code, message in cases:
+        assert api.call("POST", "/api/v1/retrieval", json=body) == {"code": code, "data": None, "message": message}, body
+    assert api.call("POST", "/api/v1/retrieval", json={"dataset_ids": [ds], "question": "  "}) == {
+        "code": 0, "data": {"total": 0, "chunks": [], "doc_aggs": {}}}
+    ok = api.call("POST", "/api/v1/retrieval", json={"dataset_ids": [ds], "question": "x", "page": 0, "page_size": "a"})
+    assert ok["code"] == 0 and ok["data"]["total"] == 0
