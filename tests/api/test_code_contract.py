@@ -178,3 +178,59 @@ def test_retrieval_checks_in_ragflows_order(api: Api) -> None:
         "code": 0, "data": {"total": 0, "chunks": [], "doc_aggs": {}}}
     ok = api.call("POST", "/api/v1/retrieval", json={"dataset_ids": [ds], "question": "x", "page": 0, "page_size": "a"})
     assert ok["code"] == 0 and ok["data"]["total"] == 0
+
+
+# ---- chat_api ----------------------------------------------------------------------------------------------
+def test_chat_setting_objects_are_data_errors(api: Api) -> None:
+    assert api.call("POST", "/api/v1/chats", json={"name": "c", "prompt_config": "x"}) == {
+        "code": 102, "data": None, "message": "`prompt_config` should be an object."}
+    chat = api.call("POST", "/api/v1/chats", json={"name": "c"})["data"]["id"]
+    assert api.call("PATCH", f"/api/v1/chats/{chat}", json={"llm_setting": "x"}) == {
+        "code": 102, "data": None, "message": "`llm_setting` should be an object."}
+
+
+def test_message_delete_and_feedback_as_ragflow_answers(api: Api) -> None:
+    chat = api.call("POST", "/api/v1/chats", json={"name": "c"})["data"]["id"]
+    session = api.call("POST", f"/api/v1/chats/{chat}/sessions", json={"name": "s"})["data"]
+    base = f"/api/v1/chats/{chat}/sessions/{session['id']}"
+    reply = api.call("POST", "/api/v1/chat/completions", json={
+        "chat_id": chat, "session_id": session["id"], "stream": False, "messages": [{"role": "user", "content": "hello"}]})
+    assert reply["code"] == 0, reply
+    stored = api.call("GET", base)["data"]
+    assert len(stored["messages"]) == 3 and len(stored["reference"]) == 1
+    answer_id = stored["messages"][-1]["id"]
+    ghost = uuid.uuid4().hex
+    # an id the session does not hold: the session, unchanged
+    unchanged = api.call("PUT", f"{base}/messages/{ghost}/feedback", json={"thumbup": True})
+    assert unchanged["code"] == 0 and unchanged["data"]["messages"] == stored["messages"]
+    assert api.call("PUT", f"{base}/messages/{answer_id}/feedback", json={"thumbup": "yes"}) == {
+        "code": 102, "data": None, "message": "thumbup must be a boolean"}
+    liked = api.call("PUT", f"{base}/messages/{answer_id}/feedback", json={"thumbup": True})
+    assert liked["code"] == 0 and liked["data"]["messages"][-1]["thumbup"] is True
+    assert api.call("DELETE", f"{base}/messages/{ghost}")["data"]["messages"] == liked["data"]["messages"]
+    # the question and its answer share the id: both go, with the turn's reference
+    gone = api.call("DELETE", f"{base}/messages/{answer_id}")
+    assert gone["code"] == 0 and len(gone["data"]["messages"]) == 1 and gone["data"]["reference"] == []
+    assert api.call("GET", base)["data"]["messages"] == gone["data"]["messages"]
+
+
+def test_completion_messages_checked_as_ragflow_does(api: Api) -> None:
+    chat = api.call("POST", "/api/v1/chats", json={"name": "c"})["data"]["id"]
+    user = {"role": "user", "content": "hi"}
+    cases = [
+        ({"chat_id": chat}, 101, "required argument are missing: messages"),
+        ({"chat_id": chat, "messages": []}, 101, "`messages` must be a non-empty list."),
+        ({"chat_id": chat, "messages": ["hi"]}, 101, "Every item in `messages` must be an object."),
+        ({"chat_id": chat, "messages": [{"role": "user"}]}, 101, "Every item in `messages` must include `role` and `content`."),
+        ({"chat_id": chat, "messages": [{"role": "system", "content": "s"}]}, 101, "`messages` must contain a user message."),
+        ({"chat_id": chat, "messages": [user, {"role": "assistant", "content": "a"}]}, 101, "The last message must be from user."),
+        ({"chat_id": chat, "messages": [user], "store_history_messages": False}, 102,
+         "`pass_all_history_messages` must be true when `store_history_messages` is false."),
+        ({"session_id": uuid.uuid4().hex, "messages": [user]}, 102, "`chat_id` is required when `session_id` is provided."),
+    ]
+    for body, code, message in cases:
+        assert api.call("POST", "/api/v1/chat/completions", json={**body, "stream": False}) == {
+            "code": code, "data": None, "message": message}, body
+    assert api.call("GET", f"/api/v1/chats/{chat}/sessions")["data"] == []  # no refused request opened a session
+    answered = api.call("POST", "/api/v1/chat/completions", json={"chat_id": chat, "question": "hi", "stream": False})
+    assert answered["code"] == 0 and answered["data"]["answer"]
