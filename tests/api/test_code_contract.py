@@ -234,3 +234,34 @@ def test_completion_messages_checked_as_ragflow_does(api: Api) -> None:
     assert api.call("GET", f"/api/v1/chats/{chat}/sessions")["data"] == []  # no refused request opened a session
     answered = api.call("POST", "/api/v1/chat/completions", json={"chat_id": chat, "question": "hi", "stream": False})
     assert answered["code"] == 0 and answered["data"]["answer"]
+
+
+# ---- memory_api --------------------------------------------------------------------------------------------
+def test_memory_paging_and_id_limits(api: Api) -> None:
+    made = api.call("POST", "/api/v1/memories", json={"name": "m", "memory_type": ["raw"],
+                                                      "embd_id": "all-MiniLM-L6-v2@Builtin", "llm_id": "extractive@Builtin"})
+    assert made["code"] == 0, made
+    mid = made["data"]["id"]
+    many = ",".join(uuid.uuid4().hex for _ in range(101))
+    too_big = {"code": 100, "data": None, "message": "ValueError('page_size must be less than or equal to 100')"}
+    assert api.call("GET", "/api/v1/memories", params={"page_size": 101}) == too_big
+    assert api.call("GET", f"/api/v1/memories/{mid}", params={"page_size": 101}) == too_big
+    listed = api.call("GET", "/api/v1/memories", params={"page": "x", "page_size": "y"})
+    assert listed["code"] == 0 and listed["data"]["total_count"] == 1
+    assert api.call("GET", "/api/v1/memories", params={"ids": f"{mid},{uuid.uuid4().hex}"})["data"]["total_count"] == 1
+    assert api.call("GET", "/api/v1/memories", params={"ids": uuid.uuid4().hex})["data"] == {"memory_list": [], "total_count": 0}
+    for path, name in (("/api/v1/memories", "ids"), ("/api/v1/memories", "owner_ids"), (f"/api/v1/memories/{mid}", "agent_id"),
+                       ("/api/v1/messages", "memory_id"), ("/api/v1/messages/search", "memory_id")):
+        assert api.call("GET", path, params={name: many}) == {
+            "code": 101, "data": None, "message": f"{name} must contain at most 100 IDs"}, (path, name)
+    assert api.call("GET", "/api/v1/messages") == {"code": 101, "data": None, "message": "memory_ids is required."}
+    assert api.call("GET", "/api/v1/messages", params={"memory_id": mid, "limit": 101}) == {
+        "code": 101, "data": None, "message": "page_size must be less than or equal to 100"}
+    assert api.call("GET", "/api/v1/messages/search", params={"memory_id": mid, "top_n": "x", "query": "q"}) == {
+        "code": 101, "data": None, "message": "invalid literal for int() with base 10: 'x'"}
+
+
+def test_message_status_is_checked_before_the_lookup(api: Api) -> None:
+    ghost = f"/api/v1/messages/{uuid.uuid4().hex}:1"
+    assert api.call("PUT", ghost, json={"status": "on"}) == {"code": 101, "data": None, "message": "Status must be a boolean."}
+    assert api.call("PUT", ghost, json={}) == {"code": 101, "data": None, "message": "required argument are missing: status; "}
