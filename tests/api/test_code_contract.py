@@ -265,3 +265,17 @@ def test_message_status_is_checked_before_the_lookup(api: Api) -> None:
     ghost = f"/api/v1/messages/{uuid.uuid4().hex}:1"
     assert api.call("PUT", ghost, json={"status": "on"}) == {"code": 101, "data": None, "message": "Status must be a boolean."}
     assert api.call("PUT", ghost, json={}) == {"code": 101, "data": None, "message": "required argument are missing: status; "}
+
+
+# ---- search_api --------------------------------------------------------------------------------------------
+def test_search_app_list_pages_as_ragflow_does(api: Api) -> None:
+    for i in range(31):
+        assert api.call("POST", "/api/v1/searches", json={"name": f"s{i}"})["code"] == 0
+    first = api.call("GET", "/api/v1/searches")
+    assert first["code"] == 0 and first["data"]["total"] == 31 and len(first["data"]["search_apps"]) == 30
+    assert len(api.call("GET", "/api/v1/searches", params={"page": 2, "page_size": "x"})["data"]["search_apps"]) == 1
+    assert api.call("GET", "/api/v1/searches", params={"page_size": 101}) == {
+        "code": 100, "data": None, "message": "ValueError('page_size must be less than or equal to 100')"}
+    owners = "&".join(f"owner_ids={uuid.uuid4().hex}" for _ in range(101))
+    assert api.client.get(f"/api/v1/searches?{owners}", headers=api.headers()).json() == {
+        "code": 101, "data": None, "message": "owner_ids must contain at most 100 IDs"}
