@@ -279,3 +279,27 @@ def test_search_app_list_pages_as_ragflow_does(api: Api) -> None:
     owners = "&".join(f"owner_ids={uuid.uuid4().hex}" for _ in range(101))
     assert api.client.get(f"/api/v1/searches?{owners}", headers=api.headers()).json() == {
         "code": 101, "data": None, "message": "owner_ids must contain at most 100 IDs"}
+
+
+# ---- agent_api, file_api -----------------------------------------------------------------------------------
+def test_agent_lists_page_and_check_owner_ids(api: Api) -> None:
+    too_big = {"code": 100, "data": None, "message": "ValueError('page_size must be less than or equal to 100')"}
+    assert api.call("GET", "/api/v1/agents", params={"page_size": 101}) == too_big
+    assert api.call("GET", "/api/v1/agents", params={"page": "x", "page_size": "y"}) == {"code": 0, "data": {"canvas": [], "total": 0}}
+    many = ",".join(uuid.uuid4().hex for _ in range(101))
+    assert api.call("GET", "/api/v1/agents", params={"owner_ids": many}) == {
+        "code": 101, "data": None, "message": "owner_ids must contain at most 100 IDs"}
+    assert api.call("GET", "/api/v1/agents", params={"owner_ids": uuid.uuid4().hex}) == {
+        "code": 103, "data": False, "message": "Only authorized owner_ids can be queried."}
+    assert api.call("GET", "/api/v1/agents", params={"owner_ids": api.tenant})["code"] == 0
+
+
+def test_file_list_is_validated_as_list_file_req(api: Api) -> None:
+    assert api.call("GET", "/api/v1/files", params={"page_size": 101}) == {
+        "code": 101, "data": None,
+        "message": "Field: <page_size> - Message: <Value error, page_size must be less than or equal to 100> - Value: <101>"}
+    assert api.call("GET", "/api/v1/files", params={"page": 0}) == {
+        "code": 101, "data": None, "message": "Field: <page> - Message: <Input should be greater than or equal to 1> - Value: <0>"}
+    assert api.call("GET", "/api/v1/files", params={"folder": "x"}) == {
+        "code": 101, "data": None, "message": "Field: <folder> - Message: <Extra inputs are not permitted> - Value: <x>"}
+    assert api.call("GET", "/api/v1/files", params={"page": 1, "page_size": 100, "desc": "false"})["code"] == 0

@@ -11,7 +11,9 @@ import hashlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from ragcore.api.validation import parse_model
 from ragcore.domain.documents import doc_type
+from ragcore.domain.files import ListFilesQuery
 from ragcore.errors import ApiError, RetCode
 from ragcore.ids import new_id
 from ragcore.ports import BlobStore, ListQuery, MetadataStore
@@ -123,12 +125,13 @@ class FileService:
         return {"id": parent["id"], "name": parent["name"]}
 
     def list_folder(self, tenant: str, params: dict[str, Any]) -> dict[str, Any]:
-        folder = self.folder(tenant, params.get("parent_id") or None)
-        orderby = params.get("orderby") if params.get("orderby") in ("create_time", "update_time", "name") else "create_time"
-        page = _positive(params.get("page"), 1)
-        page_size = _positive(params.get("page_size"), 15)
-        query = ListQuery(KIND, tenant, folder["id"], order=str(orderby), desc=str(params.get("desc", "true")).lower() not in ("false", "0"),
-                          name_contains=str(params.get("keywords") or ""))
+        # RAGFlow validates the query with its ListFileReq model: unknown parameters, a page or page_size below 1 and a
+        # page_size over 100 are refused (code 101) before the folder is looked up
+        req = parse_model(ListFilesQuery, params)
+        folder = self.folder(tenant, req.parent_id or None)
+        orderby = req.orderby if req.orderby in ("create_time", "update_time", "name") else "create_time"
+        page, page_size = req.page, req.page_size
+        query = ListQuery(KIND, tenant, folder["id"], order=orderby, desc=req.desc, name_contains=req.keywords)
         return {"total": self._store.count(query),
                 "files": [self.view(tenant, i) for i in self._store.page(query, (page - 1) * page_size, page_size)],
                 "parent_folder": {"id": folder["id"], "name": folder["name"]}}
@@ -334,10 +337,3 @@ class FileService:
         for child in list(self.children(tenant, item["id"])):
             out.extend(self._files_under(tenant, child))
         return out
-
-
-def _positive(value: Any, default: int) -> int:
-    try:
-        return max(int(value), 1) if value not in (None, "") else default
-    except (TypeError, ValueError):
-        raise ApiError(RetCode.ARGUMENT_ERROR, f"Input should be a valid integer, got {value!r}") from None
