@@ -17,7 +17,7 @@ from ragcore.api.requests import json_object
 from ragcore.errors import ApiError, ProviderError, RetCode
 from ragcore.services import registry
 from ragcore.services.completion import new_message_id
-from ragcore.services.openai_chat import parse_openai_chat
+from ragcore.services.openai_chat import PLACEHOLDER_MODEL, parse_openai_chat
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -112,6 +112,8 @@ async def _openai(chat_id: str, tenant: str, body: dict[str, Any]) -> Any:
     req = parse_openai_chat(body)
     chats, service = registry.chats(), registry.completion()
     chat = chats.get_owned(tenant, chat_id, f"You don't own the chat {chat_id}")
+    if req.model != PLACEHOLDER_MODEL:  # RAGFlow's _validate_llm_id: a named model must be one the tenant can use
+        chats.check_llm(tenant, req.model, RetCode.ARGUMENT_ERROR)
     model = req.model_for(chat)
     try:
         turn = service.prepare(tenant, chat, req.question, req.history, metadata_condition=req.metadata_condition)

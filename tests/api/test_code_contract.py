@@ -303,3 +303,17 @@ def test_file_list_is_validated_as_list_file_req(api: Api) -> None:
     assert api.call("GET", "/api/v1/files", params={"folder": "x"}) == {
         "code": 101, "data": None, "message": "Field: <folder> - Message: <Extra inputs are not permitted> - Value: <x>"}
     assert api.call("GET", "/api/v1/files", params={"page": 1, "page_size": 100, "desc": "false"})["code"] == 0
+
+
+# ---- openai_api --------------------------------------------------------------------------------------------
+def test_openai_route_refuses_a_model_the_tenant_cannot_use(api: Api) -> None:
+    chat = api.call("POST", "/api/v1/chats", json={"name": "c"})["data"]["id"]
+    path = f"/api/v1/openai/{chat}/chat/completions"
+    user = [{"role": "user", "content": "hi"}]
+    assert api.call("POST", path, json={"model": "nope@Nowhere", "messages": user}) == {
+        "code": 101, "data": None, "message": "`llm_id` nope@Nowhere doesn't exist"}
+    # the chat's ownership is checked first, as RAGFlow does
+    ghost = uuid.uuid4().hex
+    assert api.call("POST", f"/api/v1/openai/{ghost}/chat/completions", json={"model": "nope@Nowhere", "messages": user}) == {
+        "code": 102, "data": None, "message": f"You don't own the chat {ghost}"}
+    assert api.client.post(path, json={"model": "model", "messages": user}, headers=api.headers()).json()["object"] == "chat.completion"

@@ -119,9 +119,7 @@ class ChatService:
             item["dataset_ids"] = self._datasets(tenant, payload["dataset_ids"])
         if "llm_id" in payload and payload["llm_id"] is not None:
             llm_id = str(payload["llm_id"])
-            if not self._configured(tenant, "chat", llm_id) and llm_id not in self._llm_ids \
-                    and llm_id.split("@")[0] not in {m.split("@")[0] for m in self._llm_ids}:
-                raise _err(f"`llm_id` {llm_id} doesn't exist")
+            self.check_llm(tenant, llm_id)
             item["llm_id"] = llm_id
         setting = payload.get("llm_setting", payload.get("llm"))
         if setting is not None:
@@ -167,6 +165,12 @@ class ChatService:
                     item[key] = value or ""
         if payload.get("keywords_similarity_weight") is not None:
             item["vector_similarity_weight"] = 1 - float(_number(payload["keywords_similarity_weight"], "keywords_similarity_weight", lo=0.0, hi=1.0))
+
+    def check_llm(self, tenant: str, llm_id: str, code: int = RetCode.DATA_ERROR) -> None:
+        """A chat model the tenant can use (added under a provider, or one the deployment runs)."""
+        if not self._configured(tenant, "chat", llm_id) and llm_id not in self._llm_ids \
+                and llm_id.split("@")[0] not in {m.split("@")[0] for m in self._llm_ids}:
+            raise _err(f"`llm_id` {llm_id} doesn't exist", code)
 
     def _configured(self, tenant: str, kind: str, name: str) -> bool:
         return bool(self._tenant_model and self._tenant_model(tenant, kind, name))
