@@ -317,3 +317,33 @@ def test_openai_route_refuses_a_model_the_tenant_cannot_use(api: Api) -> None:
     assert api.call("POST", f"/api/v1/openai/{ghost}/chat/completions", json={"model": "nope@Nowhere", "messages": user}) == {
         "code": 102, "data": None, "message": f"You don't own the chat {ghost}"}
     assert api.client.post(path, json={"model": "model", "messages": user}, headers=api.headers()).json()["object"] == "chat.completion"
+
+
+def test_file_writes_answer_file_api_services_words(api: Api) -> None:
+    folder = api.call("POST", "/api/v1/files", json={"name": "docs", "type": "folder"})["data"]
+    ghost = uuid.uuid4().hex
+    cases = [
+        ("POST", "/api/v1/files", {"name": "", "type": "folder"}, 101,
+         "Field: <name> - Message: <String should have at least 1 character> - Value: <>"),
+        ("POST", "/api/v1/files", {"name": "x", "parent_id": ghost}, 102, "Parent Folder Doesn't Exist!"),
+        ("POST", "/api/v1/files", {"name": "docs", "type": "folder"}, 102, "Duplicated folder name in the same folder."),
+        ("POST", "/api/v1/files", {"name": "a/b", "type": "folder"}, 102, 'Folder name cannot contain "/"'),
+        ("DELETE", "/api/v1/files", {"ids": []}, 101,
+         "Field: <ids> - Message: <List should have at least 1 item after validation, not 0> - Value: <[]>"),
+        ("POST", "/api/v1/files/move", {"src_file_ids": [folder["id"]]}, 101,
+         "Field: <> - Message: <Value error, At least one of dest_file_id or new_name must be provided> - Value: "
+         f"<{{'src_file_ids': ['{folder['id']}']}}>"),
+        ("POST", "/api/v1/files/move", {"src_file_ids": [folder["id"]], "dest_file_id": folder["id"]}, 102,
+         "Cannot move a folder to itself."),
+        ("POST", "/api/v1/files/link-to-datasets", {"file_ids": [folder["id"]]}, 101, "required argument are missing: kb_ids; "),
+        ("POST", "/api/v1/files/link-to-datasets", {"file_ids": [ghost], "kb_ids": [ghost]}, 102, "File not found!"),
+        ("POST", "/api/v1/files/link-to-datasets", {"file_ids": [folder["id"]], "kb_ids": [ghost]}, 102, "Can't find this dataset!"),
+    ]
+    for method, path, body, code, message in cases:
+        assert api.call(method, path, json=body) == {"code": code, "data": None, "message": message}, body
+    assert api.call("GET", f"/api/v1/files/{ghost}/ancestors") == {"code": 102, "data": None, "message": "Folder not found!"}
+    # a delete naming a file it cannot delete changes nothing, answered as RAGFlow answers a delete where all failed
+    assert api.call("DELETE", "/api/v1/files", json={"ids": [folder["id"], ghost]}) == {
+        "code": 102, "message": "Deleted files failed with 1 errors",
+        "data": {"success_count": 0, "errors": [f"File or Folder not found: {ghost}"]}}
+    assert api.call("GET", "/api/v1/files")["data"]["total"] == 1

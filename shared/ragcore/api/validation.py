@@ -14,7 +14,7 @@ M = TypeVar("M", bound=BaseModel)
 def format_validation_error(exc: ValidationError) -> str:
     lines = []
     for err in exc.errors():
-        field = ".".join(str(p) for p in err.get("loc", ())) or "body"
+        field = ".".join(str(p) for p in err.get("loc", ()))  # a model-level error has no field, as in RAGFlow
         msg = err.get("msg", "invalid value")
         value = err.get("input")
         shown = "" if value is None and err.get("type") == "missing" else _short(value)

@@ -31,7 +31,8 @@ LIST_FIELDS = ("id", "avatar", "tenant_id", "name", "description", "created_by",
 def _missing(body: dict[str, Any], *names: str) -> None:
     absent = [n for n in names if n not in body]
     if absent:
-        raise ApiError(RetCode.ARGUMENT_ERROR, "required argument are missing: " + "; ".join(absent) + "; ")
+        # RAGFlow's @validate_request joins the names with commas
+        raise ApiError(RetCode.ARGUMENT_ERROR, "required argument are missing: " + ",".join(absent) + "; ")
 
 
 def _valid_name(name: Any) -> str:
