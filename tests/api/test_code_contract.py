@@ -347,3 +347,11 @@ def test_file_writes_answer_file_api_services_words(api: Api) -> None:
         "code": 102, "message": "Deleted files failed with 1 errors",
         "data": {"success_count": 0, "errors": [f"File or Folder not found: {ghost}"]}}
     assert api.call("GET", "/api/v1/files")["data"]["total"] == 1
+
+
+def test_document_update_refuses_unknown_fields(api: Api) -> None:
+    ds = _dataset(api, "upd")["id"]
+    (doc,) = _upload(api, ds, "a.txt")
+    assert api.call("PATCH", f"/api/v1/datasets/{ds}/documents/{doc}", json={"size": 1}) == {
+        "code": 102, "data": None, "message": "Field: <size> - Message: <Extra inputs are not permitted> - Value: <1>"}
+    assert api.call("PATCH", f"/api/v1/datasets/{ds}/documents/{doc}", json={"chunk_count": 0})["code"] == 0
