@@ -355,3 +355,12 @@ def test_document_update_refuses_unknown_fields(api: Api) -> None:
     assert api.call("PATCH", f"/api/v1/datasets/{ds}/documents/{doc}", json={"size": 1}) == {
         "code": 102, "data": None, "message": "Field: <size> - Message: <Extra inputs are not permitted> - Value: <1>"}
     assert api.call("PATCH", f"/api/v1/datasets/{ds}/documents/{doc}", json={"chunk_count": 0})["code"] == 0
+
+
+def test_chat_successes_carry_get_json_results_message(api: Api) -> None:
+    made = api.call("POST", "/api/v1/chats", json={"name": "c"})
+    assert made["code"] == 0 and made["message"] == "success"
+    chat = made["data"]["id"]
+    assert api.call("GET", "/api/v1/chats")["message"] == "success"
+    assert api.call("GET", f"/api/v1/chats/{chat}/sessions") == {"code": 0, "message": "success", "data": []}
+    assert api.call("DELETE", f"/api/v1/chats/{chat}") == {"code": 0, "message": "success", "data": True}
