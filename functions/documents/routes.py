@@ -53,7 +53,7 @@ def list_documents(dataset_id: str, request: Request, tenant: str = Depends(curr
     params = dict(request.query_params)
     multi = {name: request.query_params.getlist(name) for name in ("ids", "suffix", "run")}
     docs, total = registry.documents().list(tenant, dataset_id, params, multi)
-    return ok({"docs": docs, "total": total})
+    return ok({"docs": docs, "total": total}, message="success")  # get_json_result
 
 
 # Declared before the {document_id} routes so `metadatas` is not taken for a document id.
