@@ -364,3 +364,14 @@ def test_chat_successes_carry_get_json_results_message(api: Api) -> None:
     assert api.call("GET", "/api/v1/chats")["message"] == "success"
     assert api.call("GET", f"/api/v1/chats/{chat}/sessions") == {"code": 0, "message": "success", "data": []}
     assert api.call("DELETE", f"/api/v1/chats/{chat}") == {"code": 0, "message": "success", "data": True}
+
+
+def test_dataset_ids_are_checked_as_uuids_in_pydantics_words(api: Api) -> None:
+    assert api.call("PUT", "/api/v1/datasets/not-a-uuid", json={"name": "x"}) == {
+        "code": 101, "data": None, "message": "Field: <dataset_id> - Message: <Invalid UUID format> - Value: <not-a-uuid>"}
+    assert api.call("DELETE", "/api/v1/datasets", json={"ids": ["bad"]}) == {
+        "code": 101, "data": None, "message": "Field: <ids> - Message: <Invalid UUID format> - Value: <['bad']>"}
+    ds = _dataset(api, "hyphens")["id"]
+    # any UUID spelling names the dataset, as validate_uuid1_hex normalises it
+    assert api.call("PUT", f"/api/v1/datasets/{uuid.UUID(ds)}", json={"description": "d"})["data"]["description"] == "d"
+    assert api.call("DELETE", "/api/v1/datasets", json={"ids": [str(uuid.UUID(ds))]}) == {"code": 0, "data": {"success_count": 1}}

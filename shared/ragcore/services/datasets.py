@@ -5,19 +5,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from pydantic_core import PydanticCustomError
+
 from ragcore.api.validation import parse_model
 from ragcore.domain.datasets import (
     CreateDataset,
     ListDatasetsQuery,
     UpdateDataset,
     merge_parser_config,
+    uuid_hex,
 )
 from ragcore.errors import ApiError, RetCode
 from ragcore.ids import new_id
 from ragcore.ports import ListQuery, MetadataStore
 from ragcore.services.common import (
-    check_id_format,
-    check_id_list,
+    check_no_duplicates,
     claim_free_name,
     page_items,
     public,
@@ -189,7 +191,7 @@ class DatasetService:
         return self.view(tenant, item)
 
     def update(self, tenant: str, dataset_id: str, payload: dict[str, Any]) -> dict[str, Any]:
-        dataset_id = check_id_format(dataset_id)
+        dataset_id = _uuid_field("dataset_id", dataset_id, dataset_id)
         req = parse_model(UpdateDataset, payload)
         current = self.get_owned(tenant, dataset_id)
         if not payload:
@@ -253,7 +255,9 @@ class DatasetService:
         raw_ids = payload.get("ids")
         if raw_ids is not None and not isinstance(raw_ids, list):
             raise ApiError(RetCode.ARGUMENT_ERROR, f"Field: <ids> - Message: <Input should be a valid list> - Value: <{raw_ids}>")
-        ids = check_id_list(raw_ids)
+        ids = None if raw_ids is None else [_uuid_field("ids", i, raw_ids) for i in raw_ids]
+        if ids:
+            check_no_duplicates(ids)
         delete_all = payload.get("delete_all", False)
         if not isinstance(delete_all, bool):
             raise ApiError(RetCode.ARGUMENT_ERROR, f"Field: <delete_all> - Message: <Input should be a valid boolean> - Value: <{delete_all}>")
@@ -287,6 +291,14 @@ class DatasetService:
         problem = self._model_problem(tenant, "embedding", model) if self._model_problem else f"Model {model} not found for model embedding"
         if problem:
             raise ApiError(RetCode.DATA_ERROR, problem)
+
+
+def _uuid_field(field: str, value: Any, shown: Any) -> str:
+    """RAGFlow's validate_uuid1_hex inside its request model: any UUID spelling, else its pydantic-style refusal."""
+    try:
+        return uuid_hex(value)
+    except PydanticCustomError:
+        raise ApiError(RetCode.ARGUMENT_ERROR, f"Field: <{field}> - Message: <Invalid UUID format> - Value: <{shown}>") from None
 
 
 def _filtered(items: list[dict[str, Any]], keywords: str, parser_id: str) -> list[dict[str, Any]]:
