@@ -375,3 +375,11 @@ def test_dataset_ids_are_checked_as_uuids_in_pydantics_words(api: Api) -> None:
     # any UUID spelling names the dataset, as validate_uuid1_hex normalises it
     assert api.call("PUT", f"/api/v1/datasets/{uuid.UUID(ds)}", json={"description": "d"})["data"]["description"] == "d"
     assert api.call("DELETE", "/api/v1/datasets", json={"ids": [str(uuid.UUID(ds))]}) == {"code": 0, "data": {"success_count": 1}}
+
+
+def test_multi_dataset_search_needs_dataset_ids(api: Api) -> None:
+    assert api.call("POST", "/api/v1/datasets/search", json={"question": "x"}) == {
+        "code": 101, "data": None, "message": "Field: <dataset_ids> - Message: <Field required> - Value: <{'question': 'x'}>"}
+    assert api.call("POST", "/api/v1/datasets/search", json={"question": "x", "dataset_ids": []}) == {
+        "code": 101, "data": None,
+        "message": "Field: <dataset_ids> - Message: <List should have at least 1 item after validation, not 0> - Value: <[]>"}

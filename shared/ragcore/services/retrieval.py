@@ -160,10 +160,14 @@ class RetrievalService:
 
     def search_request(self, tenant: str, payload: dict[str, Any], dataset_id: str | None = None) -> dict[str, Any]:
         """POST /datasets/{id}/search and /datasets/search: RAGFlow's retrieval test over one or more datasets."""
+        if dataset_id is None:  # SearchDatasetsReq: dataset_ids (≥ 1) comes first
+            if "dataset_ids" not in payload:
+                raise ApiError(RetCode.ARGUMENT_ERROR, f"Field: <dataset_ids> - Message: <Field required> - Value: <{payload}>")
+            if payload["dataset_ids"] == []:
+                raise ApiError(RetCode.ARGUMENT_ERROR,
+                               "Field: <dataset_ids> - Message: <List should have at least 1 item after validation, not 0> - Value: <[]>")
         req = parse_model(SearchDataset, payload)
         ids = [dataset_id] if dataset_id else (req.dataset_ids or [])
-        if not ids:
-            raise ApiError(RetCode.ARGUMENT_ERROR, "Field: <dataset_ids> - Message: <Field required> - Value: <>")
         for ds in ids:
             if self._store.get(DATASET_KIND, tenant, ds) is None:
                 raise ApiError(RetCode.DATA_ERROR, f"Only owner of dataset {ds} authorized for this operation.")
