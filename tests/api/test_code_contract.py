@@ -383,3 +383,17 @@ def test_multi_dataset_search_needs_dataset_ids(api: Api) -> None:
     assert api.call("POST", "/api/v1/datasets/search", json={"question": "x", "dataset_ids": []}) == {
         "code": 101, "data": None,
         "message": "Field: <dataset_ids> - Message: <List should have at least 1 item after validation, not 0> - Value: <[]>"}
+
+
+def test_agent_session_delete_answers_get_result(api: Api) -> None:
+    dsl = {"components": {"begin": {"obj": {"component_name": "Begin", "params": {}}, "downstream": [], "upstream": []}},
+           "history": [], "path": [], "retrieval": [], "globals": {}}
+    agent = api.call("POST", "/api/v1/agents", json={"title": "a", "dsl": dsl})["data"]["id"]
+    base = f"/api/v1/agents/{agent}/sessions"
+    first = api.call("POST", base, json={})["data"]["id"]
+    second = api.call("POST", base, json={})["data"]["id"]
+    assert api.call("DELETE", base, json={}) == {"code": 0}
+    ghost = uuid.uuid4().hex
+    assert api.call("DELETE", base, json={"ids": [first, ghost]}) == {
+        "code": 0, "data": {"success_count": 1, "errors": [f"The agent doesn't own the session {ghost}"]}}
+    assert api.call("DELETE", base, json={"ids": [second]}) == {"code": 0}
