@@ -397,3 +397,23 @@ def test_agent_session_delete_answers_get_result(api: Api) -> None:
     assert api.call("DELETE", base, json={"ids": [first, ghost]}) == {
         "code": 0, "data": {"success_count": 1, "errors": [f"The agent doesn't own the session {ghost}"]}}
     assert api.call("DELETE", base, json={"ids": [second]}) == {"code": 0}
+
+
+def test_chunk_update_answers_what_ragflows_handler_raises(api: Api) -> None:
+    ds = _dataset(api, "upd-chunks")["id"]
+    (doc,) = _upload(api, ds, "a.txt")
+    base = f"/api/v1/datasets/{ds}/documents/{doc}/chunks"
+    cid = api.call("POST", base, json={"content": "some content"})["data"]["chunk"]["id"]
+    # adding checks the lists; updating joins them, so RAGFlow answers the TypeError (code 100)
+    assert api.call("POST", base, json={"content": "x", "questions": ["a", 1]}) == {
+        "code": 102, "data": None, "message": "`questions` must be a list of strings"}
+    cases = [
+        ({"important_keywords": ["a", 1]}, "TypeError('sequence item 1: expected str instance, int found')"),
+        ({"questions": [None]}, "TypeError('sequence item 0: expected str instance, NoneType found')"),
+        ({"available": "x"}, "ValueError(\"invalid literal for int() with base 10: 'x'\")"),
+    ]
+    for body, message in cases:
+        assert api.call("PATCH", f"{base}/{cid}", json=body) == {"code": 100, "data": None, "message": message}, body
+    assert api.call("PATCH", f"{base}/{cid}", json={"available": "0"}) == {"code": 0}
+    listed = api.call("GET", base)["data"]["chunks"]
+    assert [(c["id"], c["available"], c["content"]) for c in listed] == [(cid, False, "some content")]

@@ -38,6 +38,16 @@ def _str_list(payload: dict[str, Any], name: str, *, updating: bool = False) -> 
     return list(value)
 
 
+def _joinable(value: Any, name: str) -> None:
+    """What str.join says of a list holding a non-string (RAGFlow's update joins these lists unchecked)."""
+    if not isinstance(value, list):
+        raise ApiError(RetCode.DATA_ERROR, f"`{name}` should be a list")
+    for i, item in enumerate(value):
+        if not isinstance(item, str):
+            raise ApiError(RetCode.EXCEPTION_ERROR,
+                           f"TypeError('sequence item {i}: expected str instance, {type(item).__name__} found')")
+
+
 class ChunkService:
     def __init__(
         self, store: MetadataStore, chunks: ChunkStore, documents: DocumentService, embedder_for: Callable[[str, str], Embedder],
@@ -188,18 +198,23 @@ class ChunkService:
             if not isinstance(content, str) or not content.strip():
                 raise ApiError(RetCode.DATA_ERROR, "`content` is required")
             changed["content"] = content
-        for name in ("important_keywords", "questions", "tag_kwd"):
+        # RAGFlow's update checks in this order; it joins keywords and questions as text, so a non-string among them
+        # is the TypeError its handler answers (code 100), and `available` is whatever int() makes of it
+        for name in ("important_keywords", "questions"):
             if name in payload:
+                _joinable(payload[name], name)
                 changed[name] = _str_list(payload, name, updating=True)
+        if "available" in payload:
+            try:
+                changed["available"] = bool(int(payload["available"]))
+            except (TypeError, ValueError) as exc:
+                raise ApiError(RetCode.EXCEPTION_ERROR, repr(exc)) from None
         if "positions" in payload:
             if not isinstance(payload["positions"], list):
-                raise ApiError(RetCode.ARGUMENT_ERROR, "`positions` should be a list")
+                raise ApiError(RetCode.DATA_ERROR, "`positions` should be a list")
             changed["positions"] = payload["positions"]
-        if "available" in payload:
-            value = payload["available"]
-            if not isinstance(value, bool | int):
-                raise ApiError(RetCode.ARGUMENT_ERROR, "`available` should be a boolean")
-            changed["available"] = bool(value)
+        if "tag_kwd" in payload:
+            changed["tag_kwd"] = _str_list(payload, "tag_kwd", updating=True)
         self._embed_and_write(tenant, dataset, doc, changed)
         return self.view(changed, doc)
 
