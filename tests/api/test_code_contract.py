@@ -417,3 +417,19 @@ def test_chunk_update_answers_what_ragflows_handler_raises(api: Api) -> None:
     assert api.call("PATCH", f"{base}/{cid}", json={"available": "0"}) == {"code": 0}
     listed = api.call("GET", base)["data"]["chunks"]
     assert [(c["id"], c["available"], c["content"]) for c in listed] == [(cid, False, "some content")]
+
+
+def test_chunk_switch_checks_in_ragflows_order(api: Api) -> None:
+    ds = _dataset(api, "switch")["id"]
+    (doc,) = _upload(api, ds, "a.txt")
+    base = f"/api/v1/datasets/{ds}/documents/{doc}/chunks"
+    cid = api.call("POST", base, json={"content": "switch me"})["data"]["chunk"]["id"]
+    assert api.call("PATCH", base, json={"chunk_ids": [cid]}) == {
+        "code": 102, "data": None, "message": "`available_int` or `available` is required."}
+    ghost_doc = f"/api/v1/datasets/{ds}/documents/{uuid.uuid4().hex}/chunks"
+    assert api.call("PATCH", ghost_doc, json={"chunk_ids": [cid], "available": False}) == {
+        "code": 102, "data": None, "message": "document not found"}
+    assert api.call("PATCH", base, json={"chunk_ids": [cid], "available_int": "no"}) == {
+        "code": 100, "data": None, "message": "ValueError(\"invalid literal for int() with base 10: 'no'\")"}
+    assert api.call("PATCH", base, json={"chunk_ids": [cid], "available": None}) == {"code": 0, "data": True}
+    assert api.call("GET", base)["data"]["chunks"][0]["available"] is False

@@ -219,16 +219,24 @@ class ChunkService:
         return self.view(changed, doc)
 
     def set_available(self, tenant: str, dataset_id: str, document_id: str, payload: dict[str, Any]) -> None:
-        _, doc = self._owned(tenant, dataset_id, document_id)
+        # RAGFlow's switch_chunks: the dataset, the ids, the flag (present, any value: int() of available_int, else
+        # the truth of available), then the document ("document not found")
+        self._documents.dataset(tenant, dataset_id, "You don't own the dataset {id}.")
         ids = payload.get("chunk_ids")
         if not ids or not isinstance(ids, list):
             raise ApiError(RetCode.DATA_ERROR, "`chunk_ids` is required.")
-        if "available_int" in payload and payload["available_int"] is not None:
-            available = int(payload["available_int"]) == 1
-        elif "available" in payload and payload["available"] is not None:
+        if "available_int" in payload:
+            try:
+                available = int(payload["available_int"]) == 1
+            except (TypeError, ValueError) as exc:
+                raise ApiError(RetCode.EXCEPTION_ERROR, repr(exc)) from None
+        elif "available" in payload:
             available = bool(payload["available"])
         else:
-            raise ApiError(RetCode.ARGUMENT_ERROR, "`available_int` or `available` is required.")
+            raise ApiError(RetCode.DATA_ERROR, "`available_int` or `available` is required.")
+        doc = self._documents.find(tenant, dataset_id, document_id)
+        if doc is None:
+            raise ApiError(RetCode.DATA_ERROR, "document not found")
         rows = {r["id"] for r in self._chunks.get_many(tenant, [str(i) for i in ids]) if r["document_id"] == document_id
                 and is_current(r, doc)}
         missing = [i for i in ids if i not in rows]
