@@ -34,10 +34,15 @@ def test_upload_list_download_and_names(api: Api) -> None:
     assert r.headers["content-disposition"].startswith("attachment")
     assert api.call("GET", f"/api/v1/datasets/{ds}")["data"]["document_count"] == 4
     nobody = uuid.uuid4().hex
+    # RAGFlow's download: what the caller cannot reach is "document not found"; its document in another of its
+    # datasets is "The dataset not own …"
     assert api.call("GET", f"/api/v1/datasets/{ds}/documents/{nobody}") == {
-        "code": 102, "message": f"The dataset not own the document {nobody}.", "data": None}
+        "code": 102, "message": "document not found", "data": None}
     assert api.call("GET", f"/api/v1/datasets/{nobody}/documents/{docs[0]['id']}") == {
-        "code": 102, "message": f"You do not own the dataset {nobody}.", "data": None}
+        "code": 102, "message": "document not found", "data": None}
+    other_ds = api.call("POST", "/api/v1/datasets", json={"name": "other"})["data"]["id"]
+    assert api.call("GET", f"/api/v1/datasets/{other_ds}/documents/{docs[0]['id']}") == {
+        "code": 102, "message": f"The dataset not own the document {docs[0]['id']}.", "data": None}
 
 
 def test_upload_errors_change_nothing(api: Api) -> None:

@@ -185,10 +185,13 @@ class DocumentService:
         return self._expire_lease(tenant, item)
 
     def get_owned(self, tenant: str, dataset_id: str, doc_id: str) -> dict[str, Any]:
-        """The document a download names; RAGFlow's download words its refusals this way."""
-        self.dataset(tenant, dataset_id, "You do not own the dataset {id}.")
-        item = self.find(tenant, dataset_id, doc_id)
+        """The document a download names. RAGFlow's download: a dataset or document the caller cannot reach is
+        "document not found"; the caller's document in another of its datasets is "The dataset not own …"."""
+        self.dataset(tenant, dataset_id, "document not found")
+        item = self._store.get(KIND, tenant, doc_id) if isinstance(doc_id, str) else None
         if item is None:
+            raise ApiError(RetCode.DATA_ERROR, "document not found")
+        if item.get("dataset_id") != dataset_id:
             raise ApiError(RetCode.DATA_ERROR, f"The dataset not own the document {doc_id}.")
         return item
 
