@@ -35,16 +35,17 @@ async def _files(request: Request) -> list[tuple[str, bytes]]:
 
 @router.post("/datasets/{dataset_id}/documents")
 async def upload_documents(dataset_id: str, request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
-    kind = request.query_params.get("type", "local")
+    kind = (request.query_params.get("type") or "local").lower()
     service = registry.documents()
+    # RAGFlow: the dataset first, then the type; an empty document is answered as one object
+    service.dataset(tenant, dataset_id, "Can't find the dataset with ID {id}!")
     if kind == "empty":
         body = await json_object(request)
-        return ok([service.create_empty(tenant, dataset_id, body.get("name", ""))])
+        return ok(service.create_empty(tenant, dataset_id, body.get("name", "")))
     if kind not in ("local", "web"):
-        raise ApiError(RetCode.ARGUMENT_ERROR, "`type` should be one of local, web, empty.")
+        raise ApiError(RetCode.ARGUMENT_ERROR, '`type` must be one of "local", "web", or "empty".')
     if kind == "web":
         raise ApiError(RetCode.ARGUMENT_ERROR, "type=web needs a crawler; this server has no outbound web access configured.")
-    service.dataset(tenant, dataset_id, "Can't find the dataset with ID {id}!")
     return ok(service.upload(tenant, dataset_id, await _files(request)))
 
 

@@ -433,3 +433,19 @@ def test_chunk_switch_checks_in_ragflows_order(api: Api) -> None:
         "code": 100, "data": None, "message": "ValueError(\"invalid literal for int() with base 10: 'no'\")"}
     assert api.call("PATCH", base, json={"chunk_ids": [cid], "available": None}) == {"code": 0, "data": True}
     assert api.call("GET", base)["data"]["chunks"][0]["available"] is False
+
+
+def test_document_upload_types_as_ragflow_answers(api: Api) -> None:
+    ds = _dataset(api, "typed")["id"]
+    path = f"/api/v1/datasets/{ds}/documents"
+    assert api.client.post(f"{path}?type=zzz", headers=api.headers(), files=[("file", ("a.txt", b"x", "text/plain"))]).json() == {
+        "code": 101, "data": None, "message": '`type` must be one of "local", "web", or "empty".'}
+    made = api.call("POST", f"{path}?type=empty", json={"name": "e.txt"})
+    assert made["code"] == 0 and made["data"]["name"] == "e.txt" and made["data"]["size"] == 0
+    assert api.call("POST", f"{path}?type=empty", json={"name": "e.txt"}) == {
+        "code": 102, "data": None, "message": "Duplicated document name in the same dataset."}
+    assert api.call("POST", f"{path}?type=empty", json={"name": " "}) == {
+        "code": 101, "data": None, "message": "File name can't be empty."}
+    ghost = uuid.uuid4().hex
+    assert api.call("POST", f"/api/v1/datasets/{ghost}/documents?type=zzz", json={}) == {
+        "code": 102, "data": None, "message": f"Can't find the dataset with ID {ghost}!"}

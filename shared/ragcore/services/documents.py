@@ -116,7 +116,13 @@ class DocumentService:
         dataset = self.dataset(tenant, dataset_id, "Can't find the dataset with ID {id}!")
         if not isinstance(name, str) or not name.strip():
             raise ApiError(RetCode.ARGUMENT_ERROR, "File name can't be empty.")
-        return self._create(tenant, dataset, name.strip(), b"", virtual=True)
+        name = name.strip()
+        if len(name.encode("utf-8")) > 255:
+            raise ApiError(RetCode.ARGUMENT_ERROR, "File name must be 255 bytes or less.")
+        # RAGFlow refuses a taken name here (uploads get a free one); names compare case-insensitively (README)
+        if self._store.owner(tenant, f"{NAME_SCOPE}:{dataset['id']}", name.lower()):
+            raise ApiError(RetCode.DATA_ERROR, "Duplicated document name in the same dataset.")
+        return self._create(tenant, dataset, name, b"", virtual=True)
 
     def _create(
         self, tenant: str, dataset: dict[str, Any], name: str, data: bytes, *, source: str | None = None,
