@@ -21,6 +21,12 @@ async def create_dataset(tenant: str = Depends(current_tenant), body: dict[str, 
 
 @router.get("/datasets")
 def list_datasets(request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
+    if request.query_params.get("type") == "filter":
+        # RAGFlow's list_dataset_filters: the datasets per owner (here only the caller's own), with the owner's nickname
+        count = registry.datasets().count(tenant)
+        user = registry.users().get(tenant)
+        owners = [{"id": tenant, "label": user.get("nickname", ""), "count": count}] if count and user else []
+        return ok({"filter": {"owner": owners}, "total": sum(o["count"] for o in owners)})
     items, total = registry.datasets().list(tenant, query_args(request, lists=("ids",), objects=("ext",)))
     return ok(items, total_datasets=total)
 

@@ -449,3 +449,15 @@ def test_document_upload_types_as_ragflow_answers(api: Api) -> None:
     ghost = uuid.uuid4().hex
     assert api.call("POST", f"/api/v1/datasets/{ghost}/documents?type=zzz", json={}) == {
         "code": 102, "data": None, "message": f"Can't find the dataset with ID {ghost}!"}
+
+
+def test_dataset_list_filter_counts_by_owner(api: Api) -> None:
+    res = api.client.post("/api/v1/users", json={"email": "owner@example.com", "nickname": "Owner", "password": "pw-123456"})
+    auth = {"Authorization": res.headers["Authorization"]}
+    user_id = res.json()["data"]["id"]
+    assert api.client.get("/api/v1/datasets?type=filter", headers=auth).json() == {
+        "code": 0, "data": {"filter": {"owner": []}, "total": 0}}
+    for name in ("one", "two"):
+        assert api.client.post("/api/v1/datasets", json={"name": name}, headers=auth).json()["code"] == 0
+    assert api.client.get("/api/v1/datasets?type=filter", headers=auth).json() == {
+        "code": 0, "data": {"filter": {"owner": [{"id": user_id, "label": "Owner", "count": 2}]}, "total": 2}}

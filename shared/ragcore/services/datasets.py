@@ -141,6 +141,10 @@ class DatasetService:
         return {**self.view(tenant, item), "size": max(int(item.get("_size_total") or 0), 0),
                 "connectors": list(item.get("connectors") or [])}
 
+    def count(self, tenant: str) -> int:
+        """The tenant's datasets (a kept count)."""
+        return self._store.count(ListQuery(KIND, tenant))
+
     def view(self, tenant: str, item: dict[str, Any]) -> dict[str, Any]:
         return public(item)
 
