@@ -81,9 +81,9 @@ def verify(base: str, key: str, tally: Tally, settle_s: float = 120) -> dict[str
         names: list[str] = []
         page = 1
         while True:
-            batch = c.get("/api/v1/datasets", params={"page": page, "page_size": 1000}).json()["data"]
+            batch = c.get("/api/v1/datasets", params={"page": page, "page_size": 100}).json()["data"]
             names += [d["id"] for d in batch]
-            if len(batch) < 1000:
+            if len(batch) < 100:
                 break
             page += 1
         present = set(names)

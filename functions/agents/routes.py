@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from ragcore.api.auth import current_tenant
-from ragcore.api.envelope import ok
+from ragcore.api.envelope import ok, ok_bare
 from ragcore.api.requests import json_object, optional_json_object
 from ragcore.errors import ApiError, RetCode, require_arguments
 from ragcore.services import registry
@@ -61,10 +61,9 @@ def list_sessions(agent_id: str, request: Request, tenant: str = Depends(current
 
 @router.delete("/agents/{agent_id}/sessions")
 async def delete_sessions(agent_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
+    # RAGFlow answers with get_result, which drops a success's message and leaves out an empty data
     partial = registry.agents().delete_sessions(tenant, agent_id, body)
-    if partial:
-        return ok(partial, message=f"Partially deleted {partial['success_count']} sessions with {len(partial['errors'])} errors")
-    return ok(None)
+    return ok(partial) if partial else ok_bare()
 
 
 @router.get("/agents/{agent_id}/sessions/{session_id}")

@@ -16,59 +16,59 @@ router = APIRouter(prefix="/api/v1", tags=["chats"], dependencies=[Depends(curre
 
 @router.post("/chats")
 async def create_chat(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
-    return ok(registry.chats().create(tenant, body))
+    return ok(registry.chats().create(tenant, body), message="success")
 
 
 @router.get("/chats")
 def list_chats(request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
     owners = [o for raw in request.query_params.getlist("owner_ids") for o in raw.split(",") if o]
     chats, total = registry.chats().list_chats(tenant, dict(request.query_params), owners)
-    return ok({"chats": chats, "total": total})
+    return ok({"chats": chats, "total": total}, message="success")
 
 
 @router.get("/chats/{chat_id}")
 def get_chat(chat_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
     service = registry.chats()
-    return ok(service.view(tenant, service.get_owned(tenant, chat_id)))
+    return ok(service.view(tenant, service.get_owned(tenant, chat_id)), message="success")
 
 
 @router.put("/chats/{chat_id}")
 async def update_chat(chat_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
-    return ok(registry.chats().update(tenant, chat_id, body))
+    return ok(registry.chats().update(tenant, chat_id, body), message="success")
 
 
 @router.patch("/chats/{chat_id}")
 async def patch_chat(chat_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
-    return ok(registry.chats().update(tenant, chat_id, body, patch=True))
+    return ok(registry.chats().update(tenant, chat_id, body, patch=True), message="success")
 
 
 @router.delete("/chats")
 async def delete_chats(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
     data, message = registry.chats().delete(tenant, body)
-    return ok(data, message=message)
+    return ok(data, message=message or "success")
 
 
 @router.delete("/chats/{chat_id}")
 def delete_chat(chat_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
     service = registry.chats()
     service.delete(tenant, {"chat_id": service.get_owned(tenant, chat_id)["id"]})
-    return ok(True)
+    return ok(True, message="success")
 
 
 @router.post("/chats/{chat_id}/sessions")
 async def create_session(chat_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
-    return ok(registry.chats().create_session(tenant, chat_id, body))
+    return ok(registry.chats().create_session(tenant, chat_id, body), message="success")
 
 
 @router.get("/chats/{chat_id}/sessions")
 def list_sessions(chat_id: str, request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
-    return ok(registry.chats().list_sessions(tenant, chat_id, dict(request.query_params)))
+    return ok(registry.chats().list_sessions(tenant, chat_id, dict(request.query_params)), message="success")
 
 
 @router.get("/chats/{chat_id}/sessions/{session_id}")
 def get_session(chat_id: str, session_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
     service = registry.chats()
-    return ok(service.session_view(service.get_session(tenant, chat_id, session_id)))
+    return ok(service.session_view(service.get_session(tenant, chat_id, session_id)), message="success")
 
 
 @router.patch("/chats/{chat_id}/sessions/{session_id}")
@@ -76,25 +76,25 @@ def get_session(chat_id: str, session_id: str, tenant: str = Depends(current_ten
 async def update_session(
     chat_id: str, session_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)
 ) -> JSONResponse:
-    return ok(registry.chats().update_session(tenant, chat_id, session_id, body))
+    return ok(registry.chats().update_session(tenant, chat_id, session_id, body), message="success")
 
 
 @router.delete("/chats/{chat_id}/sessions")
 async def delete_sessions(chat_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
     data, message = registry.chats().delete_sessions(tenant, chat_id, body)
-    return ok(data, message=message)
+    return ok(data, message=message or "success")
 
 
 @router.delete("/chats/{chat_id}/sessions/{session_id}/messages/{msg_id}")
 def delete_message(chat_id: str, session_id: str, msg_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
-    return ok(registry.chats().delete_message(tenant, chat_id, session_id, msg_id))
+    return ok(registry.chats().delete_message(tenant, chat_id, session_id, msg_id), message="success")
 
 
 @router.put("/chats/{chat_id}/sessions/{session_id}/messages/{msg_id}/feedback")
 async def message_feedback(
     chat_id: str, session_id: str, msg_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)
 ) -> JSONResponse:
-    return ok(registry.chats().set_feedback(tenant, chat_id, session_id, msg_id, body))
+    return ok(registry.chats().set_feedback(tenant, chat_id, session_id, msg_id, body), message="success")
 
 
 # Langfuse keys: the tenant's chat completions are traced there (RAGFlow's langfuse_api)

@@ -17,7 +17,7 @@ BASE = "/datasets/{dataset_id}/documents/{document_id}/chunks"
 
 @router.get(BASE)
 def list_chunks(dataset_id: str, document_id: str, request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
-    params = dict(request.query_params)
+    params: dict[str, Any] = {**request.query_params, "chunk_ids": request.query_params.getlist("chunk_ids")}
     return ok(registry.read_shared(tenant, dataset_id, lambda owner: registry.chunks().list(owner, dataset_id, document_id, params)))
 
 

@@ -17,7 +17,7 @@ from ragcore.api.requests import json_object
 from ragcore.errors import ApiError, ProviderError, RetCode
 from ragcore.services import registry
 from ragcore.services.completion import new_message_id
-from ragcore.services.openai_chat import parse_openai_chat
+from ragcore.services.openai_chat import PLACEHOLDER_MODEL, parse_openai_chat
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -28,27 +28,54 @@ SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "Connecti
 
 
 def _question(body: dict[str, Any]) -> tuple[str, list[dict[str, str]]]:
-    question = body.get("question")
+    """RAGFlow's _normalize_completion_messages: `messages` (or else `question`) checked as its handler does; the last
+    user message is the question, the earlier ones (system messages and leading answers left out) its history."""
     messages = body.get("messages")
-    if isinstance(messages, list) and messages and not question:
-        last = messages[-1]
-        if not isinstance(last, dict) or last.get("role") != "user":
-            raise ApiError(RetCode.ARGUMENT_ERROR, "The last content of this conversation is not from user.")
-        return str(last.get("content") or ""), [m for m in messages[:-1] if isinstance(m, dict) and m.get("role") in ("user", "assistant")]
-    if not isinstance(question, str):
-        raise ApiError(RetCode.ARGUMENT_ERROR, "`question` is required.")
-    return question, []
+    if messages is None:
+        if body.get("question") is None:
+            raise ApiError(RetCode.ARGUMENT_ERROR, "required argument are missing: messages")
+        messages = [{"role": "user", "content": body["question"]}]
+    if not isinstance(messages, list) or not messages:
+        raise ApiError(RetCode.ARGUMENT_ERROR, "`messages` must be a non-empty list.")
+    if not all(isinstance(m, dict) for m in messages):
+        raise ApiError(RetCode.ARGUMENT_ERROR, "Every item in `messages` must be an object.")
+    if not all("role" in m and "content" in m for m in messages):
+        raise ApiError(RetCode.ARGUMENT_ERROR, "Every item in `messages` must include `role` and `content`.")
+    kept: list[dict[str, Any]] = []
+    for m in messages:
+        if m["role"] == "system" or (m["role"] == "assistant" and not kept):
+            continue
+        kept.append(m)
+    if not kept:
+        raise ApiError(RetCode.ARGUMENT_ERROR, "`messages` must contain a user message.")
+    if kept[-1]["role"] != "user":
+        raise ApiError(RetCode.ARGUMENT_ERROR, "The last message must be from user.")
+    history = [{"role": str(m["role"]), "content": str(m["content"] or "")} for m in kept[:-1] if m["role"] in ("user", "assistant")]
+    return str(kept[-1]["content"] or ""), history
+
+
+def _flag(body: dict[str, Any], *names: str, default: bool) -> bool:
+    for name in names:
+        if name in body:
+            value = body[name]
+            return value.strip().lower() in {"1", "true", "yes", "on"} if isinstance(value, str) else bool(value)
+    return default
 
 
 def _converse(tenant: str, chat_id: str | None, body: dict[str, Any], *, default_stream: bool) -> Any:
     chats, service = registry.chats(), registry.completion()
     question, history = _question(body)
+    pass_all = _flag(body, "pass_all_history_messages", "pass_all_history", default=False)
+    if not pass_all and not _flag(body, "store_history_messages", "store_history", default=True):
+        raise ApiError(RetCode.DATA_ERROR, "`pass_all_history_messages` must be true when `store_history_messages` is false.")
+    session_id = str(body.get("session_id") or body.get("conversation_id") or "")
+    if session_id and not chat_id:
+        raise ApiError(RetCode.DATA_ERROR, "`chat_id` is required when `session_id` is provided.")
     chat = chats.get_owned(tenant, chat_id) if chat_id else None
-    session_id = str(body.get("session_id") or "")
     if chat is not None:
         if session_id:
             session = chats.get_session(tenant, chat["id"], session_id)
-            if not body.get("pass_all_history_messages"):
+            if not pass_all:
                 history = [{"role": m["role"], "content": m["content"]} for m in session.get("messages", [])
                            if m.get("role") in ("user", "assistant") and m.get("id")]
         else:
@@ -85,6 +112,8 @@ async def _openai(chat_id: str, tenant: str, body: dict[str, Any]) -> Any:
     req = parse_openai_chat(body)
     chats, service = registry.chats(), registry.completion()
     chat = chats.get_owned(tenant, chat_id, f"You don't own the chat {chat_id}")
+    if req.model != PLACEHOLDER_MODEL:  # RAGFlow's _validate_llm_id: a named model must be one the tenant can use
+        chats.check_llm(tenant, req.model, RetCode.ARGUMENT_ERROR)
     model = req.model_for(chat)
     try:
         turn = service.prepare(tenant, chat, req.question, req.history, metadata_condition=req.metadata_condition)

@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from ragcore.api.auth import current_tenant
-from ragcore.api.envelope import ok, ok_bare
-from ragcore.api.requests import json_object, optional_json_object, required_json_object
+from ragcore.api.envelope import ok
+from ragcore.api.requests import json_object, optional_json_object, query_args, required_json_object
 from ragcore.services import registry
 
 router = APIRouter(prefix="/api/v1", tags=["datasets"], dependencies=[Depends(current_tenant)])
@@ -21,14 +21,19 @@ async def create_dataset(tenant: str = Depends(current_tenant), body: dict[str, 
 
 @router.get("/datasets")
 def list_datasets(request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
-    items, total = registry.datasets().list(tenant, dict(request.query_params))
+    if request.query_params.get("type") == "filter":
+        # RAGFlow's list_dataset_filters: the datasets per owner (here only the caller's own), with the owner's nickname
+        count = registry.datasets().count(tenant)
+        user = registry.users().get(tenant)
+        owners = [{"id": tenant, "label": user.get("nickname", ""), "count": count}] if count and user else []
+        return ok({"filter": {"owner": owners}, "total": sum(o["count"] for o in owners)})
+    items, total = registry.datasets().list(tenant, query_args(request, lists=("ids",), objects=("ext",)))
     return ok(items, total_datasets=total)
 
 
 @router.get("/datasets/{dataset_id}")
 def get_dataset(dataset_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
-    service = registry.datasets()
-    return ok(service.view(tenant, service.get_owned(tenant, dataset_id)))
+    return ok(registry.datasets().get(tenant, dataset_id))
 
 
 @router.put("/datasets/{dataset_id}")
@@ -40,8 +45,7 @@ async def update_dataset(
 
 @router.delete("/datasets")
 async def delete_datasets(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(required_json_object)) -> JSONResponse:
-    registry.datasets().delete(tenant, body)
-    return ok_bare()
+    return ok(registry.datasets().delete(tenant, body))
 
 
 # ---- search, tags, ingestion logs, knowledge graph ---------------------------------------------

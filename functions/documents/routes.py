@@ -35,16 +35,17 @@ async def _files(request: Request) -> list[tuple[str, bytes]]:
 
 @router.post("/datasets/{dataset_id}/documents")
 async def upload_documents(dataset_id: str, request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
-    kind = request.query_params.get("type", "local")
+    kind = (request.query_params.get("type") or "local").lower()
     service = registry.documents()
+    # RAGFlow: the dataset first, then the type; an empty document is answered as one object
+    service.dataset(tenant, dataset_id, "Can't find the dataset with ID {id}!")
     if kind == "empty":
         body = await json_object(request)
-        return ok([service.create_empty(tenant, dataset_id, body.get("name", ""))])
+        return ok(service.create_empty(tenant, dataset_id, body.get("name", "")))
     if kind not in ("local", "web"):
-        raise ApiError(RetCode.ARGUMENT_ERROR, "`type` should be one of local, web, empty.")
+        raise ApiError(RetCode.ARGUMENT_ERROR, '`type` must be one of "local", "web", or "empty".')
     if kind == "web":
         raise ApiError(RetCode.ARGUMENT_ERROR, "type=web needs a crawler; this server has no outbound web access configured.")
-    service.dataset(tenant, dataset_id, "Can't find the dataset with ID {id}!")
     return ok(service.upload(tenant, dataset_id, await _files(request)))
 
 
@@ -54,7 +55,7 @@ def list_documents(dataset_id: str, request: Request, tenant: str = Depends(curr
     multi = {name: request.query_params.getlist(name) for name in ("ids", "suffix", "run")}
     docs, total = registry.read_shared(tenant, dataset_id,
                                        lambda owner: registry.documents().list(owner, dataset_id, params, multi))
-    return ok({"docs": docs, "total": total})
+    return ok({"docs": docs, "total": total}, message="success")  # get_json_result
 
 
 # Declared before the {document_id} routes so `metadatas` is not taken for a document id.
@@ -95,17 +96,25 @@ async def update_document(
 async def delete_documents(
     dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)
 ) -> JSONResponse:
-    registry.documents().delete(tenant, dataset_id, body)
-    return ok_bare()
+    return ok({"deleted": registry.documents().delete(tenant, dataset_id, body)})
 
 
 @router.post("/datasets/{dataset_id}/chunks")
+async def parse_documents_legacy(
+    dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)
+) -> JSONResponse:
+    """chunk_api's parse: {"code": 0} alone, or a partial success with a message when ids repeat."""
+    # RAGFlow's get_result drops the message of a success: a partial success is {"code": 0, "data": …}
+    result, message = registry.documents().start_parse(tenant, dataset_id, body)
+    return ok(result) if message else ok_bare()
+
+
 @router.post("/datasets/{dataset_id}/documents/parse")
 async def parse_documents(
     dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)
 ) -> JSONResponse:
-    partial, message = registry.documents().start_parse(tenant, dataset_id, body)
-    return ok(partial, message=message) if partial else ok_bare()
+    """document_api's parse: {"success_count": n} (with "errors" for repeated ids)."""
+    return ok(registry.documents().start_parse(tenant, dataset_id, body)[0])
 
 
 @router.post("/documents/ingest")
@@ -121,12 +130,18 @@ def run_document(dataset_id: str, document_id: str, tenant: str = Depends(curren
 
 
 @router.delete("/datasets/{dataset_id}/chunks")
+async def stop_parsing_legacy(
+    dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)
+) -> JSONResponse:
+    partial, _ = registry.documents().stop_parse(tenant, dataset_id, body, legacy=True)
+    return ok(partial) if partial else ok_bare()
+
+
 @router.post("/datasets/{dataset_id}/documents/stop")
 async def stop_parsing(
     dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)
 ) -> JSONResponse:
-    registry.documents().stop_parse(tenant, dataset_id, body)
-    return ok_bare()
+    return ok(registry.documents().stop_parse(tenant, dataset_id, body)[0])
 
 
 @router.get("/documents/{document_id}")

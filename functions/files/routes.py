@@ -52,7 +52,7 @@ def list_files(request: Request, tenant: str = Depends(current_tenant)) -> JSONR
 
 @router.delete("/files")
 async def delete_files(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
-    return ok(registry.files().delete(tenant, body.get("ids")))
+    return ok(registry.files().delete(tenant, body))
 
 
 @router.post("/files/move")
@@ -110,7 +110,7 @@ def legacy_ancestors(file_id: str = "", tenant: str = Depends(current_tenant)) -
 
 @router.post("/file/rm")
 async def legacy_rm(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
-    registry.files().delete(tenant, body.get("file_ids", body.get("ids")))
+    registry.files().delete(tenant, {"ids": body.get("file_ids", body.get("ids"))})
     return ok(True)
 
 

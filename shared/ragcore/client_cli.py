@@ -111,7 +111,10 @@ def cmd_ingest(client: Client, args: argparse.Namespace) -> int:
     deadline = time.time() + args.timeout
     states: dict[str, dict[str, Any]] = {}
     while uploaded and time.time() < deadline:
-        docs = client.call("GET", f"/datasets/{dataset['id']}/documents", params={"page_size": 100000})["docs"]
+        # the uploaded documents by id, 100 a request (the API's page and id-list bound)
+        pending = list(uploaded)
+        docs = [d for i in range(0, len(pending), 100) for d in client.call(
+            "GET", f"/datasets/{dataset['id']}/documents", params={"ids": pending[i : i + 100], "page_size": 100})["docs"]]
         states = {d["id"]: d for d in docs if d["id"] in uploaded}
         finished = [d for d in states.values() if d["run"] in TERMINAL]
         bar("parsed", len(finished), len(uploaded), f"chunks {sum(d['chunk_count'] for d in states.values())}")

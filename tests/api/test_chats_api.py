@@ -76,8 +76,8 @@ def test_chat_crud_defaults_and_validation(api: Api) -> None:
     dup = api.call("DELETE", "/api/v1/chats", json={"ids": [chat["id"], chat["id"]]})
     assert dup == {"code": 0, "message": "Partially deleted 1 chats with 1 errors",
                    "data": {"success_count": 1, "errors": [f"Duplicate chat ids: {chat['id']}"]}}
-    assert api.call("DELETE", "/api/v1/chats", json={}) == {"code": 0, "data": {}}
-    assert api.call("DELETE", "/api/v1/chats", json={"delete_all": True}) == {"code": 0, "data": {"success_count": 2}}
+    assert api.call("DELETE", "/api/v1/chats", json={}) == {"code": 0, "message": "success", "data": {}}
+    assert api.call("DELETE", "/api/v1/chats", json={"delete_all": True}) == {"code": 0, "message": "success", "data": {"success_count": 2}}
     assert api.call("GET", "/api/v1/chats")["data"]["total"] == 0
 
 
@@ -121,7 +121,7 @@ def test_sessions_and_history(api: Api) -> None:
     assert partial == {"code": 0, "message": "Partially deleted 1 sessions with 1 errors",
                        "data": {"success_count": 1, "errors": ["The chat doesn't own the session bad"]}}
     assert api.call("GET", f"{base}/{session['id']}") == {"code": 102, "message": "Session not found!", "data": None}
-    assert api.call("DELETE", base, json={}) == {"code": 0, "data": {}}
+    assert api.call("DELETE", base, json={}) == {"code": 0, "message": "success", "data": {}}
 
 
 def test_streaming_native_frames_and_new_session(api: Api) -> None:

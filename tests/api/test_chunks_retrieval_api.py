@@ -136,7 +136,7 @@ def test_deleting_a_dataset_removes_its_chunks(api: Api, corpus: tuple[str, dict
     ds, _ = corpus
     other = make_dataset(api, "second")
     ingest(api, other, {"jupiter.txt": b"Jupiter has many moons.\n"})
-    assert api.call("DELETE", "/api/v1/datasets", json={"ids": [ds]}) == {"code": 0}
+    assert api.call("DELETE", "/api/v1/datasets", json={"ids": [ds]}) == {"code": 0, "data": {"success_count": 1}}
     res = retrieve(api, question="Jupiter largest planet", dataset_ids=[other], similarity_threshold=0.0)
     assert {c["dataset_id"] for c in res["chunks"]} == {other}
     from ragcore.container import get_container

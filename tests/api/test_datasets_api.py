@@ -100,7 +100,8 @@ def test_list_paging_ordering_and_filters(api: Api) -> None:
     assert bad["code"] == 101 and "valid integer" in bad["message"]
     bad = api.call("GET", "/api/v1/datasets", params={"orderby": "name"})
     assert "Input should be 'create_time' or 'update_time'" in bad["message"]
-    assert api.call("GET", "/api/v1/datasets", params={"id": "not_uuid"})["message"] == "Invalid UUID format"
+    assert api.call("GET", "/api/v1/datasets", params={"id": "not_uuid"})["message"] == (
+        "Field: <id> - Message: <Invalid UUID format> - Value: <not_uuid>")
     missing = api.call("GET", "/api/v1/datasets", params={"id": uuid.uuid4().hex})
     assert missing["code"] == 102 and "lacks permission for dataset" in missing["message"]
     assert api.call("GET", "/api/v1/datasets", params={"unknown_field": "x"})["code"] == 101
@@ -129,15 +130,15 @@ def test_update_and_get(api: Api) -> None:
 
 def test_delete(api: Api) -> None:
     ids = [create(api, {"name": f"d{i}"})["data"]["id"] for i in range(3)]
-    assert api.call("DELETE", "/api/v1/datasets", json={"ids": []}) == {"code": 0}
+    assert api.call("DELETE", "/api/v1/datasets", json={"ids": []}) == {"code": 0, "data": {"success_count": 0}}
     partial = api.call("DELETE", "/api/v1/datasets", json={"ids": [ids[0], uuid.uuid4().hex]})
-    assert partial["code"] == 102 and "lacks permission for dataset" in partial["message"]
+    assert partial["code"] == 102 and "lacks permission for datasets" in partial["message"]
     assert len(api.call("GET", "/api/v1/datasets")["data"]) == 3  # nothing changed
     dup = api.call("DELETE", "/api/v1/datasets", json={"ids": [ids[0], ids[0]]})
     assert dup["code"] == 101 and "Duplicate ids:" in dup["message"]
-    assert api.call("DELETE", "/api/v1/datasets", json={"ids": [ids[0]]}) == {"code": 0}
+    assert api.call("DELETE", "/api/v1/datasets", json={"ids": [ids[0]]}) == {"code": 0, "data": {"success_count": 1}}
     assert len(api.call("GET", "/api/v1/datasets")["data"]) == 2
-    assert api.call("DELETE", "/api/v1/datasets", json={"delete_all": True}) == {"code": 0}
+    assert api.call("DELETE", "/api/v1/datasets", json={"delete_all": True}) == {"code": 0, "data": {"success_count": 2}}
     assert api.call("GET", "/api/v1/datasets")["data"] == []
 
 
@@ -158,7 +159,7 @@ def test_tenants_are_isolated(api: Api) -> None:
     assert foreign["code"] == unknown["code"] == 102
     assert api.call("PUT", f"/api/v1/datasets/{mine['id']}", key=other, json={"name": "stolen"})["code"] == 102
     assert api.call("DELETE", "/api/v1/datasets", key=other, json={"ids": [mine["id"]]})["code"] == 102
-    assert api.call("DELETE", "/api/v1/datasets", key=other, json={"delete_all": True}) == {"code": 0}
+    assert api.call("DELETE", "/api/v1/datasets", key=other, json={"delete_all": True}) == {"code": 0, "data": {"success_count": 0}}
     # the same name is free in the other tenant
     assert create(api, {"name": "private"}, key=other)["data"]["name"] == "private"
     assert api.call("GET", f"/api/v1/datasets/{mine['id']}")["data"]["name"] == "private"

@@ -88,7 +88,7 @@ def test_preview_serves_bytes_inline_and_html_as_attachment(api: Api) -> None:
     missing = {"code": 102, "message": "document not found", "data": None}
     assert api.call("GET", f"/api/v1/documents/{pdf['id']}/preview", key=api.new_tenant_key()) == missing
     assert api.call("GET", f"/api/v1/documents/{uuid.uuid4().hex}/preview") == missing
-    empty = api.call("POST", f"/api/v1/datasets/{ds}/documents?type=empty", json={"name": "e.txt"})["data"][0]
+    empty = api.call("POST", f"/api/v1/datasets/{ds}/documents?type=empty", json={"name": "e.txt"})["data"]
     assert api.call("GET", f"/api/v1/documents/{empty['id']}/preview") == {"code": 102, "message": "This file is empty.", "data": None}
 
 

@@ -247,7 +247,7 @@ def test_bad_input_is_refused_and_changes_nothing(api: Api, prefix: str) -> None
         res = api.call("POST", f"{base}/commits", json={"message": "m", "files": [
             {"file_id": put_file(api, scope, "other.txt", b"o"), "operation": "modify", "content": "changed"},
             {"file_id": good, "operation": "rename", "new_name": "good.pdf"}]})
-        assert (res["code"], res["message"]) == (400, "The extension of file can't be changed")
+        assert (res["code"], res["message"]) == (102, "The extension of file can't be changed")
         assert download(api, good) == b"good"
     refused("not an object", 101, "Invalid request payload: expected object, got str")
     res = api.client.post(f"{base}/commits", content=b"{bad", headers={**api.headers(), "Content-Type": "application/json"}).json()

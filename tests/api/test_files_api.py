@@ -25,7 +25,7 @@ def test_tree_lifecycle(api: Api, legacy: bool) -> None:
     docs = api.call("POST", create, json={"name": "docs", "type": "folder"})["data"]
     assert docs["parent_id"] == root["id"] and docs["type"] == "folder"
     dup = api.call("POST", create, json={"name": "DOCS", "type": "folder"})
-    assert dup == {"code": 409, "message": "Duplicated folder name in the same folder.", "data": None}
+    assert dup == {"code": 102, "message": "Duplicated folder name in the same folder.", "data": None}
     assert api.call("POST", create, json={"name": "a/b", "type": "folder"})["message"] == 'Folder name cannot contain "/"'
     sub = api.call("POST", create, json={"name": "sub", "type": "folder", "parent_id": docs["id"]})["data"]
     [a, b] = upload(api, "/api/v1/file/upload" if legacy else "/api/v1/files", {"a.txt": b"alpha", "a(1).txt": b"x"}, sub["id"])
@@ -54,7 +54,7 @@ def test_move_rename_and_cycles(api: Api) -> None:
     two = api.call("POST", "/api/v1/files", json={"name": "two", "type": "folder", "parent_id": one["id"]})["data"]
     [f] = upload(api, "/api/v1/files", {"notes.txt": b"n"}, one["id"])
     cycle = api.call("POST", "/api/v1/files/move", json={"src_file_ids": [one["id"]], "dest_file_id": two["id"]})
-    assert cycle["code"] == 101 and "into itself" in cycle["message"]
+    assert cycle == {"code": 102, "message": "Cannot move a folder into its own subfolder.", "data": None}
     assert api.call("POST", "/api/v1/files/move", json={"src_file_ids": [f["id"]], "new_name": "notes.pdf"})["message"] == \
         "The extension of file can't be changed"
     assert api.call("POST", "/api/v1/files/move", json={"src_file_ids": [f["id"]], "new_name": "renamed.txt"}) == {"code": 0, "data": True}
@@ -62,9 +62,10 @@ def test_move_rename_and_cycles(api: Api) -> None:
     assert api.call("GET", f"/api/v1/files/{f['id']}/parent")["data"]["parent_folder"]["id"] == two["id"]
     [clash] = upload(api, "/api/v1/files", {"renamed.txt": b"r"}, one["id"])
     res = api.call("POST", "/api/v1/files/move", json={"src_file_ids": [clash["id"]], "dest_file_id": two["id"]})
-    assert res["code"] == 409 and "already exists" in res["message"]
+    assert res == {"code": 102, "message": "Duplicated file name in the same folder.", "data": None}
     assert api.call("POST", "/api/v1/file/rename", json={"file_id": clash["id"], "name": "other.txt"})["data"] is True
-    assert api.call("POST", "/api/v1/files/move", json={"src_file_ids": [uuid.uuid4().hex], "dest_file_id": two["id"]})["code"] == 404
+    assert api.call("POST", "/api/v1/files/move", json={"src_file_ids": [uuid.uuid4().hex], "dest_file_id": two["id"]}) == {
+        "code": 102, "message": "Source files not found!", "data": None}
     assert api.call("POST", "/api/v1/files/move", json={"src_file_ids": [f["id"]], "dest_file_id": uuid.uuid4().hex})["message"] == \
         "Parent folder not found!"
 
@@ -87,7 +88,7 @@ def test_recursive_delete_removes_rows_bytes_and_linked_documents(api: Api) -> N
     assert res["data"]["total"] == 1
     assert api.call("DELETE", "/api/v1/files", json={"ids": [folder["id"]]}) == {"code": 0, "data": {"success_count": 1}}
     for gone in (folder["id"], inner["id"], f["id"]):
-        assert api.call("GET", f"/api/v1/files/{gone}/parent")["code"] == 404
+        assert api.call("GET", f"/api/v1/files/{gone}/parent") == {"code": 102, "message": "Folder not found!", "data": None}
     assert get_container().blobs.get(f"files/{api.tenant}/{f['id']}") is None
     assert api.call("GET", f"/api/v1/datasets/{ds['id']}/documents")["data"]["total"] == 0
     res = api.call("POST", "/api/v1/retrieval", json={"question": "octopus hearts", "dataset_ids": [ds["id"]], "similarity_threshold": 0})
@@ -100,7 +101,10 @@ def test_files_are_tenant_scoped(api: Api) -> None:
     missing = uuid.uuid4().hex
     for path in (f"/api/v1/files/{f['id']}/parent", f"/api/v1/files/{f['id']}/ancestors"):
         assert api.call("GET", path, key=other) == api.call("GET", path.replace(f["id"], missing), key=other)
-    assert api.client.get(f"/api/v1/files/{f['id']}", headers=api.headers(other)).json()["code"] == 404
-    assert api.call("DELETE", "/api/v1/files", key=other, json={"ids": [f["id"]]})["code"] == 404
+    assert api.client.get(f"/api/v1/files/{f['id']}", headers=api.headers(other)).json() == {
+        "code": 102, "message": "document not found", "data": None}
+    assert api.call("DELETE", "/api/v1/files", key=other, json={"ids": [f["id"]]}) == {
+        "code": 102, "message": "Deleted files failed with 1 errors",
+        "data": {"success_count": 0, "errors": [f"File or Folder not found: {f['id']}"]}}
     assert api.call("GET", "/api/v1/files", key=other)["data"]["total"] == 0
     assert api.client.get(f"/api/v1/files/{f['id']}", headers=api.headers()).content == b"s"

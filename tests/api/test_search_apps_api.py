@@ -60,7 +60,7 @@ def test_search_app_crud(api: Api) -> None:
         assert foreign == unknown and foreign["code"] in (103, 109)
     assert api.call("GET", "/api/v1/searches", key=intruder)["data"] == {"search_apps": [], "total": 0}
 
-    assert api.call("DELETE", f"/api/v1/searches/{search_id}") == {"code": 0, "data": True}
+    assert api.call("DELETE", f"/api/v1/searches/{search_id}") == {"code": 0, "message": "success", "data": True}
     assert api.call("GET", f"/api/v1/searches/{search_id}")["code"] == 103
     assert api.call("POST", "/api/v1/searches", json={"name": "renamed"})["code"] == 0  # the name is free again
 

@@ -107,7 +107,7 @@ def test_members_retrieve_and_chat_over_team_datasets(team: Team) -> None:
 def test_members_cannot_change_or_delete_a_team_dataset(team: Team) -> None:
     m, o = team.member, team.owner
     deleted = m.call("DELETE", "/api/v1/datasets", json={"ids": [team.shared]})
-    assert deleted["code"] == 102 and deleted["message"] == f"User '{m.tenant}' lacks permission for dataset '{team.shared}'"
+    assert deleted["code"] == 102 and deleted["message"] == f"User '{m.tenant}' lacks permission for datasets: '{team.shared}'"
     renamed = m.call("PUT", f"/api/v1/datasets/{team.shared}", json={"name": "mine now"})
     assert renamed["code"] == 102 and "lacks permission" in renamed["message"]
     upload = m.client.post(f"/api/v1/datasets/{team.shared}/documents", headers=m.headers(),

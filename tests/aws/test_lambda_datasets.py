@@ -76,7 +76,7 @@ def test_completions_through_a_function_url_event(lambda_key: str) -> None:
 
     tenant = next(k["tenant_id"] for k in registry.tenants().list_keys())
     chat = registry.chats().create(str(tenant), {"name": "url chat"})
-    body = {"model": "m", "messages": [{"role": "user", "content": "hello"}]}
+    body = {"model": "model", "messages": [{"role": "user", "content": "hello"}]}
     e = event("apigw_v2_list_datasets.json", lambda_key)
     path = f"/api/v1/chats_openai/{chat['id']}/chat/completions"
     e.update({"rawPath": path, "rawQueryString": "", "body": json.dumps(body), "routeKey": "$default"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -54,3 +55,17 @@ def query_bool(value: str | None, default: bool) -> bool:
     if value is None:
         return default
     return value.strip().lower() not in ("false", "0", "no", "off", "")
+
+
+def query_args(request: Request, *, lists: tuple[str, ...] = (), objects: tuple[str, ...] = ()) -> dict[str, Any]:
+    """RAGFlow's validate_and_parse_request_args: list fields gather every occurrence, each split at commas; an
+    object field given as a JSON string is decoded (left as the string, for the validator to refuse, when it is not)."""
+    args: dict[str, Any] = dict(request.query_params)
+    for name in lists:
+        if name in request.query_params:
+            args[name] = [v for item in request.query_params.getlist(name) for v in item.split(",") if v]
+    for name in objects:
+        if isinstance(args.get(name), str):
+            with contextlib.suppress(ValueError):
+                args[name] = json.loads(args[name])
+    return args

@@ -14,10 +14,8 @@ M = TypeVar("M", bound=BaseModel)
 def format_validation_error(exc: ValidationError) -> str:
     lines = []
     for err in exc.errors():
-        field = ".".join(str(p) for p in err.get("loc", ())) or "body"
+        field = ".".join(str(p) for p in err.get("loc", ()))  # a model-level error has no field, as in RAGFlow
         msg = err.get("msg", "invalid value")
-        if msg.startswith("Value error, "):
-            msg = msg[len("Value error, ") :]
         value = err.get("input")
         shown = "" if value is None and err.get("type") == "missing" else _short(value)
         lines.append(f"Field: <{field}> - Message: <{msg}> - Value: <{shown}>")
@@ -25,8 +23,9 @@ def format_validation_error(exc: ValidationError) -> str:
 
 
 def _short(value: Any) -> str:
+    # RAGFlow's format_validation_error_message cuts the value at 128 characters
     text = str(value)
-    return text if len(text) <= 300 else text[:300] + "…"
+    return text if len(text) <= 128 else text[:125] + "..."
 
 
 def parse_model(model: type[M], payload: Any) -> M:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import uuid
+from collections import Counter
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
@@ -14,6 +16,8 @@ CHUNK_METHOD_MESSAGE = (
     "'presentation', 'qa', 'table', 'tag' or 'resume'"
 )
 AVATAR_MIME_TYPES = ["image/jpeg", "image/png"]
+REST_API_MAX_IDS = 100
+REST_API_MAX_PAGE_SIZE = 100
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 LongText = Annotated[str, StringConstraints(max_length=65535)]
@@ -255,6 +259,16 @@ class UpdateDataset(_DatasetFields):
         return v
 
 
+def uuid_hex(v: Any) -> str:
+    """RAGFlow's validate_uuid1_hex: any UUID spelling, as 32 lowercase hex digits."""
+    if isinstance(v, uuid.UUID):
+        return v.hex
+    try:
+        return uuid.UUID(v).hex
+    except (ValueError, TypeError, AttributeError):
+        raise PydanticCustomError("invalid_uuid_format", "Invalid UUID format") from None
+
+
 class ListDatasetsQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
     page: Annotated[int, Field(ge=1)] = 1
@@ -263,7 +277,33 @@ class ListDatasetsQuery(BaseModel):
     desc: bool = True
     name: str | None = None
     id: str | None = None
+    ids: Annotated[list[str] | None, Field(max_length=REST_API_MAX_IDS)] = None
     include_parsing_status: bool = False
+    ext: dict[str, Any] = {}
+
+    @field_validator("page_size")
+    @classmethod
+    def _page_size_bound(cls, v: int) -> int:
+        # RAGFlow's validate_rest_api_page_size inside its list model: a pydantic "Value error, …" (code 101)
+        if v > REST_API_MAX_PAGE_SIZE:
+            raise ValueError(f"page_size must be less than or equal to {REST_API_MAX_PAGE_SIZE}")
+        return v
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_format(cls, v: Any) -> str:
+        return uuid_hex(v)
+
+    @field_validator("ids")
+    @classmethod
+    def _ids_format(cls, v: list[str] | None) -> list[str] | None:
+        if v is None:
+            return None
+        out = [uuid_hex(raw) for raw in v]
+        dupes = [i for i, n in Counter(out).items() if n > 1]
+        if dupes:
+            raise PydanticCustomError("duplicate_uuids", "Duplicate ids: '{duplicate_ids}'", {"duplicate_ids": ", ".join(dupes)})
+        return out
 
 
 class DeleteDatasets(BaseModel):

@@ -32,7 +32,8 @@ class StrictParserConfig(ParserConfig):
 
 
 class UpdateDocument(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    # RAGFlow's UpdateDocumentReq refuses fields it does not know ("Extra inputs are not permitted")
+    model_config = ConfigDict(extra="forbid")
 
     name: Annotated[str, StringConstraints(max_length=255)] | None = None  # "" is refused by the extension rule
     meta_fields: dict[str, Any] | None = None
@@ -40,6 +41,9 @@ class UpdateDocument(BaseModel):
     parser_config: StrictParserConfig | None = None
     enabled: int | None = None
     progress: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+    chunk_count: Annotated[int, Field(ge=0)] | None = None
+    token_count: Annotated[int, Field(ge=0)] | None = None
+    pipeline_id: Annotated[str, StringConstraints(max_length=65535)] | None = None
 
     @field_validator("name", mode="before")
     @classmethod

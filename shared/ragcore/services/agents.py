@@ -16,7 +16,7 @@ from ragcore.errors import ApiError, RetCode
 from ragcore.ids import new_id
 from ragcore.ports import ListQuery, MetadataStore
 from ragcore.services.agent_versions import VERSION, AgentVersions, version_title
-from ragcore.services.common import page_items, rest_page_number, stamp_new, stamp_update
+from ragcore.services.common import REST_API_MAX_IDS, page_items, rest_api_page, stamp_new, stamp_update
 from ragcore.services.conversation_stats import ConversationStats
 
 KIND = "agent"
@@ -124,7 +124,13 @@ class AgentService:
 
     def list_agents(self, tenant: str, params: dict[str, Any]) -> dict[str, Any]:
         orderby = params.get("orderby") if params.get("orderby") in ("create_time", "update_time") else "create_time"
-        page, size = rest_page_number(params.get("page"), 1), rest_page_number(params.get("page_size"), 30)
+        # RAGFlow's list_agents: owner_ids first (at most 100, each an owner the caller may query), then the page
+        owner_ids = [i for i in str(params.get("owner_ids") or "").strip().split(",") if i]
+        if len(owner_ids) > REST_API_MAX_IDS:
+            raise ApiError(RetCode.ARGUMENT_ERROR, f"owner_ids must contain at most {REST_API_MAX_IDS} IDs")
+        if set(owner_ids) - {tenant}:
+            raise ApiError(RetCode.OPERATING_ERROR, "Only authorized owner_ids can be queried.", data=False)
+        page, size = rest_api_page(params)
         title = params.get("title") or params.get("name")
         if params.get("id") or title:  # an id or a title names at most one agent (titles are unique, any case)
             found = self.find(tenant, str(params["id"])) if params.get("id") else None
@@ -239,7 +245,7 @@ class AgentService:
     def list_sessions(self, tenant: str, agent_id: str, params: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
         self.get_owned(tenant, agent_id)
         orderby = params.get("orderby") if params.get("orderby") in ("create_time", "update_time") else "update_time"
-        page, size = rest_page_number(params.get("page"), 1), rest_page_number(params.get("page_size"), 30)
+        page, size = rest_api_page(params)  # RAGFlow: 1 / 30 by default, a page_size over 100 refused
         with_dsl = _flag(params.get("dsl"))
         if params.get("id"):  # one session, looked up
             item = self.find_session(tenant, str(params["id"]))

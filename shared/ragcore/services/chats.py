@@ -128,14 +128,12 @@ class ChatService:
             item["dataset_ids"] = self._datasets(tenant, payload["dataset_ids"])
         if "llm_id" in payload and payload["llm_id"] is not None:
             llm_id = str(payload["llm_id"])
-            if not self._configured(tenant, "chat", llm_id) and llm_id not in self._llm_ids \
-                    and llm_id.split("@")[0] not in {m.split("@")[0] for m in self._llm_ids}:
-                raise _err(f"`llm_id` {llm_id} doesn't exist")
+            self.check_llm(tenant, llm_id)
             item["llm_id"] = llm_id
         setting = payload.get("llm_setting", payload.get("llm"))
         if setting is not None:
             if not isinstance(setting, dict):
-                raise _err("`llm_setting` should be an object.", RetCode.ARGUMENT_ERROR)
+                raise _err("`llm_setting` should be an object.")
             merged = dict(item.get("llm_setting") or {})
             for key, value in setting.items():
                 if key in ("temperature", "top_p", "presence_penalty", "frequency_penalty") and value is not None:
@@ -152,7 +150,7 @@ class ChatService:
         prompt = payload.get("prompt_config", payload.get("prompt"))
         if prompt is not None:
             if not isinstance(prompt, dict):
-                raise _err("`prompt_config` should be an object.", RetCode.ARGUMENT_ERROR)
+                raise _err("`prompt_config` should be an object.")
             merged_prompt = dict(item.get("prompt_config") or {})
             aliases = {"prompt": "system", "opener": "prologue", "show_quote": "quote", "variables": "parameters"}
             for key, value in prompt.items():
@@ -176,6 +174,12 @@ class ChatService:
                     item[key] = value or ""
         if payload.get("keywords_similarity_weight") is not None:
             item["vector_similarity_weight"] = 1 - float(_number(payload["keywords_similarity_weight"], "keywords_similarity_weight", lo=0.0, hi=1.0))
+
+    def check_llm(self, tenant: str, llm_id: str, code: int = RetCode.DATA_ERROR) -> None:
+        """A chat model the tenant can use (added under a provider, or one the deployment runs)."""
+        if not self._configured(tenant, "chat", llm_id) and llm_id not in self._llm_ids \
+                and llm_id.split("@")[0] not in {m.split("@")[0] for m in self._llm_ids}:
+            raise _err(f"`llm_id` {llm_id} doesn't exist", code)
 
     def _configured(self, tenant: str, kind: str, name: str) -> bool:
         return bool(self._tenant_model and self._tenant_model(tenant, kind, name))
@@ -368,11 +372,18 @@ class ChatService:
         return (data if message else True), message
 
     def delete_message(self, tenant: str, chat_id: str, session_id: str, message_id: str) -> dict[str, Any]:
+        """RAGFlow's delete: the question and answer sharing the id go, with the turn's reference; an id the session
+        does not hold changes nothing and answers the session."""
         session = self.get_session(tenant, chat_id, session_id)
-        messages = [m for m in session.get("messages", []) if m.get("id") != message_id]
-        if len(messages) == len(session.get("messages", [])):
-            raise _err(f"Message {message_id} not found in the session.")
-        updated = self._store.update(SESSION, tenant, session_id, stamp_update({"messages": messages}))
+        before = session.get("messages", [])
+        first = next((i for i, m in enumerate(before) if m.get("id") == message_id), None)
+        if first is None:
+            return self.session_view(session)
+        messages = [m for m in before if m.get("id") != message_id]
+        references = list(session.get("reference") or [])
+        if 0 <= (first - 1) // 2 < len(references):
+            references.pop((first - 1) // 2)
+        updated = self._store.update(SESSION, tenant, session_id, stamp_update({"messages": messages, "reference": references}))
         assert updated is not None
         return self.session_view(updated)
 
@@ -380,7 +391,7 @@ class ChatService:
         session = self.get_session(tenant, chat_id, session_id)
         thumbup = payload.get("thumbup")
         if not isinstance(thumbup, bool):
-            raise _err("`thumbup` should be a boolean.", RetCode.ARGUMENT_ERROR)
+            raise _err("thumbup must be a boolean")
         messages = session.get("messages", [])
         for m in messages:
             if m.get("id") == message_id and m.get("role") == "assistant":
@@ -391,7 +402,7 @@ class ChatService:
                     m["feedback"] = str(payload["feedback"])
                 break
         else:
-            raise _err(f"Message {message_id} not found in the session.")
+            return self.session_view(session)  # RAGFlow answers the unchanged session
         updated = self._store.update(SESSION, tenant, session_id, stamp_update({"messages": messages}))
         assert updated is not None
         return self.session_view(updated)

@@ -14,7 +14,7 @@ from ragcore.errors import ApiError, RetCode
 from ragcore.ids import now_ms
 from ragcore.ports import Embedder, MetadataStore, VectorIndex
 from ragcore.services.chunk_store import MANUAL_BASE, ChunkStore, chunk_id, current_run, is_current
-from ragcore.services.common import bulk_outcome, duplicate_messages
+from ragcore.services.common import REST_API_MAX_IDS, bulk_outcome, duplicate_messages, rest_api_page
 from ragcore.services.documents import KIND as DOC_KIND
 from ragcore.services.documents import DocumentService
 from ragcore.services.ingestion import count_tokens
@@ -36,6 +36,16 @@ def _str_list(payload: dict[str, Any], name: str, *, updating: bool = False) -> 
     if name == "questions":  # RAGFlow strips questions and drops empty ones; keywords and tags stay as given
         return [v.strip() for v in value if v.strip()]
     return list(value)
+
+
+def _joinable(value: Any, name: str) -> None:
+    """What str.join says of a list holding a non-string (RAGFlow's update joins these lists unchecked)."""
+    if not isinstance(value, list):
+        raise ApiError(RetCode.DATA_ERROR, f"`{name}` should be a list")
+    for i, item in enumerate(value):
+        if not isinstance(item, str):
+            raise ApiError(RetCode.EXCEPTION_ERROR,
+                           f"TypeError('sequence item {i}: expected str instance, {type(item).__name__} found')")
 
 
 class ChunkService:
@@ -80,8 +90,11 @@ class ChunkService:
         """A page of the document's chunks in reading order (the store pages and counts); `keywords` are searched in
         the document's full-text index, as RAGFlow's list does, and at most KEYWORD_MATCHES matches are listed."""
         _, doc = self._owned(tenant, dataset_id, document_id)
-        page = _int(params.get("page"), 1)
-        page_size = _int(params.get("page_size"), 30)
+        page, page_size = rest_api_page(params)
+        # RAGFlow's _get_query_id_list: every `chunk_ids` occurrence, split at commas, each once
+        chunk_ids = list(dict.fromkeys(i.strip() for raw in params.get("chunk_ids") or [] for i in str(raw).split(",") if i.strip()))
+        if len(chunk_ids) > REST_API_MAX_IDS:
+            raise ApiError(RetCode.ARGUMENT_ERROR, f"chunk_ids must contain at most {REST_API_MAX_IDS} IDs")
         available = params.get("available")
         want = None if available in (None, "") else str(available).lower() in ("1", "true")
         wanted = params.get("id")
@@ -93,6 +106,12 @@ class ChunkService:
                 raise ApiError(RetCode.DATA_ERROR, f"Chunk not found: {dataset_id}/{wanted}")
             rows, total = ([row] if want is None or bool(row.get("available", True)) == want else []), 1
             rows = rows[start : start + page_size]
+        elif chunk_ids:
+            picked = [r for r in self._chunks.get_many(tenant, chunk_ids) if r["document_id"] == doc["id"] and is_current(r, doc)
+                      and (want is None or bool(r.get("available", True)) == want)
+                      and (not keywords or keywords.lower() in str(r.get("content", "")).lower())]
+            picked.sort(key=lambda r: (r.get("order", 0), r.get("create_time", 0)))
+            rows, total = picked[start : start + page_size], len(picked)
         elif keywords:
             hits = self._index.search_text(tenant, keywords, KEYWORD_MATCHES, [dataset_id], [document_id])
             found = [r for r in self._chunks.get_many(tenant, [h["id"] for h in hits])
@@ -179,32 +198,45 @@ class ChunkService:
             if not isinstance(content, str) or not content.strip():
                 raise ApiError(RetCode.DATA_ERROR, "`content` is required")
             changed["content"] = content
-        for name in ("important_keywords", "questions", "tag_kwd"):
+        # RAGFlow's update checks in this order; it joins keywords and questions as text, so a non-string among them
+        # is the TypeError its handler answers (code 100), and `available` is whatever int() makes of it
+        for name in ("important_keywords", "questions"):
             if name in payload:
+                _joinable(payload[name], name)
                 changed[name] = _str_list(payload, name, updating=True)
+        if "available" in payload:
+            try:
+                changed["available"] = bool(int(payload["available"]))
+            except (TypeError, ValueError) as exc:
+                raise ApiError(RetCode.EXCEPTION_ERROR, repr(exc)) from None
         if "positions" in payload:
             if not isinstance(payload["positions"], list):
-                raise ApiError(RetCode.ARGUMENT_ERROR, "`positions` should be a list")
+                raise ApiError(RetCode.DATA_ERROR, "`positions` should be a list")
             changed["positions"] = payload["positions"]
-        if "available" in payload:
-            value = payload["available"]
-            if not isinstance(value, bool | int):
-                raise ApiError(RetCode.ARGUMENT_ERROR, "`available` should be a boolean")
-            changed["available"] = bool(value)
+        if "tag_kwd" in payload:
+            changed["tag_kwd"] = _str_list(payload, "tag_kwd", updating=True)
         self._embed_and_write(tenant, dataset, doc, changed)
         return self.view(changed, doc)
 
     def set_available(self, tenant: str, dataset_id: str, document_id: str, payload: dict[str, Any]) -> None:
-        _, doc = self._owned(tenant, dataset_id, document_id)
+        # RAGFlow's switch_chunks: the dataset, the ids, the flag (present, any value: int() of available_int, else
+        # the truth of available), then the document ("document not found")
+        self._documents.dataset(tenant, dataset_id, "You don't own the dataset {id}.")
         ids = payload.get("chunk_ids")
         if not ids or not isinstance(ids, list):
             raise ApiError(RetCode.DATA_ERROR, "`chunk_ids` is required.")
-        if "available_int" in payload and payload["available_int"] is not None:
-            available = int(payload["available_int"]) == 1
-        elif "available" in payload and payload["available"] is not None:
+        if "available_int" in payload:
+            try:
+                available = int(payload["available_int"]) == 1
+            except (TypeError, ValueError) as exc:
+                raise ApiError(RetCode.EXCEPTION_ERROR, repr(exc)) from None
+        elif "available" in payload:
             available = bool(payload["available"])
         else:
-            raise ApiError(RetCode.ARGUMENT_ERROR, "`available_int` or `available` is required.")
+            raise ApiError(RetCode.DATA_ERROR, "`available_int` or `available` is required.")
+        doc = self._documents.find(tenant, dataset_id, document_id)
+        if doc is None:
+            raise ApiError(RetCode.DATA_ERROR, "document not found")
         rows = {r["id"] for r in self._chunks.get_many(tenant, [str(i) for i in ids]) if r["document_id"] == document_id
                 and is_current(r, doc)}
         missing = [i for i in ids if i not in rows]
@@ -241,12 +273,3 @@ class ChunkService:
         text = row["content"] + ("\n" + " ".join(row["questions"]) if row.get("questions") else "")
         vector = embedder.embed([text])[0]
         self._chunks.update_row(tenant, row, vector, doc)
-
-
-def _int(value: Any, default: int) -> int:
-    if value in (None, "", "0", 0):
-        return default  # RAGFlow treats 0 as "the default"
-    try:
-        return max(int(value), 1)
-    except (TypeError, ValueError):
-        raise ApiError(RetCode.ARGUMENT_ERROR, f"Input should be a valid integer, got {value!r}") from None

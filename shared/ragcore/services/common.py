@@ -77,6 +77,7 @@ def rest_page_number(value: Any, default: int) -> int:
 
 
 REST_API_MAX_PAGE_SIZE = 100
+REST_API_MAX_IDS = 100
 
 
 def rest_api_page(params: dict[str, Any]) -> tuple[int, int]:

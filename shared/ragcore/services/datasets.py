@@ -7,19 +7,21 @@ import heapq
 from collections.abc import Callable
 from typing import Any
 
+from pydantic_core import PydanticCustomError
+
 from ragcore.api.validation import parse_model
 from ragcore.domain.datasets import (
     CreateDataset,
     ListDatasetsQuery,
     UpdateDataset,
     merge_parser_config,
+    uuid_hex,
 )
 from ragcore.errors import ApiError, RetCode
 from ragcore.ids import new_id
 from ragcore.ports import ListQuery, MetadataStore
 from ragcore.services.common import (
-    check_id_format,
-    check_id_list,
+    check_no_duplicates,
     claim_free_name,
     page_items,
     public,
@@ -103,11 +105,16 @@ class DatasetService:
                 f"Field: <{field}> - Message: <Extra inputs are not permitted> - Value: <{params[field]}>",
             )
         query = parse_model(ListDatasetsQuery, {k: v for k, v in params.items() if v is not None})
+        if query.id and query.ids:
+            raise ApiError(RetCode.DATA_ERROR, f"Should not provide both 'id':{query.id} and 'ids'{query.ids}")
+        ext = query.ext if isinstance(query.ext, dict) else {}
+        keywords = str(ext.get("keywords") or "")
+        parser_id = str(ext.get("parser_id") or "")
         if query.id is not None or query.name:
             # an id or an exact name names at most one dataset: looked up, not listed
             items: list[dict[str, Any]] = []
             if query.id is not None:
-                wanted_id = check_id_format(query.id)
+                wanted_id = query.id
                 found = self.find(tenant, wanted_id)
                 if found is None and self._shared is not None:
                     found = self._shared(tenant, wanted_id)
@@ -121,19 +128,43 @@ class DatasetService:
                 items = [it for it in items if it["name"] == query.name] if query.id is not None else [named] if named else []
                 if query.id is not None and not items and named is None:
                     raise no_permission(tenant, query.name)
+            items = _filtered(items, keywords, parser_id)
             total = len(items)
             items = page_items(items, query.page, query.page_size)
+        elif query.ids:
+            # at most REST_API_MAX_IDS ids: read by id, then ordered and paged; unknown or foreign ids are left out
+            # (RAGFlow logs them and lists the rest)
+            found_many = _filtered(self._store.get_many(KIND, tenant, query.ids), keywords, parser_id)
+            found_many.sort(key=lambda it: (it.get(query.orderby) or 0, it["id"]), reverse=query.desc)
+            total = len(found_many)
+            items = page_items(found_many, query.page, query.page_size)
         else:
-            items, total = self._listed(tenant, query.orderby, query.desc, (query.page - 1) * query.page_size,
-                                        query.page_size)
+            if keywords or parser_id:  # filtered in the store, over the caller's own datasets
+                listing = ListQuery(KIND, tenant, order=query.orderby, desc=query.desc,
+                                    where={"chunk_method": [parser_id]} if parser_id else {}, name_contains=keywords)
+                total = self._store.count(listing)
+                items = self._store.page(listing, (query.page - 1) * query.page_size, query.page_size)
+            else:  # the caller's datasets and its teams' shared ones, merged in order
+                items, total = self._listed(tenant, query.orderby, query.desc, (query.page - 1) * query.page_size,
+                                            query.page_size)
         out = [self.view(tenant, it) for it in items]
         if query.include_parsing_status:
+            # RAGFlow's get_parsing_status_by_kb_ids: each dataset's documents counted by run state
             for view in out:
                 owner = str(view.get("tenant_id") or tenant)  # a team dataset's documents are its owner's
                 counts = self._run_counts(owner, view["id"]) if self._run_counts else {}
-                for name in RUN_STATES.values():
-                    view[name] = counts.get(name, 0)
+                view["parsing_status"] = {name: int(counts.get(name, 0)) for name in RUN_STATES.values()}
         return out, total
+
+    def get(self, tenant: str, dataset_id: str) -> dict[str, Any]:
+        """GET /datasets/{id}: the dataset with its documents' total size and its connectors, as RAGFlow answers."""
+        item = self.get_owned(tenant, dataset_id)
+        return {**self.view(tenant, item), "size": max(int(item.get("_size_total") or 0), 0),
+                "connectors": list(item.get("connectors") or [])}
+
+    def count(self, tenant: str) -> int:
+        """The tenant's datasets (a kept count)."""
+        return self._store.count(ListQuery(KIND, tenant))
 
     def view(self, tenant: str, item: dict[str, Any]) -> dict[str, Any]:
         return public(item)
@@ -233,7 +264,7 @@ class DatasetService:
         return self.view(tenant, item)
 
     def update(self, tenant: str, dataset_id: str, payload: dict[str, Any]) -> dict[str, Any]:
-        dataset_id = check_id_format(dataset_id)
+        dataset_id = _uuid_field("dataset_id", dataset_id, dataset_id)
         req = parse_model(UpdateDataset, payload)
         current = self.get_owned(tenant, dataset_id)
         if not payload:
@@ -288,7 +319,7 @@ class DatasetService:
         self._sync_team_index(tenant, updated, was_team=current.get("permission") == "team")
         return self.view(tenant, updated)
 
-    def delete(self, tenant: str, payload: dict[str, Any]) -> int:
+    def delete(self, tenant: str, payload: dict[str, Any]) -> dict[str, int]:
         unknown = set(payload) - {"ids", "delete_all"}
         if unknown:
             field = sorted(unknown)[0]
@@ -299,23 +330,25 @@ class DatasetService:
         raw_ids = payload.get("ids")
         if raw_ids is not None and not isinstance(raw_ids, list):
             raise ApiError(RetCode.ARGUMENT_ERROR, f"Field: <ids> - Message: <Input should be a valid list> - Value: <{raw_ids}>")
-        ids = check_id_list(raw_ids)
+        ids = None if raw_ids is None else [_uuid_field("ids", i, raw_ids) for i in raw_ids]
+        if ids:
+            check_no_duplicates(ids)
         delete_all = payload.get("delete_all", False)
         if not isinstance(delete_all, bool):
             raise ApiError(RetCode.ARGUMENT_ERROR, f"Field: <delete_all> - Message: <Input should be a valid boolean> - Value: <{delete_all}>")
         if not ids:
             if not delete_all:
-                return 0
+                return {"success_count": 0}
             targets = [it for batch in self._store.batches(KIND, tenant, "") for it in batch]
         else:
             found = {it["id"]: it for it in self._store.get_many(KIND, tenant, ids)}
             missing = [i for i in ids if i not in found]
             if missing:
-                raise no_permission(tenant, ", ".join(missing))
+                raise ApiError(RetCode.DATA_ERROR, f"User '{tenant}' lacks permission for datasets: '{', '.join(missing)}'")
             targets = [found[i] for i in ids]
         for item in targets:
             self._delete_one(tenant, item)
-        return len(targets)
+        return {"success_count": len(targets)}
 
     def _delete_one(self, tenant: str, item: dict[str, Any]) -> None:
         # the row goes first so nothing new lands in it; then its documents, chunks, vectors and blobs
@@ -335,6 +368,20 @@ class DatasetService:
         problem = self._model_problem(tenant, "embedding", model) if self._model_problem else f"Model {model} not found for model embedding"
         if problem:
             raise ApiError(RetCode.DATA_ERROR, problem)
+
+
+def _uuid_field(field: str, value: Any, shown: Any) -> str:
+    """RAGFlow's validate_uuid1_hex inside its request model: any UUID spelling, else its pydantic-style refusal."""
+    try:
+        return uuid_hex(value)
+    except PydanticCustomError:
+        raise ApiError(RetCode.ARGUMENT_ERROR, f"Field: <{field}> - Message: <Invalid UUID format> - Value: <{shown}>") from None
+
+
+def _filtered(items: list[dict[str, Any]], keywords: str, parser_id: str) -> list[dict[str, Any]]:
+    """RAGFlow's `ext` filters: a name substring (any case) and a chunk method."""
+    return [it for it in items if (not keywords or keywords.lower() in str(it.get("name", "")).lower())
+            and (not parser_id or it.get("chunk_method") == parser_id)]
 
 
 def _only_sent(raw: dict[str, Any], parsed: dict[str, Any]) -> dict[str, Any]:

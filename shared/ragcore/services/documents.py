@@ -16,10 +16,12 @@ from ragcore.ids import http_date, new_id, now_ms
 from ragcore.ports import BlobStore, JobQueue, ListQuery, MetadataStore
 from ragcore.services.chunk_store import ChunkStore
 from ragcore.services.common import (
+    REST_API_MAX_IDS,
     base_name,
     check_no_duplicates,
     duplicate_messages,
     page_items,
+    rest_api_page,
     sort_items,
     stamp_new,
     stamp_update,
@@ -49,6 +51,10 @@ def progress_line(text: str) -> str:
 def split_name(name: str) -> tuple[str, str]:
     stem, dot, suffix = name.rpartition(".")
     return (stem, suffix.lower()) if dot and stem else (name, "")
+
+
+# RAGFlow's words for stopping a document that is not being parsed
+STOP_INVALID_STATE = "Can't stop parsing document that has not started or already completed"
 
 
 class DocumentService:
@@ -110,7 +116,13 @@ class DocumentService:
         dataset = self.dataset(tenant, dataset_id, "Can't find the dataset with ID {id}!")
         if not isinstance(name, str) or not name.strip():
             raise ApiError(RetCode.ARGUMENT_ERROR, "File name can't be empty.")
-        return self._create(tenant, dataset, name.strip(), b"", virtual=True)
+        name = name.strip()
+        if len(name.encode("utf-8")) > 255:
+            raise ApiError(RetCode.ARGUMENT_ERROR, "File name must be 255 bytes or less.")
+        # RAGFlow refuses a taken name here (uploads get a free one); names compare case-insensitively (README)
+        if self._store.owner(tenant, f"{NAME_SCOPE}:{dataset['id']}", name.lower()):
+            raise ApiError(RetCode.DATA_ERROR, "Duplicated document name in the same dataset.")
+        return self._create(tenant, dataset, name, b"", virtual=True)
 
     def _create(
         self, tenant: str, dataset: dict[str, Any], name: str, data: bytes, *, source: str | None = None,
@@ -156,7 +168,8 @@ class DocumentService:
             }
         )
         self._store.put(KIND, tenant, item, parent=dataset["id"])
-        self._store.increment(DATASET_KIND, tenant, dataset["id"], {"document_count": 1})
+        # the dataset's total document size is kept as documents come and go (GET /datasets/{id} "size")
+        self._store.increment(DATASET_KIND, tenant, dataset["id"], {"document_count": 1, "_size_total": int(item["size"])})
         return self.view(item)
 
     def _claim_name(self, tenant: str, dataset_id: str, name: str, owner: str) -> str:
@@ -178,10 +191,13 @@ class DocumentService:
         return self._expire_lease(tenant, item)
 
     def get_owned(self, tenant: str, dataset_id: str, doc_id: str) -> dict[str, Any]:
-        """The document a download names; RAGFlow's download words its refusals this way."""
-        self.dataset(tenant, dataset_id, "You do not own the dataset {id}.")
-        item = self.find(tenant, dataset_id, doc_id)
+        """The document a download names. RAGFlow's download: a dataset or document the caller cannot reach is
+        "document not found"; the caller's document in another of its datasets is "The dataset not own …"."""
+        self.dataset(tenant, dataset_id, "document not found")
+        item = self._store.get(KIND, tenant, doc_id) if isinstance(doc_id, str) else None
         if item is None:
+            raise ApiError(RetCode.DATA_ERROR, "document not found")
+        if item.get("dataset_id") != dataset_id:
             raise ApiError(RetCode.DATA_ERROR, f"The dataset not own the document {doc_id}.")
         return item
 
@@ -195,11 +211,14 @@ class DocumentService:
         """RAGFlow's document list: the store pages, filters (run, suffix, name substring) and counts; ids and an exact
         name narrow to a few documents first; a metadata filter reads the dataset's documents (as RAGFlow's does)."""
         self.dataset(tenant, dataset_id, "You don't own the dataset {id}. ")
-        page = _int_param(params, "page", 1, minimum=1)
-        page_size = _int_param(params, "page_size", 30, minimum=1)
-        orderby = params.get("orderby") or "create_time"
+        page, page_size = rest_api_page(params)
+        orderby = params.get("orderby", "create_time")
         if orderby not in ("create_time", "update_time", "name"):
-            orderby = "create_time"
+            raise ApiError(RetCode.ARGUMENT_ERROR, f"invalid orderby field: {orderby}")
+        if len(multi.get("ids") or []) > REST_API_MAX_IDS:
+            raise ApiError(RetCode.ARGUMENT_ERROR, f"ids must contain at most {REST_API_MAX_IDS} IDs")
+        if params.get("id") and multi.get("ids"):
+            raise ApiError(RetCode.DATA_ERROR, f"Should not provide both 'id':{params['id']} and 'ids'{multi['ids']}")
         desc = str(params.get("desc", "true")).lower() not in ("false", "0")
         suffixes = [s.lower().lstrip(".") for s in multi.get("suffix", []) if s]
         runs: list[str] = []
@@ -239,8 +258,9 @@ class DocumentService:
         chosen: list[dict[str, Any]] | None = None
         if ids:
             chosen = [it for it in self._store.get_many(KIND, tenant, [str(i) for i in ids]) if it["dataset_id"] == dataset_id]
-            if not chosen:
-                raise ApiError(RetCode.DATA_ERROR, f"you don't own the document {ids[0]}")
+            # RAGFlow refuses an `id` the dataset does not hold; `ids` only narrow the list
+            if not chosen and params.get("id"):
+                raise ApiError(RetCode.DATA_ERROR, f"you don't own the document {params['id']}")
         name = params.get("name")
         if name:
             owner = self._store.owner(tenant, f"{NAME_SCOPE}:{dataset_id}", str(name).lower())
@@ -328,6 +348,8 @@ class DocumentService:
         check_no_duplicates(raw or [])
         dataset = self.dataset(tenant, dataset_id, "You don't own the dataset {id}. ")
         ids = list(raw) if raw else []
+        if ids and payload.get("delete_all"):
+            raise ApiError(RetCode.DATA_ERROR, f"should not provide both doc ids and delete_all(true), dataset: {dataset_id}. ")
         if not ids:
             if not payload.get("delete_all"):
                 raise ApiError(RetCode.DATA_ERROR, f"should either provide doc ids or set delete_all(true), dataset: {dataset_id}. ")
@@ -360,7 +382,8 @@ class DocumentService:
         if dataset is not None:
             self._store.increment(
                 DATASET_KIND, tenant, dataset["id"],
-                {"document_count": -1, "chunk_count": -int(item.get("chunk_count", 0)), "token_num": -int(item.get("token_count", 0))},
+                {"document_count": -1, "chunk_count": -int(item.get("chunk_count", 0)), "token_num": -int(item.get("token_count", 0)),
+                 "_size_total": -int(item.get("size") or 0)},
             )
 
     def set_meta(self, tenant: str, item: dict[str, Any], meta_fields: dict[str, Any]) -> None:
@@ -429,7 +452,7 @@ class DocumentService:
         return run_id
 
     # ---- parse / stop -------------------------------------------------------------------------
-    def start_parse(self, tenant: str, dataset_id: str, payload: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
+    def start_parse(self, tenant: str, dataset_id: str, payload: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
         """Queues each listed document once; a repeated id is reported (RAGFlow's partial success), not refused."""
         dataset = self.dataset(tenant, dataset_id, "You don't own the dataset {id}.")
         raw = payload.get("document_ids")
@@ -446,7 +469,7 @@ class DocumentService:
             self.queue_parse(tenant, dataset, found[doc_id])
         if repeated:
             return {"success_count": len(unique), "errors": repeated}, f"Partially parsed {len(unique)} documents with {len(repeated)} errors"
-        return None, None
+        return {"success_count": len(unique)}, None
 
     def queue_parse(self, tenant: str, dataset: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
         run_id = self._retire_chunks(tenant, dataset, item)
@@ -484,21 +507,30 @@ class DocumentService:
         self._store.update(LOG_KIND, tenant, log_id, stamp_update({"dsl": {**dsl, "path": [component_id]}}))
         self.queue_parse(tenant, dataset, doc)
 
-    def stop_parse(self, tenant: str, dataset_id: str, payload: dict[str, Any]) -> None:
+    def stop_parse(
+        self, tenant: str, dataset_id: str, payload: dict[str, Any], *, legacy: bool = False
+    ) -> tuple[dict[str, Any] | None, str | None]:
+        """Stops the listed documents' parses. POST …/documents/stop (RAGFlow's document_api) answers
+        {"success_count", "errors"}, a document not being parsed being one of the errors; the older
+        DELETE …/chunks (chunk_api) refuses such a document. An unknown id refuses the whole request (nothing stops)."""
         dataset = self.dataset(tenant, dataset_id, "You don't own the dataset {id}.")
         raw = payload.get("document_ids")
-        if not raw:
+        if not raw or (not legacy and not isinstance(raw, list)):
             raise ApiError(RetCode.DATA_ERROR, "`document_ids` is required")
         if not isinstance(raw, list):
             raise ApiError(RetCode.ARGUMENT_ERROR, "`document_ids` should be a list")
-        found = {it["id"]: it for it in self._store.get_many(KIND, tenant, [str(i) for i in raw]) if it["dataset_id"] == dataset_id}
-        missing = [i for i in raw if i not in found]
+        unique, repeated = duplicate_messages(raw, "document")
+        found = {it["id"]: it for it in self._store.get_many(KIND, tenant, [str(i) for i in unique]) if it["dataset_id"] == dataset_id}
+        missing = [i for i in unique if i not in found]
         if missing:
-            raise ApiError(RetCode.DATA_ERROR, f"You don't own the document {missing[0]}.")
-        not_running = [i for i in raw if found[i]["run"] != "RUNNING"]
-        if not_running:
-            raise ApiError(RetCode.DATA_ERROR, "Can't stop parsing document with progress at 0 or 1")
-        for doc_id in raw:
+            raise ApiError(RetCode.DATA_ERROR, f"you don't own the document {missing[0]}" if legacy else f"Documents not found: {missing}")
+        not_running = [i for i in unique if found[i]["run"] != "RUNNING"]
+        if not_running and legacy:
+            raise ApiError(RetCode.DATA_ERROR, STOP_INVALID_STATE, data={"error_code": "DOC_STOP_PARSING_INVALID_STATE"})
+        stopped = 0
+        for doc_id in unique:
+            if doc_id in not_running:
+                continue
             item = found[doc_id]
             # a new run id makes every in-flight task of the old run stop and clean up after itself
             run_id = self._retire_chunks(tenant, dataset, item)
@@ -506,12 +538,19 @@ class DocumentService:
                 KIND, tenant, doc_id,
                 stamp_update({
                     "run": "CANCEL", "progress": 0.0, "_run_id": run_id,
-                    "progress_msg": (item.get("progress_msg") or "") + "\n" + progress_line("Cancelled by the user."),
+                    "progress_msg": (item.get("progress_msg") or "") + "\n" + progress_line("Task stopped by user."),
                     "chunk_count": 0, "token_count": 0,
                 }),
             )
             duration = (now_ms() - int(item.get("_begin_ms") or now_ms())) / 1000
-            record_run(self._store, tenant, item, "CANCEL", "Cancelled by the user.", duration)
+            record_run(self._store, tenant, item, "CANCEL", "Task stopped by user.", duration)
+            stopped += 1
+        errors = repeated + [STOP_INVALID_STATE for _ in not_running]
+        if legacy:
+            if repeated:
+                return {"success_count": stopped, "errors": repeated}, f"Partially stopped {stopped} documents with {len(repeated)} errors"
+            return None, None
+        return {"success_count": stopped, **({"errors": errors} if errors else {})}, None
 
     def ingest(self, tenant: str, payload: dict[str, Any]) -> bool:
         """POST /documents/ingest: run "1" (re)parses the documents, run "2" cancels their parse, wherever they are.

@@ -11,8 +11,10 @@ import hashlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from ragcore.api.validation import parse_model
 from ragcore.domain.documents import doc_type
-from ragcore.errors import ApiError, RetCode
+from ragcore.domain.files import CreateFolderReq, DeleteFileReq, ListFilesQuery, MoveFileReq
+from ragcore.errors import ApiError, RetCode, require_arguments
 from ragcore.ids import new_id
 from ragcore.ports import BlobStore, ListQuery, MetadataStore
 from ragcore.services.common import stamp_new, stamp_update
@@ -27,7 +29,8 @@ ROOTS = "_roots"  # where a tenant's root folder (and the pointer to it) is stor
 
 
 def _not_found(message: str = "File or Folder not found!") -> ApiError:
-    return ApiError(RetCode.NOT_FOUND, message)
+    # RAGFlow's file_api answers every service refusal with get_error_data_result (code 102)
+    return ApiError(RetCode.DATA_ERROR, message)
 
 
 def blob_key(tenant: str, file_id: str) -> str:
@@ -105,7 +108,9 @@ class FileService:
         return [link for batch in self._store.batches(LINK, tenant, file_id) for link in batch]
 
     def ancestors(self, tenant: str, file_id: str) -> list[dict[str, Any]]:
-        item = self.get(tenant, file_id)
+        item = self._get(tenant, file_id)
+        if item is None:
+            raise _not_found("Folder not found!")  # RAGFlow's get_all_parent_folders words it so
         chain = []
         seen = {item["id"]}
         while item["parent_id"] != item["id"]:
@@ -118,17 +123,20 @@ class FileService:
         return chain
 
     def parent(self, tenant: str, file_id: str) -> dict[str, Any]:
-        item = self.get(tenant, file_id)
+        item = self._get(tenant, file_id)
+        if item is None:
+            raise _not_found("Folder not found!")  # RAGFlow's get_parent_folder words it so
         parent = self.folder(tenant, item["parent_id"])
         return {"id": parent["id"], "name": parent["name"]}
 
     def list_folder(self, tenant: str, params: dict[str, Any]) -> dict[str, Any]:
-        folder = self.folder(tenant, params.get("parent_id") or None)
-        orderby = params.get("orderby") if params.get("orderby") in ("create_time", "update_time", "name") else "create_time"
-        page = _positive(params.get("page"), 1)
-        page_size = _positive(params.get("page_size"), 15)
-        query = ListQuery(KIND, tenant, folder["id"], order=str(orderby), desc=str(params.get("desc", "true")).lower() not in ("false", "0"),
-                          name_contains=str(params.get("keywords") or ""))
+        # RAGFlow validates the query with its ListFileReq model: unknown parameters, a page or page_size below 1 and a
+        # page_size over 100 are refused (code 101) before the folder is looked up
+        req = parse_model(ListFilesQuery, params)
+        folder = self.folder(tenant, req.parent_id or None)
+        orderby = req.orderby if req.orderby in ("create_time", "update_time", "name") else "create_time"
+        page, page_size = req.page, req.page_size
+        query = ListQuery(KIND, tenant, folder["id"], order=orderby, desc=req.desc, name_contains=req.keywords)
         return {"total": self._store.count(query),
                 "files": [self.view(tenant, i) for i in self._store.page(query, (page - 1) * page_size, page_size)],
                 "parent_folder": {"id": folder["id"], "name": folder["name"]}}
@@ -188,18 +196,15 @@ class FileService:
         return item
 
     def create(self, tenant: str, payload: dict[str, Any]) -> dict[str, Any]:
-        name = payload.get("name")
-        if not isinstance(name, str) or not name.strip():
-            raise ApiError(RetCode.ARGUMENT_ERROR, "`name` is required.")
-        name = name.strip()
+        req = parse_model(CreateFolderReq, payload)
+        name = req.name
         if "/" in name:
-            raise ApiError(RetCode.ARGUMENT_ERROR, 'Folder name cannot contain "/"')
-        kind = payload.get("type") or "folder"
-        if kind not in ("folder", "virtual"):
-            raise ApiError(RetCode.ARGUMENT_ERROR, "`type` should be folder or virtual.")
-        folder = self.folder(tenant, payload.get("parent_id") or None, "Parent folder not found!")
+            raise ApiError(RetCode.DATA_ERROR, 'Folder name cannot contain "/"')
+        # RAGFlow: type "folder" (any case) makes a folder, anything else a virtual file
+        kind = "folder" if (req.type or "folder").lower() == "folder" else "virtual"
+        folder = self.folder(tenant, req.parent_id or None, "Parent Folder Doesn't Exist!")
         if self._named(tenant, folder["id"], name):
-            raise ApiError(RetCode.CONFLICT, "Duplicated folder name in the same folder.")
+            raise ApiError(RetCode.DATA_ERROR, "Duplicated folder name in the same folder.")
         self._check_quota(tenant, 1)
         return self.view(tenant, self._new(tenant, folder["id"], name, kind, 0))
 
@@ -220,39 +225,36 @@ class FileService:
     # ---- change -------------------------------------------------------------------------------
     def move(self, tenant: str, payload: dict[str, Any], *, apply: bool = True) -> bool:
         """Moves and/or renames; with apply=False only checks that it would succeed (raising what it would)."""
-        ids = payload.get("src_file_ids")
-        dest_id = payload.get("dest_file_id")
-        new_name = payload.get("new_name")
-        if not isinstance(ids, list) or not ids:
-            raise ApiError(RetCode.ARGUMENT_ERROR, "`src_file_ids` is required.")
-        if dest_id in (None, "") and new_name in (None, ""):
-            raise ApiError(RetCode.ARGUMENT_ERROR, "At least one of dest_file_id or new_name must be provided")
-        if new_name is not None:
-            if not isinstance(new_name, str) or not new_name.strip():
-                raise ApiError(RetCode.ARGUMENT_ERROR, "`new_name` can not be empty.")
-            if "/" in new_name:
-                raise ApiError(RetCode.ARGUMENT_ERROR, 'Name cannot contain "/"')
-            if len(ids) != 1:
-                raise ApiError(RetCode.ARGUMENT_ERROR, "`new_name` needs exactly one file in `src_file_ids`.")
-        items = [self.get(tenant, i) for i in ids]
-        dest = self.folder(tenant, dest_id, "Parent folder not found!") if dest_id not in (None, "") else None
+        req = parse_model(MoveFileReq, payload)  # RAGFlow's MoveFileReq: its messages, code 101
+        ids, dest_id, new_name = req.src_file_ids, req.dest_file_id, req.new_name
+        found = {it["id"]: it for it in (self._get(tenant, i) for i in ids) if it is not None}
+        if not found:
+            raise _not_found("Source files not found!")
+        if any(i not in found for i in ids):
+            raise _not_found("File or folder not found!")
+        items = [found[i] for i in ids]
+        dest = self.folder(tenant, dest_id, "Parent folder not found!") if dest_id else None
+        if new_name is not None and "/" in new_name:
+            raise ApiError(RetCode.DATA_ERROR, 'Name cannot contain "/"')
         root = self.root(tenant)
         for item in items:
             if item["id"] == root["id"]:
-                raise ApiError(RetCode.ARGUMENT_ERROR, "The root folder can't be moved or renamed.")
+                raise ApiError(RetCode.DATA_ERROR, "The root folder can't be moved or renamed.")
             if new_name is not None and item["type"] != "folder" and split_name(new_name)[1] != split_name(item["name"])[1]:
-                raise ApiError(RetCode.BAD_REQUEST, "The extension of file can't be changed")
-            if dest is not None and item["type"] == "folder":
-                chain = {a["id"] for a in self.ancestors(tenant, dest["id"])} | {dest["id"]}
-                if item["id"] in chain:
-                    raise ApiError(RetCode.ARGUMENT_ERROR, f"Can't move the folder {item['name']} into itself or its sub-folder.")
+                raise ApiError(RetCode.DATA_ERROR, "The extension of file can't be changed")
+        if dest is not None:
+            if any(item["type"] == "folder" and item["id"] == dest["id"] for item in items):
+                raise ApiError(RetCode.DATA_ERROR, "Cannot move a folder to itself.")
+            above = {a["id"] for a in self.ancestors(tenant, dest["id"])}
+            if any(item["type"] == "folder" and item["id"] in above for item in items):
+                raise ApiError(RetCode.DATA_ERROR, "Cannot move a folder into its own subfolder.")
         target_names: set[str] = set()
         for item in items:
             folder_id = dest["id"] if dest is not None else item["parent_id"]
             name = (new_name or item["name"]).strip()
             clash = any(c["id"] != item["id"] for c in self._named(tenant, folder_id, name))
             if clash or (folder_id, name.lower()) in target_names:
-                raise ApiError(RetCode.CONFLICT, f"The name {name} already exists in the destination folder.")
+                raise ApiError(RetCode.DATA_ERROR, "Duplicated file name in the same folder.")
             target_names.add((folder_id, name.lower()))  # type: ignore[arg-type]
         if not apply:
             return True
@@ -262,25 +264,27 @@ class FileService:
             self._store.put(KIND, tenant, stamp_update({**item, "parent_id": folder_id, "name": name, "location": name}), parent=folder_id)
         return True
 
-    def delete(self, tenant: str, ids: Any) -> dict[str, Any]:
-        if not isinstance(ids, list) or not ids:
-            raise ApiError(RetCode.ARGUMENT_ERROR, "`ids` is required.")
+    def delete(self, tenant: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """RAGFlow's DeleteFileReq and its per-id errors; a request naming any file it cannot delete is refused whole
+        (nothing is deleted) with RAGFlow's answer for a delete where every id failed."""
+        ids = parse_model(DeleteFileReq, payload).ids
         root = self.root(tenant)
         errors: list[str] = []
-        count = 0
-        for file_id in ids:
+        targets = []
+        for file_id in dict.fromkeys(ids):
             item = self._get(tenant, file_id)
             if item is None:
                 errors.append(f"File or Folder not found: {file_id}")
-                continue
-            if item["id"] == root["id"]:
+            elif item["id"] == root["id"]:
                 errors.append("The root folder can't be deleted.")
-                continue
+            else:
+                targets.append(item)
+        if errors:
+            raise ApiError(RetCode.DATA_ERROR, f"Deleted files failed with {len(errors)} errors",
+                           data={"success_count": 0, "errors": errors})
+        for item in targets:
             self._remove_tree(tenant, item)
-            count += 1
-        if errors and not count:
-            raise ApiError(RetCode.NOT_FOUND, errors[0])
-        return {"success_count": count, **({"errors": errors} if errors else {})}
+        return {"success_count": len(targets)}
 
     def _remove_tree(self, tenant: str, item: dict[str, Any]) -> None:
         for child in list(self.children(tenant, item["id"])):
@@ -300,18 +304,24 @@ class FileService:
 
     # ---- datasets -----------------------------------------------------------------------------
     def link_to_datasets(self, tenant: str, payload: dict[str, Any]) -> list[dict[str, Any]]:
+        require_arguments(payload, "file_ids", "kb_ids")
         file_ids, kb_ids = payload.get("file_ids"), payload.get("kb_ids")
         if not isinstance(file_ids, list) or not file_ids or not isinstance(kb_ids, list) or not kb_ids:
             raise ApiError(RetCode.ARGUMENT_ERROR, "`file_ids` and `kb_ids` are required lists.")
+        # RAGFlow's order: every file first ("File not found!"), then every dataset
+        sources = [self._get(tenant, file_id) if isinstance(file_id, str) else None for file_id in file_ids]
+        if any(item is None for item in sources):
+            raise _not_found("File not found!")
         datasets = []
         for kb_id in kb_ids:
             ds = self._store.get(DATASET_KIND, tenant, kb_id) if isinstance(kb_id, str) else None
             if ds is None:
-                raise ApiError(RetCode.NOT_FOUND, "Can't find this dataset!")
+                raise ApiError(RetCode.DATA_ERROR, "Can't find this dataset!")
             datasets.append(ds)
         files: list[dict[str, Any]] = []
-        for file_id in file_ids:
-            files.extend(self._files_under(tenant, self.get(tenant, file_id)))
+        for source in sources:
+            assert source is not None
+            files.extend(self._files_under(tenant, source))
         out = []
         for item in files:
             # a file links to the datasets of the latest call: earlier links (and their documents) go
@@ -334,10 +344,3 @@ class FileService:
         for child in list(self.children(tenant, item["id"])):
             out.extend(self._files_under(tenant, child))
         return out
-
-
-def _positive(value: Any, default: int) -> int:
-    try:
-        return max(int(value), 1) if value not in (None, "") else default
-    except (TypeError, ValueError):
-        raise ApiError(RetCode.ARGUMENT_ERROR, f"Input should be a valid integer, got {value!r}") from None

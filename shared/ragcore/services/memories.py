@@ -17,7 +17,16 @@ from typing import Any
 from ragcore.errors import ApiError, RetCode
 from ragcore.ids import new_id
 from ragcore.ports import ChatModel, Embedder, IndexRecord, ListQuery, MetadataStore, VectorIndex
-from ragcore.services.common import claim_free_name, page_items, public, stamp_new, stamp_update
+from ragcore.services.common import (
+    REST_API_MAX_IDS,
+    REST_API_MAX_PAGE_SIZE,
+    claim_free_name,
+    page_items,
+    public,
+    rest_api_page,
+    stamp_new,
+    stamp_update,
+)
 from ragcore.text.tokenize import sentences as split_sentences
 from ragcore.text.tokenize import term_weights, tokenize
 
@@ -141,11 +150,19 @@ class MemoryService:
         return self.view(updated)
 
     def list_memories(self, tenant: str, params: dict[str, Any], types: list[str]) -> dict[str, Any]:
-        page = _positive(params.get("page"), 1)
-        size = _positive(params.get("page_size"), 50)
+        page, size = rest_api_page(params)
+        ids = _id_list(params, "ids")
+        _id_list(params, "owner_ids")
+        keywords = str(params.get("keywords") or "")
+        if ids:
+            # at most REST_API_MAX_IDS ids: read by id, newest first, then paged
+            picked = [it for it in self._store.get_many(KIND, tenant, ids)
+                      if (not types or set(types) & set(it.get("memory_type") or []))
+                      and keywords.lower() in str(it.get("name", "")).lower()]
+            picked.sort(key=lambda it: -int(it.get("create_time") or 0))
+            return {"memory_list": [self.view(i) for i in page_items(picked, page, size)], "total_count": len(picked)}
         # a memory type filter reads the tenant's memories (a list field has no index; memories are few)
-        query = ListQuery(KIND, tenant, where={"memory_type": types} if types else {},
-                          name_contains=str(params.get("keywords") or ""))
+        query = ListQuery(KIND, tenant, where={"memory_type": types} if types else {}, name_contains=keywords)
         return {"memory_list": [self.view(i) for i in self._store.page(query, (page - 1) * size, size)],
                 "total_count": self._store.count(query)}
 
@@ -262,10 +279,13 @@ class MemoryService:
         self._forget_row(tenant, self._row(tenant, memory_id, message_id))
 
     def set_status(self, tenant: str, memory_id: str, message_id: str, payload: dict[str, Any]) -> None:
-        row = self._row(tenant, memory_id, message_id)
+        # RAGFlow's @validate_request("status") and its type check come before the message is looked up
+        if "status" not in payload:
+            raise ApiError(RetCode.ARGUMENT_ERROR, "required argument are missing: status; ")
         status = payload.get("status")
         if not isinstance(status, bool):
-            raise _err("`status` should be a boolean.")
+            raise ApiError(RetCode.ARGUMENT_ERROR, "Status must be a boolean.")
+        row = self._row(tenant, memory_id, message_id)
         if row["forget_at"] != "None":
             raise _err("A forgotten message can't be enabled again.", RetCode.DATA_ERROR)
         self._store.update(MESSAGE, tenant, row["id"], {"status": status})
@@ -284,9 +304,10 @@ class MemoryService:
     def list_messages(self, tenant: str, memory_id: str, params: dict[str, Any], agent_ids: list[str]) -> dict[str, Any]:
         """Raw messages, newest first, each with what was extracted from it. Unfiltered, the store pages and counts;
         a session or keyword filter reads the memory's messages (bounded by its size limit)."""
+        page, size = rest_api_page({"page_size": 50, **params})
+        if len(agent_ids) > REST_API_MAX_IDS:
+            raise ApiError(RetCode.ARGUMENT_ERROR, f"agent_id must contain at most {REST_API_MAX_IDS} IDs")
         self.get(tenant, memory_id)
-        page = _positive(params.get("page"), 1)
-        size = _positive(params.get("page_size"), 50)
         session, keywords = str(params.get("session_id") or ""), str(params.get("keywords") or "")
         query = ListQuery(MESSAGE, tenant, memory_id, where={"_listed": [True], **({"agent_id": agent_ids} if agent_ids else {})})
         if session or keywords:
@@ -303,7 +324,11 @@ class MemoryService:
         return {"messages": {"message_list": listed, "total_count": total}, "storage_type": "table"}
 
     def recent(self, tenant: str, memory_ids: list[str], params: dict[str, Any]) -> list[dict[str, Any]]:
-        limit = _positive(params.get("limit"), 10)
+        if len(memory_ids) > REST_API_MAX_IDS:
+            raise ApiError(RetCode.ARGUMENT_ERROR, f"memory_id must contain at most {REST_API_MAX_IDS} IDs")
+        limit = _bounded_int(params.get("limit"), 10)
+        if not memory_ids:
+            raise ApiError(RetCode.ARGUMENT_ERROR, "memory_ids is required.")
         rows: list[dict[str, Any]] = []
         for memory_id in memory_ids:
             self.get(tenant, memory_id)
@@ -318,6 +343,10 @@ class MemoryService:
         return [{**self._public(r), "content": r["content"]} for r in rows[:limit]]
 
     def search(self, tenant: str, memory_ids: list[str], params: dict[str, Any]) -> list[dict[str, Any]]:
+        # RAGFlow's handler checks the ids and top_n (its page-size bound) first
+        if len(memory_ids) > REST_API_MAX_IDS:
+            raise ApiError(RetCode.ARGUMENT_ERROR, f"memory_id must contain at most {REST_API_MAX_IDS} IDs")
+        top_n = _bounded_int(params.get("top_n"), 5)
         query = params.get("query")
         if not isinstance(query, str) or not query.strip():
             raise _err("`query` is required.")
@@ -326,7 +355,6 @@ class MemoryService:
             raise _err("`memory_id` is required.")
         threshold = float(params.get("similarity_threshold") or 0.2)
         keyword_weight = float(params.get("keywords_similarity_weight") or 0.7)
-        top_n = _positive(params.get("top_n"), 10)
         weights = term_weights(query)
         found: list[tuple[float, dict[str, Any]]] = []
         for memory in memories:
@@ -352,11 +380,26 @@ class MemoryService:
         return [item for _, item in found[:top_n]]
 
 
-def _positive(value: Any, default: int) -> int:
+def _id_list(params: dict[str, Any], name: str) -> list[str]:
+    """A comma-separated id filter, at most REST_API_MAX_IDS ids (RAGFlow's validate_rest_api_ids)."""
+    values = [v.strip() for v in str(params.get(name) or "").split(",") if v.strip()]
+    if len(values) > REST_API_MAX_IDS:
+        raise ApiError(RetCode.ARGUMENT_ERROR, f"{name} must contain at most {REST_API_MAX_IDS} IDs")
+    return values
+
+
+def _bounded_int(value: Any, default: int) -> int:
+    """RAGFlow's validate_rest_api_page_size(int(value)) for `limit` and `top_n`: int()'s own refusal, a value below 1
+    means the default, over 100 is refused."""
+    if value in (None, ""):
+        return default
     try:
-        return max(int(value), 1) if value not in (None, "") else default
+        number = int(value)
     except (TypeError, ValueError):
-        raise ApiError(RetCode.ARGUMENT_ERROR, f"Input should be a valid integer, got {value!r}") from None
+        raise ApiError(RetCode.ARGUMENT_ERROR, f"invalid literal for int() with base 10: {value!r}") from None
+    if number > REST_API_MAX_PAGE_SIZE:
+        raise ApiError(RetCode.ARGUMENT_ERROR, f"page_size must be less than or equal to {REST_API_MAX_PAGE_SIZE}")
+    return number if number >= 1 else default
 
 
 def _valid_name(name: Any) -> str:

@@ -48,26 +48,25 @@ class MetadataService:
 
     def batch_update(self, tenant: str, dataset_id: str, payload: dict[str, Any]) -> dict[str, int]:
         self._dataset(tenant, dataset_id)
-        selector = payload.get("selector")
-        selector = {} if selector is None else selector
+        selector = payload.get("selector") or {}  # RAGFlow: any empty value is no selector
         if not isinstance(selector, dict):
-            raise _fail("selector must be an object")
-        updates = [] if payload.get("updates") is None else payload["updates"]
-        deletes = [] if payload.get("deletes") is None else payload["deletes"]
+            raise _fail("selector must be an object.")
+        updates = payload.get("updates") or []
+        deletes = payload.get("deletes") or []
         if not isinstance(updates, list) or not isinstance(deletes, list):
-            raise _fail("updates and deletes must be lists")
-        condition = selector.get("metadata_condition")
+            raise _fail("updates and deletes must be lists.")
+        condition = selector.get("metadata_condition") or None
         if condition is not None and not isinstance(condition, dict):
-            raise _fail("metadata_condition must be an object")
+            raise _fail("metadata_condition must be an object.")
         doc_ids = selector.get("document_ids")
         if doc_ids is not None and not isinstance(doc_ids, list):
-            raise _fail("document_ids must be a list")
+            raise _fail("document_ids must be a list.")
         for u in updates:
             if not isinstance(u, dict) or not u.get("key") or "value" not in u:
-                raise _fail("Each update requires key and value")
+                raise _fail("Each update requires key and value.")
         for d in deletes:
             if not isinstance(d, dict) or not d.get("key"):
-                raise _fail("Each delete requires key")
+                raise _fail("Each delete requires key.")
         if doc_ids is not None:  # omitted selects every document; an empty list selects none
             docs = [d for d in self._store.get_many(DOC_KIND, tenant, [str(i) for i in doc_ids]) if d["dataset_id"] == dataset_id]
             known = {d["id"] for d in docs}

@@ -25,6 +25,7 @@ from ragcore.errors import ApiError, RetCode
 from ragcore.ids import new_id
 from ragcore.ports import Embedder, MetadataStore, Reranker, VectorIndex
 from ragcore.services.chunk_store import ChunkStore, is_current, searchable_text
+from ragcore.services.common import rest_api_page
 from ragcore.services.documents import KIND as DOC_KIND
 from ragcore.services.kinds import DATASET_KIND
 from ragcore.services.meta_vocabulary import MetaVocabulary
@@ -119,22 +120,26 @@ class RetrievalService:
 
     def retrieve_request(self, tenant: str, payload: dict[str, Any]) -> dict[str, Any]:
         """The /retrieval body, validated the way RAGFlow answers."""
-        question = payload.get("question")
-        if not isinstance(question, str) or not question.strip():
-            raise ApiError(RetCode.ARGUMENT_ERROR, "`question` is required.")
+        # RAGFlow's order of checks: the datasets (present, a list, each the caller's), then the question, the page
         dataset_ids = payload.get("dataset_ids")
         document_ids = payload.get("document_ids")
         if not dataset_ids:
             raise ApiError(RetCode.DATA_ERROR, "`dataset_ids` is required.")
-        if dataset_ids is not None and not isinstance(dataset_ids, list):
-            raise ApiError(RetCode.ARGUMENT_ERROR, "`dataset_ids` should be a list")
+        if not isinstance(dataset_ids, list):
+            raise ApiError(RetCode.DATA_ERROR, "`dataset_ids` should be a list")
+        self._datasets(tenant, [str(d) for d in dataset_ids], None)
+        if "question" not in payload:
+            raise ApiError(RetCode.DATA_ERROR, "`question` is required.")
+        page, page_size = rest_api_page(payload)
+        question = payload.get("question")
+        if not isinstance(question, str) or not question.strip():
+            # an empty question finds nothing (RAGFlow answers before searching)
+            return {"total": 0, "chunks": [], "doc_aggs": {}}
         if document_ids is not None and not isinstance(document_ids, list):
-            raise ApiError(RetCode.ARGUMENT_ERROR, "`document_ids` should be a list")
+            raise ApiError(RetCode.DATA_ERROR, "`documents` should be a list")
         top_k = _number(payload, "top_k", 1024, int)
         if top_k <= 0:
-            raise ApiError(RetCode.EXCEPTION_ERROR, "`top_k` must be greater than 0")
-        page = max(_number(payload, "page", 1, int), 1)
-        page_size = max(_number(payload, "page_size", 30, int), 1)
+            raise ApiError(RetCode.DATA_ERROR, "`top_k` must be greater than 0")
         condition = payload.get("metadata_condition")
         return self.retrieve(
             tenant,
@@ -158,10 +163,14 @@ class RetrievalService:
 
     def search_request(self, tenant: str, payload: dict[str, Any], dataset_id: str | None = None) -> dict[str, Any]:
         """POST /datasets/{id}/search and /datasets/search: RAGFlow's retrieval test over one or more datasets."""
+        if dataset_id is None:  # SearchDatasetsReq: dataset_ids (≥ 1) comes first
+            if "dataset_ids" not in payload:
+                raise ApiError(RetCode.ARGUMENT_ERROR, f"Field: <dataset_ids> - Message: <Field required> - Value: <{payload}>")
+            if payload["dataset_ids"] == []:
+                raise ApiError(RetCode.ARGUMENT_ERROR,
+                               "Field: <dataset_ids> - Message: <List should have at least 1 item after validation, not 0> - Value: <[]>")
         req = parse_model(SearchDataset, payload)
         ids = [dataset_id] if dataset_id else (req.dataset_ids or [])
-        if not ids:
-            raise ApiError(RetCode.ARGUMENT_ERROR, "Field: <dataset_ids> - Message: <Field required> - Value: <>")
         for ds in ids:
             if self._store.get(DATASET_KIND, tenant, ds) is None:
                 raise ApiError(RetCode.DATA_ERROR, f"Only owner of dataset {ds} authorized for this operation.")

@@ -8,7 +8,7 @@ from typing import Any
 from ragcore.errors import ApiError, RetCode
 from ragcore.ids import new_id
 from ragcore.ports import ListQuery, MetadataStore
-from ragcore.services.common import claim_free_name, public, stamp_new, stamp_update
+from ragcore.services.common import REST_API_MAX_IDS, claim_free_name, public, rest_api_page, stamp_new, stamp_update
 from ragcore.services.kinds import DATASET_KIND
 from ragcore.services.term_graph import build_mind_map
 
@@ -31,7 +31,8 @@ LIST_FIELDS = ("id", "avatar", "tenant_id", "name", "description", "created_by",
 def _missing(body: dict[str, Any], *names: str) -> None:
     absent = [n for n in names if n not in body]
     if absent:
-        raise ApiError(RetCode.ARGUMENT_ERROR, "required argument are missing: " + "; ".join(absent) + "; ")
+        # RAGFlow's @validate_request joins the names with commas
+        raise ApiError(RetCode.ARGUMENT_ERROR, "required argument are missing: " + ",".join(absent) + "; ")
 
 
 def _valid_name(name: Any) -> str:
@@ -94,15 +95,14 @@ class SearchAppService:
     def list(self, tenant: str, params: dict[str, Any], owner_ids: list[str]) -> dict[str, Any]:
         orderby = params.get("orderby") if params.get("orderby") in ("create_time", "update_time", "name") else "create_time"
         desc = str(params.get("desc", "true")).lower() != "false"
-        page, size = _whole(params.get("page")), _whole(params.get("page_size"))
+        page, size = rest_api_page(params)  # RAGFlow's validate_rest_api_page*: 1 / 30 by default, at most 100
+        if len(owner_ids) > REST_API_MAX_IDS:
+            raise ApiError(RetCode.ARGUMENT_ERROR, f"owner_ids must contain at most {REST_API_MAX_IDS} IDs")
         if owner_ids and tenant not in owner_ids:  # a tenant's apps all belong to it
             return {"search_apps": [], "total": 0}
         query = ListQuery(KIND, tenant, order=str(orderby), desc=desc, name_contains=str(params.get("keywords") or ""))
         total = self._store.count(query)
-        if page and size:
-            items = self._store.page(query, (page - 1) * size, size)
-        else:  # 0 (the default) means every app, as RAGFlow pages
-            items = [it for start in range(0, total, 500) for it in self._store.page(query, start, 500)]
+        items = self._store.page(query, (page - 1) * size, size)
         return {"search_apps": [{k: it.get(k) for k in LIST_FIELDS} for it in items], "total": total}
 
     def get(self, tenant: str, search_id: str) -> dict[str, Any]:
@@ -191,11 +191,3 @@ class SearchAppService:
         if item is None:
             raise ApiError(RetCode.AUTHENTICATION_ERROR, "no authorization")
         return item
-
-
-def _whole(value: Any) -> int:
-    try:
-        return max(int(value), 0)
-    except (TypeError, ValueError):
-        return 0
-

@@ -12,6 +12,7 @@ import time
 from ragcore.errors import ApiError, RetCode
 from ragcore.ports import BlobStore, MetadataStore
 from ragcore.services.documents import KIND as DOC_KIND
+from ragcore.services.kinds import DATASET_KIND
 
 KIND = "upload-token"
 GLOBAL = "_uploads"
@@ -43,7 +44,11 @@ class UploadService:
         if len(data) > self._max_bytes:
             raise ApiError(RetCode.ARGUMENT_ERROR, f"The file is larger than the {self._max_bytes // (1024 * 1024)} MB limit.")
         self._blobs.put(grant["blob"], data)
+        before = self._store.get(DOC_KIND, grant["tenant"], grant["document_id"])
         self._store.update(DOC_KIND, grant["tenant"], grant["document_id"],
                            {"size": len(data), "_hash": hashlib.sha256(data).hexdigest()})
+        if before is not None and before.get("dataset_id"):
+            self._store.increment(DATASET_KIND, grant["tenant"], before["dataset_id"],
+                                  {"_size_total": len(data) - int(before.get("size") or 0)})
         self._store.delete(KIND, GLOBAL, digest)
         return str(grant["document_id"])
