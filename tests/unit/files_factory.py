@@ -58,6 +58,11 @@ def make_pdf(pages: Sequence[Page], *, compress: bool = False) -> bytes:
                 f"/Resources << /Font << /F1 {font} 0 R >> >> /Contents {content} 0 R >>".encode()
             )
         )
+    return serialize_pdf(objects, catalog, pages_obj, kids)
+
+
+def serialize_pdf(objects: list[bytes], catalog: int, pages_obj: int, kids: list[int]) -> bytes:
+    """A PDF file of numbered objects (1-based): the catalog and page tree filled in, then the cross-reference table."""
     objects[catalog - 1] = f"<< /Type /Catalog /Pages {pages_obj} 0 R >>".encode()
     objects[pages_obj - 1] = (
         f"<< /Type /Pages /Kids [{' '.join(f'{k} 0 R' for k in kids)}] /Count {len(kids)} >>".encode()

@@ -13,8 +13,9 @@ must find in it.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
+
+from tests.unit.files_factory import serialize_pdf
 
 PAGE_W, PAGE_H = 612, 792
 
@@ -95,19 +96,7 @@ class PdfCanvas:
                 f"<< /Type /Page /Parent {pages_obj} 0 R /MediaBox [0 0 {PAGE_W} {PAGE_H}] {crop}"
                 f"/Resources << /Font << /F1 {regular} 0 R /F2 {bold} 0 R >> >> /Contents {content} 0 R >>".encode()
             ))
-        objects[catalog - 1] = f"<< /Type /Catalog /Pages {pages_obj} 0 R >>".encode()
-        objects[pages_obj - 1] = f"<< /Type /Pages /Kids [{' '.join(f'{k} 0 R' for k in kids)}] /Count {len(kids)} >>".encode()
-        out = io.BytesIO()
-        out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-        offsets = []
-        for number, body in enumerate(objects, start=1):
-            offsets.append(out.tell())
-            out.write(f"{number} 0 obj\n".encode() + body + b"\nendobj\n")
-        xref = out.tell()
-        out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
-        out.write("".join(f"{off:010d} 00000 n \n" for off in offsets).encode())
-        out.write(f"trailer\n<< /Size {len(objects) + 1} /Root {catalog} 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode())
-        return out.getvalue()
+        return serialize_pdf(objects, catalog, pages_obj, kids)
 
 
 _WORDS = ["data", "model", "river", "system", "engine", "window", "garden", "signal", "market", "paper", "value",

@@ -10,6 +10,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from ragcore.domain.paging import bounded_page_size
+
 CHUNK_METHODS = ("naive", "book", "email", "laws", "manual", "one", "paper", "picture", "presentation", "qa", "table", "tag", "resume")
 CHUNK_METHOD_MESSAGE = (
     "Input should be 'naive', 'book', 'email', 'laws', 'manual', 'one', 'paper', 'picture', "
@@ -17,7 +19,6 @@ CHUNK_METHOD_MESSAGE = (
 )
 AVATAR_MIME_TYPES = ["image/jpeg", "image/png"]
 REST_API_MAX_IDS = 100
-REST_API_MAX_PAGE_SIZE = 100
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 LongText = Annotated[str, StringConstraints(max_length=65535)]
@@ -284,10 +285,7 @@ class ListDatasetsQuery(BaseModel):
     @field_validator("page_size")
     @classmethod
     def _page_size_bound(cls, v: int) -> int:
-        # RAGFlow's validate_rest_api_page_size inside its list model: a pydantic "Value error, …" (code 101)
-        if v > REST_API_MAX_PAGE_SIZE:
-            raise ValueError(f"page_size must be less than or equal to {REST_API_MAX_PAGE_SIZE}")
-        return v
+        return bounded_page_size(v)  # RAGFlow's validate_rest_api_page_size inside its list model
 
     @field_validator("id", mode="before")
     @classmethod

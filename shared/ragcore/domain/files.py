@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-REST_API_MAX_PAGE_SIZE = 100
+from ragcore.domain.paging import bounded_page_size
 
 
 class ListFilesQuery(BaseModel):
@@ -21,9 +21,7 @@ class ListFilesQuery(BaseModel):
     @field_validator("page_size")
     @classmethod
     def _page_size_bound(cls, v: int) -> int:
-        if v > REST_API_MAX_PAGE_SIZE:
-            raise ValueError(f"page_size must be less than or equal to {REST_API_MAX_PAGE_SIZE}")
-        return v
+        return bounded_page_size(v)  # RAGFlow's validate_rest_api_page_size inside its list model
 
 
 FileName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]

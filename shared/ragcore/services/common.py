@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from ragcore.domain.paging import REST_API_MAX_PAGE_SIZE
 from ragcore.errors import ApiError, RetCode
 from ragcore.ids import http_date, is_hex_id, now_ms
 from ragcore.ports import MetadataStore
@@ -76,7 +77,7 @@ def rest_page_number(value: Any, default: int) -> int:
     return number if number > 0 else default
 
 
-REST_API_MAX_PAGE_SIZE = 100
+
 REST_API_MAX_IDS = 100
 
 
