@@ -192,3 +192,15 @@ def test_parser_config_updates_follow_ragflow(api: Api) -> None:
     assert api.call("PUT", url, json={"chunk_method": "qa", "parser_config": {}})["code"] == 0
     assert config() == {"raptor": {"use_raptor": False}, "graphrag": {"use_graphrag": False},
                         "table_context_size": 0, "image_context_size": 0}  # a new method: its own defaults
+
+
+def test_a_sent_parser_config_gets_raptor_and_graphrag_off_unless_turned_on(api: Api) -> None:
+    # RAGFlow's create validation fills the sent config's raptor/graphrag with their (off) defaults
+    config = create(api, {"name": "partial", "parser_config": {"chunk_token_num": 1024}})["data"]["parser_config"]
+    assert config["chunk_token_num"] == 1024 and config["layout_recognize"] == "DeepDOC"
+    assert config["raptor"]["use_raptor"] is False and config["raptor"]["max_token"] == 512
+    assert config["graphrag"]["use_graphrag"] is False and config["graphrag"]["method"] == "light"
+    only = create(api, {"name": "raptor", "parser_config": {"raptor": {"use_raptor": True}}})["data"]["parser_config"]
+    assert only["raptor"]["use_raptor"] is True and only["graphrag"]["use_graphrag"] is False
+    unset = create(api, {"name": "unset"})["data"]["parser_config"]
+    assert unset["raptor"]["use_raptor"] is True and unset["graphrag"]["use_graphrag"] is True  # get_parser_config's

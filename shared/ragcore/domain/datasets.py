@@ -104,6 +104,21 @@ _METHOD_DEFAULTS: dict[str, dict[str, Any] | None] = {
 }
 
 
+# What RAGFlow's create request model fills in when a client sends a parser_config without `raptor` / `graphrag`
+# (its RaptorConfig / GraphragConfig defaults: both off)
+_RAPTOR_MODEL_DEFAULTS = {**_METHOD_DEFAULTS["naive"]["raptor"], "use_raptor": False,  # type: ignore[index]
+                          "scope": "file", "auto_disable_for_structured_data": True}
+_GRAPHRAG_MODEL_DEFAULTS = {**_METHOD_DEFAULTS["naive"]["graphrag"], "use_graphrag": False,  # type: ignore[index]
+                            "community": False, "resolution": False}
+
+
+def with_model_defaults(given: dict[str, Any]) -> dict[str, Any]:
+    """A created dataset's sent parser_config as RAGFlow's validation returns it: raptor and graphrag present, off
+    unless the client turned them on."""
+    return {**given, "raptor": {**_RAPTOR_MODEL_DEFAULTS, **(given.get("raptor") or {})},
+            "graphrag": {**_GRAPHRAG_MODEL_DEFAULTS, **(given.get("graphrag") or {})}}
+
+
 def deep_merge(base: dict[str, Any], custom: dict[str, Any]) -> dict[str, Any]:
     """A copy of base with custom's values, nested dicts merged (custom wins; a non-dict replaces a dict)."""
     merged = json.loads(json.dumps(base))

@@ -16,6 +16,7 @@ from ragcore.domain.datasets import (
     UpdateDataset,
     merge_parser_config,
     uuid_hex,
+    with_model_defaults,
 )
 from ragcore.errors import ApiError, RetCode
 from ragcore.ids import new_id
@@ -225,6 +226,8 @@ class DatasetService:
         # parser_config: fields the client did not send are not echoed as null
         if req.parser_config is not None:
             given = _only_sent(payload.get("parser_config") or {}, given or {})
+        if given:
+            given = with_model_defaults(given)
         parser_config = merge_parser_config(chunk_method, given)
         self._check_raptor_model(tenant, parser_config)
         dataset_id = new_id()
