@@ -88,6 +88,7 @@ class RagflowStack(Stack):
         ocr = RagflowFunction(self, OCR, shared, snap_start=False)
         ingest = RagflowFunction(self, with_local_embedder(INGEST, local_embedder), shared, snap_start=False)
         ingest.function.add_environment("OCR_FUNCTION_NAME", ocr.function.function_name)
+        ocr.function.add_environment("OCR_WORKERS", "1")  # one page a call: that page gets both vCPUs
         ocr.function.grant_invoke(ingest.function)
         ingest.function.add_event_source(sources.SqsEventSource(
             queues.tasks, batch_size=INGEST_BATCH_SIZE, max_concurrency=INGEST_MAX_CONCURRENCY,

@@ -46,6 +46,9 @@ class Settings:
     # the OCR Lambda the ingest function sends page pictures to (its own bundle has no room for the OCR models);
     # unset: OCR runs in this process when rapidocr-onnxruntime is installed
     ocr_function: str = _env("OCR_FUNCTION_NAME", default="")
+    # pages OCR reads at once in this process, one core each (0: as many as cores); the OCR Lambda, one page a
+    # call, sets 1 so that page gets every core
+    ocr_workers: int = _env("OCR_WORKERS", default=0)
 
     # vectors
     pinecone_api_key: str = _env("PINECONE_API_KEY", default="")

@@ -315,6 +315,7 @@ def test_the_ingest_function_invokes_the_ocr_function_which_touches_no_data(temp
     assert not {a for a in actions(policy_of(template, ocr)) if a.startswith(DATA_SERVICES)}
     props = resources(template, "AWS::Lambda::Function")[ocr]["Properties"]
     assert props["MemorySize"] >= 3008 and props["Timeout"] <= 120
+    assert props["Environment"]["Variables"]["OCR_WORKERS"] == "1"  # one page a call gets every vCPU
 
 
 def test_local_embedder_layer_rides_with_the_functions_that_embed_when_asked() -> None:

@@ -16,11 +16,14 @@ from __future__ import annotations
 import base64
 import io
 import logging
+import os
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
+from ragcore.config import get_settings
 from ragcore.parsing.regions import PageImage, paragraph_text, paragraphs, positions_of
 from ragcore.parsing.types import Block, ParsedDocument, ParseError, TextBox
 
@@ -30,6 +33,9 @@ NO_OCR = "reading it needs OCR, and the OCR engine (rapidocr-onnxruntime) is not
 MIN_CONFIDENCE = 0.5  # PaddleOCR's own drop_score: below it a "line" is mostly noise
 MAX_IMAGE_PIXELS = 80_000_000  # a decompression bomb is refused, not decoded
 MAX_IMAGE_PAGES = 200  # frames of a multi-page TIFF
+# the detector's input, longest side (rapidocr would use up to 2000 px): on a 150-dpi page half the CPU of full size
+# with ≥ 99 % of the words; at PaddleOCR's 960 the boxes get loose enough to cost words (measured: bench/ingest.py)
+DET_MAX_SIDE = 1120
 WORD_GAP = 0.16  # a blank run this many line heights wide separates two words (letters: ~0.05, words: ~0.25)
 _NO_SPACE_BEFORE = frozenset(".,;:!?)]}%")
 _NO_SPACE_AFTER = frozenset("([{$")
@@ -47,9 +53,11 @@ class OcrEngine(Protocol):
 # ---- the in-process engine ----------------------------------------------------------------------------------
 _ENGINE: Any = None
 _ENGINE_LOCK = threading.Lock()
-# One OCR at a time per process: onnxruntime already spreads one image over every core, and two at once on a
-# 2-core machine only add memory and cache misses.
-_RUN_LOCK = threading.Lock()
+# Pages read at once in this process (every document's pages together). Each page gets cores // workers threads:
+# one thread a page on several pages beats several threads on one page (the element-wise ops and the line-by-line
+# recognizer batches do not spread well), and a Lambda that reads one page a call sets OCR_WORKERS=1.
+_WORKERS = max(1, get_settings().ocr_workers or os.cpu_count() or 1)
+_SLOTS = threading.BoundedSemaphore(_WORKERS)
 
 
 def ocr_installed() -> bool:
@@ -65,13 +73,44 @@ def _engine() -> Any:
             from rapidocr_onnxruntime import RapidOCR
 
             started = time.perf_counter()
-            # the detector at PaddleOCR's own default size (longest side 960) rather than rapidocr's (shortest side
-            # ≥ 736): a third less time per page, and every line of 9-point text at 150 dpi is still found
-            engine = RapidOCR(print_verbose=False, det_limit_side_len=960, det_limit_type="max")
+            engine = RapidOCR(print_verbose=False)
+            _detect_at(engine.text_det, DET_MAX_SIDE)
+            threads = max(1, (os.cpu_count() or 1) // _WORKERS)
+            engine.text_det.infer.session = _simplified_session(engine.text_det.infer.session, threads)
+            engine.text_rec.session.session = _simplified_session(engine.text_rec.session.session, threads)
+            engine.text_rec.rec_batch_num = 1  # one line at a time: no padding to the batch's widest line (-6 %)
             engine.text_rec = _SpacedRecognizer(engine.text_rec)
             _ENGINE = engine
-            log.info("OCR models loaded in %.2fs", time.perf_counter() - started)
+            log.info("OCR models loaded in %.2fs (%d pages at once, %d threads each)",
+                     time.perf_counter() - started, _WORKERS, threads)
         return _ENGINE
+
+
+def _detect_at(detector: Any, max_side: int) -> None:
+    """The text detector on the page shrunk to `max_side` (PaddleOCR's own default), whatever the page's size:
+    rapidocr would run it at full resolution up to 2000 px. The recognizer still reads each line from the
+    full-resolution page."""
+    from rapidocr_onnxruntime.ch_ppocr_det.utils import DetPreProcess
+
+    detector.get_preprocess = lambda longest: DetPreProcess(max_side, "max", detector.mean, detector.std)
+
+
+def _simplified_session(session: Any, threads: int) -> Any:
+    """The same model with its affine and hard-swish chains folded (onnx_fusion: exact, ~35 % less CPU)."""
+    from pathlib import Path
+
+    import onnxruntime as ort
+
+    from ragcore.parsing.onnx_fusion import simplify
+
+    path = Path(session._model_path)
+    model, counts = simplify(path.read_bytes())
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    options.intra_op_num_threads = threads
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    log.debug("%s: %s", path.name, dict(counts))
+    return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
 
 
 class _SpacedRecognizer:
@@ -115,19 +154,36 @@ class _SpacedRecognizer:
         if not len(columns):
             return "", 0.0
         chars = [self._characters[int(k)] for k in index[columns]]
-        gaps = _blank_runs(crop)
-        text = chars[0]
-        for left, right, column_l, column_r in zip(chars, chars[1:], columns, columns[1:], strict=False):
+        gaps = _word_gaps(_blank_runs(crop), crop.shape[0],
+                          [(k + 0.5) * px_per_column for k, c in zip(columns, chars, strict=True) if c == " "])
+        # each word gap goes to the character boundary nearest its middle (CTC places a character near, not
+        # exactly at, its glyph), and counts only between two Latin characters the model did not already space
+        middles = [(column_l + column_r + 1) / 2 * px_per_column for column_l, column_r in zip(columns, columns[1:],
+                                                                                               strict=False)]
+        spaced = set()
+        for a, b in gaps if middles else []:
+            nearest = min(range(len(middles)), key=lambda i: abs(middles[i] - (a + b) / 2))
+            left, right = chars[nearest], chars[nearest + 1]
             if left.isascii() and right.isascii() and left not in _NO_SPACE_AFTER and right not in _NO_SPACE_BEFORE \
-                    and left.strip() and right.strip() and any(
-                    column_l * px_per_column < (a + b) / 2 < (column_r + 1) * px_per_column for a, b in gaps):
-                text += " "
-            text += right
+                    and left.strip() and right.strip():
+                spaced.add(nearest)
+        text = "".join(c + (" " if i in spaced else "") for i, c in enumerate(chars))
         return " ".join(text.split()), float(pred.max(axis=1)[columns].mean())
 
 
+def _word_gaps(runs: list[tuple[int, int]], height: int, model_spaces: list[float]) -> list[tuple[int, int]]:
+    """The blank runs wide enough to be word spaces: at least WORD_GAP line heights, and where the model itself
+    put spaces on this line (it does on sharp pictures), at least most of the narrowest of those — so a letter
+    gap of a crisp line ("I|nvoice") is not taken for a word gap the model read right."""
+    threshold = WORD_GAP * height
+    spaced = [end - start for start, end in runs if any(start - 1 <= x <= end + 1 for x in model_spaces)]
+    if spaced:
+        threshold = max(threshold, 0.75 * min(spaced))
+    return [(start, end) for start, end in runs if end - start >= threshold]
+
+
 def _blank_runs(crop: Any) -> list[tuple[int, int]]:
-    """Runs of ink-free pixel columns wider than a word space (~0.3 em) in a line's crop, as (start, end)."""
+    """Runs of ink-free pixel columns between glyphs of a line's crop, as (start, end)."""
 
     gray = crop.mean(axis=2) if crop.ndim == 3 else crop
     h = gray.shape[0]
@@ -142,7 +198,7 @@ def _blank_runs(crop: Any) -> list[tuple[int, int]]:
         if not has_ink and start is None:
             start = x
         elif has_ink and start is not None:
-            if x - start >= WORD_GAP * h:
+            if start > 0:  # the margin before the first glyph is no gap between words
                 runs.append((start, x))
             start = None
     return runs
@@ -159,10 +215,11 @@ def read_page(picture: PageImage) -> list[TextBox]:
         image = image.resize((max(1, int(image.width * shrink)), max(1, int(image.height * shrink))))
         scale *= shrink
     pixels = np.ascontiguousarray(np.asarray(image)[:, :, ::-1])  # OpenCV's BGR
-    with _RUN_LOCK:
+    with _SLOTS:
         # no line-orientation classifier: on clean pages it turns every other upright Latin line upside down
         # (measured: half the lines of a rendered page lost); scans are read upright, as RAGFlow's DeepDoc does
         result, _ = _engine()(pixels, use_cls=False)
+    gray = pixels.mean(axis=2) if result else None
     boxes: list[TextBox] = []
     for quad, text, score in result or []:
         text = str(text).strip()
@@ -170,23 +227,53 @@ def read_page(picture: PageImage) -> list[TextBox]:
             continue
         xs = [float(p[0]) for p in quad]
         ys = [float(p[1]) for p in quad]
-        boxes.append(TextBox(text=text, page=picture.page, x0=min(xs) / scale, top=min(ys) / scale,
-                             x1=max(xs) / scale, bottom=max(ys) / scale, confidence=round(float(score), 4)))
+        top, bottom = _ink_band(gray, min(xs), min(ys), max(xs), max(ys))
+        boxes.append(TextBox(text=text, page=picture.page, x0=min(xs) / scale, top=top / scale,
+                             x1=max(xs) / scale, bottom=bottom / scale, confidence=round(float(score), 4)))
     return boxes
+
+
+def _ink_band(gray: Any, x0: float, top: float, x1: float, bottom: float) -> tuple[float, float]:
+    """The line's own ink rows inside its detected box. The detector works on a shrunk page and pads each box,
+    so box heights carry a few pixels of slack (which blur titles into body text) and can take in a neighbour
+    line's descenders; the band of rows with the most ink is the line itself."""
+    import numpy as np
+
+    region = gray[max(int(top), 0):int(np.ceil(bottom)), max(int(x0), 0):int(np.ceil(x1))]
+    if region.size == 0 or float(region.max()) - float(region.min()) < 40:  # nothing to measure
+        return top, bottom
+    ink = (region < (float(region.min()) + float(region.max())) / 2).sum(axis=1)
+    best, best_ink, start = None, 0, None
+    for row, count in enumerate([*ink.tolist(), 0]):
+        if count and start is None:
+            start = row
+        elif not count and start is not None:
+            total = int(ink[start:row].sum())
+            if total > best_ink:
+                best, best_ink = (start, row), total
+            start = None
+    if best is None:
+        return top, bottom
+    origin = max(int(top), 0)
+    return float(origin + best[0]), float(origin + best[1])
 
 
 class LocalOcr:
     """OCR in this process (the local runtime, and the OCR Lambda itself)."""
 
     def recognize(self, pages: Sequence[PageImage]) -> list[PageResult]:
-        out: list[PageResult] = []
-        for picture in pages:
-            try:
-                out.append(read_page(picture))
-            except Exception as exc:  # one unreadable page must not lose the others
-                log.warning("OCR failed on page %d: %s", picture.page, exc)
-                out.append(f"OCR failed ({type(exc).__name__}: {exc})")
-        return out
+        if len(pages) <= 1 or _WORKERS == 1:
+            return [self._one(p) for p in pages]
+        with ThreadPoolExecutor(min(_WORKERS, len(pages)), thread_name_prefix="ocr") as pool:
+            return list(pool.map(self._one, pages))
+
+    @staticmethod
+    def _one(picture: PageImage) -> PageResult:
+        try:
+            return read_page(picture)
+        except Exception as exc:  # one unreadable page must not lose the others
+            log.warning("OCR failed on page %d: %s", picture.page, exc)
+            return f"OCR failed ({type(exc).__name__}: {exc})"
 
 
 def local_engine() -> OcrEngine | None:
