@@ -97,6 +97,19 @@ for (const el of document.querySelectorAll('body *')) {
 return bad;"""
 
 
+# counts of dark (text, also under the highlight) and amber (highlight) pixels on a canvas
+PAGE_PIXELS = """
+const data = arguments[0].getContext("2d").getImageData(0, 0, arguments[0].width, arguments[0].height).data;
+let ink = 0, tint = 0;
+for (let i = 0; i < data.length; i += 4) {
+  const [r, g, b] = [data[i], data[i + 1], data[i + 2]];
+  if ((r + g + b) / 3 < 150 && r < 180) ink++;
+  else if (r > 200 && g > 100 && b < 200 && r - b > 60) tint++;
+}
+return [ink, tint];
+"""
+
+
 def shot(driver: Any, folder: Path, name: str) -> None:
     """A screenshot, after the page's accessibility basics: every control labelled, all text at WCAG AA contrast."""
     assert not unlabelled_controls(driver), unlabelled_controls(driver)
@@ -172,6 +185,13 @@ def test_console_flow(browser: Any, console_server: ConsoleServer, screenshots: 
     assert page_map.get_attribute("aria-label").startswith(f"page {page}:")
     assert len(page_map.find_elements("css selector", "rect.hit")) == len([p for p in saved["positions"] if p[0] == page])
     assert "1 chunk(s) · DONE" in css(d, "main p.muted").text
+    # and on the real page: pdf.js draws the PDF the download route serves, the chunk's boxes highlighted on it
+    css(d, f'article[data-chunk="{chunk_id}"] button[aria-expanded="false"]').click()
+    canvas = css(d, f'article[data-chunk="{chunk_id}"] canvas.page[aria-label="page {page} with the chunk highlighted"]')
+    counts: list[Any] = []
+    wait_for(lambda: (counts.append(d.execute_script(PAGE_PIXELS, canvas)) or min(counts[-1]) > 200), "the drawn page")
+    ink, tint = counts[-1]
+    assert ink > 200 and tint > 200  # the page's text (dark pixels) and the highlight (amber ones) were drawn
     shot(d, screenshots, "04-chunks")
     # a chunk added by hand, then deleted
     labelled(d, "Content").send_keys("A hand-written note about the Congo river.")

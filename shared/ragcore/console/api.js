@@ -101,11 +101,17 @@ export function putBytes(target, file, onProgress) {
   });
 }
 
-/** A binary resource behind the API (chunk images): fetched with the token, shown through an object URL. */
-export async function blobUrl(path) {
+/** A binary resource behind the API (chunk images, a document's file) as a Blob; null when the API says no. */
+export async function blob(path) {
   const res = await fetch(url(path), { headers: headers() });
   if (!res.ok || (res.headers.get("content-type") || "").includes("json")) return null;
-  return URL.createObjectURL(await res.blob());
+  return res.blob();
+}
+
+/** The same, shown through an object URL. */
+export async function blobUrl(path) {
+  const found = await blob(path);
+  return found && URL.createObjectURL(found);
 }
 
 /** Server-sent events of a native completion: calls onFrame(data) per frame until `data: true`. */

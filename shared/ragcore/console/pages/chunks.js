@@ -1,6 +1,7 @@
 // A document's chunks: read (paged by the API), search, edit, switch on/off, add; page images and positions when
 // the chunks carry them.
 import { blobUrl, call, del, patch, post } from "../api.js";
+import { drawPages, drawable, pageSource } from "../pageview.js";
 import { field, guard, h, pageMap, pager, title } from "../ui.js";
 
 const PAGE_SIZE = 20;
@@ -13,6 +14,7 @@ function pages(positions) {
 
 export async function chunksPage(main, datasetId, documentId) {
   let page = 1;
+  let source = null;  // the document's file, for drawing its pages: downloaded on the first "Show on the page"
   const base = `/datasets/${datasetId}/documents/${documentId}/chunks`;
   const keywords = h("input", { type: "search", placeholder: "words in a chunk" });
   const list = h("div", { class: "cards" });
@@ -62,6 +64,22 @@ export async function chunksPage(main, datasetId, documentId) {
           },
         }, "Delete")),
       h("div", { class: "content" }, chunk.content), pageMap(chunk.positions));
+    if (source && pageMap(chunk.positions)) {
+      const view = h("div", { class: "pageviews", "aria-live": "polite" });
+      const show = h("button", {
+        type: "button", "aria-expanded": "false", "aria-label": `Show chunk ${index + 1} on its page`,
+        onclick: async () => {
+          const open = show.getAttribute("aria-expanded") === "true";
+          show.setAttribute("aria-expanded", String(!open));
+          show.textContent = open ? "Show on the page" : "Hide the page";
+          if (open) { view.replaceChildren(); return; }
+          view.replaceChildren(h("p", { class: "muted" }, "Drawing the page…"));
+          const figures = await guard(() => drawPages(source, chunk.positions));
+          view.replaceChildren(...(figures || []));
+        },
+      }, "Show on the page");
+      el.append(h("p", {}, show), view);
+    }
     if (chunk.image_id) {
       blobUrl(`/documents/images/${chunk.image_id}`).then((src) => src && el.append(
         h("img", { class: "chunk-image", src, alt: `Page image of chunk ${index + 1} ${pages(chunk.positions)}` })));
@@ -73,6 +91,7 @@ export async function chunksPage(main, datasetId, documentId) {
     const res = await call("GET", base, { query: { page, page_size: PAGE_SIZE, keywords: keywords.value.trim() } });
     const { chunks, doc, total } = res.data;
     heading.textContent = doc ? doc.name : "Chunks";
+    if (!source && doc && drawable(doc.name)) source = pageSource(`/datasets/${datasetId}/documents/${documentId}`, doc.name);
     document.title = `${heading.textContent} · ragflow-serverless`;
     info.textContent = doc ? `${total} chunk(s) · ${RUN_NAMES[doc.run] || doc.run} · ${doc.chunk_method}` : "";
     list.replaceChildren(...(chunks.length ? chunks.map(card) : [h("p", { class: "muted" }, "No chunks.")]),
