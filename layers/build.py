@@ -222,7 +222,8 @@ for service in ("dynamodb", "s3", "sqs", "secretsmanager"):
 boto3.resource("dynamodb")
 print("\\n".join(getattr(module, "__file__", None) or "" for module in list(sys.modules.values())))
 """
-APP_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "tests", "*.md", "py.typed")
+# ragcore/console (the web console, 1.9 MB with pdf.js) is served from S3 behind CloudFront, never by a function
+APP_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "tests", "*.md", "py.typed", "console")
 # the streaming function's handler under the Lambda Web Adapter: uvicorn on $PORT (functions/completions/server.py)
 RUN_SH = """#!/bin/sh
 # Lambda Web Adapter entry (AWS_LAMBDA_EXEC_WRAPPER=/opt/bootstrap): serve the completion routes on $PORT.

@@ -79,3 +79,10 @@ def test_handler_import_leaves_heavy_packages_for_first_use(environment: dict[st
     code = (f"import sys, {handler} as h; "
             f"print(callable(h.handler), sorted({{m.split('.')[0] for m in sys.modules}} & set({DEFERRED!r})))")
     assert run(environment, code, tmp_path) == "True []"  # a Lambda entry point, with nothing heavy loaded
+
+
+def test_function_bundles_carry_no_console(tmp_path: Path) -> None:
+    """The web console (with pdf.js) is served from S3; a function bundle only pays for it in size."""
+    app = copy_app(tmp_path / "app", sys.executable)
+    assert (app / "ragcore" / "parsing" / "onnx_fusion.py").is_file()
+    assert not (app / "ragcore" / "console").exists()
