@@ -106,6 +106,16 @@ class Server:
         return out.stdout
 
 
+def wait_healthy(base: str, deadline: float) -> None:
+    """Until the server at `base` answers its health check, or the deadline passes."""
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"{base}/api/v1/system/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+
+
 def start_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> Server:
     port = free_port()
     env = {**os.environ, "DATA_DIR": str(data_dir), "PORT": str(port), "RAGFLOW_RUNTIME": "local", "INBOX_POLL_S": "0.2",
@@ -124,12 +134,7 @@ def start_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> Ser
             key = line.split(":", 1)[1].strip()
         if "Serving http" in line:
             break
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"{base}/api/v1/system/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
+    wait_healthy(base, deadline)
     server = Server(base_url=base, key=key, data_dir=data_dir, proc=proc)
     if not key:
         key = server.cli("apikey", "create").strip().splitlines()[-1]

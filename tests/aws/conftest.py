@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -11,6 +13,20 @@ from moto import mock_aws
 from ragcore import container as container_module
 
 from tests.fakes.pinecone_server import FakePinecone
+
+# the per-request usage line the DynamoDB adapter logs: what a request read and wrote
+USAGE = re.compile(r"items_read=(\d+) items_written=(\d+)")
+
+
+class UsageLines(logging.Handler):
+    """Collects log messages (attach it to the usage logger)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
 
 
 @pytest.fixture

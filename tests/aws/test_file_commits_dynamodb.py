@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,22 +14,11 @@ import boto3
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.aws.conftest import emulated_aws
-
-_USAGE = re.compile(r"items_read=(\d+) items_written=(\d+)")
-
-
-class _Lines(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
+from tests.aws.conftest import USAGE, UsageLines, emulated_aws
 
 
 class Client:
-    def __init__(self, client: TestClient, key: str, usage: _Lines) -> None:
+    def __init__(self, client: TestClient, key: str, usage: UsageLines) -> None:
         self.client, self.headers, self.usage = client, {"Authorization": f"Bearer {key}"}, usage
 
     def call(self, method: str, path: str, **kw: Any) -> Any:
@@ -41,7 +29,7 @@ class Client:
 
     def items_read(self) -> int:
         """What the last request read, as the API's usage meter logged it."""
-        reads = [int(m.group(1)) for line in self.usage.lines if (m := _USAGE.search(line))]
+        reads = [int(m.group(1)) for line in self.usage.lines if (m := USAGE.search(line))]
         assert len(reads) == 1, self.usage.lines
         return reads[0]
 
@@ -51,7 +39,7 @@ def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[tuple[Clien
     with emulated_aws(monkeypatch, "commits", "commits-bucket", {"DATA_DIR": str(tmp_path / "var")}) as (tenant, key):
         from functions.files.handler import app
 
-        usage = _Lines()
+        usage = UsageLines()
         logger = logging.getLogger("ragcore.usage")
         logger.addHandler(usage)
         level = logger.level

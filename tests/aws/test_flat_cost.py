@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import math
 import random
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,21 +15,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.aws.conftest import emulated_aws
+from tests.aws.conftest import USAGE, UsageLines, emulated_aws
 from tests.fakes.pinecone_server import FakePinecone
 
 N = 10_000
 SLACK = 10  # the bar: a page reads ≤ page_size + 10 items; a question ≤ its candidates + their documents + 10
-_USAGE = re.compile(r"items_read=(\d+) items_written=(\d+)")
-
-
-class _Lines(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
 
 
 @dataclass
@@ -39,14 +28,14 @@ class Deployment:
     headers: dict[str, str]
     tenant: str
     dataset: str
-    usage: _Lines
+    usage: UsageLines
     searched: list[set[str]]
 
     def call(self, method: str, path: str, **kw: Any) -> tuple[dict[str, Any], int]:
         """The reply and the items the request read, as the API's usage meter logged them."""
         self.usage.lines.clear()
         reply = self.client.request(method, path, headers=self.headers, **kw).json()
-        reads = [int(m.group(1)) for line in self.usage.lines if (m := _USAGE.search(line))]
+        reads = [int(m.group(1)) for line in self.usage.lines if (m := USAGE.search(line))]
         assert len(reads) == 1, reads
         return reply, reads[0]
 
@@ -82,7 +71,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
                     return hits
 
                 mp.setattr(index, name, spy)
-            lines = _Lines()
+            lines = UsageLines()
             logger = logging.getLogger("ragcore.usage")
             logger.addHandler(lines)
             level = logger.level

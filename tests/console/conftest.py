@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import BIN, ROOT, free_port
+from tests.conftest import BIN, ROOT, free_port, wait_healthy
 from tests.fakes.openai_server import FakeOpenAI
 
 CHROMIUM = os.environ.get("CHROMIUM_BIN", "/usr/bin/chromium")
@@ -69,12 +69,7 @@ def console_server(tmp_path_factory: pytest.TempPathFactory, deepseek: FakeOpenA
         found = re.search(r"^API key: (\S+)", log_path.read_text(errors="replace"), re.M)
         key = found[1] if found else ""
         time.sleep(0.1)
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"{base}/api/v1/system/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
+    wait_healthy(base, deadline)
     assert key, log_path.read_text()
     yield ConsoleServer(base_url=base, key=key, log_path=log_path, proc=proc)
     proc.terminate()
