@@ -87,7 +87,7 @@ def _engine() -> Any:
 
 
 def _detect_at(detector: Any, max_side: int) -> None:
-    """The text detector on the page shrunk to `max_side` (PaddleOCR's own default), whatever the page's size:
+    """The text detector on the page shrunk to `max_side` on its longest side, whatever the page's size:
     rapidocr would run it at full resolution up to 2000 px. The recognizer still reads each line from the
     full-resolution page."""
     from rapidocr_onnxruntime.ch_ppocr_det.utils import DetPreProcess
@@ -96,7 +96,7 @@ def _detect_at(detector: Any, max_side: int) -> None:
 
 
 def _simplified_session(session: Any, threads: int) -> Any:
-    """The same model with its affine and hard-swish chains folded (onnx_fusion: exact, ~35 % less CPU)."""
+    """The same model with its affine and hard-swish chains folded (onnx_fusion: exact, about half the CPU)."""
     from pathlib import Path
 
     import onnxruntime as ort
@@ -219,7 +219,6 @@ def read_page(picture: PageImage) -> list[TextBox]:
         # no line-orientation classifier: on clean pages it turns every other upright Latin line upside down
         # (measured: half the lines of a rendered page lost); scans are read upright, as RAGFlow's DeepDoc does
         result, _ = _engine()(pixels, use_cls=False)
-    gray = pixels.mean(axis=2) if result else None
     boxes: list[TextBox] = []
     for quad, text, score in result or []:
         text = str(text).strip()
@@ -227,19 +226,19 @@ def read_page(picture: PageImage) -> list[TextBox]:
             continue
         xs = [float(p[0]) for p in quad]
         ys = [float(p[1]) for p in quad]
-        top, bottom = _ink_band(gray, min(xs), min(ys), max(xs), max(ys))
+        top, bottom = _ink_band(pixels, min(xs), min(ys), max(xs), max(ys))
         boxes.append(TextBox(text=text, page=picture.page, x0=min(xs) / scale, top=top / scale,
                              x1=max(xs) / scale, bottom=bottom / scale, confidence=round(float(score), 4)))
     return boxes
 
 
-def _ink_band(gray: Any, x0: float, top: float, x1: float, bottom: float) -> tuple[float, float]:
+def _ink_band(pixels: Any, x0: float, top: float, x1: float, bottom: float) -> tuple[float, float]:
     """The line's own ink rows inside its detected box. The detector works on a shrunk page and pads each box,
     so box heights carry a few pixels of slack (which blur titles into body text) and can take in a neighbour
     line's descenders; the band of rows with the most ink is the line itself."""
     import numpy as np
 
-    region = gray[max(int(top), 0):int(np.ceil(bottom)), max(int(x0), 0):int(np.ceil(x1))]
+    region = pixels[max(int(top), 0):int(np.ceil(bottom)), max(int(x0), 0):int(np.ceil(x1))].mean(axis=2)
     if region.size == 0 or float(region.max()) - float(region.min()) < 40:  # nothing to measure
         return top, bottom
     ink = (region < (float(region.min()) + float(region.max())) / 2).sum(axis=1)
