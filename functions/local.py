@@ -76,8 +76,14 @@ def start_background() -> Callable[[], None]:
 
     watcher = InboxWatcher(container.settings.inbox_dir, on_put, on_remove, known, interval_s=container.settings.inbox_poll_s)
     watcher.start()
+    # the connector scheduler: the tick an EventBridge rule calls on AWS, here on a thread
+    from ragcore.adapters.local_ticker import Ticker
+
+    ticker = Ticker(lambda: registry.connectors().tick(), interval_s=container.settings.connector_tick_s, name="connectors")
+    ticker.start()
 
     def stop() -> None:
+        ticker.stop()
         watcher.stop()
         queue.stop(wait=False)
 

@@ -86,6 +86,22 @@ class Settings:
     # tenants' Langfuse hosts: like the Invoke component, only public addresses unless listed here (comma-separated)
     langfuse_allowed_hosts: str = _env("LANGFUSE_ALLOWED_HOSTS", default="")
 
+    # connectors: sources are reached only at public addresses unless a host is listed here (comma-separated: an
+    # on-premises WebDAV or MinIO); the local scheduler's tick; a sync step's time budget before it queues the next
+    # (far below a Lambda's 15 minutes); how long a run's worker may go silent before the scheduler takes it up
+    connector_allowed_hosts: str = _env("CONNECTOR_ALLOWED_HOSTS", default="")
+    connector_tick_s: float = _env("CONNECTOR_TICK_S", default=30.0)
+    connector_step_s: float = _env("CONNECTOR_STEP_S", default=120.0)
+    connector_lease_s: float = _env("CONNECTOR_LEASE_S", default=600.0)
+    connector_http_timeout_s: float = _env("CONNECTOR_HTTP_TIMEOUT_S", default=30.0)
+    # OAuth web flows (Google Drive, Gmail, Box): where the provider sends the browser back ("" = this server's
+    # own callback route); Box's endpoints (replaceable for a test server)
+    google_drive_oauth_redirect_uri: str = _env("GOOGLE_DRIVE_WEB_OAUTH_REDIRECT_URI", default="")
+    gmail_oauth_redirect_uri: str = _env("GMAIL_WEB_OAUTH_REDIRECT_URI", default="")
+    box_oauth_redirect_uri: str = _env("BOX_WEB_OAUTH_REDIRECT_URI", default="")
+    box_oauth_authorize_url: str = _env("BOX_OAUTH_AUTHORIZE_URL", default="https://account.box.com/api/oauth2/authorize")
+    box_oauth_token_url: str = _env("BOX_OAUTH_TOKEN_URL", default="https://api.box.com/oauth2/token")
+
     # accounts: POST /users registers (1) or answers RAGFlow's "registration is disabled" (0); wrong passwords
     # for one e-mail within the window lock its log-in for lock seconds
     register_enabled: int = _env("REGISTER_ENABLED", default=1)

@@ -74,6 +74,16 @@ KINDS: dict[str, ListFields] = {
     "file_count": ListFields(name="", orders=()),
     "termstats": ListFields(name="", orders=()),
     "langfuse": ListFields(name="", orders=()),
+    # connectors (ragcore.services.connectors): a tenant's connectors, a connector's dataset links and runs (newest
+    # first), a link's synced items (walked in creation order by the prune), and the due index: one partition
+    # ordered by its `due` key (zero-padded due time), whose first page is what the scheduler reads
+    "connector": ListFields(orders=("create_time",)),
+    "connector_link": ListFields(name="", orders=("create_time",)),
+    "sync_log": ListFields(name="", orders=("create_time",)),
+    "connector_item": ListFields(name="", orders=("create_time",)),
+    "connector_due": ListFields(name="due", orders=()),
+    "oauth_state": ListFields(name="", orders=()),
+    "oauth_result": ListFields(name="", orders=()),
 }
 
 DEFAULT = ListFields()

@@ -21,7 +21,10 @@ OPEN = {"/api/v1/system/healthz", "/v1/system/healthz", "/api/v1/system/ping", "
         # accounts: registering, logging in and the password-reset and OAuth steps come before any key
         "/api/v1/users", "/api/v1/auth/login", "/api/v1/auth/login/channels", "/api/v1/auth/login/{channel}",
         "/api/v1/auth/oauth/{channel}/callback", "/api/v1/auth/password/forgot/captcha",
-        "/api/v1/auth/password/forgot/otp", "/api/v1/auth/password/forgot/otp/verify", "/api/v1/auth/password/reset"}
+        "/api/v1/auth/password/forgot/otp", "/api/v1/auth/password/forgot/otp/verify", "/api/v1/auth/password/reset",
+        # the OAuth providers send the user's browser back here (tests/connectors/test_oauth_flows.py)
+        "/api/v1/connectors/gmail/oauth/web/callback", "/api/v1/connectors/google-drive/oauth/web/callback",
+        "/api/v1/connectors/box/oauth/web/callback"}
 UNAUTHORIZED = {"code": 401, "message": "<Unauthorized '401: Unauthorized'>", "data": None}
 # the embeddable bots answer to a beta token instead, and refuse as RAGFlow's bot routes do: a data error in a 200
 BOTS = ("/api/v1/chatbots/", "/api/v1/agentbots/", "/api/v1/searchbots/")
@@ -88,7 +91,9 @@ def owned(api: Api) -> dict[str, str]:
     from tests.agents.helpers import ECHO, create_agent, dsl
 
     agent_id = create_agent(api, "a-agent", dsl(ECHO))
-    return {"agent_id": agent_id, "shared_id": agent_id, "dialog_id": chat["id"], "message_id": "m", "memory_id": memory["id"], "dataset_id": ds, "document_id": doc["id"], "doc_id": doc["id"], "chunk_id": chunk["id"], "chat_id": chat["id"],
+    connector = api.call("POST", "/api/v1/connectors", json={"name": "a-feed", "source": "rss",
+                                                              "config": {"feed_url": "https://example.com/feed.xml"}})["data"]
+    return {"connector_id": connector["id"], "agent_id": agent_id, "shared_id": agent_id, "dialog_id": chat["id"], "message_id": "m", "memory_id": memory["id"], "dataset_id": ds, "document_id": doc["id"], "doc_id": doc["id"], "chunk_id": chunk["id"], "chat_id": chat["id"],
             "session_id": session["id"], "msg_id": "m", "file_id": folder["id"], "workspace_id": folder["id"], "index_type": "graph"}
 
 

@@ -48,6 +48,22 @@ def _blocked(ip: str) -> bool:
     return not addr.is_global or addr.is_multicast
 
 
+def checked_address(host: str, port: int, allowed: set[str] | frozenset[str], allow_setting: str) -> str:
+    """The address to connect to for host: resolved once; private, loopback and link-local ones refused unless the
+    host is allowed (by the setting named in the refusal)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise RefusedTarget(f"can't resolve host '{host}'") from exc
+    ips = sorted({str(info[4][0]) for info in infos})
+    if host.lower() not in allowed:
+        bad = [ip for ip in ips if _blocked(ip)]
+        if bad:
+            raise RefusedTarget(f"'{host}' resolves to {bad[0]}, a private, loopback or link-local address; "
+                                f"requests there are refused unless the host is listed in {allow_setting}")
+    return ips[0]
+
+
 class GuardedFetcher:
     def __init__(self, *, allowed_hosts: frozenset[str], max_bytes: int, max_timeout_s: float,
                  allow_setting: str = "AGENT_INVOKE_ALLOWED_HOSTS") -> None:
@@ -57,17 +73,7 @@ class GuardedFetcher:
         self._max_timeout = max_timeout_s
 
     def _address(self, host: str, port: int) -> str:
-        try:
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except (socket.gaierror, UnicodeError) as exc:
-            raise RefusedTarget(f"can't resolve host '{host}'") from exc
-        ips = sorted({str(info[4][0]) for info in infos})
-        if host.lower() not in self._allowed:
-            bad = [ip for ip in ips if _blocked(ip)]
-            if bad:
-                raise RefusedTarget(f"'{host}' resolves to {bad[0]}, a private, loopback or link-local address; "
-                                    f"requests there are refused unless the host is listed in {self._allow_setting}")
-        return ips[0]
+        return checked_address(host, port, self._allowed, self._allow_setting)
 
     def __call__(self, method: str, url: str, headers: dict[str, str], body: bytes | None, timeout: float) -> HttpReply:
         timeout = max(0.1, min(timeout or self._max_timeout, self._max_timeout))

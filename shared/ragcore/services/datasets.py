@@ -63,7 +63,13 @@ class DatasetService:
         shared: Callable[[str, str], dict[str, Any] | None] | None = None,
         chat_model_usable: Callable[[str, str], bool] | None = None,
         team_owners: Callable[[str], list[str]] | None = None,
+        link_connectors: Callable[..., list[dict[str, Any]]] | None = None,
+        connectors_of: Callable[[str, list[dict[str, Any]]], list[dict[str, Any]]] | None = None,
     ) -> None:
+        # the `connectors` field: (tenant, dataset id, refs, previous refs, apply=) links the dataset to connectors
+        # (apply=False only checks them); connectors_of shows the links as RAGFlow's GET does
+        self._link_connectors = link_connectors
+        self._connectors_of = connectors_of
         # tenant -> the tenants whose team its user joined: their team datasets are listed with its own
         self._team_owners = team_owners
         # (tenant, llm_id) -> whether parser_config.raptor.llm_id may name that chat model
@@ -160,8 +166,9 @@ class DatasetService:
     def get(self, tenant: str, dataset_id: str) -> dict[str, Any]:
         """GET /datasets/{id}: the dataset with its documents' total size and its connectors, as RAGFlow answers."""
         item = self.get_owned(tenant, dataset_id)
-        return {**self.view(tenant, item), "size": max(int(item.get("_size_total") or 0), 0),
-                "connectors": list(item.get("connectors") or [])}
+        refs = list(item.get("connectors") or [])
+        shown = self._connectors_of(tenant, refs) if self._connectors_of is not None else refs
+        return {**self.view(tenant, item), "size": max(int(item.get("_size_total") or 0), 0), "connectors": shown}
 
     def count(self, tenant: str) -> int:
         """The tenant's datasets (a kept count)."""
@@ -218,7 +225,12 @@ class DatasetService:
 
     # ---- writes ----------------------------------------------------------------
     def create(self, tenant: str, payload: dict[str, Any]) -> dict[str, Any]:
+        refs = payload.get("connectors") if self._link_connectors is not None else None
+        if refs is not None:  # create with connectors links them at once (RAGFlow's web client links by update)
+            payload = {k: v for k, v in payload.items() if k != "connectors"}
         req = parse_model(CreateDataset, payload)
+        if refs is not None and self._link_connectors is not None:
+            self._link_connectors(tenant, "", refs, [], apply=False)
         embedding_model = req.embedding_model or self._default_embedding_model
         self.check_model(tenant, embedding_model)
         chunk_method = req.chunk_method or "naive"
@@ -264,6 +276,10 @@ class DatasetService:
             self._store.release(tenant, NAME_SCOPE, name.lower(), dataset_id)
             raise
         self._sync_team_index(tenant, item, was_team=False)
+        if refs is not None and self._link_connectors is not None:
+            linked = self._link_connectors(tenant, dataset_id, refs, [], apply=True)
+            item = self._store.update(KIND, tenant, dataset_id, {"connectors": linked}) or item
+            return {**self.view(tenant, item), "connectors": refs}
         return self.view(tenant, item)
 
     def update(self, tenant: str, dataset_id: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -278,8 +294,11 @@ class DatasetService:
             changes["pagerank"] = sent["pagerank"]
         if sent.get("language"):
             changes["language"] = sent["language"]
-        if sent.get("connectors") is not None:
-            changes["connectors"] = sent["connectors"]
+        refs = sent.get("connectors")
+        if refs is not None and self._link_connectors is not None:  # checked before anything changes
+            changes["connectors"] = self._link_connectors(tenant, dataset_id, refs, [], apply=False)
+        elif refs is not None:
+            changes["connectors"] = refs
         for field in ("avatar", "description"):
             if field in sent:
                 changes[field] = sent[field]
@@ -320,6 +339,9 @@ class DatasetService:
         if "name" in changes and changes["name"].lower() != old_key:
             self._store.release(tenant, NAME_SCOPE, old_key, dataset_id)
         self._sync_team_index(tenant, updated, was_team=current.get("permission") == "team")
+        if refs is not None and self._link_connectors is not None:
+            self._link_connectors(tenant, dataset_id, refs, list(current.get("connectors") or []), apply=True)
+            return {**self.view(tenant, updated), "connectors": refs}
         return self.view(tenant, updated)
 
     def delete(self, tenant: str, payload: dict[str, Any]) -> dict[str, int]:

@@ -107,10 +107,30 @@ class DocumentService:
 
     def create_from_bytes(
         self, tenant: str, dataset_id: str, filename: str, data: bytes, *, source: str | None = None,
-        source_file_id: str | None = None,
+        source_file_id: str | None = None, document_id: str | None = None, source_type: str = "local",
     ) -> dict[str, Any]:
+        """A document from bytes in hand. With document_id (a connector's item: the same id on every sync) a document
+        already there under that id is returned as it is, so a repeated create never makes a second one."""
         dataset = self.dataset(tenant, dataset_id, "Can't find the dataset with ID {id}!")
-        return self._create(tenant, dataset, filename, data, source=source, source_file_id=source_file_id)
+        if document_id is not None:
+            existing = self._store.get(KIND, tenant, document_id)
+            if existing is not None:
+                return self.view(existing)
+        return self._create(tenant, dataset, filename, data, source=source, source_file_id=source_file_id,
+                            doc_id=document_id, source_type=source_type)
+
+    def replace_content(self, tenant: str, item: dict[str, Any], data: bytes) -> dict[str, Any]:
+        """New bytes for an existing document (a connector's changed item): the same id, name and settings; its old
+        chunks are retired when it is parsed again. Returns the updated document."""
+        dataset = self.dataset(tenant, item["dataset_id"], "Can't find the dataset with ID {id}!")
+        self._blobs.put(item["_blob"], data)
+        thumbnail = store_thumbnail(self._blobs, item["_blob"], item["id"], item.get("suffix") or "", data, wait=False)
+        changes = {"size": len(data), "_hash": hashlib.sha256(data).hexdigest(), "thumbnail": thumbnail}
+        updated = self._store.update(KIND, tenant, item["id"], stamp_update(changes)) or item
+        delta = len(data) - int(item.get("size") or 0)
+        if delta:
+            self._store.increment(DATASET_KIND, tenant, dataset["id"], {"_size_total": delta})
+        return updated
 
     def create_empty(self, tenant: str, dataset_id: str, name: str) -> dict[str, Any]:
         dataset = self.dataset(tenant, dataset_id, "Can't find the dataset with ID {id}!")
@@ -126,9 +146,9 @@ class DocumentService:
 
     def _create(
         self, tenant: str, dataset: dict[str, Any], name: str, data: bytes, *, source: str | None = None,
-        source_file_id: str | None = None, virtual: bool = False,
+        source_file_id: str | None = None, virtual: bool = False, doc_id: str | None = None, source_type: str = "local",
     ) -> dict[str, Any]:
-        doc_id = new_id()
+        doc_id = doc_id or new_id()
         name = self._claim_name(tenant, dataset["id"], name, doc_id)
         _, suffix = split_name(name)
         key = blob_key(tenant, dataset["id"], doc_id)
@@ -143,7 +163,7 @@ class DocumentService:
                 "type": "virtual" if virtual else doc_type(suffix),
                 "suffix": suffix,
                 "size": len(data),
-                "source_type": "local",
+                "source_type": source_type,
                 "status": "1",
                 "run": "UNSTART",
                 "dataset_id": dataset["id"],
@@ -167,7 +187,8 @@ class DocumentService:
                 "_file_id": source_file_id,
             }
         )
-        self._store.put(KIND, tenant, item, parent=dataset["id"])
+        if not self._store.put(KIND, tenant, item, parent=dataset["id"], if_absent=True):
+            return self.view(self._store.get(KIND, tenant, doc_id) or item)  # a concurrent create of the same id won
         # the dataset's total document size is kept as documents come and go (GET /datasets/{id} "size")
         self._store.increment(DATASET_KIND, tenant, dataset["id"], {"document_count": 1, "_size_total": int(item["size"])})
         return self.view(item)

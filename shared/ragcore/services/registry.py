@@ -70,6 +70,8 @@ def build_dataset_service(container: Container) -> DatasetService:
         shared=lambda tenant, dataset_id: teams().team_dataset(tenant, dataset_id),
         chat_model_usable=chat_model_usable,
         team_owners=lambda tenant: teams().joined_teams(tenant),
+        link_connectors=lambda *args, **kw: connectors().link_dataset(*args, **kw),
+        connectors_of=lambda tenant, refs: connectors().dataset_connectors(tenant, refs),
     )
 
 
@@ -202,6 +204,7 @@ def ingestion() -> IngestionService:
         container.store, container.blobs, chunk_store(), embedder_for, _queue,
         lease_s=container.settings.parse_lease_s, index_jobs=lambda job: index_tasks().handle(job),
         purges=lambda task: documents().purge(task), ocr=lambda: ocr_engine(), vision_for=lambda t: vision_for(t),
+        connector_jobs=lambda task: connector_sync().handle(task),
     )
 
 
@@ -688,3 +691,67 @@ def dify_retrieval() -> DifyRetrieval:
 
 
 on_reset(dify_retrieval.cache_clear)
+
+
+# ---- connectors (wiring) ----
+if TYPE_CHECKING:
+    from ragcore.adapters.sources.guard import OutboundGuard
+    from ragcore.domain.sources import SourceFactory
+    from ragcore.services.connectors.oauth import OAuthFlows
+    from ragcore.services.connectors.service import ConnectorService
+    from ragcore.services.connectors.sync import ConnectorSync
+
+
+def connector_guard() -> OutboundGuard:
+    from ragcore.adapters.sources.guard import OutboundGuard
+
+    settings = get_container().settings
+    hosts = frozenset(h.strip() for h in settings.connector_allowed_hosts.split(",") if h.strip())
+    return OutboundGuard(hosts, timeout_s=settings.connector_http_timeout_s)
+
+
+def connector_sources() -> SourceFactory:
+    from ragcore.adapters.sources import source_factory
+
+    return source_factory(connector_guard(), accept=_is_supported, max_bytes=get_container().settings.max_upload_bytes)
+
+
+@lru_cache(maxsize=1)
+def connectors() -> ConnectorService:
+    from ragcore.services.connectors.service import ConnectorService
+
+    container = get_container()
+    return ConnectorService(container.store, cipher=lambda: container.cipher, sources=connector_sources(), queue=_queue,
+                            lease_s=container.settings.connector_lease_s)
+
+
+@lru_cache(maxsize=1)
+def connector_sync() -> ConnectorSync:
+    from ragcore.services.connectors.sync import ConnectorSync
+
+    container = get_container()
+    return ConnectorSync(container.store, documents(), connector_sources(), connectors().credentials, _queue,
+                         step_budget_s=container.settings.connector_step_s, lease_s=container.settings.connector_lease_s)
+
+
+@lru_cache(maxsize=1)
+def oauth_flows() -> OAuthFlows:
+    from ragcore.adapters.sources.oauth import OAuthClient
+    from ragcore.services.connectors.oauth import OAuthFlows, RedirectUris
+
+    container = get_container()
+    settings = container.settings
+    base = f"http://{settings.host}:{settings.port}/api/v1/connectors"
+    redirects = RedirectUris(
+        google_drive=settings.google_drive_oauth_redirect_uri or f"{base}/google-drive/oauth/web/callback",
+        gmail=settings.gmail_oauth_redirect_uri or f"{base}/gmail/oauth/web/callback",
+        box=settings.box_oauth_redirect_uri or f"{base}/box/oauth/web/callback",
+    )
+    client = OAuthClient(connector_guard(), box_authorize_url=settings.box_oauth_authorize_url,
+                         box_token_url=settings.box_oauth_token_url)
+    return OAuthFlows(container.store, cipher=lambda: container.cipher, client=client, redirects=redirects)
+
+
+on_reset(connectors.cache_clear)
+on_reset(connector_sync.cache_clear)
+on_reset(oauth_flows.cache_clear)
