@@ -42,7 +42,7 @@ def source_factory(guard: OutboundGuard, *, accept: Callable[[str], bool], max_b
         if source == "website":
             from ragcore.adapters.sources.website import WebsiteSource
 
-            return WebsiteSource(config, guard, max_bytes=max_bytes)
+            return WebsiteSource(config, guard, max_bytes=max_bytes, accept=accept)
         if source == "github":
             from ragcore.adapters.sources.github import GitHubSource
 

@@ -9,6 +9,7 @@ requests through the same transport, each checked.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -65,3 +66,30 @@ class GuardedTransport(httpx.HTTPTransport):
             return super().handle_request(request)
         finally:
             request.url = url
+
+
+@dataclass(frozen=True)
+class Fetched:
+    url: str  # where the body came from, after redirects
+    status: int
+    content_type: str
+    content: bytes
+    headers: dict[str, str]
+
+
+def fetch_limited(http: httpx.Client, url: str, max_bytes: int, what: str, *, ok_statuses: tuple[int, ...] = ()) -> Fetched:
+    """GET url: a body over max_bytes is refused as it streams, an HTTP error (unless listed) or an unreachable host
+    is a SourceError naming `what`."""
+    try:
+        with http.stream("GET", url) as reply:
+            if reply.status_code >= 400 and reply.status_code not in ok_statuses:
+                raise SourceError(f"{what} answered HTTP {reply.status_code} for {url}")
+            body = bytearray()
+            for chunk in reply.iter_bytes():
+                body += chunk
+                if len(body) > max_bytes:
+                    raise SourceError(f"{url} is larger than the {max_bytes:,}-byte limit")
+            kind = reply.headers.get("content-type", "").split(";")[0].strip().lower()
+            return Fetched(str(reply.url), reply.status_code, kind, bytes(body), dict(reply.headers))
+    except httpx.HTTPError as exc:
+        raise SourceError(f"{what} could not be reached: {exc}") from exc
