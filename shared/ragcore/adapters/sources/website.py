@@ -119,7 +119,8 @@ class WebsiteSource:
     def list_page(self, cursor: str | None) -> Listing:
         if self._sitemap:
             return self._sitemap_page(cursor)
-        state = json.loads(cursor) if cursor else {"queue": [[_normal(self._start), 0]], "seen": [_normal(self._start)]}
+        state: dict[str, Any] = json.loads(cursor) if cursor else {"queue": [[_normal(self._start), 0]],
+                                                                    "seen": [_normal(self._start)]}
         queue: list[list[Any]] = state["queue"]
         seen: list[str] = state["seen"]
         items: list[SourceItem] = []
@@ -166,7 +167,7 @@ class WebsiteSource:
 
     def _sitemap_page(self, cursor: str | None) -> Listing:
         """One sitemap file per page: its <url> entries (lastmod as fingerprint), nested sitemaps queued."""
-        state = json.loads(cursor) if cursor else {"maps": [self._sitemap], "count": 0}
+        state: dict[str, Any] = json.loads(cursor) if cursor else {"maps": [self._sitemap], "count": 0}
         maps: list[str] = state["maps"]
         count = int(state["count"])
         url = maps.pop(0)
