@@ -14,7 +14,11 @@ Grants follow the code, not guesses (least privilege): every function reads and 
 - ingest: reads dropped and uploaded files, writes/deletes the documents it creates from the drop folder, and
   fans a document's "plan" task out into "parse" tasks on the same queue (send); it also runs the dataset-level
   index builds, and invokes the OCR function for images and scanned pages;
-- ocr: nothing at all (page pictures in, text boxes out): no table, secret, bucket or queue.
+- ocr: nothing at all (page pictures in, text boxes out): no table, secret, bucket or queue;
+- connectors: seals and reads connectors' source credentials with the provider-key cipher (KMS) and queues sync
+  runs (send); connectors-tick, called every minute by an EventBridge rule, reads a page of the due index and queues
+  the due runs (send). The runs themselves (source listing, documents) are steps on the task queue, run by ingest,
+  which reaches the sources over the internet through the connector guard.
 """
 
 from __future__ import annotations
@@ -68,6 +72,7 @@ API_FUNCTIONS: dict[str, FunctionSpec] = {
     "memories": _api("memories", 1024, embeds=True, provider_keys=True),
     # search-app records (their chat model is checked when saved); their answers stream from "completions"
     "searches": _api("searches", 512, provider_keys=True),
+    "connectors": _api("connectors", 512, sends_tasks=True, provider_keys=True),
 }
 # Parsing and embedding are CPU-bound: ~1.7 vCPU; up to 15 minutes for a batch of page-range tasks.
 INGEST = FunctionSpec(
@@ -87,6 +92,11 @@ STREAM = FunctionSpec(name="stream", handler="run.sh", memory_mb=1024, timeout_s
                       provider_keys=True)
 
 
+# the connector scheduler's tick (EventBridge, every minute): a page of the due index, the due runs queued
+CONNECTOR_TICK = FunctionSpec(name="connectors-tick", handler="functions.connectors.handler.tick", memory_mb=256,
+                              timeout_s=API_TIMEOUT_S, sends_tasks=True)
+
+
 def api_function(module: str) -> FunctionSpec:
     """A module's spec; one not sized yet gets the defaults (table + secret only, 1 GB)."""
     return API_FUNCTIONS.get(module) or _api(module, 1024)
@@ -100,5 +110,5 @@ def with_local_embedder(spec: FunctionSpec, local_embedder: bool) -> FunctionSpe
 
 
 def deployed_functions(modules: list[str], *, local_embedder: bool) -> list[FunctionSpec]:
-    specs = [api_function(m) for m in modules] + [INGEST, OCR, STREAM]
+    specs = [api_function(m) for m in modules] + [INGEST, OCR, STREAM, CONNECTOR_TICK]
     return [with_local_embedder(s, local_embedder) for s in specs]

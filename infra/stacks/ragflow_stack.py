@@ -12,6 +12,7 @@ from constructs import Construct
 
 from infra.route_map import route_table
 from infra.stacks.bundles import Bundles, Mode, bundle_mode
+from infra.stacks.connectors import ConnectorScheduler
 from infra.stacks.console import WebConsole
 from infra.stacks.function_specs import INGEST, OCR, api_function, with_local_embedder
 from infra.stacks.functions import RagflowFunction, SharedResources
@@ -94,6 +95,7 @@ class RagflowStack(Stack):
             queues.tasks, batch_size=INGEST_BATCH_SIZE, max_concurrency=INGEST_MAX_CONCURRENCY,
             max_batching_window=Duration.seconds(0), report_batch_item_failures=True,
         ))
+        ConnectorScheduler(self, "Connectors", shared=shared)
         stream = StreamingCompletions(self, "Streaming", shared=shared, cors_origins=cors_origins,
                                       adapter_version=int(ctx("lwa_layer_version") or 25))
 

@@ -174,6 +174,18 @@ def test_inbox_events_reach_the_ingest_function_through_the_task_queue(template:
                for p in policies for s in p["PolicyDocument"]["Statement"])
 
 
+def test_connector_tick_runs_every_minute_and_only_queues_runs(template: Any) -> None:
+    tick = function_id(template, "functions.connectors.handler.tick")
+    rules = [r["Properties"] for r in resources(template, "AWS::Events::Rule").values()
+             if tick in refs(r["Properties"].get("Targets"))]
+    assert [r["ScheduleExpression"] for r in rules] == ["rate(1 minute)"]
+    grants = actions(policy_of(template, tick))
+    assert {"sqs:SendMessage", "dynamodb:Query", "dynamodb:PutItem"} <= grants
+    assert not {a for a in grants if a.startswith(("s3:", "kms:"))}  # it reads no file and no credential
+    props = resources(template, "AWS::Lambda::Function")[tick]["Properties"]
+    assert props["Timeout"] <= 29 and "PROVIDER_KEY_KMS_KEY_ID" not in props["Environment"]["Variables"]
+
+
 def test_poison_messages_go_to_an_alarmed_dead_letter_queue(template: Any) -> None:
     queues = resources(template, "AWS::SQS::Queue")
     [(tasks, main)] = [(k, q) for k, q in queues.items() if "RedrivePolicy" in q["Properties"]]
@@ -272,7 +284,7 @@ def test_provider_secret_holds_the_keys_the_code_reads(template: Any, monkeypatc
 def test_every_function_is_arm64_python313_traced_and_logged(template: Any) -> None:
     log_groups = resources(template, "AWS::Logs::LogGroup")
     functions = our_functions(template)
-    assert len(functions) == len(lambda_modules()) + 3  # + ingest + ocr + stream
+    assert len(functions) == len(lambda_modules()) + 4  # + ingest + ocr + stream + the connectors' tick
     for name, fn in functions.items():
         props = fn["Properties"]
         assert props["Architectures"] == ["arm64"], name
@@ -350,7 +362,7 @@ def test_iam_grants_only_what_each_function_uses(template: Any) -> None:
     for module in ("chats", "retrieval", "chunks", "completions"):
         assert not {a for a in grants(module) if a.startswith(("s3:", "sqs:"))}, module
     senders = {m for m in lambda_modules() if "sqs:SendMessage" in grants(m)}
-    assert senders == {"documents", "datasets"}  # parse tasks; GraphRAG/RAPTOR/mind-map builds
+    assert senders == {"documents", "datasets", "connectors"}  # parse tasks; index builds; connector sync runs
 
 
 def test_provider_keys_kms_key_is_rotated_retained_and_granted_only_where_keys_are_used(template: Any) -> None:
@@ -358,7 +370,7 @@ def test_provider_keys_kms_key_is_rotated_retained_and_granted_only_where_keys_a
     assert key["Properties"]["EnableKeyRotation"] is True
     assert key["DeletionPolicy"] == "Retain" and key["UpdateReplacePolicy"] == "Retain"
     kms_actions = {"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"}
-    users = {"datasets", "chunks", "retrieval", "chats", "completions", "agents", "memories", "searches"}
+    users = {"datasets", "chunks", "retrieval", "chats", "completions", "agents", "memories", "searches", "connectors"}
     functions = {m: module_function(template, m) for m in lambda_modules()}
     functions["ingest"] = module_function(template, "ingest")
     functions["stream"] = function_id(template, "run.sh")

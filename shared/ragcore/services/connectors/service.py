@@ -47,6 +47,7 @@ log = logging.getLogger("ragcore.connectors")
 NO_AUTHORIZATION = "no authorization"
 MAX_CONNECTORS = 1000  # a tenant's connectors listed at once (RAGFlow's list has no paging)
 MAX_LINKS = 1000
+TICK_PAGE = 10  # due-index entries read at a time: an idle tick reads this many
 
 
 class Cipher(Protocol):
@@ -360,27 +361,33 @@ class ConnectorService:
                                                "due": due_key(due_ms, connector_id)})
 
     def tick(self, *, limit: int = 50) -> int:
-        """Start the runs that are due: one page of the due index in due order (never a scan of all connectors),
-        each due connector moved on by its refresh_freq. A run whose worker died (its lease expired) is taken up
-        again from its checkpoint instead of a new one starting. Returns how many connectors were due."""
+        """Start the runs that are due: the head of the due index in due order (a few items at a time, never a scan
+        of all connectors), each due connector moved on by its refresh_freq. A run whose worker died (its lease
+        expired) is taken up again from its checkpoint instead of a new one starting. Returns how many connectors
+        were due (at most limit)."""
         now = now_ms()
         handled = 0
-        for entry in self._store.page(ListQuery(DUE_KIND, DUE_TENANT, order="name", desc=False), 0, limit):
-            if int(entry.get("due_ms") or 0) > now:
-                break
-            handled += 1
-            tenant = str(entry["tenant"])
-            connector = self._store.get(CONNECTOR_KIND, tenant, entry["id"])
-            if connector is None or connector.get("status") == Status.CANCEL:
-                self._store.delete(DUE_KIND, DUE_TENANT, entry["id"])
-                continue
-            try:
-                for link in self._links(tenant, connector["id"]):
-                    self._start_run(tenant, connector, link)
-            except Exception:  # one connector's trouble must not hold the others back
-                log.exception("scheduling connector %s failed", connector["id"])
-            self._set_due(tenant, connector["id"], now + max(int(connector.get("refresh_freq") or 0), 1) * 60_000)
+        while handled < limit:
+            head = self._store.page(ListQuery(DUE_KIND, DUE_TENANT, order="name", desc=False), 0, min(TICK_PAGE, limit - handled))
+            due = [e for e in head if int(e.get("due_ms") or 0) <= now]
+            for entry in due:
+                handled += 1
+                self._start_due(str(entry["tenant"]), str(entry["id"]), now)
+            if len(due) < len(head) or not head:
+                return handled
         return handled
+
+    def _start_due(self, tenant: str, connector_id: str, now: int) -> None:
+        connector = self._store.get(CONNECTOR_KIND, tenant, connector_id)
+        if connector is None or connector.get("status") == Status.CANCEL:
+            self._store.delete(DUE_KIND, DUE_TENANT, connector_id)
+            return
+        try:
+            for link in self._links(tenant, connector_id):
+                self._start_run(tenant, connector, link)
+        except Exception:  # one connector's trouble must not hold the others back
+            log.exception("scheduling connector %s failed", connector_id)
+        self._set_due(tenant, connector_id, now + max(int(connector.get("refresh_freq") or 0), 1) * 60_000)
 
     def _now_s(self) -> float:
         return now_ms() / 1000
