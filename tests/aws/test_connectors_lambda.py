@@ -34,11 +34,12 @@ def call(handler: Any, method: str, path: str, key: str, body: dict[str, Any] | 
 
 
 def test_connector_sync_through_the_task_queue_and_the_tick(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    from ragcore.services import registry
+    from ragcore.services.connectors.model import DUE_KIND, DUE_TENANT
+
     from functions.connectors.handler import handler as connectors_api
     from functions.connectors.handler import tick
     from functions.datasets.handler import handler as datasets_api
-    from ragcore.services import registry
-    from ragcore.services.connectors.model import DUE_KIND, DUE_TENANT
 
     monkeypatch.setenv("PROVIDER_KEY_KMS_KEY_ID", boto3.client("kms").create_key()["KeyMetadata"]["KeyId"])
     container_module.reset()
