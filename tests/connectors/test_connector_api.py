@@ -114,7 +114,8 @@ def guarded_api(data_dir: object, monkeypatch: pytest.MonkeyPatch) -> Iterator[A
     yield from app_with({"CONNECTOR_ALLOWED_HOSTS": "", "CONNECTOR_TICK_S": "3600"}, monkeypatch)
 
 
-def test_loopback_sources_are_refused_unless_allowed(guarded_api: Api, moto_s3: str) -> None:
+def test_loopback_sources_are_refused_unless_allowed(guarded_api: Api, moto_s3: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG")
     name = new_bucket(moto_s3, ("a.txt", b"hello"))
     res = guarded_api.call("POST", "/api/v1/connectors/s3/test", json={"source": "s3", "config": s3_config(moto_s3, name)})
     assert res["code"] == 102 and "refused unless the host is listed in CONNECTOR_ALLOWED_HOSTS" in res["message"]
@@ -124,7 +125,7 @@ def test_loopback_sources_are_refused_unless_allowed(guarded_api: Api, moto_s3: 
     link(guarded_api, ds, conn["id"])
     run = wait_run(guarded_api, conn["id"])
     assert run["status"] == "4" and "CONNECTOR_ALLOWED_HOSTS" in run["error_msg"] and docs(guarded_api, ds) == []
-    assert SECRET not in str(run)
+    assert SECRET not in str(run) and SECRET not in caplog.text and "CONNECTOR_ALLOWED_HOSTS" in caplog.text + str(run)
 
 
 def test_dataset_connectors_link_round_trips(capi: Api, moto_s3: str) -> None:
@@ -190,3 +191,20 @@ def test_schedule_cancel_and_logs_paging(capi: Api, moto_s3: str) -> None:
     assert missing_kb == {"code": 101, "message": "required argument is missing: kb_id", "data": None}
     not_linked = capi.call("POST", f"/api/v1/connectors/{conn['id']}/rebuild", json={"kb_id": uuid.uuid4().hex})
     assert not_linked["code"] == 500 and not_linked["data"] is False
+
+
+def test_a_deleted_datasets_link_goes_at_the_next_due_run(capi: Api, moto_s3: str) -> None:
+    from ragcore.services import registry
+    from ragcore.services.connectors.model import DUE_KIND, DUE_TENANT, LINK_KIND
+
+    name = new_bucket(moto_s3, ("a.txt", b"Echidnas.\n"))
+    conn = create_connector(capi, "s3", s3_config(moto_s3, name))
+    ds = make_dataset(capi, "short-lived")
+    link(capi, ds, conn["id"])
+    wait_run(capi, conn["id"])
+    assert capi.call("DELETE", "/api/v1/datasets", json={"ids": [ds]})["code"] == 0
+    store = registry.connectors()._store
+    store.put(DUE_KIND, DUE_TENANT, {**store.get(DUE_KIND, DUE_TENANT, conn["id"]), "due_ms": 0, "due": f"{0:016d}:{conn['id']}"})
+    assert registry.connectors().tick() == 1
+    assert store.get(LINK_KIND, capi.tenant, f"{conn['id']}-{ds}") is None
+    assert len(logs(capi, conn["id"])) == 1  # no run was started for the deleted dataset

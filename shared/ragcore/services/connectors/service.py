@@ -165,9 +165,8 @@ class ConnectorService:
             rest, secret = split_config(body["config"])
             changes["config"] = rest
             changes["_credentials"] = self._sealed(merged_secret(secret, self.credentials(connector)))
-        status = body.get("status")
-        if status not in (None, Status.CANCEL, "CANCEL", Status.SCHEDULE, "SCHEDULE"):
-            raise ApiError(RetCode.ARGUMENT_ERROR, f"`status` should be SCHEDULE or CANCEL, got {status!r}")
+        status = body.get("status")  # any other status is ignored, as RAGFlow's handler does (a client may send back
+        # the whole connector it read)
         if changes:
             connector = self._store.update(CONNECTOR_KIND, tenant, connector_id, stamp_update(changes)) or connector
         if body.get("reschedule"):
@@ -225,7 +224,8 @@ class ConnectorService:
 
     def _start_run(self, tenant: str, connector: dict[str, Any], link: dict[str, Any], *, reindex: bool = False) -> str | None:
         dataset = self._store.get(DATASET_KIND, tenant, str(link["kb_id"]))
-        if dataset is None:  # the dataset was deleted: its link goes too
+        if dataset is None:  # the dataset was deleted: its link and what was kept of its items go too
+            self._store.delete_under(ITEM_KIND, tenant, items_parent(str(link["connector_id"]), str(link["kb_id"])))
             self._store.delete(LINK_KIND, tenant, link["id"])
             return None
         active = self._store.get(LOG_KIND, tenant, str(link["active_run"])) if link.get("active_run") else None
@@ -283,9 +283,9 @@ class ConnectorService:
     def test(self, tenant: str, connector_id: str, body: dict[str, Any]) -> bool:
         """RAGFlow's test_connector: the request's source and config, checked against the source (credentials,
         reachability); connector_id may name a source kind for a connector not saved yet."""
+        require_arguments(body, "source")  # RAGFlow's @validate_request runs before anything else
         unsaved = connector_id in RAGFLOW_SOURCES
         saved = None if unsaved else self.owned(tenant, connector_id)
-        require_arguments(body, "source")
         source, config = body["source"], body.get("config") or {}
         if not isinstance(config, dict):
             raise ApiError(RetCode.ARGUMENT_ERROR, "config must be an object.")
