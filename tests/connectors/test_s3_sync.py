@@ -181,3 +181,25 @@ def test_two_tenants_keep_apart(capi: Api, moto_s3: str) -> None:
     wait_run(capi, conn_b["id"], key=other)
     assert [d["name"] for d in wait_parsed(capi, ds_a, 1)] == ["a.txt"]
     assert [d["name"] for d in wait_parsed(capi, ds_b, 1, key=other)] == ["b.txt"]
+
+
+def test_two_runs_of_one_connector_never_overlap(capi: Api, moto_s3: str) -> None:
+    from ragcore.services import registry
+    from ragcore.services.connectors.model import RUN_SCOPE
+
+    s3, name = bucket(moto_s3)
+    s3.put_object(Bucket=name, Key="a.txt", Body=b"Tasmanian devils screech.\n")
+    ds = make_dataset(capi, "single")
+    conn = create_connector(capi, "s3", s3_config(moto_s3, name))
+    link(capi, ds, conn["id"])
+    wait_run(capi, conn["id"])
+    store = registry.connectors()._store
+    # another run (a worker elsewhere) holds the (connector, dataset) claim: a second run ends at once, untouched
+    assert store.claim(capi.tenant, RUN_SCOPE, f"{conn['id']}:{ds}", "a-run-still-going")
+    schedule(capi, conn["id"])
+    skipped = wait_run(capi, conn["id"], runs=2)
+    assert (skipped["status"], skipped["docs_unchanged"]) == ("2", 0)
+    assert skipped["error_msg"] == "Another run of this connector into this dataset is going on."
+    store.release(capi.tenant, RUN_SCOPE, f"{conn['id']}:{ds}", "a-run-still-going")
+    schedule(capi, conn["id"])
+    assert wait_run(capi, conn["id"], runs=3)["docs_unchanged"] == 1
