@@ -203,3 +203,25 @@ def test_two_runs_of_one_connector_never_overlap(capi: Api, moto_s3: str) -> Non
     store.release(capi.tenant, RUN_SCOPE, f"{conn['id']}:{ds}", "a-run-still-going")
     schedule(capi, conn["id"])
     assert wait_run(capi, conn["id"], runs=3)["docs_unchanged"] == 1
+
+
+@pytest.fixture
+def hasty_api(data_dir: object, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
+    """Steps with no time budget: each applies one item, saves where it is and queues the next step."""
+    yield from app_with({**LOOPBACK, "CONNECTOR_STEP_S": "0"}, monkeypatch)
+
+
+def test_a_page_longer_than_a_step_goes_on_in_the_next_step(hasty_api: Api, moto_s3: str) -> None:
+    from ragcore.services import registry
+
+    s3, name = bucket(moto_s3)
+    for n in range(5):
+        s3.put_object(Bucket=name, Key=f"part{n}.txt", Body=f"Part {n} of the field guide to gliders.\n".encode())
+    ds = make_dataset(hasty_api, "stepped")
+    conn = create_connector(hasty_api, "s3", s3_config(moto_s3, name))
+    link(hasty_api, ds, conn["id"])
+    run = wait_run(hasty_api, conn["id"])
+    assert (run["status"], run["docs_added"], run["docs_failed"]) == ("3", 5, 0)
+    assert sorted(d["name"] for d in wait_parsed(hasty_api, ds, 5)) == [f"part{n}.txt" for n in range(5)]
+    stored = registry.connectors()._store.get("sync_log", hasty_api.tenant, run["id"])
+    assert stored is not None and stored["_pages"] >= 5  # one item a step: the page was taken up five times

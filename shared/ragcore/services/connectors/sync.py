@@ -120,7 +120,7 @@ class ConnectorSync:
             phase = run.get("_phase") or "list"
             try:
                 if phase == "list":
-                    changes = self._list_step(tenant, run, connector, link, dataset, source)
+                    changes = self._list_step(tenant, run, connector, link, dataset, source, deadline)
                 elif phase == "prune":
                     changes = self._prune_step(tenant, run)
                 else:
@@ -141,31 +141,44 @@ class ConnectorSync:
 
     # ---- phases -------------------------------------------------------------------------------------------------
     def _list_step(self, tenant: str, run: dict[str, Any], connector: dict[str, Any], link: dict[str, Any],
-                   dataset: dict[str, Any], source: Source) -> dict[str, Any]:
+                   dataset: dict[str, Any], source: Source, deadline: float) -> dict[str, Any]:
+        """One listing page applied; a page that outlasts the step's budget is left part-way (`_skip` items done) and
+        listed again by the next step, which goes on after them."""
         listing = source.list_page(run.get("_cursor"))
-        counts = self._apply(tenant, run, connector, link, dataset, source, listing.items)
+        skip = int(run.get("_skip") or 0)
+        unique = list({it.key: it for it in listing.items}.values())
+        counts, applied = self._apply(tenant, run, connector, link, dataset, source, unique[skip:], deadline)
         changes: dict[str, Any] = {k: int(run.get(k) or 0) + counts.get(k, 0) for k in COUNTS}
         changes["failures"] = (list(run.get("failures") or []) + counts.get("failures", []))[:MAX_FAILURES_SHOWN]
         changes["_pages"] = int(run.get("_pages") or 0) + 1
-        changes["_cursor"] = listing.cursor
         changes.update(_ragflow_counts(run, changes))
+        if skip + applied < len(unique):
+            changes["_skip"] = skip + applied
+            return changes
+        changes["_skip"] = 0
+        changes["_cursor"] = listing.cursor
         if listing.cursor is None:
             changes["_phase"] = "prune" if self._prune_due(run, connector, link) else "finish"
             changes["_prune_offset"] = 0
         return changes
 
     def _apply(self, tenant: str, run: dict[str, Any], connector: dict[str, Any], link: dict[str, Any],
-               dataset: dict[str, Any], source: Source, items: list[SourceItem]) -> dict[str, Any]:
+               dataset: dict[str, Any], source: Source, unique: list[SourceItem],
+               deadline: float) -> tuple[dict[str, Any], int]:
+        """The items (unique keys) in order until the deadline passes: (counts, how many were applied)."""
         connector_id, dataset_id, run_id = connector["id"], dataset["id"], run["id"]
         parent = items_parent(connector_id, dataset_id)
-        unique = list({it.key: it for it in items}.values())
         ids = [item_id(dataset_id, connector_id, it.key) for it in unique]
         known = {m["id"]: m for m in self._store.get_many(ITEM_KIND, tenant, ids)}
         docs = {d["id"]: d for d in self._store.get_many(DOC_KIND, tenant, [str(m["document_id"]) for m in known.values()])}
         reindex = bool(run.get("_reindex"))
         counts: dict[str, Any] = {"failures": []}
         seen: list[dict[str, Any]] = []
+        applied = 0
         for item, iid in zip(unique, ids, strict=True):
+            if applied and self._clock() >= deadline:
+                break
+            applied += 1
             mapped = known.get(iid)
             doc = docs.get(str(mapped["document_id"])) if mapped else None
             if mapped and doc is not None and not reindex and mapped.get("fingerprint") == item.fingerprint:
@@ -188,7 +201,7 @@ class ConnectorSync:
                          "create_time": mapped.get("create_time") if mapped else now_ms()})
         if seen:
             self._store.put_many(ITEM_KIND, tenant, seen, parent=parent)
-        return counts
+        return counts, applied
 
     def _ingest(self, tenant: str, connector: dict[str, Any], link: dict[str, Any], dataset: dict[str, Any],
                 source: Source, item: SourceItem, doc: dict[str, Any] | None) -> str:
