@@ -13,6 +13,7 @@ import pytest
 from ragcore import container as container_module
 
 from tests.aws.test_ingest_lambda import Aws, Context, aws, documents_of, search  # noqa: F401 - the aws fixture
+from tests.connectors.helpers import force_due
 
 SOURCE = "team-docs"
 SECRET = "s3cr3t-source-key-0123456789"
@@ -35,7 +36,6 @@ def call(handler: Any, method: str, path: str, key: str, body: dict[str, Any] | 
 
 def test_connector_sync_through_the_task_queue_and_the_tick(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
     from ragcore.services import registry
-    from ragcore.services.connectors.model import DUE_KIND, DUE_TENANT
 
     from functions.connectors.handler import handler as connectors_api
     from functions.connectors.handler import tick
@@ -67,8 +67,7 @@ def test_connector_sync_through_the_task_queue_and_the_tick(aws: Aws, monkeypatc
 
     aws.s3.put_object(Bucket=SOURCE, Key="policies/leave.txt", Body=b"Staff get twenty-five days of annual leave.\n")
     aws.s3.delete_object(Bucket=SOURCE, Key="policies/travel.md")
-    store = registry.connectors()._store
-    store.put(DUE_KIND, DUE_TENANT, {**store.get(DUE_KIND, DUE_TENANT, conn), "due_ms": 0, "due": f"{0:016d}:{conn}"})
+    force_due(conn)
     assert tick({}, Context(function_name="tick")) == {"due": 1}
     aws.settle(rounds=40)
     second = call(connectors_api, "GET", f"/api/v1/connectors/{conn}/logs", key)["data"]["logs"][0]

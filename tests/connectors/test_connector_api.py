@@ -13,7 +13,7 @@ import pytest
 
 from tests.api.docs_helpers import make_dataset
 from tests.conftest import Api, app_with
-from tests.connectors.helpers import create_connector, docs, link, logs, wait_parsed, wait_run
+from tests.connectors.helpers import create_connector, docs, force_due, link, logs, wait_parsed, wait_run
 
 NO_AUTH = {"code": 109, "message": "no authorization", "data": False}
 SECRET = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY"
@@ -195,7 +195,7 @@ def test_schedule_cancel_and_logs_paging(capi: Api, moto_s3: str) -> None:
 
 def test_a_deleted_datasets_link_goes_at_the_next_due_run(capi: Api, moto_s3: str) -> None:
     from ragcore.services import registry
-    from ragcore.services.connectors.model import DUE_KIND, DUE_TENANT, LINK_KIND
+    from ragcore.services.connectors.model import LINK_KIND
 
     name = new_bucket(moto_s3, ("a.txt", b"Echidnas.\n"))
     conn = create_connector(capi, "s3", s3_config(moto_s3, name))
@@ -204,7 +204,7 @@ def test_a_deleted_datasets_link_goes_at_the_next_due_run(capi: Api, moto_s3: st
     wait_run(capi, conn["id"])
     assert capi.call("DELETE", "/api/v1/datasets", json={"ids": [ds]})["code"] == 0
     store = registry.connectors()._store
-    store.put(DUE_KIND, DUE_TENANT, {**store.get(DUE_KIND, DUE_TENANT, conn["id"]), "due_ms": 0, "due": f"{0:016d}:{conn['id']}"})
+    force_due(conn["id"])
     assert registry.connectors().tick() == 1
     assert store.get(LINK_KIND, capi.tenant, f"{conn['id']}-{ds}") is None
     assert len(logs(capi, conn["id"])) == 1  # no run was started for the deleted dataset

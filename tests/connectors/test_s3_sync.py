@@ -14,7 +14,7 @@ import pytest
 from tests.api.docs_helpers import make_dataset, retrieve
 from tests.conftest import Api, app_with
 from tests.connectors.conftest import LOOPBACK
-from tests.connectors.helpers import create_connector, docs, link, logs, schedule, wait_parsed, wait_run
+from tests.connectors.helpers import create_connector, docs, force_due, link, logs, schedule, wait_parsed, wait_run
 
 
 def bucket(endpoint: str) -> tuple[Any, str]:
@@ -122,7 +122,6 @@ def test_a_killed_run_resumes_from_its_checkpoint_without_duplicates(capi: Api, 
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     from ragcore.adapters.sources import s3 as s3_source
     from ragcore.services import registry
-    from ragcore.services.connectors.model import DUE_KIND, DUE_TENANT
 
     s3, name = bucket(moto_s3)
     for n in range(7):
@@ -150,7 +149,7 @@ def test_a_killed_run_resumes_from_its_checkpoint_without_duplicates(capi: Api, 
 
     store = registry.connectors()._store
     store.update("sync_log", capi.tenant, run["id"], {"_lease_until": 0})  # its lease ran out
-    store.put(DUE_KIND, DUE_TENANT, {**store.get(DUE_KIND, DUE_TENANT, conn["id"]), "due_ms": 0, "due": f"{0:016d}:{conn['id']}"})
+    force_due(conn["id"])
     assert registry.connectors().tick() == 1
     done = wait_run(capi, conn["id"])
     assert done["id"] == run["id"] and done["status"] == "3"
