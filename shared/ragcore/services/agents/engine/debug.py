@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ragcore.services.agents.engine.components import registry
+from ragcore.services.agents.engine.components import component_specs
 from ragcore.services.agents.engine.dsl import Dsl
 from ragcore.services.agents.engine.executor import run_scope
 from ragcore.services.agents.engine.refs import REF, walk_strings
@@ -82,7 +82,7 @@ def run_component(dsl: Dsl, cid: str, values: dict[str, Any], tools: Tools, glob
         else:
             run.inputs[key] = value
     try:
-        outcome = registry()[comp.kind].run(run, cid, comp)
+        outcome = component_specs()[comp.kind].run(run, cid, comp)
     except ComponentFailed:
         raise
     except Exception as exc:  # noqa: BLE001 - a fault inside the component is the debug answer, not a server error

@@ -8,7 +8,7 @@ import time
 from collections import deque
 from typing import Any
 
-from ragcore.services.agents.engine.components import Spec, registry
+from ragcore.services.agents.engine.components import Spec, component_specs
 from ragcore.services.agents.engine.dsl import Dsl
 from ragcore.services.agents.engine.refs import REF, walk_strings
 from ragcore.services.agents.engine.runtime import ComponentFailed, LazyText, Run, StopLoop
@@ -43,7 +43,7 @@ def run_agent(run: Run) -> None:
 
 
 def run_scope(run: Run, scope: str | None, start: str) -> None:
-    specs = registry()
+    specs = component_specs()
     edges = scope_edges(run.dsl, scope, specs)
     reach = _reachable(edges, start)
     incoming = {c: {s for s in reach if c in edges[s]} for c in reach}

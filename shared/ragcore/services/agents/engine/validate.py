@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ragcore.services.agents.engine.components import CODE_RUNNERS, NOT_OFFERED, registry
+from ragcore.services.agents.engine.components import CODE_RUNNERS, NOT_OFFERED, component_specs
 from ragcore.services.agents.engine.dsl import Dsl, DslError, parse_dsl
 from ragcore.services.agents.engine.executor import scope_edges
 from ragcore.services.agents.engine.refs import REF, walk_strings
@@ -14,7 +14,7 @@ CONTAINERS = {"Iteration": "IterationItem", "Loop": "LoopItem"}
 
 def validate(raw: Any) -> Dsl:
     dsl = parse_dsl(raw)
-    specs = registry()
+    specs = component_specs()
     comps = dsl.components
     for cid, comp in comps.items():
         kind = comp.kind

@@ -26,7 +26,7 @@ class Spec:
     container_start: str = ""  # Iteration/Loop: the start component their children begin at
 
 
-def registry() -> dict[str, Spec]:
+def component_specs() -> dict[str, Spec]:
     from ragcore.services.agents.engine.components import containers, flow, invoke, llm, retrieval, variables
 
     specs: dict[str, Spec] = {}
