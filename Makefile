@@ -31,10 +31,12 @@ test: $(DEVSTAMP)
 	@tests/console/install_chromium.sh
 	$(VENV)/bin/ruff check shared functions tests infra bench examples layers
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
 
 lint: $(DEVSTAMP)
 	$(VENV)/bin/ruff check shared functions tests infra bench examples layers
+	$(VENV)/bin/lint-imports
 
 typecheck: $(DEVSTAMP)
 	$(VENV)/bin/mypy

@@ -53,9 +53,9 @@ def main() -> None:
     import boto3
     from fastapi.testclient import TestClient
     from moto.server import ThreadedMotoServer
+    from ragcore import bootstrap
     from ragcore.adapters.sources import s3 as s3_source
-    from ragcore.services import registry
-    from ragcore.services.ingestion import IngestionService
+    from ragcore.services.ingestion.pipeline import IngestionService
 
     from functions.local import create_local_app
 
@@ -88,8 +88,8 @@ def main() -> None:
 
     s3_source.S3Source.list_page, s3_source.S3Source.fetch, IngestionService.handle = listing, fetch, handle  # type: ignore[method-assign]
 
-    tenant = registry.tenants().create_tenant("bench")
-    key = registry.tenants().create_key(tenant).key
+    tenant = bootstrap.tenants().create_tenant("bench")
+    key = bootstrap.tenants().create_key(tenant).key
     headers = {"Authorization": f"Bearer {key}"}
     with TestClient(create_local_app()) as client:
         def call(method: str, path: str, **kw: Any) -> Any:

@@ -40,25 +40,26 @@ def main() -> None:
     with (DATA / "corpus.jsonl").open() as f:
         corpus = [json.loads(line) for _, line in zip(range(args.docs), f, strict=False)]
     os.environ["DATA_DIR"] = tempfile.mkdtemp(prefix="index-bench-")
-    from ragcore.services import registry
-    from ragcore.services.tenants import TenantService
+    from ragcore import bootstrap
+    from ragcore.domain.datasets import CreateDataset
+    from ragcore.services.accounts.tenants import TenantService
 
-    container = registry.get_container()
+    container = bootstrap.get_container()
     jobs = Jobs()
     container.set_queue(jobs)
     tenant = TenantService(container.store).create_tenant("bench")
-    ds = registry.datasets().create(tenant, {"name": "nfcorpus"})
+    ds = bootstrap.datasets().create(tenant, CreateDataset(name="nfcorpus"))
     embedder = container.embedder_for(ds["embedding_model"])
-    store = registry.chunk_store()
+    store = bootstrap.chunk_store()
     t0 = time.perf_counter()
     for start in range(0, len(corpus), PER_DOCUMENT):
         part = corpus[start : start + PER_DOCUMENT]
-        doc = registry.documents().create_from_bytes(tenant, ds["id"], f"part-{start // PER_DOCUMENT}.txt", b"")
+        doc = bootstrap.documents().create_from_bytes(tenant, ds["id"], f"part-{start // PER_DOCUMENT}.txt", b"")
         rows = [{"id": f"{start + n:032x}", "content": f"{item['title']}\n{item['text']}", "document_id": doc["id"],
                  "dataset_id": ds["id"], "docnm_kwd": doc["name"], "available": True} for n, item in enumerate(part)]
         store.write(tenant, rows, embedder.embed([r["content"] for r in rows]), {doc["id"]: doc})
     print(f"indexed {len(corpus)} abstracts in {time.perf_counter() - t0:.1f}s")
-    service = registry.index_tasks()
+    service = bootstrap.index_tasks()
     for kind in ("graph", "mindmap", "raptor"):
         service.run(tenant, ds["id"], kind)
         t1 = time.perf_counter()

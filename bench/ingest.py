@@ -81,22 +81,24 @@ def main() -> None:
     embed_s = time.perf_counter() - t0
     print(f"local embedding  : {len(texts)} chunks in {embed_s:.2f}s → {len(texts) / embed_s:.0f} chunks/s (model load {load_s:.2f}s)")
 
-    from ragcore.services import registry
-
-    from functions.local import start_background
+    from ragcore import bootstrap
+    from ragcore.bootstrap.local import start_background
+    from ragcore.domain.datasets import CreateDataset
+    from ragcore.domain.validation import parse_model
 
     stop = start_background()
     try:
-        tenant = registry.tenants().create_tenant("bench")
-        registry.tenants().create_key(tenant)
+        tenant = bootstrap.tenants().create_tenant("bench")
+        bootstrap.tenants().create_key(tenant)
         for recognizer in ("Plain Text", "DeepDOC"):
-            dataset = registry.datasets().create(
-                tenant, {"name": f"bench {recognizer}", "parser_config": {"layout_recognize": recognizer}})
+            config = {"layout_recognize": recognizer}
+            dataset = bootstrap.datasets().create(
+                tenant, parse_model(CreateDataset, {"name": f"bench {recognizer}", "parser_config": config}), config)
             t0 = time.perf_counter()
-            doc = registry.documents().create_from_bytes(tenant, dataset["id"], "bench.pdf", pdf)
-            registry.documents().start_parse(tenant, dataset["id"], {"document_ids": [doc["id"]]})
+            doc = bootstrap.documents().create_from_bytes(tenant, dataset["id"], "bench.pdf", pdf)
+            bootstrap.document_parsing().start_parse(tenant, dataset["id"], {"document_ids": [doc["id"]]})
             while True:
-                current = registry.documents().get_any(tenant, doc["id"])
+                current = bootstrap.documents().get_any(tenant, doc["id"])
                 if current["run"] in ("DONE", "FAIL", "CANCEL"):
                     break
                 time.sleep(0.05)

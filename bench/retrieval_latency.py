@@ -69,11 +69,11 @@ def nfcorpus_text(cache: Path) -> tuple[Maker, list[str]]:
     if cache.exists():
         embedded = np.load(cache)
     else:
-        from ragcore.container import BUILTIN_EMBEDDING_MODEL
-        from ragcore.services import registry
+        from ragcore import bootstrap
+        from ragcore.bootstrap.container import BUILTIN_EMBEDDING_MODEL
 
         started = time.perf_counter()
-        embedded = np.asarray(registry.get_container().embedder_for(BUILTIN_EMBEDDING_MODEL).embed(abstracts), dtype=np.float32)
+        embedded = np.asarray(bootstrap.get_container().embedder_for(BUILTIN_EMBEDDING_MODEL).embed(abstracts), dtype=np.float32)
         np.save(cache, embedded)
         print(f"embedded {len(abstracts)} abstracts in {time.perf_counter() - started:.0f}s")
 
@@ -87,14 +87,15 @@ def nfcorpus_text(cache: Path) -> tuple[Maker, list[str]]:
 
 
 def build(n: int, rng: random.Random, make: Callable[[random.Random], tuple[str, np.ndarray | None]]) -> tuple[str, str]:
-    from ragcore.services import registry
-    from ragcore.services.tenants import TenantService
+    from ragcore import bootstrap
+    from ragcore.domain.datasets import CreateDataset
+    from ragcore.services.accounts.tenants import TenantService
 
-    container = registry.get_container()
+    container = bootstrap.get_container()
     tenant = TenantService(container.store).create_tenant(f"bench{n}")
-    ds = registry.datasets().create(tenant, {"name": f"latency-{n}"})
-    doc = registry.documents().create_from_bytes(tenant, ds["id"], "synthetic.txt", b"")
-    store = registry.chunk_store()
+    ds = bootstrap.datasets().create(tenant, CreateDataset(name=f"latency-{n}"))
+    doc = bootstrap.documents().create_from_bytes(tenant, ds["id"], "synthetic.txt", b"")
+    store = bootstrap.chunk_store()
     batch = 2000
     for start in range(0, n, batch):
         size = min(batch, n - start)
@@ -119,10 +120,10 @@ def rss_mb() -> tuple[float, float]:
 def dense_recall(tenant: str, ds: str, questions: list[str], k: int = 10) -> float | None:
     """recall@k of the index's dense search against an exact scan of the stored vectors (read from SQLite in
     batches), or None while the tenant is small enough to be scanned exactly anyway."""
-    from ragcore.container import BUILTIN_EMBEDDING_MODEL
-    from ragcore.services import registry
+    from ragcore import bootstrap
+    from ragcore.bootstrap.container import BUILTIN_EMBEDDING_MODEL
 
-    container = registry.get_container()
+    container = bootstrap.get_container()
     index = container.index
     vectors = index._vectors(tenant)  # type: ignore[attr-defined]
     if vectors is None or not vectors.approximate:
@@ -145,10 +146,10 @@ def dense_recall(tenant: str, ds: str, questions: list[str], k: int = 10) -> flo
 
 def measure(tenant: str, ds: str, n: int, queries: int, questions: list[str]) -> None:
     """The query phase, in a fresh process on the built DATA_DIR."""
-    from ragcore.services import registry
+    from ragcore import bootstrap
 
     rng = random.Random(11)
-    service = registry.retrieval()
+    service = bootstrap.retrieval()
     ask = (lambda: rng.choice(questions)) if questions else (lambda: " ".join(rng.choices(WORDS[50:5000], k=rng.randint(2, 6))))
     started = time.perf_counter()
     service.retrieve(tenant, question=ask(), dataset_ids=[ds])

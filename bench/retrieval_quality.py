@@ -57,15 +57,16 @@ def main() -> None:
     tmp = tempfile.mkdtemp(prefix="rq-")
     os.environ["DATA_DIR"] = tmp
     sys.path.insert(0, str(ROOT / "shared"))
-    from ragcore.services import registry
-    from ragcore.services.tenants import TenantService
+    from ragcore import bootstrap
+    from ragcore.domain.datasets import CreateDataset
+    from ragcore.services.accounts.tenants import TenantService
 
-    container = registry.get_container()
+    container = bootstrap.get_container()
     tenant = TenantService(container.store).create_tenant("bench")
-    ds = registry.datasets().create(tenant, {"name": "nfcorpus"})
-    doc = registry.documents().create_from_bytes(tenant, ds["id"], "nfcorpus.txt", b"")
+    ds = bootstrap.datasets().create(tenant, CreateDataset(name="nfcorpus"))
+    doc = bootstrap.documents().create_from_bytes(tenant, ds["id"], "nfcorpus.txt", b"")
     embedder = container.embedder_for(ds["embedding_model"])
-    store = registry.chunk_store()
+    store = bootstrap.chunk_store()
     t0 = time.perf_counter()
     by_chunk: dict[str, str] = {}
     batch = 64
@@ -83,7 +84,7 @@ def main() -> None:
     test_ids = [q for q in qrels if q in queries]
     if args.limit_queries:
         test_ids = test_ids[: args.limit_queries]
-    service = registry.retrieval()
+    service = bootstrap.retrieval()
     for weight in [float(w) for w in args.weights.split(",")]:
         ndcg = recall = 0.0
         t1 = time.perf_counter()

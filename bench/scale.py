@@ -64,22 +64,24 @@ def _queries(n: int) -> list[str]:
 
 def seed(n_docs: int) -> dict[str, str]:
     """The deployment the container points at: returns the ids the requests name."""
-    from ragcore.container import get_container
+    from ragcore import bootstrap
+    from ragcore.bootstrap.container import get_container
+    from ragcore.domain.datasets import CreateDataset
+    from ragcore.domain.files import CreateFolderReq
+    from ragcore.domain.kinds import CHUNK as CHUNK_KIND
+    from ragcore.domain.kinds import DATASET as DATASET_KIND
+    from ragcore.domain.kinds import DOCUMENT as DOC_KIND
+    from ragcore.domain.kinds import FILE as FILE_KIND
     from ragcore.ids import http_date, new_id, now_ms
     from ragcore.ports import IndexRecord
-    from ragcore.services import registry
-    from ragcore.services.chats import SESSION
-    from ragcore.services.chunk_store import KIND as CHUNK_KIND
-    from ragcore.services.chunk_store import prepare
-    from ragcore.services.datasets import KIND as DATASET_KIND
-    from ragcore.services.documents import KIND as DOC_KIND
-    from ragcore.services.files import KIND as FILE_KIND
+    from ragcore.services.conversation.chats import SESSION
+    from ragcore.services.knowledge.chunks.store import prepare
 
     container = get_container()
     store = container.store
-    tenant = registry.tenants().create_tenant("bench")
-    key = registry.tenants().create_key(tenant).key
-    ds = registry.datasets().create(tenant, {"name": "scale"})["id"]
+    tenant = bootstrap.tenants().create_tenant("bench")
+    key = bootstrap.tenants().create_key(tenant).key
+    ds = bootstrap.datasets().create(tenant, CreateDataset(name="scale"))["id"]
     ms = now_ms()
     rng = random.Random(1)
 
@@ -106,11 +108,11 @@ def seed(n_docs: int) -> dict[str, str]:
         store.import_items(CHUNK_KIND, tenant, rows[start : start + 2000], parent=big["id"])
         container.index.upsert(tenant, records[start : start + 2000])
     store.increment(DATASET_KIND, tenant, ds, {"document_count": n_docs, "chunk_count": CHUNKS})
-    chat = registry.chats().create(tenant, {"name": "busy", "dataset_ids": [ds]})["id"]
+    chat = bootstrap.chats().create(tenant, {"name": "busy", "dataset_ids": [ds]})["id"]
     store.import_items(SESSION, tenant, [{"id": new_id(), "chat_id": chat, "name": f"session {n}", "user_id": f"user{n % 50}",
                                           "messages": [], "reference": [], "create_time": ms + n, "update_time": ms + n}
                                          for n in range(SESSIONS)], parent=chat)
-    folder = registry.files().create(tenant, {"name": "archive", "type": "folder"})["id"]
+    folder = bootstrap.files().create(tenant, CreateFolderReq(name="archive", type="folder"))["id"]
     store.import_items(FILE_KIND, tenant, [{"id": new_id(), "parent_id": folder, "name": f"file_{n:05d}.txt", "type": "doc",
                                             "size": 1, "location": "", "source_type": "", "tenant_id": tenant, "created_by": tenant,
                                             "create_time": ms + n, "update_time": ms + n} for n in range(FILES)], parent=folder)
@@ -163,7 +165,7 @@ def measure_local(n: int, runs: int, queries: list[str]) -> dict[str, tuple[floa
     import subprocess
 
     import httpx
-    from ragcore import container as container_module
+    from ragcore.bootstrap import container as container_module
 
     with tempfile.TemporaryDirectory() as data, environment({"DATA_DIR": data, "RAGFLOW_RUNTIME": "local", "LOG_LEVEL": "WARNING"}):
         container_module.reset()

@@ -1,13 +1,12 @@
 """The all-in-one local app: every module's router in one FastAPI app, the parse workers and the
-drop-folder watcher (`make serve`). This is the local runtime's composition root."""
+drop-folder watcher (`make serve`), started by the composition root (ragcore.bootstrap.local)."""
 
 from __future__ import annotations
 
 import importlib
 import logging
 import pkgutil
-import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from ragcore.api.app import install_body_limit, install_error_handlers, install_usage_meter, merged_router
+from ragcore.bootstrap.local import start_background
 
 import functions
 
@@ -40,72 +40,6 @@ def routers() -> list[APIRouter]:
             if isinstance(router, APIRouter):
                 found.append(router)
     return found
-
-
-def start_background() -> Callable[[], None]:
-    """Parse workers and the drop-folder watcher; returns the stop function."""
-    from ragcore.adapters.local_inbox import InboxWatcher
-    from ragcore.adapters.local_queue import LocalJobQueue
-    from ragcore.container import get_container
-    from ragcore.services import registry
-
-    container = get_container()
-    queue = LocalJobQueue(registry.ingestion().handle, workers=container.settings.parse_workers)
-    container.set_queue(queue)
-    recover_interrupted()
-    warm = getattr(container.index, "warm", None)  # the local index loads tenants' vectors before their first question
-    if warm is not None:
-        threading.Thread(target=warm, name="index-warm-up", daemon=True).start()
-
-    def tenant() -> str | None:
-        return container.settings.drop_folder_tenant or registry.tenants().first_tenant()
-
-    def on_put(rel: str, data: bytes) -> None:
-        owner = tenant()
-        if owner:
-            registry.dropfolder().put(owner, rel, data)
-
-    def on_remove(rel: str) -> None:
-        owner = tenant()
-        if owner:
-            registry.dropfolder().remove(owner, rel)
-
-    def known() -> list[str]:
-        owner = tenant()
-        return registry.dropfolder().known(owner) if owner else []
-
-    watcher = InboxWatcher(container.settings.inbox_dir, on_put, on_remove, known, interval_s=container.settings.inbox_poll_s)
-    watcher.start()
-    # the connector scheduler: the tick an EventBridge rule calls on AWS, here on a thread
-    from ragcore.adapters.local_ticker import Ticker
-
-    ticker = Ticker(lambda: registry.connectors().tick(), interval_s=container.settings.connector_tick_s, name="connectors")
-    ticker.start()
-
-    def stop() -> None:
-        ticker.stop()
-        watcher.stop()
-        queue.stop(wait=False)
-
-    return stop
-
-
-def recover_interrupted() -> None:
-    """Documents left RUNNING by a previous process lost their in-memory tasks: parse them again."""
-    from ragcore.container import get_container
-    from ragcore.ports import ListQuery
-    from ragcore.services import registry
-    from ragcore.services.datasets import KIND as DATASET_KIND
-    from ragcore.services.documents import KIND as DOC_KIND
-
-    store = get_container().store
-    for tenant in {str(k["tenant_id"]) for k in registry.tenants().list_keys()}:
-        for datasets in store.batches(DATASET_KIND, tenant, ""):
-            for dataset in datasets:
-                running = ListQuery(DOC_KIND, tenant, dataset["id"], where={"run": ["RUNNING"]})
-                for doc in store.page(running, 0, store.count(running)):
-                    log.info("re-queueing interrupted document %s", doc["id"])
-                    registry.documents().queue_parse(tenant, dataset, doc)
 
 
 def create_local_app(*, background: bool = True) -> FastAPI:

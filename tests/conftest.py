@@ -33,7 +33,7 @@ def free_port() -> int:
 @pytest.fixture
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A fresh DATA_DIR for the in-process local runtime (settings and singletons rebuilt)."""
-    from ragcore import container
+    from ragcore.bootstrap import container
 
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("RAGFLOW_RUNTIME", "local")
@@ -57,7 +57,7 @@ class Api:
         return res.json()  # type: ignore[no-any-return]
 
     def new_tenant_key(self) -> str:
-        from ragcore.services.registry import tenants
+        from ragcore.bootstrap import tenants
 
         service = tenants()
         return service.create_key(service.create_tenant("other")).key
@@ -66,7 +66,7 @@ class Api:
 @pytest.fixture
 def api(data_dir: Path) -> Iterator[Api]:
     """The whole local app in process, with a tenant and key."""
-    from ragcore.services.registry import tenants
+    from ragcore.bootstrap import tenants
 
     from functions.local import create_local_app
 
@@ -79,8 +79,7 @@ def api(data_dir: Path) -> Iterator[Api]:
 
 def app_with(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
     """The local app built after env is set (the api fixture's app would keep the settings it started with)."""
-    from ragcore import container
-    from ragcore.services.registry import tenants
+    from ragcore.bootstrap import container, tenants
 
     from functions.local import create_local_app
 

@@ -6,10 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
+from ragcore import bootstrap
 from ragcore.api.auth import current_tenant
 from ragcore.api.envelope import ok, ok_bare
 from ragcore.api.requests import json_object, optional_json_object
-from ragcore.services import registry
 
 router = APIRouter(prefix="/api/v1", tags=["chunks"], dependencies=[Depends(current_tenant)])
 BASE = "/datasets/{dataset_id}/documents/{document_id}/chunks"
@@ -18,21 +18,21 @@ BASE = "/datasets/{dataset_id}/documents/{document_id}/chunks"
 @router.get(BASE)
 def list_chunks(dataset_id: str, document_id: str, request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
     params: dict[str, Any] = {**request.query_params, "chunk_ids": request.query_params.getlist("chunk_ids")}
-    return ok(registry.read_shared(tenant, dataset_id, lambda owner: registry.chunks().list(owner, dataset_id, document_id, params)))
+    return ok(bootstrap.teams().read_shared(tenant, dataset_id, lambda owner: bootstrap.chunks().list(owner, dataset_id, document_id, params)))
 
 
 @router.post(BASE)
 async def add_chunk(
     dataset_id: str, document_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)
 ) -> JSONResponse:
-    return ok({"chunk": registry.chunks().add(tenant, dataset_id, document_id, body)})
+    return ok({"chunk": bootstrap.chunks().add(tenant, dataset_id, document_id, body)})
 
 
 @router.patch(BASE)
 async def switch_chunks(
     dataset_id: str, document_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)
 ) -> JSONResponse:
-    registry.chunks().set_available(tenant, dataset_id, document_id, body)
+    bootstrap.chunks().set_available(tenant, dataset_id, document_id, body)
     return ok(True)
 
 
@@ -40,13 +40,13 @@ async def switch_chunks(
 async def delete_chunks(
     dataset_id: str, document_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)
 ) -> JSONResponse:
-    partial = registry.chunks().delete(tenant, dataset_id, document_id, body)
+    partial = bootstrap.chunks().delete(tenant, dataset_id, document_id, body)
     return ok_bare() if partial is None else ok(partial)
 
 
 @router.get(BASE + "/{chunk_id}")
 def get_chunk(dataset_id: str, document_id: str, chunk_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
-    return ok(registry.read_shared(tenant, dataset_id, lambda owner: registry.chunks().get(owner, dataset_id, document_id, chunk_id)))
+    return ok(bootstrap.teams().read_shared(tenant, dataset_id, lambda owner: bootstrap.chunks().get(owner, dataset_id, document_id, chunk_id)))
 
 
 @router.patch(BASE + "/{chunk_id}")
@@ -55,18 +55,18 @@ async def update_chunk(
     dataset_id: str, document_id: str, chunk_id: str, tenant: str = Depends(current_tenant),
     body: dict[str, Any] = Depends(json_object),
 ) -> JSONResponse:
-    registry.chunks().update(tenant, dataset_id, document_id, chunk_id, body)
+    bootstrap.chunks().update(tenant, dataset_id, document_id, chunk_id, body)
     return ok_bare()
 
 
 @router.get("/datasets/{dataset_id}/documents/{document_id}/structure/graph")
 def structure_graph(dataset_id: str, document_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
-    return ok(registry.structure_graphs().get(tenant, dataset_id, document_id))
+    return ok(bootstrap.structure_graphs().get(tenant, dataset_id, document_id))
 
 
 @router.delete("/datasets/{dataset_id}/documents/{document_id}/structure/graph")
 async def delete_structure_graph(
     dataset_id: str, document_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)
 ) -> JSONResponse:
-    deleted = registry.structure_graphs().delete(tenant, dataset_id, document_id, body)
+    deleted = bootstrap.structure_graphs().delete(tenant, dataset_id, document_id, body)
     return ok({"deleted": deleted}, message=f"deleted {deleted} structure graph rows")

@@ -11,15 +11,15 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, StreamingResponse
+from ragcore import bootstrap
 from ragcore.api import sse
 from ragcore.api.auth import current_tenant
 from ragcore.api.envelope import ok
 from ragcore.api.requests import json_object
 from ragcore.errors import ApiError, RetCode
-from ragcore.services import registry
 
 if TYPE_CHECKING:  # the agent engine loads with the first agent run, not with every chat completion
-    from ragcore.services.agent_runs import AgentRunner, Turn
+    from ragcore.services.agents.runs import AgentRunner, Turn
 
 # included by functions/completions/routes.py under its /api/v1 prefix
 router = APIRouter(tags=["agent completions"], dependencies=[Depends(current_tenant)])
@@ -62,7 +62,7 @@ def _openai_reply(runner: AgentRunner, turn: Turn, model: str) -> dict[str, Any]
 
 
 def converse(tenant: str, body: dict[str, Any], agent_id: str | None = None) -> Any:
-    runner = registry.agent_runner()
+    runner = bootstrap.agent_runner()
     openai = body.get("openai-compatible") is True or body.get("openai_compatible") is True
     turn = runner.start(tenant, body, agent_id=agent_id, openai=openai)
     stream = body.get("stream", True) not in (False, "false", 0)
@@ -99,6 +99,6 @@ async def agent_completions_legacy(agent_id: str, tenant: str = Depends(current_
 
 @router.post("/agents_openai/{agent_id}/chat/completions")
 async def agent_openai_completions(agent_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> Any:
-    runner = registry.agent_runner()
+    runner = bootstrap.agent_runner()
     turn = runner.start(tenant, body, agent_id=agent_id, openai=True)
     return _openai_response(runner, turn, body, stream=body.get("stream") is True)

@@ -8,13 +8,13 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, StreamingResponse
+from ragcore import bootstrap
 from ragcore.api import sse
 from ragcore.api.auth import current_bot_tenant
 from ragcore.api.envelope import ok
 from ragcore.api.requests import json_object
 from ragcore.errors import ApiError, ProviderError, RetCode, require_arguments
-from ragcore.services import registry
-from ragcore.services.completion import new_message_id
+from ragcore.services.conversation.completion import new_message_id
 
 from functions.completions import streams
 from functions.completions.agent_routes import converse
@@ -34,7 +34,7 @@ def _sse(frames: Any) -> StreamingResponse:
 # ---- chatbots ----------------------------------------------------------------------------------------------------
 @router.get("/chatbots/{dialog_id}/info")
 def chatbot_info(dialog_id: str, tenant: str = Depends(current_bot_tenant)) -> JSONResponse:
-    return ok(registry.bots().chatbot_info(tenant, dialog_id))
+    return ok(bootstrap.bots().chatbot_info(tenant, dialog_id))
 
 
 @router.post("/chatbots/{dialog_id}/completions")
@@ -42,7 +42,7 @@ async def chatbot_completions(dialog_id: str, tenant: str = Depends(current_bot_
                               body: dict[str, Any] = Depends(json_object)) -> Any:
     """Without a session: a new one, answered with the chat's prologue (RAGFlow's widget opens this way). With
     one: the turn, answered by the chat as its API-key completion would."""
-    bots = registry.bots()
+    bots = bootstrap.bots()
     chat = bots.chatbot(tenant, dialog_id)
     session_id = str(body.get("session_id") or "")
     if not session_id:
@@ -56,7 +56,7 @@ async def chatbot_completions(dialog_id: str, tenant: str = Depends(current_bot_
         raise ApiError(RetCode.ARGUMENT_ERROR, "`question` is required.")
     history = [{"role": m["role"], "content": m["content"]} for m in session.get("messages", [])
                if m.get("role") in ("user", "assistant") and m.get("id")]
-    service = registry.completion()
+    service = bootstrap.completion()
     try:
         turn = service.prepare(tenant, bots.chatbot_settings(chat, body), question, history)
     except ProviderError as exc:
@@ -74,26 +74,26 @@ async def chatbot_completions(dialog_id: str, tenant: str = Depends(current_bot_
 @router.post("/agentbots/{agent_id}/completions")
 async def agentbot_completions(agent_id: str, tenant: str = Depends(current_bot_tenant),
                                body: dict[str, Any] = Depends(json_object)) -> Any:
-    registry.bots().agent(tenant, agent_id)
+    bootstrap.bots().agent(tenant, agent_id)
     native = {k: v for k, v in body.items() if k not in ("openai-compatible", "openai_compatible")}
     return converse(tenant, native, agent_id)
 
 
 @router.get("/agentbots/{agent_id}/inputs")
 def agentbot_inputs(agent_id: str, tenant: str = Depends(current_bot_tenant)) -> JSONResponse:
-    return ok(registry.bots().agent_inputs(tenant, agent_id))
+    return ok(bootstrap.bots().agent_inputs(tenant, agent_id))
 
 
 @router.get("/agentbots/{shared_id}/logs/{message_id}")
 def agentbot_log(shared_id: str, message_id: str, tenant: str = Depends(current_bot_tenant)) -> JSONResponse:
-    return ok(registry.bots().agent_log(tenant, shared_id, message_id), message="success")
+    return ok(bootstrap.bots().agent_log(tenant, shared_id, message_id), message="success")
 
 
 # ---- searchbots --------------------------------------------------------------------------------------------------
 @router.post("/searchbots/ask")
 async def searchbot_ask(tenant: str = Depends(current_bot_tenant), body: dict[str, Any] = Depends(json_object)) -> Any:
-    settings = registry.bots().ask_settings(tenant, body)
-    service = registry.completion()
+    settings = bootstrap.bots().ask_settings(tenant, body)
+    service = bootstrap.completion()
     try:
         turn = service.prepare(tenant, settings, str(body["question"]), [])
     except ProviderError as exc:
@@ -104,7 +104,7 @@ async def searchbot_ask(tenant: str = Depends(current_bot_tenant), body: dict[st
 @router.post("/searchbots/retrieval_test")
 async def searchbot_retrieval_test(tenant: str = Depends(current_bot_tenant),
                                    body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
-    return ok(registry.bots().retrieval_test(tenant, body), message="success")
+    return ok(bootstrap.bots().retrieval_test(tenant, body), message="success")
 
 
 @router.post("/searchbots/related_questions")
@@ -115,17 +115,17 @@ async def searchbot_related_questions(tenant: str = Depends(current_bot_tenant),
     if not isinstance(question, str) or not question.strip():
         raise ApiError(RetCode.ARGUMENT_ERROR, "`question` is required.")
     try:  # the search app's chat model, else the tenant's default, as the API-key route
-        model = registry.search_chat_model(tenant, str(body.get("search_id") or ""))
+        model = bootstrap.search_apps().chat_model(tenant, str(body.get("search_id") or ""))
     except ProviderError as exc:
         raise ApiError(RetCode.SERVER_ERROR, str(exc)) from exc
-    return ok(registry.completion().related_questions(tenant, question, model), message="success")
+    return ok(bootstrap.completion().related_questions(tenant, question, model), message="success")
 
 
 @router.get("/searchbots/detail")
 def searchbot_detail(request: Request, tenant: str = Depends(current_bot_tenant)) -> JSONResponse:
-    return ok(registry.bots().search_detail(tenant, request.query_params.get("search_id")), message="success")
+    return ok(bootstrap.bots().search_detail(tenant, request.query_params.get("search_id")), message="success")
 
 
 @router.post("/searchbots/mindmap")
 async def searchbot_mind_map(tenant: str = Depends(current_bot_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
-    return ok(registry.bots().mind_map(tenant, body), message="success")
+    return ok(bootstrap.bots().mind_map(tenant, body), message="success")

@@ -11,13 +11,13 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, StreamingResponse
+from ragcore import bootstrap
 from ragcore.api.auth import current_tenant
 from ragcore.api.envelope import ok
 from ragcore.api.requests import json_object
 from ragcore.errors import ApiError, ProviderError, RetCode
-from ragcore.services import registry
-from ragcore.services.completion import new_message_id
-from ragcore.services.openai_chat import PLACEHOLDER_MODEL, parse_openai_chat
+from ragcore.services.conversation.completion import new_message_id
+from ragcore.services.conversation.openai_request import PLACEHOLDER_MODEL, parse_openai_chat
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -63,7 +63,7 @@ def _flag(body: dict[str, Any], *names: str, default: bool) -> bool:
 
 
 def _converse(tenant: str, chat_id: str | None, body: dict[str, Any], *, default_stream: bool) -> Any:
-    chats, service = registry.chats(), registry.completion()
+    chats, service = bootstrap.chats(), bootstrap.completion()
     question, history = _question(body)
     pass_all = _flag(body, "pass_all_history_messages", "pass_all_history", default=False)
     if not pass_all and not _flag(body, "store_history_messages", "store_history", default=True):
@@ -110,7 +110,7 @@ async def chat_completions_legacy(chat_id: str, tenant: str = Depends(current_te
 
 async def _openai(chat_id: str, tenant: str, body: dict[str, Any]) -> Any:
     req = parse_openai_chat(body)
-    chats, service = registry.chats(), registry.completion()
+    chats, service = bootstrap.chats(), bootstrap.completion()
     chat = chats.get_owned(tenant, chat_id, f"You don't own the chat {chat_id}")
     if req.model != PLACEHOLDER_MODEL:  # RAGFlow's _validate_llm_id: a named model must be one the tenant can use
         chats.check_llm(tenant, req.model, RetCode.ARGUMENT_ERROR)
@@ -145,21 +145,21 @@ async def related_questions(tenant: str = Depends(current_tenant), body: dict[st
     if not isinstance(question, str) or not question.strip():
         raise ApiError(RetCode.ARGUMENT_ERROR, "`question` is required.")
     try:
-        model = registry.search_chat_model(tenant, str(body.get("search_id") or ""))
+        model = bootstrap.search_apps().chat_model(tenant, str(body.get("search_id") or ""))
     except ProviderError as exc:
         raise ApiError(RetCode.SERVER_ERROR, str(exc)) from exc
-    return ok(registry.completion().related_questions(tenant, question, model))
+    return ok(bootstrap.completion().related_questions(tenant, question, model))
 
 
 @router.post("/chat/mindmap")
 async def mind_map(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
-    return ok(registry.search_apps().mind_map(tenant, body))
+    return ok(bootstrap.search_apps().mind_map(tenant, body))
 
 
 @router.post("/chat/audio/speech")
 async def speech(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> StreamingResponse:
     """The text read aloud by the tenant's default TTS model, streamed as it is made."""
-    audio = registry.audio().speech(tenant, body)
+    audio = bootstrap.audio().speech(tenant, body)
     return StreamingResponse(audio, media_type="audio/mpeg", headers=SSE_HEADERS)
 
 
@@ -174,7 +174,7 @@ async def transcription(request: Request, tenant: str = Depends(current_tenant))
     if not isinstance(upload, UploadFile):
         raise ApiError(RetCode.DATA_ERROR, "Missing 'file' in multipart form-data")
     stream = str(form.get("stream") or "false").lower() == "true"
-    service = registry.audio()
+    service = bootstrap.audio()
     filename = upload.filename or ""
     service.check_audio_name(filename)
     model = service.transcriber(tenant)
@@ -198,8 +198,8 @@ from functions.completions.bot_routes import router as public_router  # noqa: E4
 @router.post("/searches/{search_id}/completion")
 async def search_completion(search_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> Any:
     """A search app's answer: streamed deltas, then the references, as RAGFlow's search page receives them."""
-    settings = registry.search_apps().answer_settings(tenant, search_id, body)
-    service = registry.completion()
+    settings = bootstrap.search_apps().answer_settings(tenant, search_id, body)
+    service = bootstrap.completion()
     try:
         turn = service.prepare(tenant, settings, str(body.get("question") or ""), [])
     except ProviderError as exc:

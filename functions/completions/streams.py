@@ -9,7 +9,7 @@ from typing import Any
 
 from ragcore.api import sse
 from ragcore.errors import ProviderError
-from ragcore.services.completion import CompletionService, Turn, clean_citations
+from ragcore.services.conversation.completion import CompletionService, Turn, clean_citations
 
 
 def native_stream(service: CompletionService, tenant: str, turn: Turn, *, msg_id: str, session_id: str, chat_id: str,

@@ -16,11 +16,11 @@ handler = Mangum(app, lifespan="off")
 
 
 def tick(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    from ragcore.services import registry
+    from ragcore import bootstrap
 
     due = 0
     while True:  # a page at a time until none is due (bounded: each page moves its connectors on)
-        handled = registry.connectors().tick(limit=50)
+        handled = bootstrap.connectors().tick(limit=50)
         due += handled
         if handled < 50 or due >= 1000:
             return {"due": due}

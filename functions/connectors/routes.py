@@ -10,10 +10,10 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse
+from ragcore import bootstrap
 from ragcore.api.auth import current_tenant
 from ragcore.api.envelope import ok
 from ragcore.api.requests import json_object, optional_json_object
-from ragcore.services import registry
 from ragcore.services.connectors.oauth import Popup
 
 router = APIRouter(prefix="/api/v1", tags=["connectors"], dependencies=[Depends(current_tenant)])
@@ -22,85 +22,85 @@ public_router = APIRouter(prefix="/api/v1", tags=["connectors"])
 
 @router.post("/connectors")
 async def create_connector(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
-    return ok(registry.connectors().create(tenant, body), message="success")
+    return ok(bootstrap.connectors().create(tenant, body), message="success")
 
 
 @router.get("/connectors")
 def list_connectors(tenant: str = Depends(current_tenant)) -> JSONResponse:
-    return ok(registry.connectors().list_connectors(tenant), message="success")
+    return ok(bootstrap.connectors().list_connectors(tenant), message="success")
 
 
 @router.get("/connectors/{connector_id}")
 def get_connector(connector_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
-    return ok(registry.connectors().get(tenant, connector_id), message="success")
+    return ok(bootstrap.connectors().get(tenant, connector_id), message="success")
 
 
 @router.patch("/connectors/{connector_id}")
 async def update_connector(connector_id: str, tenant: str = Depends(current_tenant),
                            body: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
-    return ok(registry.connectors().update(tenant, connector_id, body), message="success")
+    return ok(bootstrap.connectors().update(tenant, connector_id, body), message="success")
 
 
 @router.delete("/connectors/{connector_id}")
 def delete_connector(connector_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
-    return ok(registry.connectors().delete(tenant, connector_id), message="success")
+    return ok(bootstrap.connectors().delete(tenant, connector_id), message="success")
 
 
 @router.get("/connectors/{connector_id}/logs")
 def connector_logs(connector_id: str, request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
-    return ok(registry.connectors().logs(tenant, connector_id, dict(request.query_params)), message="success")
+    return ok(bootstrap.connectors().logs(tenant, connector_id, dict(request.query_params)), message="success")
 
 
 @router.post("/connectors/{connector_id}/rebuild")
 async def rebuild_connector(connector_id: str, tenant: str = Depends(current_tenant),
                             body: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
-    return ok(registry.connectors().rebuild(tenant, connector_id, body), message="success")
+    return ok(bootstrap.connectors().rebuild(tenant, connector_id, body), message="success")
 
 
 @router.post("/connectors/{connector_id}/test")
 async def test_connector(connector_id: str, tenant: str = Depends(current_tenant),
                          body: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
-    return ok(registry.connectors().test(tenant, connector_id, body), message="success")
+    return ok(bootstrap.connectors().test(tenant, connector_id, body), message="success")
 
 
 # ---- OAuth web flows ----------------------------------------------------------------------------------------------
 @router.post("/connectors/google/oauth/web/start")
 async def start_google_oauth(request: Request, tenant: str = Depends(current_tenant),
                              body: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
-    return ok(registry.oauth_flows().start_google(tenant, request.query_params.get("type"), body), message="success")
+    return ok(bootstrap.oauth_flows().start_google(tenant, request.query_params.get("type"), body), message="success")
 
 
 @router.post("/connectors/google/oauth/web/result")
 async def google_oauth_result(request: Request, tenant: str = Depends(current_tenant),
                               body: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
-    return ok(registry.oauth_flows().google_result(tenant, request.query_params.get("type"), body), message="success")
+    return ok(bootstrap.oauth_flows().google_result(tenant, request.query_params.get("type"), body), message="success")
 
 
 @router.post("/connectors/box/oauth/web/start")
 async def start_box_oauth(tenant: str = Depends(current_tenant),
                           body: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
-    return ok(registry.oauth_flows().start_box(tenant, body), message="success")
+    return ok(bootstrap.oauth_flows().start_box(tenant, body), message="success")
 
 
 @router.post("/connectors/box/oauth/web/result")
 async def box_oauth_result(tenant: str = Depends(current_tenant),
                            body: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
-    return ok(registry.oauth_flows().box_result(tenant, body), message="success")
+    return ok(bootstrap.oauth_flows().box_result(tenant, body), message="success")
 
 
 @public_router.get("/connectors/gmail/oauth/web/callback")
 def gmail_oauth_callback(request: Request) -> HTMLResponse:
-    return popup_page(registry.oauth_flows().google_callback("gmail", dict(request.query_params)))
+    return popup_page(bootstrap.oauth_flows().google_callback("gmail", dict(request.query_params)))
 
 
 @public_router.get("/connectors/google-drive/oauth/web/callback")
 def google_drive_oauth_callback(request: Request) -> HTMLResponse:
-    return popup_page(registry.oauth_flows().google_callback("google-drive", dict(request.query_params)))
+    return popup_page(bootstrap.oauth_flows().google_callback("google-drive", dict(request.query_params)))
 
 
 @public_router.get("/connectors/box/oauth/web/callback")
 def box_oauth_callback(request: Request) -> HTMLResponse:
-    return popup_page(registry.oauth_flows().box_callback(dict(request.query_params)))
+    return popup_page(bootstrap.oauth_flows().box_callback(dict(request.query_params)))
 
 
 def popup_page(popup: Popup) -> HTMLResponse:

@@ -8,11 +8,11 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
+from ragcore import bootstrap
 from ragcore.api.auth import current_tenant
 from ragcore.api.envelope import ok, ok_bare
 from ragcore.api.requests import json_object, optional_json_object
 from ragcore.errors import ApiError, RetCode
-from ragcore.services import registry
 from starlette.datastructures import UploadFile
 
 router = APIRouter(prefix="/api/v1", tags=["documents"], dependencies=[Depends(current_tenant)])
@@ -36,7 +36,7 @@ async def _files(request: Request) -> list[tuple[str, bytes]]:
 @router.post("/datasets/{dataset_id}/documents")
 async def upload_documents(dataset_id: str, request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
     kind = (request.query_params.get("type") or "local").lower()
-    service = registry.documents()
+    service = bootstrap.documents()
     # RAGFlow: the dataset first, then the type; an empty document is answered as one object
     service.dataset(tenant, dataset_id, "Can't find the dataset with ID {id}!")
     if kind == "empty":
@@ -53,8 +53,8 @@ async def upload_documents(dataset_id: str, request: Request, tenant: str = Depe
 def list_documents(dataset_id: str, request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
     params = dict(request.query_params)
     multi = {name: request.query_params.getlist(name) for name in ("ids", "suffix", "run")}
-    docs, total = registry.read_shared(tenant, dataset_id,
-                                       lambda owner: registry.documents().list(owner, dataset_id, params, multi))
+    docs, total = bootstrap.teams().read_shared(tenant, dataset_id,
+                                       lambda owner: bootstrap.documents().list(owner, dataset_id, params, multi))
     return ok({"docs": docs, "total": total}, message="success")  # get_json_result
 
 
@@ -63,20 +63,20 @@ def list_documents(dataset_id: str, request: Request, tenant: str = Depends(curr
 async def documents_metadatas(
     dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)
 ) -> JSONResponse:
-    return ok(registry.metadata().set_document_metadata(tenant, dataset_id, body))
+    return ok(bootstrap.metadata().set_document_metadata(tenant, dataset_id, body))
 
 
 @router.post("/datasets/{dataset_id}/documents/batch-update-status")
 async def batch_update_status(
     dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)
 ) -> JSONResponse:
-    return ok(registry.document_assets().batch_update_status(tenant, dataset_id, body), message="success")
+    return ok(bootstrap.document_assets().batch_update_status(tenant, dataset_id, body), message="success")
 
 
 @router.get("/datasets/{dataset_id}/documents/{document_id}")
 def download_document(dataset_id: str, document_id: str, tenant: str = Depends(current_tenant)) -> Response:
-    name, data = registry.read_shared(tenant, dataset_id,
-                                      lambda owner: registry.documents().download(owner, dataset_id, document_id))
+    name, data = bootstrap.teams().read_shared(tenant, dataset_id,
+                                      lambda owner: bootstrap.documents().download(owner, dataset_id, document_id))
     return Response(
         content=data,
         media_type="application/octet-stream",
@@ -89,14 +89,14 @@ def download_document(dataset_id: str, document_id: str, tenant: str = Depends(c
 async def update_document(
     dataset_id: str, document_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)
 ) -> JSONResponse:
-    return ok(registry.documents().update(tenant, dataset_id, document_id, body))
+    return ok(bootstrap.documents().update(tenant, dataset_id, document_id, body))
 
 
 @router.delete("/datasets/{dataset_id}/documents")
 async def delete_documents(
     dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)
 ) -> JSONResponse:
-    return ok({"deleted": registry.documents().delete(tenant, dataset_id, body)})
+    return ok({"deleted": bootstrap.documents().delete(tenant, dataset_id, body)})
 
 
 @router.post("/datasets/{dataset_id}/chunks")
@@ -105,7 +105,7 @@ async def parse_documents_legacy(
 ) -> JSONResponse:
     """chunk_api's parse: {"code": 0} alone, or a partial success with a message when ids repeat."""
     # RAGFlow's get_result drops the message of a success: a partial success is {"code": 0, "data": …}
-    result, message = registry.documents().start_parse(tenant, dataset_id, body)
+    result, message = bootstrap.document_parsing().start_parse(tenant, dataset_id, body)
     return ok(result) if message else ok_bare()
 
 
@@ -114,18 +114,18 @@ async def parse_documents(
     dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)
 ) -> JSONResponse:
     """document_api's parse: {"success_count": n} (with "errors" for repeated ids)."""
-    return ok(registry.documents().start_parse(tenant, dataset_id, body)[0])
+    return ok(bootstrap.document_parsing().start_parse(tenant, dataset_id, body)[0])
 
 
 @router.post("/documents/ingest")
 async def ingest_documents(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
-    return ok(registry.documents().ingest(tenant, body))
+    return ok(bootstrap.document_parsing().ingest(tenant, body))
 
 
 @router.post("/datasets/{dataset_id}/documents/{document_id}/run")
 def run_document(dataset_id: str, document_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
     """The seed's older per-document parse path."""
-    registry.documents().start_parse(tenant, dataset_id, {"document_ids": [document_id]})
+    bootstrap.document_parsing().start_parse(tenant, dataset_id, {"document_ids": [document_id]})
     return ok(True)
 
 
@@ -133,7 +133,7 @@ def run_document(dataset_id: str, document_id: str, tenant: str = Depends(curren
 async def stop_parsing_legacy(
     dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)
 ) -> JSONResponse:
-    partial, _ = registry.documents().stop_parse(tenant, dataset_id, body, legacy=True)
+    partial, _ = bootstrap.document_parsing().stop_parse(tenant, dataset_id, body, legacy=True)
     return ok(partial) if partial else ok_bare()
 
 
@@ -141,12 +141,12 @@ async def stop_parsing_legacy(
 async def stop_parsing(
     dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)
 ) -> JSONResponse:
-    return ok(registry.documents().stop_parse(tenant, dataset_id, body)[0])
+    return ok(bootstrap.document_parsing().stop_parse(tenant, dataset_id, body)[0])
 
 
 @router.get("/documents/{document_id}")
 def get_document(document_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
-    return ok(registry.documents().get_any(tenant, document_id))
+    return ok(bootstrap.documents().get_any(tenant, document_id))
 
 
 @router.post("/datasets/{dataset_id}/documents/upload_url")
@@ -157,13 +157,13 @@ async def upload_url(
     name = body.get("name")
     if not isinstance(name, str) or not name.strip():
         raise ApiError(RetCode.ARGUMENT_ERROR, "`name` is required")
-    service = registry.documents()
+    service = bootstrap.documents()
     view = service.create_from_bytes(tenant, dataset_id, name.strip(), b"")
     item = service.find(tenant, dataset_id, view["id"])
     assert item is not None
     token = secrets.token_urlsafe(24)
-    registry.uploads().remember(token, tenant, item["_blob"], view["id"])
-    url = registry.uploads().url(item["_blob"], token)
+    bootstrap.uploads().remember(token, tenant, item["_blob"], view["id"])
+    url = bootstrap.uploads().url(item["_blob"], token)
     return ok({"document": view, "upload_url": url, "method": "PUT", "expires_in": 3600})
 
 
@@ -173,32 +173,32 @@ open_router = APIRouter(prefix="/api/v1", tags=["documents"])
 @open_router.put("/uploads/{token}")
 async def receive_upload(token: str, request: Request) -> JSONResponse:
     """The local stand-in for a presigned S3 PUT: the one-time token is the credential."""
-    document_id = registry.uploads().receive(token, await request.body())
+    document_id = bootstrap.uploads().receive(token, await request.body())
     return ok({"document_id": document_id})
 
 
 @router.get("/datasets/{dataset_id}/metadata/summary")
 def metadata_summary(dataset_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
-    return ok(registry.metadata().summary(tenant, dataset_id))
+    return ok(bootstrap.metadata().summary(tenant, dataset_id))
 
 
 @router.post("/datasets/{dataset_id}/metadata/update")
 async def metadata_update(
     dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)
 ) -> JSONResponse:
-    return ok(registry.metadata().batch_update(tenant, dataset_id, body))
+    return ok(bootstrap.metadata().batch_update(tenant, dataset_id, body))
 
 
 @router.get("/datasets/{dataset_id}/metadata/config")
 def get_metadata_config(dataset_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
-    return ok(registry.metadata().get_config(tenant, dataset_id))
+    return ok(bootstrap.metadata().get_config(tenant, dataset_id))
 
 
 @router.put("/datasets/{dataset_id}/metadata/config")
 async def put_metadata_config(
     dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)
 ) -> JSONResponse:
-    return ok(registry.metadata().put_config(tenant, dataset_id, body))
+    return ok(bootstrap.metadata().put_config(tenant, dataset_id, body))
 
 
 @router.put("/datasets/{dataset_id}/documents/{document_id}/metadata/config")
@@ -206,13 +206,13 @@ async def put_document_metadata_config(
     dataset_id: str, document_id: str, tenant: str = Depends(current_tenant),
     body: dict[str, Any] = Depends(optional_json_object),
 ) -> JSONResponse:
-    return ok(registry.metadata().put_document_config(tenant, dataset_id, document_id, body))
+    return ok(bootstrap.metadata().put_document_config(tenant, dataset_id, document_id, body))
 
 
 @router.get("/datasets/metadata/flattened")
 def metadata_flattened(request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
     ids = [i for raw in request.query_params.getlist("dataset_ids") for i in raw.split(",") if i]
-    return ok(registry.metadata().flattened(tenant, ids))
+    return ok(bootstrap.metadata().flattened(tenant, ids))
 
 
 @router.post("/documents/upload")
@@ -232,27 +232,27 @@ async def upload_info(request: Request, tenant: str = Depends(current_tenant)) -
         raise ApiError(RetCode.ARGUMENT_ERROR, "Missing input: provide multipart file(s) or url")
     if url:
         raise ApiError(RetCode.ARGUMENT_ERROR, "url needs a crawler; this server has no outbound web access configured.")
-    info = registry.document_assets().upload_info(tenant, files)
+    info = bootstrap.document_assets().upload_info(tenant, files)
     return ok(info[0] if len(info) == 1 else info)
 
 
 @router.get("/thumbnails")
 def thumbnails(request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
-    return ok(registry.document_assets().thumbnails(tenant, request.query_params.getlist("doc_ids")), message="success")
+    return ok(bootstrap.document_assets().thumbnails(tenant, request.query_params.getlist("doc_ids")), message="success")
 
 
 @router.get("/documents/images/{image_id}")
 def document_image(image_id: str, tenant: str = Depends(current_tenant)) -> Response:
-    data, media_type = registry.document_assets().image(tenant, image_id)
+    data, media_type = bootstrap.document_assets().image(tenant, image_id)
     return Response(content=data, media_type=media_type)
 
 
 @router.get("/documents/artifact/{filename}")
 def document_artifact(filename: str) -> Response:
-    registry.document_assets().artifact(filename)
+    bootstrap.document_assets().artifact(filename)
 
 
 @router.get("/documents/{document_id}/preview")
 def preview_document(document_id: str, tenant: str = Depends(current_tenant)) -> Response:
-    data, headers = registry.document_assets().preview(tenant, document_id)
+    data, headers = bootstrap.document_assets().preview(tenant, document_id)
     return Response(content=data, headers=headers)

@@ -8,15 +8,17 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
+from ragcore import bootstrap
 from ragcore.api.auth import current_tenant
 from ragcore.api.envelope import ok
 from ragcore.api.requests import json_object, optional_json_object
+from ragcore.domain.files import CreateFolderReq, DeleteFileReq, ListFilesQuery, MoveFileReq
+from ragcore.domain.validation import parse_model
 from ragcore.errors import ApiError, RetCode
-from ragcore.services import registry
 from starlette.datastructures import UploadFile
 
 if TYPE_CHECKING:
-    from ragcore.services.file_commits import Scope
+    from ragcore.services.files.commits import Scope
 
 router = APIRouter(prefix="/api/v1", tags=["files"], dependencies=[Depends(current_tenant)])
 
@@ -26,15 +28,15 @@ async def _upload_or_create(request: Request, tenant: str) -> JSONResponse:
         form = await request.form(max_files=1000, max_fields=1000)
         files = [(v.filename or "", await v.read()) for v in form.getlist("file") if isinstance(v, UploadFile)]
         parent = form.get("parent_id")
-        return ok(registry.files().upload(tenant, parent if isinstance(parent, str) else None, files))
+        return ok(bootstrap.files().upload(tenant, parent if isinstance(parent, str) else None, files))
     body = await json_object(request)
     if not body:
         raise ApiError(RetCode.BAD_REQUEST, "No file part!")
-    return ok(registry.files().create(tenant, body))
+    return ok(bootstrap.files().create(tenant, parse_model(CreateFolderReq, body)))
 
 
 def _download(tenant: str, file_id: str) -> Response:
-    name, data = registry.files().content(tenant, file_id)
+    name, data = bootstrap.files().content(tenant, file_id)
     return Response(content=data, media_type="application/octet-stream",
                     headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
 
@@ -47,22 +49,22 @@ async def upload_or_create(request: Request, tenant: str = Depends(current_tenan
 
 @router.get("/files")
 def list_files(request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
-    return ok(registry.files().list_folder(tenant, dict(request.query_params)))
+    return ok(bootstrap.files().list_folder(tenant, parse_model(ListFilesQuery, dict(request.query_params))))
 
 
 @router.delete("/files")
 async def delete_files(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
-    return ok(registry.files().delete(tenant, body))
+    return ok(bootstrap.files().delete(tenant, parse_model(DeleteFileReq, body)))
 
 
 @router.post("/files/move")
 async def move_files(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
-    return ok(registry.files().move(tenant, body))
+    return ok(bootstrap.files().move(tenant, parse_model(MoveFileReq, body)))
 
 
 @router.post("/files/link-to-datasets")
 async def link_files(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
-    return ok(registry.files().link_to_datasets(tenant, body))
+    return ok(bootstrap.files().link_to_datasets(tenant, body))
 
 
 @router.get("/files/{file_id}")
@@ -72,12 +74,12 @@ def download_file(file_id: str, tenant: str = Depends(current_tenant)) -> Respon
 
 @router.get("/files/{file_id}/parent")
 def parent_folder(file_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
-    return ok({"parent_folder": registry.files().parent(tenant, file_id)})
+    return ok({"parent_folder": bootstrap.files().parent(tenant, file_id)})
 
 
 @router.get("/files/{file_id}/ancestors")
 def ancestors(file_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
-    return ok({"parent_folders": registry.files().ancestors(tenant, file_id)})
+    return ok({"parent_folders": bootstrap.files().ancestors(tenant, file_id)})
 
 
 # ---- older paths (RAGFlow ≤ 0.23 clients) -------------------------------------------------------
@@ -89,39 +91,41 @@ async def legacy_upload_or_create(request: Request, tenant: str = Depends(curren
 
 @router.get("/file/list")
 def legacy_list(request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
-    return ok(registry.files().list_folder(tenant, dict(request.query_params)))
+    return ok(bootstrap.files().list_folder(tenant, parse_model(ListFilesQuery, dict(request.query_params))))
 
 
 @router.get("/file/root_folder")
 def legacy_root(tenant: str = Depends(current_tenant)) -> JSONResponse:
-    service = registry.files()
+    service = bootstrap.files()
     return ok({"root_folder": service.view(tenant, service.root(tenant))})
 
 
 @router.get("/file/parent_folder")
 def legacy_parent(file_id: str = "", tenant: str = Depends(current_tenant)) -> JSONResponse:
-    return ok({"parent_folder": registry.files().parent(tenant, file_id)})
+    return ok({"parent_folder": bootstrap.files().parent(tenant, file_id)})
 
 
 @router.get("/file/all_parent_folder")
 def legacy_ancestors(file_id: str = "", tenant: str = Depends(current_tenant)) -> JSONResponse:
-    return ok({"parent_folders": registry.files().ancestors(tenant, file_id)})
+    return ok({"parent_folders": bootstrap.files().ancestors(tenant, file_id)})
 
 
 @router.post("/file/rm")
 async def legacy_rm(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
-    registry.files().delete(tenant, {"ids": body.get("file_ids", body.get("ids"))})
+    bootstrap.files().delete(tenant, parse_model(DeleteFileReq, {"ids": body.get("file_ids", body.get("ids"))}))
     return ok(True)
 
 
 @router.post("/file/rename")
 async def legacy_rename(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
-    return ok(registry.files().move(tenant, {"src_file_ids": [body.get("file_id")], "new_name": body.get("name")}))
+    return ok(bootstrap.files().move(tenant, parse_model(MoveFileReq, {"src_file_ids": [body.get("file_id")],
+                                                                          "new_name": body.get("name")})))
 
 
 @router.post("/file/mv")
 async def legacy_mv(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
-    return ok(registry.files().move(tenant, {"src_file_ids": body.get("src_file_ids"), "dest_file_id": body.get("dest_file_id")}))
+    return ok(bootstrap.files().move(tenant, parse_model(MoveFileReq, {"src_file_ids": body.get("src_file_ids"),
+                                                                          "dest_file_id": body.get("dest_file_id")})))
 
 
 @router.get("/file/get/{file_id}")
@@ -131,7 +135,7 @@ def legacy_get(file_id: str, tenant: str = Depends(current_tenant)) -> Response:
 
 @router.post("/file/convert")
 async def legacy_convert(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
-    return ok(registry.files().link_to_datasets(tenant, body))
+    return ok(bootstrap.files().link_to_datasets(tenant, body))
 
 
 # ---- commits of a workspace folder or a dataset (RAGFlow's file_commit_api) ---------------------------
@@ -139,7 +143,7 @@ def _commit_routes(prefix: str, param: str, kind: str) -> None:
     """RAGFlow's eight commit routes under one prefix; `kind` is the scope the prefix names."""
 
     def scope(request: Request, tenant: str) -> Scope:
-        return registry.file_commits().scope(tenant, kind, request.path_params[param])
+        return bootstrap.file_commits().scope(tenant, kind, request.path_params[param])
 
     @router.post(f"{prefix}/commits", name=f"create_commit_{kind}")
     async def create_commit(request: Request, tenant: str = Depends(current_tenant),
@@ -147,39 +151,39 @@ def _commit_routes(prefix: str, param: str, kind: str) -> None:
         missing = [k for k in ("message", "files") if k not in body]
         if missing:  # RAGFlow checks the body before the scope
             raise ApiError(RetCode.ARGUMENT_ERROR, f"required argument are missing: {','.join(missing)}; ")
-        service = registry.file_commits()
+        service = bootstrap.file_commits()
         return ok(service.create(tenant, scope(request, tenant), body))
 
     @router.get(f"{prefix}/commits", name=f"list_commits_{kind}")
     def list_commits(request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
-        return ok(registry.file_commits().listing(tenant, scope(request, tenant), dict(request.query_params)))
+        return ok(bootstrap.file_commits().listing(tenant, scope(request, tenant), dict(request.query_params)))
 
     # before /commits/{commit_id}, which would take "diff" for an id
     @router.get(f"{prefix}/commits/diff", name=f"diff_commits_{kind}")
     def diff_commits(request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
         args = request.query_params
-        return ok(registry.file_commits().diff(tenant, scope(request, tenant), args.get("from"), args.get("to")))
+        return ok(bootstrap.file_commits().diff(tenant, scope(request, tenant), args.get("from"), args.get("to")))
 
     @router.get(f"{prefix}/changes", name=f"uncommitted_changes_{kind}")
     def uncommitted_changes(request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
-        return ok(registry.file_commits().uncommitted(tenant, scope(request, tenant)))
+        return ok(bootstrap.file_commits().uncommitted(tenant, scope(request, tenant)))
 
     @router.get(f"{prefix}/commits/{{commit_id}}", name=f"get_commit_{kind}")
     def get_commit(request: Request, commit_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
-        return ok(registry.file_commits().detail(tenant, scope(request, tenant), commit_id))
+        return ok(bootstrap.file_commits().detail(tenant, scope(request, tenant), commit_id))
 
     @router.get(f"{prefix}/commits/{{commit_id}}/files", name=f"list_commit_files_{kind}")
     def list_commit_files(request: Request, commit_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
-        return ok(registry.file_commits().files(tenant, scope(request, tenant), commit_id, dict(request.query_params)))
+        return ok(bootstrap.file_commits().files(tenant, scope(request, tenant), commit_id, dict(request.query_params)))
 
     @router.get(f"{prefix}/commits/{{commit_id}}/tree", name=f"get_commit_tree_{kind}")
     def get_commit_tree(request: Request, commit_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
-        return ok(registry.file_commits().tree(tenant, scope(request, tenant), commit_id))
+        return ok(bootstrap.file_commits().tree(tenant, scope(request, tenant), commit_id))
 
     @router.get(f"{prefix}/commits/{{commit_id}}/files/{{file_id}}/content", name=f"get_commit_file_content_{kind}")
     def get_commit_file_content(request: Request, commit_id: str, file_id: str,
                                 tenant: str = Depends(current_tenant)) -> JSONResponse:
-        return ok(registry.file_commits().content(tenant, scope(request, tenant), commit_id, file_id))
+        return ok(bootstrap.file_commits().content(tenant, scope(request, tenant), commit_id, file_id))
 
 
 _commit_routes("/datasets/{dataset_id}", "dataset_id", "datasets")
@@ -188,4 +192,4 @@ _commit_routes("/workspaces/{workspace_id}", "workspace_id", "workspaces")
 
 @router.get("/workspace-files/{file_id}/versions")
 def file_versions(request: Request, file_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
-    return ok(registry.file_commits().versions(tenant, file_id, dict(request.query_params)))
+    return ok(bootstrap.file_commits().versions(tenant, file_id, dict(request.query_params)))

@@ -16,9 +16,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from ragcore import bootstrap
+from ragcore.bootstrap.container import get_container
 from ragcore.config import get_settings
-from ragcore.container import get_container
-from ragcore.services import registry
 
 INBOX = "inbox/"
 
@@ -28,7 +28,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def _drop_tenant() -> str | None:
-    return get_container().settings.drop_folder_tenant or registry.tenants().first_tenant()
+    return get_container().settings.drop_folder_tenant or bootstrap.tenants().first_tenant()
 
 
 def handle_s3_record(record: dict[str, Any]) -> None:
@@ -46,12 +46,12 @@ def handle_s3_record(record: dict[str, Any]) -> None:
         data = blobs.get(key)
         if data is None:  # removed again before this event arrived: the removal event handles it
             return
-        registry.dropfolder().put(tenant, rel, data)
+        bootstrap.dropfolder().put(tenant, rel, data)
         metrics.add_metric(name="DropFolderIngested", unit=MetricUnit.Count, value=1)
     elif event.startswith("ObjectRemoved"):
         if blobs.exists(key):  # replaced after the removal: the newer ObjectCreated wins
             return
-        registry.dropfolder().remove(tenant, rel)
+        bootstrap.dropfolder().remove(tenant, rel)
         metrics.add_metric(name="DropFolderRemoved", unit=MetricUnit.Count, value=1)
 
 
@@ -63,7 +63,7 @@ def record_handler(record: SQSRecord) -> None:
     elif isinstance(body, dict) and body.get("Event") == "s3:TestEvent":
         return
     elif isinstance(body, dict) and "type" in body:
-        registry.ingestion().handle(body)
+        bootstrap.ingestion().handle(body)
         metrics.add_metric(name="TasksProcessed", unit=MetricUnit.Count, value=1)
     else:
         logger.warning("ignored an SQS message of unknown shape")

@@ -6,10 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
+from ragcore import bootstrap
 from ragcore.api.auth import current_tenant
 from ragcore.api.envelope import ok
 from ragcore.api.requests import json_object, optional_json_object
-from ragcore.services import registry
 
 router = APIRouter(prefix="/api/v1", tags=["memories"], dependencies=[Depends(current_tenant)])
 
@@ -20,66 +20,66 @@ def _many(request: Request, name: str) -> list[str]:
 
 @router.post("/memories")
 async def create_memory(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
-    return ok(registry.memories().create(tenant, body), message=True)
+    return ok(bootstrap.memories().create(tenant, body), message=True)
 
 
 @router.get("/memories")
 def list_memories(request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
-    return ok(registry.memories().list_memories(tenant, dict(request.query_params), _many(request, "memory_type")), message=True)
+    return ok(bootstrap.memories().list_memories(tenant, dict(request.query_params), _many(request, "memory_type")), message=True)
 
 
 @router.put("/memories/{memory_id}")
 async def update_memory(memory_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
-    return ok(registry.memories().update(tenant, memory_id, body), message=True)
+    return ok(bootstrap.memories().update(tenant, memory_id, body), message=True)
 
 
 @router.get("/memories/{memory_id}")
 def list_memory_messages(memory_id: str, request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
-    data = registry.memories().list_messages(tenant, memory_id, dict(request.query_params), _many(request, "agent_id"))
+    data = bootstrap.memories().list_messages(tenant, memory_id, dict(request.query_params), _many(request, "agent_id"))
     return ok(data, message=True)
 
 
 @router.get("/memories/{memory_id}/config")
 def memory_config(memory_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
-    service = registry.memories()
+    service = bootstrap.memories()
     return ok(service.view(service.get(tenant, memory_id)), message=True)
 
 
 @router.delete("/memories/{memory_id}")
 async def delete_memory(memory_id: str, tenant: str = Depends(current_tenant), _: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
-    registry.memories().delete(tenant, memory_id)
+    bootstrap.memories().delete(tenant, memory_id)
     return ok(None, message=True)
 
 
 @router.post("/messages")
 async def add_messages(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
-    return ok(None, message=registry.memories().add(tenant, body))
+    return ok(None, message=bootstrap.memories().add(tenant, body))
 
 
 @router.get("/messages")
 def recent_messages(request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
-    return ok(registry.memories().recent(tenant, _many(request, "memory_id"), dict(request.query_params)), message=True)
+    return ok(bootstrap.memories().recent(tenant, _many(request, "memory_id"), dict(request.query_params)), message=True)
 
 
 @router.get("/messages/search")
 def search_messages(request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
-    return ok(registry.memories().search(tenant, _many(request, "memory_id"), dict(request.query_params)), message=True)
+    return ok(bootstrap.memories().search(tenant, _many(request, "memory_id"), dict(request.query_params)), message=True)
 
 
 @router.delete("/messages/{memory_id}:{message_id}")
 async def forget_message(memory_id: str, message_id: str, tenant: str = Depends(current_tenant),
                          _: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
-    registry.memories().forget(tenant, memory_id, message_id)
+    bootstrap.memories().forget(tenant, memory_id, message_id)
     return ok(None, message=True)
 
 
 @router.put("/messages/{memory_id}:{message_id}")
 async def message_status(memory_id: str, message_id: str, tenant: str = Depends(current_tenant),
                          body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
-    registry.memories().set_status(tenant, memory_id, message_id, body)
+    bootstrap.memories().set_status(tenant, memory_id, message_id, body)
     return ok(None, message=True)
 
 
 @router.get("/messages/{memory_id}:{message_id}/content")
 def message_content(memory_id: str, message_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
-    return ok(registry.memories().content(tenant, memory_id, message_id), message=True)
+    return ok(bootstrap.memories().content(tenant, memory_id, message_id), message=True)

@@ -7,11 +7,11 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
+from ragcore import bootstrap
 from ragcore.api.auth import current_tenant
 from ragcore.api.envelope import ok
 from ragcore.api.requests import json_object
-from ragcore.services import registry
-from ragcore.services.dify_retrieval import DifyError, request_from_body, request_from_query
+from ragcore.services.published.dify import DifyError, request_from_body, request_from_query
 
 # auth per route: Dify's health check is open, as in RAGFlow
 router = APIRouter(prefix="/api/v1", tags=["retrieval"])
@@ -19,12 +19,12 @@ router = APIRouter(prefix="/api/v1", tags=["retrieval"])
 
 @router.post("/retrieval")
 async def retrieve(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
-    return ok(registry.retrieval().retrieve_request(tenant, body))
+    return ok(bootstrap.retrieval().retrieve_request(tenant, body))
 
 
 def _dify(tenant: str, read: Any) -> JSONResponse:
     try:
-        return JSONResponse(registry.dify_retrieval().records(tenant, read()))
+        return JSONResponse(bootstrap.dify_retrieval().records(tenant, read()))
     except DifyError as exc:
         return JSONResponse({"code": exc.code, "message": exc.message}, status_code=exc.http_status)
 

@@ -9,14 +9,14 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse
+from ragcore import bootstrap
 from ragcore.api.auth import current_tenant, current_user
 from ragcore.api.client_address import client_address
 from ragcore.api.envelope import error, ok
 from ragcore.errors import ApiError, RetCode
 from ragcore.ids import http_date
-from ragcore.services import registry
-from ragcore.services.tenants import masked
-from ragcore.services.users import SignedIn, safe_user
+from ragcore.services.accounts.tenants import masked
+from ragcore.services.accounts.users import SignedIn, safe_user
 
 router = APIRouter(tags=["accounts"])
 LIST_LIMIT = 1000  # RAGFlow returns these lists whole; a page of this size is the most one request reads
@@ -66,19 +66,19 @@ def _data_error(message: str, code: int = RetCode.DATA_ERROR) -> JSONResponse:
 async def register(request: Request) -> JSONResponse:
     body = await _body(request)
     _require(body, "nickname", "email", "password")
-    signed = registry.users().register(body)
+    signed = bootstrap.users().register(body)
     return _signed_in(signed, f"{signed.user['nickname']}, welcome aboard!")
 
 
 @router.post("/api/v1/auth/login")
 async def login(request: Request) -> JSONResponse:
-    address = client_address(request, registry.trusted_proxies())
-    return _signed_in(registry.users().login(await _body(request), address), "Welcome back!")
+    address = client_address(request, bootstrap.trusted_proxies())
+    return _signed_in(bootstrap.users().login(await _body(request), address), "Welcome back!")
 
 
 @router.post("/api/v1/auth/logout")
 def logout(user: dict[str, Any] = Depends(current_user)) -> JSONResponse:
-    registry.users().logout(user)
+    bootstrap.users().logout(user)
     return ok(True, message="success")
 
 
@@ -89,7 +89,7 @@ def profile(user: dict[str, Any] = Depends(current_user)) -> JSONResponse:
 
 @router.patch("/api/v1/users/me")
 async def update_profile(request: Request, user: dict[str, Any] = Depends(current_user)) -> JSONResponse:
-    registry.users().update_me(user, await _body(request))
+    bootstrap.users().update_me(user, await _body(request))
     return ok(True, message="success")
 
 
@@ -116,7 +116,7 @@ def forgot_captcha(request: Request) -> JSONResponse:
     email = request.query_params.get("email") or ""
     if not email:
         return _data_error("email is required", RetCode.ARGUMENT_ERROR)
-    if registry.users().by_email(email) is None:
+    if bootstrap.users().by_email(email) is None:
         return _data_error("invalid email")
     return _data_error("failed to send email", RetCode.SERVER_ERROR)
 
@@ -126,7 +126,7 @@ async def forgot_otp(request: Request) -> JSONResponse:
     body = await _body(request)
     if not body.get("email") or not str(body.get("captcha") or "").strip():
         return _data_error("email and captcha required", RetCode.ARGUMENT_ERROR)
-    if registry.users().by_email(body["email"]) is None:
+    if bootstrap.users().by_email(body["email"]) is None:
         return _data_error("invalid email")
     return _data_error("failed to send email", RetCode.SERVER_ERROR)
 
@@ -136,7 +136,7 @@ async def forgot_verify(request: Request) -> JSONResponse:
     body = await _body(request)
     if not body.get("email") or not str(body.get("otp") or "").strip():
         return _data_error("email and otp are required", RetCode.ARGUMENT_ERROR)
-    if registry.users().by_email(body["email"]) is None:
+    if bootstrap.users().by_email(body["email"]) is None:
         return _data_error("invalid email")
     return _data_error("expired otp", RetCode.NOT_EFFECTIVE)
 
@@ -152,32 +152,32 @@ async def reset_password(request: Request) -> JSONResponse:
 # ---- tenants (teams) ----------------------------------------------------------------------------------------------
 @router.get("/api/v1/tenants")
 def tenant_list(request: Request, user: dict[str, Any] = Depends(current_user)) -> JSONResponse:
-    return ok(registry.teams().teams(user["id"], *_page(request)), message="success")
+    return ok(bootstrap.teams().teams(user["id"], *_page(request)), message="success")
 
 
 @router.patch("/api/v1/tenants/{tenant_id}")
 def tenant_accept(tenant_id: str, user: dict[str, Any] = Depends(current_user)) -> JSONResponse:
-    registry.teams().accept(tenant_id, user["id"])
+    bootstrap.teams().accept(tenant_id, user["id"])
     return ok(True, message="success")
 
 
 @router.get("/api/v1/tenants/{tenant_id}/users")
 def member_list(tenant_id: str, request: Request, user: dict[str, Any] = Depends(current_user)) -> JSONResponse:
-    return ok(registry.teams().members(tenant_id, user["id"], *_page(request)), message="success")
+    return ok(bootstrap.teams().members(tenant_id, user["id"], *_page(request)), message="success")
 
 
 @router.post("/api/v1/tenants/{tenant_id}/users")
 async def member_invite(tenant_id: str, request: Request, user: dict[str, Any] = Depends(current_user)) -> JSONResponse:
     body = await _body(request)
     _require(body, "email")
-    return ok(registry.teams().invite(tenant_id, user["id"], body["email"]), message="success")
+    return ok(bootstrap.teams().invite(tenant_id, user["id"], body["email"]), message="success")
 
 
 @router.delete("/api/v1/tenants/{tenant_id}/users")
 async def member_remove(tenant_id: str, request: Request, user: dict[str, Any] = Depends(current_user)) -> JSONResponse:
     body = await _body(request)
     _require(body, "user_id")
-    registry.teams().remove(tenant_id, user["id"], str(body["user_id"]))
+    bootstrap.teams().remove(tenant_id, user["id"], str(body["user_id"]))
     return ok(True, message="success")
 
 
@@ -190,18 +190,18 @@ def _token_row(tenant: str, item: dict[str, Any]) -> dict[str, Any]:
 
 @router.get("/api/v1/system/tokens")
 def token_list(request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
-    items = registry.tenants().page_tokens(tenant, *_page(request))
+    items = bootstrap.tenants().page_tokens(tenant, *_page(request))
     return ok([_token_row(tenant, item) for item in items], message="success")
 
 
 @router.post("/api/v1/system/tokens")
 def token_create(tenant: str = Depends(current_tenant)) -> JSONResponse:
-    new = registry.tenants().create_key(tenant)
+    new = bootstrap.tenants().create_key(tenant)
     return ok({"tenant_id": tenant, "token": new.key, "beta": new.beta, "create_time": new.create_time,
                "create_date": http_date(new.create_time), "update_time": None, "update_date": None}, message="success")
 
 
 @router.delete("/api/v1/system/tokens/{token}")
 def token_delete(token: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
-    registry.tenants().revoke_token(tenant, token)
+    bootstrap.tenants().revoke_token(tenant, token)
     return ok(True, message="success")

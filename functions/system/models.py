@@ -14,10 +14,10 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
+from ragcore import bootstrap
 from ragcore.api.auth import current_tenant, current_user
-from ragcore.container import get_container
+from ragcore.bootstrap.container import get_container
 from ragcore.errors import Failure, ProviderError, RetCode
-from ragcore.services import registry
 
 router = APIRouter(tags=["models"])
 P = "/api/v1/providers"
@@ -65,7 +65,7 @@ async def _call(work: Callable[[], Any], *, data: bool = False) -> JSONResponse:
 @router.get(P)
 async def list_providers(request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
     available = request.query_params.get("available", "").lower() == "true"
-    return await _call(lambda: registry.model_providers().list_providers(tenant, available), data=True)
+    return await _call(lambda: bootstrap.model_providers().list_providers(tenant, available), data=True)
 
 
 @router.put(P)
@@ -73,19 +73,19 @@ async def add_provider(request: Request, tenant: str = Depends(current_tenant)) 
     body = await _body(request)
     if not body or "provider_name" not in body:
         return _argument("provider_name is required")
-    return await _call(lambda: registry.model_providers().add_provider(tenant, body["provider_name"]))
+    return await _call(lambda: bootstrap.model_providers().add_provider(tenant, body["provider_name"]))
 
 
 @router.get(P + "/{provider}", dependencies=[Depends(current_tenant)])
 async def show_provider(request: Request) -> JSONResponse:
     provider = request.path_params["provider"]
-    return await _call(lambda: registry.model_providers().show_provider(provider), data=True)
+    return await _call(lambda: bootstrap.model_providers().show_provider(provider), data=True)
 
 
 @router.delete(P + "/{provider}")
 async def delete_provider(request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
     provider = request.path_params["provider"]
-    return await _call(lambda: registry.model_providers().delete_provider(tenant, provider))
+    return await _call(lambda: bootstrap.model_providers().delete_provider(tenant, provider))
 
 
 @router.get(P + "/{provider}/models", dependencies=[Depends(current_tenant)])
@@ -93,13 +93,13 @@ async def provider_models(request: Request) -> JSONResponse:
     provider = request.path_params["provider"]
     # RAGFlow lists what a self-hosted server (Ollama, vLLM, LM Studio, OpenAI-compatible) serves at base_url too
     api_key, base_url = request.query_params.get("api_key"), request.query_params.get("base_url")
-    return await _call(lambda: registry.model_providers().provider_models(provider, api_key, base_url), data=True)
+    return await _call(lambda: bootstrap.model_providers().provider_models(provider, api_key, base_url), data=True)
 
 
 @router.get(P + "/{provider}/models/{model:path}", dependencies=[Depends(current_tenant)])
 async def provider_model(request: Request) -> JSONResponse:
     provider, model = _path(request, "provider", "model")
-    return await _call(lambda: registry.model_providers().provider_model(provider, model), data=True)
+    return await _call(lambda: bootstrap.model_providers().provider_model(provider, model), data=True)
 
 
 @router.post(P + "/{provider}/connection")
@@ -108,7 +108,7 @@ async def check_connection(request: Request, tenant: str = Depends(current_tenan
     body = await _body(request)
     if not body or ("api_key" not in body and provider != "VLLM"):
         return _argument("api_key is required")
-    service = registry.model_providers()
+    service = bootstrap.model_providers()
 
     def work() -> None:
         results = service.verify(provider, body.get("api_key", ""), body.get("base_url", ""),
@@ -137,7 +137,7 @@ async def create_instance(provider: str, request: Request, tenant: str = Depends
     body = await _body(request)
     if not body or "instance_name" not in body:
         return _argument("instance_name is required")
-    service = registry.model_providers()
+    service = bootstrap.model_providers()
     if set(body) == {"instance_name"}:
         return await _call(lambda: service.create_name_only_instance(tenant, provider, body["instance_name"]))
     return await _call(lambda: service.create_instance(
@@ -148,7 +148,7 @@ async def create_instance(provider: str, request: Request, tenant: str = Depends
 @router.get(P + "/{provider}/instances")
 async def list_instances(request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
     provider = request.path_params["provider"]
-    return await _call(lambda: registry.model_providers().list_instances(tenant, provider), data=True)
+    return await _call(lambda: bootstrap.model_providers().list_instances(tenant, provider), data=True)
 
 
 @router.delete(P + "/{provider}/instances")
@@ -158,13 +158,13 @@ async def drop_instances(request: Request, tenant: str = Depends(current_tenant)
     if not body or not body.get("instances"):
         return _argument("instances is required")
     refs = body["instances"] if isinstance(body["instances"], list) else [body["instances"]]
-    return await _call(lambda: registry.model_providers().drop_instances(tenant, provider, refs))
+    return await _call(lambda: bootstrap.model_providers().drop_instances(tenant, provider, refs))
 
 
 @router.get(INSTANCE)
 async def show_instance(request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
     provider, instance = _path(request, "provider", "instance")
-    return await _call(lambda: registry.model_providers().show_instance(tenant, provider, instance), data=True)
+    return await _call(lambda: bootstrap.model_providers().show_instance(tenant, provider, instance), data=True)
 
 
 @router.put(INSTANCE)
@@ -176,7 +176,7 @@ async def update_instance(request: Request, tenant: str = Depends(current_tenant
     missing = [k for k in ("instance_name", "api_key", "base_url", "model_info") if k not in body]
     if missing:
         return _argument(f"Missing required fields: {', '.join(missing)}")
-    return await _call(lambda: registry.model_providers().update_instance(
+    return await _call(lambda: bootstrap.model_providers().update_instance(
         tenant, provider, instance, body["instance_name"], body["api_key"], body["base_url"],
         body.get("region", "default"), body["model_info"], bool(body.get("verify", True))))
 
@@ -186,7 +186,7 @@ async def update_instance(request: Request, tenant: str = Depends(current_tenant
 async def instance_models(request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
     provider, instance = _path(request, "provider", "instance")
     supported = request.query_params.get("supported", "").lower() == "true"
-    return await _call(lambda: registry.model_providers().instance_models(tenant, provider, instance, supported),
+    return await _call(lambda: bootstrap.model_providers().instance_models(tenant, provider, instance, supported),
                        data=True)
 
 
@@ -196,7 +196,7 @@ async def retype_models(request: Request, tenant: str = Depends(current_tenant))
     body = await _body(request)
     if not body or "model_name" not in body or "model_type" not in body:
         return _argument("model_name and model_type are required")
-    return await _call(lambda: registry.model_providers().retype_models(
+    return await _call(lambda: bootstrap.model_providers().retype_models(
         tenant, provider, instance, body["model_name"], body["model_type"]))
 
 
@@ -206,7 +206,7 @@ async def add_model(request: Request, tenant: str = Depends(current_tenant)) -> 
     body = await _body(request)
     if not body or "model_name" not in body or "model_type" not in body:
         return _argument("model_name and model_type are required")
-    return await _call(lambda: registry.model_providers().add_model(
+    return await _call(lambda: bootstrap.model_providers().add_model(
         tenant, provider, instance, body["model_name"], body["model_type"], body.get("max_tokens", 8192),
         body.get("extra", {})))
 
@@ -217,7 +217,7 @@ async def delete_models(request: Request, tenant: str = Depends(current_tenant))
     body = await _body(request)
     if not body or "model_name" not in body:
         return _argument("model_name is required")
-    return await _call(lambda: registry.model_providers().delete_models(tenant, provider, instance, body["model_name"]))
+    return await _call(lambda: bootstrap.model_providers().delete_models(tenant, provider, instance, body["model_name"]))
 
 
 @router.patch(INSTANCE + "/models/{model:path}")
@@ -229,7 +229,7 @@ async def alter_model(request: Request, tenant: str = Depends(current_tenant)) -
     changes: dict[str, Any] = {k: body[k] for k in ("status", "max_tokens", "model_type", "extra") if k in body}
     if changes.get("status") and changes["status"] not in ("active", "inactive"):
         return _argument("status must be 'active' or 'inactive'")
-    return await _call(lambda: registry.model_providers().update_model(tenant, provider, instance, model, changes))
+    return await _call(lambda: bootstrap.model_providers().update_model(tenant, provider, instance, model, changes))
 
 
 @router.post(INSTANCE + "/models/{model:path}")
@@ -240,7 +240,7 @@ async def chat_to_model(request: Request, tenant: str = Depends(current_tenant))
         return _argument("message is required")
     messages = [{"role": "user", "content": str(body["message"])}]
     try:
-        config = await run_in_threadpool(registry.model_providers().model_to_chat, tenant, provider, instance, model)
+        config = await run_in_threadpool(bootstrap.tenant_models().model_to_chat, tenant, provider, instance, model)
     except Failure as failure:
         return _failed(failure.message)
     chat = get_container().chat_model_of(config)
@@ -265,7 +265,7 @@ async def chat_to_model(request: Request, tenant: str = Depends(current_tenant))
 
 # ---- the tenant's models and defaults ---------------------------------------------------------------------------
 def _tenant_name(tenant: str) -> str:
-    item = registry.tenants().get_tenant(tenant)
+    item = bootstrap.tenants().get_tenant(tenant)
     return str(item.get("name", "")) if item else ""
 
 
@@ -273,16 +273,16 @@ def _tenant_name(tenant: str) -> str:
 async def added_models(request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
     owner = request.query_params.get("owner_tenant_id")
     if owner and owner != tenant:
-        if not registry.teams().joined(tenant, owner):
+        if not bootstrap.teams().joined(tenant, owner):
             return _failed("Permission denied")
         tenant = owner
     kind = request.query_params.get("type")
-    return await _call(lambda: registry.model_providers().added_models(tenant, _tenant_name(tenant), kind), data=True)
+    return await _call(lambda: bootstrap.tenant_models().added_models(tenant, _tenant_name(tenant), kind), data=True)
 
 
 @router.get("/api/v1/models/default")
 async def default_models(tenant: str = Depends(current_tenant)) -> JSONResponse:
-    return await _call(lambda: registry.model_providers().default_models(tenant), data=True)
+    return await _call(lambda: bootstrap.tenant_models().default_models(tenant), data=True)
 
 
 @router.patch("/api/v1/models/default")
@@ -290,7 +290,7 @@ async def set_default_model(request: Request, tenant: str = Depends(current_tena
     body = await _body(request)
     if not body or "model_type" not in body:
         return _argument("model_type is required")
-    return await _call(lambda: registry.model_providers().set_default(
+    return await _call(lambda: bootstrap.tenant_models().set_default(
         tenant, body.get("model_provider", ""), body.get("model_instance", ""), body.get("model_name", ""),
         body["model_type"], body.get("model_id", "")))
 
@@ -299,7 +299,7 @@ async def set_default_model(request: Request, tenant: str = Depends(current_tena
 def tenant_models(user: dict[str, Any] = Depends(current_user)) -> JSONResponse:
     tenant = str(user["tenant_id"])
     return JSONResponse({"code": 0, "message": "success",
-                         "data": registry.model_providers().tenant_info(tenant, _tenant_name(tenant))})
+                         "data": bootstrap.tenant_models().tenant_info(tenant, _tenant_name(tenant))})
 
 
 @router.patch("/api/v1/users/me/models")
@@ -311,5 +311,5 @@ async def set_tenant_models(request: Request, user: dict[str, Any] = Depends(cur
     if body["tenant_id"] != user["tenant_id"]:
         # RAGFlow updates whichever tenant the body names; here only the user's own
         return _failed("Tenant not found!")
-    registry.model_providers().set_tenant_info(str(user["tenant_id"]), body)
+    bootstrap.tenant_models().set_tenant_info(str(user["tenant_id"]), body)
     return JSONResponse({"code": 0, "message": "success", "data": True})

@@ -8,12 +8,12 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
+from ragcore import bootstrap
 from ragcore.api.auth import current_tenant
 from ragcore.api.envelope import error, ok
-from ragcore.container import get_container
+from ragcore.bootstrap.container import get_container
 from ragcore.errors import RetCode
-from ragcore.services import registry
-from ragcore.services.system import component_status, gaussdb_status, oceanbase_status
+from ragcore.services.system.status import component_status, gaussdb_status, oceanbase_status
 
 from functions.system.accounts import router as accounts_router
 from functions.system.models import router as models_router
@@ -64,7 +64,7 @@ def config() -> JSONResponse:
 
 @router.get("/api/v1/system/status", dependencies=[Depends(current_tenant)])
 def status() -> JSONResponse:
-    return ok(component_status(registry.status_probes()), message="success")
+    return ok(component_status(bootstrap.status_probes()), message="success")
 
 
 @router.get("/api/v1/system/oceanbase/status", dependencies=[Depends(current_tenant)])
@@ -80,23 +80,23 @@ def gaussdb() -> JSONResponse:
 
 @router.get("/api/v1/system/config/log", dependencies=[Depends(current_tenant)])
 def get_log_levels() -> JSONResponse:
-    return ok(registry.log_levels().get(), message="success")
+    return ok(bootstrap.log_levels().get(), message="success")
 
 
 @router.put("/api/v1/system/config/log", dependencies=[Depends(current_tenant)])
 async def set_log_level(request: Request) -> JSONResponse:
-    return ok(registry.log_levels().set(_json_or_none(await request.body(), request)), message="success")
+    return ok(bootstrap.log_levels().set(_json_or_none(await request.body(), request)), message="success")
 
 
 @router.get("/api/v1/system/stats")
 def stats(request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
-    return ok(registry.conversation_stats().report(tenant, dict(request.query_params)), message="success")
+    return ok(bootstrap.conversation_stats().report(tenant, dict(request.query_params)), message="success")
 
 
 # ---- tasks: a dataset's GraphRAG / RAPTOR / mind-map runs (the task ids POST /datasets/{id}/index returns) ----
 @router.post("/api/v1/tasks/{task_id}/cancel")
 def cancel_task(task_id: str, tenant: str = Depends(current_tenant)) -> JSONResponse:
-    registry.index_tasks().cancel(tenant, task_id)
+    bootstrap.index_tasks().cancel(tenant, task_id)
     return ok(True, message="success")
 
 
@@ -107,14 +107,14 @@ async def patch_task(task_id: str, request: Request, tenant: str = Depends(curre
         return error(RetCode.ARGUMENT_ERROR, "required argument are missing: action; ")
     if body["action"] != "stop":
         return error(RetCode.ARGUMENT_ERROR, f"Invalid action '{body['action']}'. Only 'stop' is supported.")
-    registry.index_tasks().cancel(tenant, task_id)
+    bootstrap.index_tasks().cancel(tenant, task_id)
     return ok(True, message="success")
 
 
 # ---- agent tools ---------------------------------------------------------------------------------
 @router.get("/api/v1/plugin/tools", dependencies=[Depends(current_tenant)])
 def plugin_tools() -> JSONResponse:
-    from ragcore.agents.llm_tools import llm_tools
+    from ragcore.services.agents.engine.llm_tools import llm_tools
 
     return ok(llm_tools(), message="success")
 

@@ -9,7 +9,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-# the names ragcore.container.with_provider_secrets reads; an empty value means "not configured"
+# the names ragcore.bootstrap.container.with_provider_secrets reads; an empty value means "not configured"
 PROVIDER_KEYS = ["PINECONE_API_KEY", "LLM_API_KEY", "EMBEDDING_API_KEY", "RERANK_API_KEY"]
 
 

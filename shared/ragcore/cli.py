@@ -10,7 +10,7 @@ from ragcore.config import get_settings
 
 
 def _tenant_service():  # type: ignore[no-untyped-def]
-    from ragcore.services.registry import tenants
+    from ragcore.bootstrap import tenants
 
     return tenants()
 

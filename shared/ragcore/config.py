@@ -7,6 +7,7 @@ costs ~50 ms of import (its CLI and cloud-secret sources) for what is a typed re
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -162,8 +163,6 @@ def _convert(name: str, raw: str, default: Any) -> Any:
             raise ValueError(f"{name} must be one of {', '.join(get_args(Runtime))}, got {raw!r}")
         return value
     if name == "PROVIDER_BASE_URLS":
-        from ragcore.providers.catalogue import parse_base_urls
-
         try:
             parse_base_urls(raw)
         except ValueError as exc:
@@ -183,3 +182,12 @@ def _convert(name: str, raw: str, default: Any) -> Any:
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings.from_env()
+
+
+def parse_base_urls(text: str) -> dict[str, str]:
+    if not text.strip():
+        return {}
+    value = json.loads(text)
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise ValueError('PROVIDER_BASE_URLS must be a JSON object of factory name to base URL, e.g. {"OpenAI": "http://gw/v1"}')
+    return dict(value)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypedDict
 
@@ -13,7 +13,7 @@ Item = dict[str, Any]
 class ListQuery:
     """A parent's items of one kind, filtered and ordered by the store (never in Python over every item).
 
-    `where` maps a field to the values it may take (any of them). A kind's slot fields (ragcore.list_fields) filter
+    `where` maps a field to the values it may take (any of them). A kind's slot fields (ragcore.domain.kinds) filter
     flatly, one at a time; other fields, `name_contains` and the creation-time bounds are evaluated in the store but
     read the whole collection on DynamoDB.
     """
@@ -21,7 +21,7 @@ class ListQuery:
     kind: str
     tenant: str
     parent: str = ""
-    order: str = "create_time"  # "create_time" | "update_time" | "name" (ragcore.list_fields.ORDERS)
+    order: str = "create_time"  # "create_time" | "update_time" | "name" (ragcore.domain.kinds.ORDERS)
     desc: bool = True
     where: Mapping[str, Sequence[Any]] = field(default_factory=dict)
     name_contains: str = ""  # case-insensitive substring of the kind's name field
@@ -242,3 +242,66 @@ class JobQueue(Protocol):
     """Parse tasks. Local: a worker pool in the serving process. AWS: SQS → the ingest Lambda."""
 
     def submit(self, task: dict[str, Any]) -> None: ...
+
+
+@dataclass(frozen=True)
+class HttpReply:
+    """An outbound HTTP call's answer (agent Invoke components, Langfuse, MCP servers)."""
+
+    status: int
+    text: str
+
+
+# (method, url, headers, body, timeout) -> the reply; refuses targets the deployment does not allow
+HttpFetch = Callable[[str, str, dict[str, str], bytes | None, float], HttpReply]
+
+
+class Cipher(Protocol):
+    """Seals tenants' secrets (provider keys) at rest."""
+
+    def encrypt(self, text: str) -> str: ...
+
+    def decrypt(self, token: str) -> str: ...
+
+
+BUILTIN_FACTORY = "Builtin"  # the provider name of the models this deployment ships (the local embedder)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """What calls one model: the factory (provider) and the tenant's key and base URL for it."""
+
+    factory: str
+    instance: str
+    model_name: str
+    model_type: str
+    api_key: str
+    base_url: str
+    max_tokens: int = 8192
+    region: str = ""
+
+    @property
+    def builtin(self) -> bool:
+        return self.factory == BUILTIN_FACTORY
+
+
+class ModelFactory(Protocol):
+    """Builds model clients: the deployment's own models (settings) and the ones a tenant's provider config names."""
+
+    def embedding_models(self) -> set[str]: ...  # model@factory names the deployment embeds with itself
+
+    def embedder_for(self, model_id: str) -> Embedder: ...  # one of embedding_models()
+
+    def embedder_of(self, config: ModelConfig) -> Embedder: ...
+
+    def chat_model_of(self, config: ModelConfig) -> ChatModel: ...
+
+    def reranker_of(self, config: ModelConfig) -> Reranker: ...
+
+    def is_provider(self, factory: str) -> bool: ...  # a factory of the provider catalogue
+
+    @property
+    def deployment_chat_model(self) -> ChatModel | None: ...  # LLM_BASE_URL's model; None: answers are extractive
+
+    @property
+    def deployment_reranker(self) -> Reranker | None: ...  # RERANK_BASE_URL's model, if any

@@ -67,7 +67,7 @@ def eventually(check: Any, timeout: float = 20) -> None:
 
 def stored(kind: str, tenant: str, parent: str) -> int:
     """How many items of a kind the store holds under a parent."""
-    from ragcore.container import get_container
+    from ragcore.bootstrap.container import get_container
     from ragcore.ports import ListQuery
 
     return get_container().store.count(ListQuery(kind, tenant, parent))

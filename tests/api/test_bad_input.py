@@ -72,7 +72,7 @@ def test_wrong_content_types_and_shapes(api: Api, content_type: str, body: bytes
 
 
 def test_a_data_folder_that_cant_be_written_gives_a_clear_error(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    from ragcore.container import get_container
+    from ragcore.bootstrap.container import get_container
 
     ds = make_dataset(api, "before")
     store = get_container().store

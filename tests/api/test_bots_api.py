@@ -59,7 +59,7 @@ ROUTES = [("POST", "/api/v1/chatbots/{id}/completions"), ("GET", "/api/v1/chatbo
 
 
 def test_only_a_beta_token_opens_the_bot_routes(api: Api, world: dict[str, str]) -> None:
-    from ragcore.services.registry import tenants
+    from ragcore.bootstrap import tenants
 
     for method, path in ROUTES:
         url = path.format(id=world["chat"])

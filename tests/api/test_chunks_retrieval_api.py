@@ -139,7 +139,7 @@ def test_deleting_a_dataset_removes_its_chunks(api: Api, corpus: tuple[str, dict
     assert api.call("DELETE", "/api/v1/datasets", json={"ids": [ds]}) == {"code": 0, "data": {"success_count": 1}}
     res = retrieve(api, question="Jupiter largest planet", dataset_ids=[other], similarity_threshold=0.0)
     assert {c["dataset_id"] for c in res["chunks"]} == {other}
-    from ragcore.container import get_container
+    from ragcore.bootstrap.container import get_container
 
     # the purge runs in the background: vectors, then the dataset's keyword statistics
     eventually(lambda: get_container().index.count(api.tenant, ds) == 0 and stored("termstats", api.tenant, ds) == 0)
@@ -152,7 +152,7 @@ def test_rerank_id_without_a_rerank_model_is_refused(api: Api, corpus: tuple[str
 
 
 def test_rerank_model_reorders(api: Api, corpus: tuple[str, dict[str, str]], openai_fake: object, monkeypatch: pytest.MonkeyPatch) -> None:
-    from ragcore import container
+    from ragcore.bootstrap import container
 
     ds, _ = corpus
     monkeypatch.setenv("RERANK_BASE_URL", openai_fake.url)  # type: ignore[attr-defined]
@@ -199,18 +199,18 @@ def test_term_similarity_is_bm25_over_the_datasets_own_statistics(api: Api) -> N
 
 def test_a_dataset_from_before_keyword_statistics_is_recounted_in_the_background(
         api: Api, corpus: tuple[str, dict[str, str]]) -> None:
-    from ragcore.container import get_container
-    from ragcore.services import registry
+    from ragcore import bootstrap
+    from ragcore.bootstrap.container import get_container
 
     ds, _ = corpus
     store = get_container().store
-    before = registry.chunk_store().stats.read(api.tenant, [ds], ["planet"])
+    before = bootstrap.chunk_store().stats.read(api.tenant, [ds], ["planet"])
     assert before.chunks == store.get("dataset", api.tenant, ds)["chunk_count"] > 0 and before.frequency == {"planet": 1}
     # what an earlier version left: no statistics and no mark on the dataset
-    registry.chunk_store().stats.drop_dataset(api.tenant, ds)
+    bootstrap.chunk_store().stats.drop_dataset(api.tenant, ds)
     item = store.get("dataset", api.tenant, ds)
     store.put("dataset", api.tenant, {k: v for k, v in item.items() if k != "_termstats"}, if_absent=False)
     assert retrieve(api, question="largest planet", dataset_ids=[ds])["chunks"]  # still answers meanwhile
     eventually(lambda: bool((store.get("dataset", api.tenant, ds) or {}).get("_termstats")))
-    after = registry.chunk_store().stats.read(api.tenant, [ds], ["planet"])
+    after = bootstrap.chunk_store().stats.read(api.tenant, [ds], ["planet"])
     assert (after.chunks, after.frequency, after.mean_length) == (before.chunks, before.frequency, before.mean_length)

@@ -126,7 +126,7 @@ def test_index_errors(api: Api, tmp_path: Path) -> None:
         assert foreign == missing == {"code": 102, "message": "no authorization", "data": None}
     assert api.call("GET", f"/api/v1/datasets/{ds}/graph", key=intruder) == {"code": 109, "message": "no authorization", "data": None}
     api.call("DELETE", "/api/v1/datasets", json={"ids": [ds]})
-    from ragcore.services.index_kinds import TASK_KIND
+    from ragcore.domain.kinds import INDEX_TASK as TASK_KIND
 
     eventually(lambda: stored(TASK_KIND, api.tenant, ds) == 0)  # the runs went with the dataset
     assert doc["id"]

@@ -95,6 +95,6 @@ def test_ingestion_logs_and_summary(api: Api) -> None:
     assert api.call("GET", f"/api/v1/datasets/{ds}/ingestions", key=intruder)["code"] == 102
     assert api.call("GET", f"/api/v1/datasets/{ds}/ingestions/summary", key=intruder)["code"] == 102
     api.call("DELETE", "/api/v1/datasets", json={"ids": [ds]})
-    from ragcore.services.ingestion_logs import KIND
+    from ragcore.services.knowledge.ingestion_logs import KIND
 
     eventually(lambda: stored(KIND, api.tenant, ds) == 0)  # the logs went with the dataset

@@ -97,7 +97,7 @@ def test_passwords_and_access_tokens_stay_out_of_logs_errors_and_the_store(api: 
 
 
 def data_dir_of(api: Api) -> Path:
-    from ragcore.container import get_container
+    from ragcore.bootstrap.container import get_container
 
     return Path(get_container().settings.data_dir)
 
@@ -105,7 +105,7 @@ def data_dir_of(api: Api) -> Path:
 def test_provider_keys_stay_out_of_logs_errors_replies_and_the_store(api: Api, openai_fake: FakeOpenAI,
                                                                      caplog: pytest.LogCaptureFixture) -> None:
     """A tenant's provider key is checked against the provider, stored encrypted and shown masked: never in full."""
-    from ragcore.container import get_container
+    from ragcore.bootstrap.container import get_container
 
     caplog.set_level(logging.DEBUG)
     secret, refused = "sk-provider-secret-0123456789", "sk-refused-secret-9876543210"

@@ -139,7 +139,7 @@ def test_upload_info_keeps_files_outside_datasets(api: Api, data_dir: object) ->
     assert info["name"] == "Notes.MD" and info["extension"] == "md" and info["size"] == 7
     assert info["mime_type"] == "text/markdown" and info["created_by"] == api.tenant and info["preview_url"] is None
     assert len(info["id"]) == 32
-    from ragcore.container import get_container
+    from ragcore.bootstrap.container import get_container
 
     assert get_container().blobs.get(f"uploads/{api.tenant}/{info['id']}") == b"# hello"
     two = api.client.post("/api/v1/documents/upload", headers=api.headers(),
@@ -166,10 +166,10 @@ def test_artifact_names_checked_and_nothing_served(api: Api) -> None:
 
 def test_upload_does_not_wait_for_a_busy_pdf_renderer(api: Api) -> None:
     """While a parse holds PDFium, an upload goes on without a thumbnail and the parse makes it afterwards."""
-    from ragcore.parsing.pdf import _PDFIUM_LOCK
+    from ragcore.parsing.pdf_shared import PDFIUM_LOCK
 
     ds = make_dataset(api)
-    with _PDFIUM_LOCK:
+    with PDFIUM_LOCK:
         (pdf,) = upload(api, ds, {"busy.pdf": make_pdf([["Renderer busy"]])})
     assert pdf["thumbnail"] == ""
     api.call("POST", f"/api/v1/datasets/{ds}/chunks", json={"document_ids": [pdf["id"]]})

@@ -191,8 +191,8 @@ def test_tenant_isolation_for_documents(api: Api) -> None:
 
 def test_a_dead_worker_ends_fail_not_running_forever(api: Api) -> None:
     """A RUNNING document whose lease lapsed (its worker died) is reported FAIL with a reason."""
-    from ragcore.container import get_container
-    from ragcore.services.documents import KIND
+    from ragcore.bootstrap.container import get_container
+    from ragcore.services.knowledge.documents import KIND
 
     ds = make_dataset(api)
     [doc] = upload(api, ds, {"a.txt": TEXT})

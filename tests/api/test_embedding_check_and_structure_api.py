@@ -50,9 +50,9 @@ def test_other_vector_space_is_not_effective(provider_api: Api) -> None:
     ingest(api, fake_ds, TEXTS)
     assert api.call("POST", f"/api/v1/datasets/{fake_ds}/embedding/check", json={"embd_id": FAKE})["code"] == 0
 
-    from ragcore.container import get_container
-    from ragcore.services import registry
-    from ragcore.services.embedding_check import EmbeddingCheck
+    from ragcore import bootstrap
+    from ragcore.bootstrap.container import get_container
+    from ragcore.services.ingestion.embedding_check import EmbeddingCheck
 
     class Shuffled:  # same dimension, another vector space
         model_name, dimension = FAKE, 16
@@ -60,8 +60,8 @@ def test_other_vector_space_is_not_effective(provider_api: Api) -> None:
         def embed(self, texts: list[str]) -> list[list[float]]:
             return [list(reversed(v)) for v in get_container().embedder_for(FAKE).embed(texts)]
 
-    check = EmbeddingCheck(get_container().store, registry.chunk_store(), get_container().index, lambda _m, _t: Shuffled(),
-                           registry.datasets().check_model)
+    check = EmbeddingCheck(get_container().store, bootstrap.chunk_store(), get_container().index, lambda _m, _t: Shuffled(),
+                           bootstrap.datasets().check_model)
     from ragcore.errors import ApiError
 
     with pytest.raises(ApiError) as caught:

@@ -18,8 +18,7 @@ MODEL = "fake-embed@OpenAI-API-Compatible"
 
 @pytest.fixture
 def provider_api(data_dir: Path, openai_fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
-    from ragcore import container
-    from ragcore.services.registry import tenants
+    from ragcore.bootstrap import container, tenants
 
     from functions.local import create_local_app
 

@@ -69,7 +69,7 @@ def test_every_route_refuses_missing_and_bad_keys(api: Api) -> None:
 
 
 def test_revoked_keys_are_refused(api: Api) -> None:
-    from ragcore.services.registry import tenants
+    from ragcore.bootstrap import tenants
 
     key = tenants().create_key(api.tenant).key
     assert api.call("GET", "/api/v1/datasets", key=key)["code"] == 0

@@ -46,7 +46,7 @@ def download(api: Api, file_id: str) -> bytes:
 
 
 def objects(tenant: str) -> list[str]:
-    from ragcore.container import get_container
+    from ragcore.bootstrap.container import get_container
 
     return sorted(get_container().blobs.list(f"commits/{tenant}/objects/"))
 
@@ -125,8 +125,8 @@ def test_workspace_changes_see_new_edited_and_deleted_files_below_the_folder(api
     fresh = put_file(api, deep, "new.txt", b"n")
     # a commit's content for a file that then differs from its live bytes shows as modified
     commit(api, base, "edit", [{"file_id": a, "operation": "modify", "content": "A"}])
-    from ragcore.container import get_container
-    from ragcore.services.files import blob_key
+    from ragcore.bootstrap.container import get_container
+    from ragcore.services.files.manager import blob_key
 
     get_container().blobs.put(blob_key(api.tenant, a), b"edited elsewhere")
     get_container().store.update("file", api.tenant, a, {"_sha256": sha(b"edited elsewhere")})
@@ -294,7 +294,7 @@ def test_tenants_see_only_their_own_commits(api: Api) -> None:
 
 
 def test_commits_are_bounded(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    from ragcore.services import file_commits
+    from ragcore.services.files import commits as file_commits
 
     monkeypatch.setattr(file_commits, "MAX_FILES", 3)
     ws = folder(api, "ws")

@@ -71,7 +71,7 @@ def test_move_rename_and_cycles(api: Api) -> None:
 
 
 def test_recursive_delete_removes_rows_bytes_and_linked_documents(api: Api) -> None:
-    from ragcore.container import get_container
+    from ragcore.bootstrap.container import get_container
 
     folder = api.call("POST", "/api/v1/files", json={"name": "kb-source", "type": "folder"})["data"]
     inner = api.call("POST", "/api/v1/files", json={"name": "inner", "type": "folder", "parent_id": folder["id"]})["data"]

@@ -68,10 +68,10 @@ class FailsPageTwo:
 
 
 def test_a_scanned_page_that_fails_ocr_fails_alone(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ragcore.bootstrap.wiring import runtime
     from ragcore.parsing.ocr import LocalOcr
-    from ragcore.services import registry
 
-    monkeypatch.setattr(registry, "ocr_engine", lambda: FailsPageTwo(LocalOcr()))
+    monkeypatch.setattr(runtime, "ocr_engine", lambda: FailsPageTwo(LocalOcr()))
     ds = make_dataset(api, "scanned")
     scan = scanned_pdf([LINES[:1], ["This page cannot be read"], LINES[1:]], 150)
     [doc] = upload(api, ds, {"scan.pdf": scan})

@@ -107,7 +107,7 @@ def test_a_refused_key_is_reported_and_nothing_is_added(papi: Api, fakes: tuple[
 
 
 def test_keys_are_encrypted_at_rest_and_shown_masked(papi: Api) -> None:
-    from ragcore.container import get_container
+    from ragcore.bootstrap.container import get_container
 
     configure(papi)
     instances = papi.call("GET", "/api/v1/providers/ZHIPU-AI/instances")["data"]

@@ -38,7 +38,7 @@ def test_rerun_parses_the_logged_document_again(api: Api) -> None:
 
 
 def test_rerun_refuses_what_it_cannot_rerun_and_changes_nothing(api: Api) -> None:
-    from ragcore.container import get_container
+    from ragcore.bootstrap.container import get_container
 
     ds = make_dataset(api, "kb")
     [doc] = ingest(api, ds, {"a.txt": b"Some text to parse.\n"})

@@ -36,7 +36,7 @@ def test_status_reports_each_component_green_with_its_time(api: Api) -> None:
 
 
 def test_status_reports_a_broken_component_red_with_its_error(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    from ragcore.container import get_container
+    from ragcore.bootstrap.container import get_container
 
     def broken(*_: object) -> None:
         raise OSError("disk unplugged")

@@ -21,7 +21,7 @@ OK = {"code": 0, "message": "success", "data": True}
 @pytest.fixture
 def held(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
     """Index builds wait at their first step until the event is set (a run that is running when it is stopped)."""
-    from ragcore.services.index_tasks import IndexTaskService
+    from ragcore.services.ingestion.index_tasks import IndexTaskService
 
     release, reached = threading.Event(), threading.Event()
     original = IndexTaskService._source_chunks

@@ -129,7 +129,7 @@ def test_sharing_ends_with_the_permission_or_the_membership(team: Team) -> None:
     assert names(m) == ["notes"]
     # a deleted team dataset leaves no entry behind
     assert o.call("DELETE", "/api/v1/datasets", json={"ids": [team.private]})["code"] == 0
-    from ragcore.container import get_container
+    from ragcore.bootstrap.container import get_container
     from ragcore.ports import ListQuery
 
     assert get_container().store.count(ListQuery("team_dataset", o.tenant)) == 0

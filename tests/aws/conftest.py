@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import boto3
 import pytest
 from moto import mock_aws
-from ragcore import container as container_module
+from ragcore.bootstrap import container as container_module
 
 from tests.fakes.pinecone_server import FakePinecone
 
@@ -50,10 +50,10 @@ def emulated_aws(mp: pytest.MonkeyPatch, table: str, bucket: str, env: dict[str,
         boto3.client("dynamodb").create_table(**create_table_kwargs(table))
         boto3.client("s3").create_bucket(Bucket=bucket)
         container_module.reset()
-        from ragcore.services import registry
+        from ragcore import bootstrap
 
-        tenant = registry.tenants().create_tenant(table)
+        tenant = bootstrap.tenants().create_tenant(table)
         try:
-            yield tenant, registry.tenants().create_key(tenant).key
+            yield tenant, bootstrap.tenants().create_key(tenant).key
         finally:
             container_module.reset()

@@ -23,7 +23,7 @@ class _Dropped:
 def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, vector_env: dict[str, str]) -> Iterator[tuple[TestClient, str]]:
     with emulated_aws(monkeypatch, "contract", "contract-bucket", {"DATA_DIR": str(tmp_path / "var"), **vector_env}) as (_, key):
         from ragcore.api.app import create_app
-        from ragcore.container import get_container
+        from ragcore.bootstrap.container import get_container
 
         from functions.datasets.routes import router as datasets
         from functions.documents.routes import router as documents

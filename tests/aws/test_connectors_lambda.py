@@ -10,7 +10,7 @@ from typing import Any
 
 import boto3
 import pytest
-from ragcore import container as container_module
+from ragcore.bootstrap import container as container_module
 
 from tests.aws.test_ingest_lambda import Aws, Context, aws, documents_of, search  # noqa: F401 - the aws fixture
 from tests.connectors.helpers import force_due
@@ -35,7 +35,7 @@ def call(handler: Any, method: str, path: str, key: str, body: dict[str, Any] | 
 
 
 def test_connector_sync_through_the_task_queue_and_the_tick(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
-    from ragcore.services import registry
+    from ragcore import bootstrap
 
     from functions.connectors.handler import handler as connectors_api
     from functions.connectors.handler import tick
@@ -43,7 +43,7 @@ def test_connector_sync_through_the_task_queue_and_the_tick(aws: Aws, monkeypatc
 
     monkeypatch.setenv("PROVIDER_KEY_KMS_KEY_ID", boto3.client("kms").create_key()["KeyMetadata"]["KeyId"])
     container_module.reset()
-    key = registry.tenants().create_key(aws.tenant).key
+    key = bootstrap.tenants().create_key(aws.tenant).key
     aws.s3.create_bucket(Bucket=SOURCE)
     aws.s3.put_object(Bucket=SOURCE, Key="policies/leave.txt", Body=b"Staff get twenty days of annual leave.\n")
     aws.s3.put_object(Bucket=SOURCE, Key="policies/travel.md", Body=b"# Travel\n\nBook trains over flights.\n")

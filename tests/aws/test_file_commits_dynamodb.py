@@ -96,10 +96,11 @@ def test_workspace_commits_on_dynamodb(aws: tuple[Client, str]) -> None:
 
 def test_dataset_commits_on_dynamodb(aws: tuple[Client, str]) -> None:
     api, tenant = aws
-    from ragcore.services import registry
+    from ragcore import bootstrap
+    from ragcore.domain.datasets import CreateDataset
 
-    ds = registry.datasets().create(tenant, {"name": "kb"})["id"]
-    doc = registry.documents().upload(tenant, ds, [("one.txt", b"first")])[0]
+    ds = bootstrap.datasets().create(tenant, CreateDataset(name="kb"))["id"]
+    doc = bootstrap.documents().upload(tenant, ds, [("one.txt", b"first")])[0]
     base = f"/api/v1/datasets/{ds}"
     created = api.call("POST", f"{base}/commits", json={"message": "docs", "files": [{"file_id": doc["id"], "operation": "add"}]})
     assert created["folder_id"] == ds and json.loads(created["tree_state"])[doc["id"]]["name"] == "one.txt"

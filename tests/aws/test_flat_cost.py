@@ -52,7 +52,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     fake = FakePinecone()
     env = {"PINECONE_HOST": fake.url, "PINECONE_API_KEY": "k", "DATA_DIR": str(tmp_path_factory.mktemp("flat"))}
     with emulated_aws(mp, "flat", "flat-bucket", env) as (tenant, key):
-        from ragcore.container import get_container
+        from ragcore.bootstrap.container import get_container
 
         from functions.local import create_local_app
 
@@ -86,10 +86,10 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
 def _seed(container: Any, tenant: str, ds: str) -> None:
     """N documents (a third DONE) and N chunks (100 in each of the first N/100 documents) in DynamoDB and Pinecone,
     imported in bulk (the store's import writes what put_many would, without its per-item transactions)."""
+    from ragcore.domain.kinds import DATASET as DATASET_KIND
+    from ragcore.domain.kinds import DOCUMENT as DOC_KIND
     from ragcore.ports import IndexRecord
-    from ragcore.services.chunk_store import KIND as CHUNK_KIND
-    from ragcore.services.datasets import KIND as DATASET_KIND
-    from ragcore.services.documents import KIND as DOC_KIND
+    from ragcore.services.knowledge.chunks.store import KIND as CHUNK_KIND
 
     rng = random.Random(7)
     words = ["river", "glacier", "valley", "granite", "meadow", "harbor", "lantern", "orchard", "quarry", "summit"]
@@ -183,8 +183,8 @@ def test_a_chunk_list_page_reads_its_page(deployment: Deployment) -> None:
 
 @pytest.fixture(scope="module")
 def many_sessions(deployment: Deployment) -> str:
-    from ragcore.container import get_container
-    from ragcore.services.chats import SESSION
+    from ragcore.bootstrap.container import get_container
+    from ragcore.services.conversation.chats import SESSION
 
     chat = deployment.client.post("/api/v1/chats", headers=deployment.headers,
                                   json={"name": "busy", "dataset_ids": [deployment.dataset]}).json()["data"]["id"]

@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from ragcore import container as container_module
+from ragcore.bootstrap import container as container_module
 
 BUCKET = "drop-bucket"
 TABLE = "ragflow-test"
@@ -92,10 +92,10 @@ def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Any, vector_env: dict[str, st
                             "DATA_DIR": str(tmp_path / "var"), **vector_env}.items():
             monkeypatch.setenv(name, value)
         container_module.reset()
-        from ragcore.services import registry
+        from ragcore import bootstrap
 
-        tenant = registry.tenants().create_tenant("aws")
-        registry.tenants().create_key(tenant)
+        tenant = bootstrap.tenants().create_tenant("aws")
+        bootstrap.tenants().create_key(tenant)
         aws = Aws(s3=s3, sqs=sqs, inbox_queue=inbox, task_queue=tasks, tenant=tenant)
         aws.drain(inbox)  # moto's s3:TestEvent
         yield aws
@@ -103,23 +103,23 @@ def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Any, vector_env: dict[str, st
 
 
 def documents_of(aws: Aws, dataset_id: str) -> list[dict[str, Any]]:
-    from ragcore.services import registry
+    from ragcore import bootstrap
 
-    return registry.documents().list(aws.tenant, dataset_id, {"page_size": 100}, {})[0]
+    return bootstrap.documents().list(aws.tenant, dataset_id, {"page_size": 100}, {})[0]
 
 
 def search(aws: Aws, question: str, dataset_id: str) -> dict[str, Any]:
-    from ragcore.services import registry
+    from ragcore import bootstrap
 
-    return registry.retrieval().retrieve(aws.tenant, question=question, dataset_ids=[dataset_id], similarity_threshold=0.0)
+    return bootstrap.retrieval().retrieve(aws.tenant, question=question, dataset_ids=[dataset_id], similarity_threshold=0.0)
 
 
 def test_drop_folder_on_s3(aws: Aws) -> None:
-    from ragcore.services import registry
+    from ragcore import bootstrap
 
     aws.s3.put_object(Bucket=BUCKET, Key="inbox/handbook/rules of play.txt", Body=b"Goalkeepers may handle the ball.\n")
     aws.settle()
-    dataset = registry.datasets().find_by_name(aws.tenant, "handbook")
+    dataset = bootstrap.datasets().find_by_name(aws.tenant, "handbook")
     assert dataset is not None
     docs = documents_of(aws, dataset["id"])
     assert [(d["name"], d["run"]) for d in docs] == [("rules of play.txt", "DONE")], [d["progress_msg"] for d in docs]
@@ -145,7 +145,7 @@ def test_drop_folder_on_s3(aws: Aws) -> None:
 
 
 def test_repeated_task_message_counts_once(aws: Aws) -> None:
-    from ragcore.services import registry
+    from ragcore import bootstrap
 
     aws.s3.put_object(Bucket=BUCKET, Key="inbox/kb/a.txt", Body=b"Alpha beta gamma.\n\nDelta epsilon.\n")
     records = aws.drain(aws.inbox_queue)
@@ -155,15 +155,15 @@ def test_repeated_task_message_counts_once(aws: Aws) -> None:
     parse = aws.drain(aws.task_queue)
     assert len(parse) == 1
     aws.run_lambda(parse + [dict(parse[0], messageId="dup")])  # SQS delivered it twice
-    dataset = registry.datasets().find_by_name(aws.tenant, "kb")
+    dataset = bootstrap.datasets().find_by_name(aws.tenant, "kb")
     assert dataset is not None
     [doc] = documents_of(aws, dataset["id"])
     assert doc["run"] == "DONE"
-    stored = registry.documents().find(aws.tenant, dataset["id"], doc["id"])
+    stored = bootstrap.documents().find(aws.tenant, dataset["id"], doc["id"])
     assert stored is not None
-    rows = registry.chunk_store().count(aws.tenant, stored)
+    rows = bootstrap.chunk_store().count(aws.tenant, stored)
     assert doc["chunk_count"] == rows >= 1
-    assert registry.datasets().find(aws.tenant, dataset["id"])["chunk_count"] == rows  # type: ignore[index]
+    assert bootstrap.datasets().find(aws.tenant, dataset["id"])["chunk_count"] == rows  # type: ignore[index]
 
 
 def test_bad_message_is_a_partial_failure(aws: Aws) -> None:
@@ -176,23 +176,23 @@ def test_bad_message_is_a_partial_failure(aws: Aws) -> None:
 
 
 def test_raptor_and_graph_run_on_the_ingest_lambda(aws: Aws) -> None:
-    from ragcore.services import registry
+    from ragcore import bootstrap
 
     lines = [f"Glacier {n} carves valley {n} and melts into river {n} in summer." for n in range(150)]
     aws.s3.put_object(Bucket=BUCKET, Key="inbox/ice/glaciers.txt", Body="\n".join(lines).encode())
     aws.settle()
-    dataset = registry.datasets().find_by_name(aws.tenant, "ice")
+    dataset = bootstrap.datasets().find_by_name(aws.tenant, "ice")
     assert dataset is not None
-    before = registry.datasets().find(aws.tenant, dataset["id"])["chunk_count"]  # type: ignore[index]
+    before = bootstrap.datasets().find(aws.tenant, dataset["id"])["chunk_count"]  # type: ignore[index]
     assert before >= 2
-    tasks = registry.index_tasks()
+    tasks = bootstrap.index_tasks()
     raptor = tasks.run(aws.tenant, dataset["id"], "raptor")
     graph = tasks.run(aws.tenant, dataset["id"], "graph")
     aws.settle()  # the jobs went through SQS to the ingest Lambda
     assert tasks.trace(aws.tenant, dataset["id"], "raptor")["id"] == raptor
     assert tasks.trace(aws.tenant, dataset["id"], "raptor")["progress"] == 1
     assert tasks.trace(aws.tenant, dataset["id"], "graph")["id"] == graph
-    after = registry.datasets().find(aws.tenant, dataset["id"])["chunk_count"]  # type: ignore[index]
+    after = bootstrap.datasets().find(aws.tenant, dataset["id"])["chunk_count"]  # type: ignore[index]
     assert after > before  # summaries in DynamoDB and Pinecone, searchable
     assert "glacier" in {n["id"] for n in tasks.knowledge_graph(aws.tenant, dataset["id"])["graph"]["nodes"]}
 
@@ -200,17 +200,17 @@ def test_raptor_and_graph_run_on_the_ingest_lambda(aws: Aws) -> None:
 def test_deepdoc_pdf_tables_and_positions_on_the_ingest_lambda(aws: Aws) -> None:
     """A PDF dropped into a new dataset (RAGFlow's default layout_recognize, DeepDOC): HTML table chunks whose
     positions come back from DynamoDB as the integers that were written."""
-    from ragcore.services import registry
+    from ragcore import bootstrap
 
     from tests.unit.layout_pdfs import RULED, UNRULED, table_page
 
     aws.s3.put_object(Bucket=BUCKET, Key="inbox/reports/tables.pdf", Body=table_page()[0])
     aws.settle()
-    dataset = registry.datasets().find_by_name(aws.tenant, "reports")
+    dataset = bootstrap.datasets().find_by_name(aws.tenant, "reports")
     assert dataset is not None and dataset["parser_config"]["layout_recognize"] == "DeepDOC"
     [doc] = documents_of(aws, dataset["id"])
     assert doc["run"] == "DONE", doc["progress_msg"]
-    chunks = registry.chunks().list(aws.tenant, dataset["id"], doc["id"], {"page_size": 100})["chunks"]
+    chunks = bootstrap.chunks().list(aws.tenant, dataset["id"], doc["id"], {"page_size": 100})["chunks"]
     tables = [c for c in chunks if c["content"].startswith("<table>")]
     assert len(tables) == 2
     for table, rows in zip(tables, (RULED, UNRULED), strict=True):

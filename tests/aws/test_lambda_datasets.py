@@ -70,12 +70,12 @@ def test_healthz_through_the_handler(lambda_key: str) -> None:
 
 def test_completions_through_a_function_url_event(lambda_key: str) -> None:
     """The completion routes as the function URL delivers them (payload format 2.0), non-streaming."""
-    from ragcore.services import registry
+    from ragcore import bootstrap
 
     from functions.completions.handler import handler
 
-    tenant = next(k["tenant_id"] for k in registry.tenants().list_keys())
-    chat = registry.chats().create(str(tenant), {"name": "url chat"})
+    tenant = next(k["tenant_id"] for k in bootstrap.tenants().list_keys())
+    chat = bootstrap.chats().create(str(tenant), {"name": "url chat"})
     body = {"model": "model", "messages": [{"role": "user", "content": "hello"}]}
     e = event("apigw_v2_list_datasets.json", lambda_key)
     path = f"/api/v1/chats_openai/{chat['id']}/chat/completions"
@@ -96,7 +96,7 @@ def test_requests_that_call_no_provider_never_wait_on_secrets_manager(monkeypatc
     missing = "arn:aws:secretsmanager:us-east-1:123456789012:secret:missing-AbCdEf"
     env = {"DATA_DIR": str(tmp_path / "var"), "PROVIDER_SECRET_ARN": missing}
     with emulated_aws(monkeypatch, "lazy-secret", "lazy-bucket", env) as (_, key):
-        from ragcore.container import get_container
+        from ragcore.bootstrap.container import get_container
 
         from functions.datasets.handler import handler
 
@@ -123,11 +123,11 @@ def login_event(email: str, password: str, source_ip: str, forwarded: str = "") 
 def test_the_login_limit_counts_api_gateways_source_ip(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     env = {"DATA_DIR": str(tmp_path / "var"), "LOGIN_MAX_FAILURES": "100", "LOGIN_ADDRESS_MAX_FAILURES": "2"}
     with emulated_aws(monkeypatch, "login-test", "login-bucket", env):
-        from ragcore.services import registry
+        from ragcore import bootstrap
 
         from functions.datasets.handler import handler
 
-        registry.users().register({"email": "u@example.com", "nickname": "u", "password": "secret"})
+        bootstrap.users().register({"email": "u@example.com", "nickname": "u", "password": "secret"})
 
         def code(email: str, password: str, ip: str, forwarded: str = "") -> int:
             return int(json.loads(handler(login_event(email, password, ip, forwarded), Context())["body"])["code"])

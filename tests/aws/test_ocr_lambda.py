@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from ragcore import container as container_module
+from ragcore.bootstrap import container as container_module
 
 from tests.aws.test_ingest_lambda import BUCKET, Aws, aws, documents_of  # noqa: F401 (aws: the fixture)
 from tests.unit.files_factory import make_pdf
@@ -41,39 +41,39 @@ def ocr_aws(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Aws, li
 
 
 def chunks(cloud: Aws, dataset_id: str) -> list[dict[str, Any]]:
-    from ragcore.services import registry
+    from ragcore import bootstrap
 
     [doc] = documents_of(cloud, dataset_id)
-    stored = registry.documents().find(cloud.tenant, dataset_id, doc["id"])
+    stored = bootstrap.documents().find(cloud.tenant, dataset_id, doc["id"])
     assert stored is not None and doc["run"] == "DONE", doc["progress_msg"]
-    return registry.chunk_store().page(cloud.tenant, stored, 0, 100)
+    return bootstrap.chunk_store().page(cloud.tenant, stored, 0, 100)
 
 
 def test_a_dropped_image_is_read_by_the_ocr_lambda(ocr_aws: tuple[Aws, list[dict[str, Any]]]) -> None:
-    from ragcore.services import registry
+    from ragcore import bootstrap
 
     cloud, calls = ocr_aws
     [picture] = page_pictures(make_pdf([LINES]), 150)
     cloud.s3.put_object(Bucket=BUCKET, Key="inbox/customs/declaration.jpg", Body=picture_file(picture, "JPEG"))
     cloud.settle()
-    dataset = registry.datasets().find_by_name(cloud.tenant, "customs")
+    dataset = bootstrap.datasets().find_by_name(cloud.tenant, "customs")
     assert dataset is not None
     [chunk] = chunks(cloud, dataset["id"])
     assert "ceramic tiles" in chunk["content"] and "twelve thousand" in chunk["content"]
     assert len(calls) == 1 and calls[0]["pages"][0]["page"] == 1
     [[page, x0, x1, top, bottom]] = chunk["positions"]
     assert page == 1 and 0 < x0 < x1 <= picture.width and 0 < top < bottom <= picture.height
-    data, media = registry.document_assets().image(cloud.tenant, chunk["image_id"])  # the picture, from S3
+    data, media = bootstrap.document_assets().image(cloud.tenant, chunk["image_id"])  # the picture, from S3
     assert media == "image/jpeg" and data[:2] == b"\xff\xd8"
 
 
 def test_scanned_pages_go_to_the_ocr_lambda_one_per_call(ocr_aws: tuple[Aws, list[dict[str, Any]]]) -> None:
-    from ragcore.services import registry
+    from ragcore import bootstrap
 
     cloud, calls = ocr_aws
     cloud.s3.put_object(Bucket=BUCKET, Key="inbox/customs/scan.pdf", Body=scanned_pdf([LINES[:1], LINES[1:]], 150))
     cloud.settle()
-    dataset = registry.datasets().find_by_name(cloud.tenant, "customs")
+    dataset = bootstrap.datasets().find_by_name(cloud.tenant, "customs")
     assert dataset is not None
     text = "\n".join(c["content"] for c in chunks(cloud, dataset["id"]))
     assert "MSCU 4471" in text and "ceramic tiles" in text
@@ -82,14 +82,14 @@ def test_scanned_pages_go_to_the_ocr_lambda_one_per_call(ocr_aws: tuple[Aws, lis
 
 def test_deepdoc_asks_the_ocr_lambda_for_layout_when_ingest_lacks_the_model(
         ocr_aws: tuple[Aws, list[dict[str, Any]]], monkeypatch: pytest.MonkeyPatch) -> None:
+    from ragcore import bootstrap
     from ragcore.parsing import layout_model
-    from ragcore.services import registry
 
     cloud, calls = ocr_aws
     monkeypatch.setattr(layout_model, "available", lambda: False)  # the ingest bundle: no `layout` layer
     cloud.s3.put_object(Bucket=BUCKET, Key="inbox/customs/text.pdf", Body=make_pdf([LINES, LINES[::-1]]))
     cloud.settle()
-    dataset = registry.datasets().find_by_name(cloud.tenant, "customs")
+    dataset = bootstrap.datasets().find_by_name(cloud.tenant, "customs")
     assert dataset is not None and dataset["parser_config"]["layout_recognize"] == "DeepDOC"
     [doc] = documents_of(cloud, dataset["id"])
     assert doc["run"] == "DONE" and "No layout model here" not in doc["progress_msg"], doc["progress_msg"]

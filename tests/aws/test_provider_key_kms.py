@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 import pytest
 from fastapi.testclient import TestClient
-from ragcore import container as container_module
+from ragcore.bootstrap import container as container_module
 
 from tests.aws.conftest import emulated_aws
 from tests.fakes.openai_server import FakeOpenAI
@@ -106,10 +106,10 @@ def test_keys_round_trip_through_kms_and_the_table_holds_no_plaintext(aws: Env, 
     # a fresh process (a cold start) unwraps the stored data key once, then reads from its cache
     container_module.reset()
     calls.clear()
-    from ragcore.services import registry
+    from ragcore import bootstrap
 
     for _ in range(3):
-        assert registry.model_providers().resolve(aws.tenant, "chat", MODEL).api_key == SECRET_KEY
+        assert bootstrap.tenant_models().resolve(aws.tenant, "chat", MODEL).api_key == SECRET_KEY
     assert calls == ["decrypt"]
 
 
@@ -136,13 +136,13 @@ def test_a_function_without_the_key_id_fails_clearly_and_stores_nothing(
 def test_records_sealed_the_old_way_are_read_and_migrated_on_write(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fake: FakeOpenAI) -> None:
     from ragcore.adapters.key_cipher import KeyCipher
-    from ragcore.services.model_providers import KIND_INSTANCE
+    from ragcore.services.models.providers import KIND_INSTANCE
 
     legacy = base64.b64encode(b"L" * 32).decode()
     for env in _start(monkeypatch, tmp_path, fake, {"PROVIDER_KEY_ENCRYPTION_KEY": legacy}):
         assert add_instance(env) == {"code": 0}
-        from ragcore.container import get_container
-        from ragcore.services import registry
+        from ragcore import bootstrap
+        from ragcore.bootstrap.container import get_container
 
         store = get_container().store
         [item] = instance_items()
@@ -151,7 +151,7 @@ def test_records_sealed_the_old_way_are_read_and_migrated_on_write(
         store.update(KIND_INSTANCE, env.tenant, instance_id, {"api_key_enc": old})
         container_module.reset()
 
-        assert registry.model_providers().resolve(env.tenant, "chat", MODEL).api_key == "old-scheme-key-4321"
+        assert bootstrap.tenant_models().resolve(env.tenant, "chat", MODEL).api_key == "old-scheme-key-4321"
         assert env.call("GET", "/api/v1/providers/ZHIPU-AI/instances/CI")["data"]["api_key"] == "old...4321"
         # any write of the instance seals it under KMS
         res = env.call("PUT", "/api/v1/providers/ZHIPU-AI/instances/CI",

@@ -64,10 +64,10 @@ def schedule(api: Api, connector_id: str, key: str | None = None) -> None:
 
 def force_due(connector_id: str) -> None:
     """Make the connector due now in the scheduler's index (as if its refresh_freq had passed)."""
-    from ragcore.services import registry
+    from ragcore import bootstrap
     from ragcore.services.connectors.model import DUE_KIND, DUE_TENANT, due_key
 
-    store = registry.connectors()._store
+    store = bootstrap.connectors()._store
     entry = store.get(DUE_KIND, DUE_TENANT, connector_id)
     assert entry is not None, "the connector is not scheduled"
     store.put(DUE_KIND, DUE_TENANT, {**entry, "due_ms": 0, "due": due_key(0, connector_id)})

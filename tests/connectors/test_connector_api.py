@@ -54,14 +54,14 @@ def test_create_get_list_update_delete(capi: Api, moto_s3: str, data_dir: Path) 
     config = {**got["data"]["config"], "prefix": "docs/"}
     updated = capi.call("PATCH", f"/api/v1/connectors/{created['id']}", json={"config": config, "refresh_freq": 10})
     assert updated["code"] == 0 and updated["data"]["config"]["prefix"] == "docs/" and updated["data"]["refresh_freq"] == 10
-    from ragcore.services import registry
+    from ragcore import bootstrap
 
-    stored = registry.connectors().owned(capi.tenant, created["id"])
-    assert registry.connectors().credentials(stored)["aws_secret_access_key"] == SECRET
+    stored = bootstrap.connectors().owned(capi.tenant, created["id"])
+    assert bootstrap.connectors().credentials(stored)["aws_secret_access_key"] == SECRET
     config["credentials"] = {**config["credentials"], "aws_secret_access_key": "a-new-secret-value-123"}
     capi.call("PATCH", f"/api/v1/connectors/{created['id']}", json={"data": {"config": config}})  # RAGFlow's `data` wrapper
-    stored = registry.connectors().owned(capi.tenant, created["id"])
-    assert registry.connectors().credentials(stored)["aws_secret_access_key"] == "a-new-secret-value-123"
+    stored = bootstrap.connectors().owned(capi.tenant, created["id"])
+    assert bootstrap.connectors().credentials(stored)["aws_secret_access_key"] == "a-new-secret-value-123"
 
     assert capi.call("DELETE", f"/api/v1/connectors/{created['id']}") == {"code": 0, "message": "success", "data": True}
     assert capi.call("GET", f"/api/v1/connectors/{created['id']}") == NO_AUTH
@@ -165,7 +165,7 @@ def test_dataset_created_with_connectors_starts_a_first_sync(capi: Api, moto_s3:
 
 
 def test_schedule_cancel_and_logs_paging(capi: Api, moto_s3: str) -> None:
-    from ragcore.services import registry
+    from ragcore import bootstrap
 
     name = new_bucket(moto_s3, ("a.txt", b"Possums.\n"))
     conn = create_connector(capi, "s3", s3_config(moto_s3, name))
@@ -174,7 +174,7 @@ def test_schedule_cancel_and_logs_paging(capi: Api, moto_s3: str) -> None:
     wait_run(capi, conn["id"])
     cancelled = capi.call("PATCH", f"/api/v1/connectors/{conn['id']}", json={"status": "CANCEL"})
     assert cancelled["data"]["status"] == "2"
-    assert registry.connectors().tick() == 0  # a cancelled connector is not due any more
+    assert bootstrap.connectors().tick() == 0  # a cancelled connector is not due any more
     assert capi.call("PATCH", f"/api/v1/connectors/{conn['id']}", json={"status": "SCHEDULE"})["code"] == 0
     wait_run(capi, conn["id"], runs=2)
     page = capi.call("GET", f"/api/v1/connectors/{conn['id']}/logs", params={"page": 1, "page_size": 1})["data"]
@@ -194,7 +194,7 @@ def test_schedule_cancel_and_logs_paging(capi: Api, moto_s3: str) -> None:
 
 
 def test_a_deleted_datasets_link_goes_at_the_next_due_run(capi: Api, moto_s3: str) -> None:
-    from ragcore.services import registry
+    from ragcore import bootstrap
     from ragcore.services.connectors.model import LINK_KIND
 
     name = new_bucket(moto_s3, ("a.txt", b"Echidnas.\n"))
@@ -203,8 +203,8 @@ def test_a_deleted_datasets_link_goes_at_the_next_due_run(capi: Api, moto_s3: st
     link(capi, ds, conn["id"])
     wait_run(capi, conn["id"])
     assert capi.call("DELETE", "/api/v1/datasets", json={"ids": [ds]})["code"] == 0
-    store = registry.connectors()._store
+    store = bootstrap.connectors()._store
     force_due(conn["id"])
-    assert registry.connectors().tick() == 1
+    assert bootstrap.connectors().tick() == 1
     assert store.get(LINK_KIND, capi.tenant, f"{conn['id']}-{ds}") is None
     assert len(logs(capi, conn["id"])) == 1  # no run was started for the deleted dataset

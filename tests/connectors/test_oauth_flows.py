@@ -137,11 +137,11 @@ def test_box_flow_completes(oapi: Api, provider: FakeServer) -> None:
 
 
 def test_a_flow_older_than_15_minutes_is_refused(oapi: Api, provider: FakeServer) -> None:
-    from ragcore.services import registry
+    from ragcore import bootstrap
     from ragcore.services.connectors.oauth import FLOW_TENANT, STATE_KIND
 
     flow = oapi.call("POST", "/api/v1/connectors/google/oauth/web/start", json={"credentials": google_client(provider)})["data"]
-    store = registry.oauth_flows()._store
+    store = bootstrap.oauth_flows()._store
     store.update(STATE_KIND, FLOW_TENANT, f"google-drive:{flow['flow_id']}", {"created_at": 0})
     page = oapi.client.get("/api/v1/connectors/google-drive/oauth/web/callback", params={"state": flow["flow_id"], "code": "good-code"})
     assert popup_payload(page.text)["message"] == "Authorization session expired. Please restart from the main window."

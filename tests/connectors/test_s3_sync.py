@@ -120,8 +120,8 @@ def test_one_failing_item_is_logged_and_skipped(small_api: Api, moto_s3: str) ->
 
 def test_a_killed_run_resumes_from_its_checkpoint_without_duplicates(capi: Api, moto_s3: str,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from ragcore import bootstrap
     from ragcore.adapters.sources import s3 as s3_source
-    from ragcore.services import registry
 
     s3, name = bucket(moto_s3)
     for n in range(7):
@@ -147,10 +147,10 @@ def test_a_killed_run_resumes_from_its_checkpoint_without_duplicates(capi: Api, 
     [run] = logs(capi, conn["id"])
     assert run["status"] == "1" and run["docs_added"] == 4  # left RUNNING, as a dead worker leaves it
 
-    store = registry.connectors()._store
+    store = bootstrap.connectors()._store
     store.update("sync_log", capi.tenant, run["id"], {"_lease_until": 0})  # its lease ran out
     force_due(conn["id"])
-    assert registry.connectors().tick() == 1
+    assert bootstrap.connectors().tick() == 1
     done = wait_run(capi, conn["id"])
     assert done["id"] == run["id"] and done["status"] == "3"
     assert calls[3] == calls[2] and calls[3] is not None  # resumed at the saved cursor, not from the start
@@ -183,7 +183,7 @@ def test_two_tenants_keep_apart(capi: Api, moto_s3: str) -> None:
 
 
 def test_two_runs_of_one_connector_never_overlap(capi: Api, moto_s3: str) -> None:
-    from ragcore.services import registry
+    from ragcore import bootstrap
     from ragcore.services.connectors.model import RUN_SCOPE
 
     s3, name = bucket(moto_s3)
@@ -192,7 +192,7 @@ def test_two_runs_of_one_connector_never_overlap(capi: Api, moto_s3: str) -> Non
     conn = create_connector(capi, "s3", s3_config(moto_s3, name))
     link(capi, ds, conn["id"])
     wait_run(capi, conn["id"])
-    store = registry.connectors()._store
+    store = bootstrap.connectors()._store
     # another run (a worker elsewhere) holds the (connector, dataset) claim: a second run ends at once, untouched
     assert store.claim(capi.tenant, RUN_SCOPE, f"{conn['id']}:{ds}", "a-run-still-going")
     schedule(capi, conn["id"])
@@ -211,7 +211,7 @@ def hasty_api(data_dir: object, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api
 
 
 def test_a_page_longer_than_a_step_goes_on_in_the_next_step(hasty_api: Api, moto_s3: str) -> None:
-    from ragcore.services import registry
+    from ragcore import bootstrap
 
     s3, name = bucket(moto_s3)
     for n in range(5):
@@ -222,5 +222,5 @@ def test_a_page_longer_than_a_step_goes_on_in_the_next_step(hasty_api: Api, moto
     run = wait_run(hasty_api, conn["id"])
     assert (run["status"], run["docs_added"], run["docs_failed"]) == ("3", 5, 0)
     assert sorted(d["name"] for d in wait_parsed(hasty_api, ds, 5)) == [f"part{n}.txt" for n in range(5)]
-    stored = registry.connectors()._store.get("sync_log", hasty_api.tenant, run["id"])
+    stored = bootstrap.connectors()._store.get("sync_log", hasty_api.tenant, run["id"])
     assert stored is not None and stored["_pages"] >= 5  # one item a step: the page was taken up five times

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 from ragcore.errors import ApiError
-from ragcore.services.teams import TeamService
-from ragcore.services.tenants import TenantService, masked
-from ragcore.services.users import LoginPolicy, UserService
+from ragcore.services.accounts.teams import TeamService
+from ragcore.services.accounts.tenants import TenantService, masked
+from ragcore.services.accounts.users import LoginPolicy, UserService
 
 
 def test_users_sessions_and_the_login_lock(store: Any) -> None:

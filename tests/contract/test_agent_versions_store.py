@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ragcore.services.agent_versions import AgentVersions
+from ragcore.services.agents.versions import AgentVersions
 
 
 def _dsl(n: int) -> dict[str, Any]:

@@ -7,11 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 from ragcore import usage
+from ragcore.domain.kinds import DATASET as DATASET_KIND
 from ragcore.ids import now_ms
 from ragcore.services.connectors.model import CONNECTOR_KIND, DUE_KIND, DUE_TENANT, LINK_KIND, Status
 from ragcore.services.connectors.service import ConnectorService
 from ragcore.services.connectors.sync import link_id
-from ragcore.services.kinds import DATASET_KIND
 
 
 class Queue:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from ragcore.services.conversation_stats import ConversationStats
+from ragcore.services.system.conversation_stats import ConversationStats
 
 DAY1 = int(datetime(2025, 3, 1, 9, 30, tzinfo=UTC).timestamp() * 1000)
 DAY2 = int(datetime(2025, 3, 2, 23, 0, tzinfo=UTC).timestamp() * 1000)

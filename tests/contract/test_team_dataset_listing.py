@@ -6,7 +6,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ragcore.services.datasets import DatasetService
+from ragcore.domain.datasets import CreateDataset, parse_list_query
+from ragcore.services.knowledge.datasets import DatasetService
 
 
 def service(store: Any, teams: dict[str, list[str]]) -> DatasetService:
@@ -16,7 +17,7 @@ def service(store: Any, teams: dict[str, list[str]]) -> DatasetService:
 
 
 def names(svc: DatasetService, tenant: str, **params: Any) -> list[str]:
-    return [d["name"] for d in svc.list(tenant, {k: str(v) for k, v in params.items()})[0]]
+    return [d["name"] for d in svc.list(tenant, parse_list_query({k: str(v) for k, v in params.items()}))[0]]
 
 
 def test_own_and_team_datasets_merge_in_order_and_page(store: Any) -> None:
@@ -24,16 +25,16 @@ def test_own_and_team_datasets_merge_in_order_and_page(store: Any) -> None:
     plan = [("owner-a", "a1", "team"), ("member", "m1", "me"), ("owner-b", "b1", "team"), ("owner-a", "a2", "me"),
             ("member", "m2", "me"), ("owner-a", "a3", "team")]
     for tenant, name, permission in plan:
-        svc.create(tenant, {"name": name, "permission": permission})
+        svc.create(tenant, CreateDataset(name=name, permission=permission))
         time.sleep(0.002)  # distinct creation times
     assert names(svc, "member") == ["a3", "m2", "b1", "m1", "a1"]
-    assert svc.list("member", {})[1] == 5
+    assert svc.list("member", parse_list_query({}))[1] == 5
     assert names(svc, "member", desc="false") == ["a1", "m1", "b1", "m2", "a3"]
     assert [names(svc, "member", page=p, page_size=2) for p in (1, 2, 3)] == [["a3", "m2"], ["b1", "m1"], ["a1"]]
     assert names(svc, "owner-a") == ["a3", "a2", "a1"]
 
     # an update moves it in update order; turning the permission off removes it from the member's list
-    [a1] = [d for d in svc.list("owner-a", {})[0] if d["name"] == "a1"]
+    [a1] = [d for d in svc.list("owner-a", parse_list_query({}))[0] if d["name"] == "a1"]
     svc.update("owner-a", a1["id"], {"description": "touched"})
     assert names(svc, "member", orderby="update_time")[0] == "a1"
     svc.update("owner-a", a1["id"], {"permission": "me"})

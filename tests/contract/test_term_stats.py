@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ragcore.services import term_stats
-from ragcore.services.term_stats import TermStats
+from ragcore.services.knowledge.chunks import term_stats
+from ragcore.services.knowledge.chunks.term_stats import TermStats
 
 
 def row(cid: str, dataset: str, text: str) -> dict[str, Any]:

@@ -265,8 +265,8 @@ def test_bucket_is_private_encrypted_and_accepts_presigned_puts(template: Any) -
 
 
 def test_provider_secret_holds_the_keys_the_code_reads(template: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from ragcore import container
     from ragcore.adapters import secrets as secrets_adapter
+    from ragcore.bootstrap import container
     from ragcore.config import Settings
 
     from infra.stacks.secrets import PROVIDER_KEYS

@@ -63,8 +63,8 @@ def test_extractive_answers_cite_the_knowledge() -> None:
 
 def test_provider_keys_come_from_secrets_manager(monkeypatch: pytest.MonkeyPatch) -> None:
     from ragcore.adapters.secrets import load_secret
+    from ragcore.bootstrap.container import with_provider_secrets
     from ragcore.config import Settings
-    from ragcore.container import with_provider_secrets
 
     for name, value in {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t"}.items():
         monkeypatch.setenv(name, value)

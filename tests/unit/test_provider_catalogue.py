@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from ragcore.config import Settings
-from ragcore.providers.catalogue import load_catalogue
-from ragcore.services.model_providers import mask_key, split_model_name
+from ragcore.services.models.catalogue import load_catalogue
+from ragcore.services.models.names import mask_key, split_model_name
 
 
 def test_factories_carry_ragflows_base_urls_and_models() -> None:

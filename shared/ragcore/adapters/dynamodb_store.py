@@ -32,8 +32,8 @@ from ragcore.adapters.table_schema import (
     VIEW_ALL,
     VIEW_B,
 )
+from ragcore.domain.kinds import fields_of, filter_value, name_key, position_of, slot_values
 from ragcore.errors import StorageError
-from ragcore.list_fields import fields_of, filter_value, name_key, position_of, slot_values
 from ragcore.ports import Item, ListQuery
 
 ADD_PER_UPDATE = 200  # "ADD #fNNN :vNNN, " is ≤ 17 characters: 200 of them stay under the 4 KB expression limit

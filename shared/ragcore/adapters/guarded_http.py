@@ -13,7 +13,7 @@ import socket
 import ssl
 from urllib.parse import urljoin, urlsplit
 
-from ragcore.agents.runtime import HttpReply
+from ragcore.ports import HttpReply
 
 MAX_REDIRECTS = 3
 

@@ -1,7 +1,7 @@
 """MetadataStore on one SQLite file (WAL), one connection per thread.
 
 Every item is one row: its JSON plus the columns lists need (creation sequence, update time, the kind's two filter
-slots and its lowercased name, see ragcore.list_fields), each order and slot with its own index, so a page is an
+slots and its lowercased name, see ragcore.domain.kinds), each order and slot with its own index, so a page is an
 index range and never a sort of the collection. Counts per parent and slot value live in `counts`, kept by
 triggers in the same transaction as the row, so a list's total is one indexed read.
 """
@@ -18,8 +18,8 @@ from typing import Any
 
 import orjson
 
+from ragcore.domain.kinds import fields_of, filter_value, name_key, position_of, slot_values
 from ragcore.errors import StorageError
-from ragcore.list_fields import fields_of, filter_value, name_key, position_of, slot_values
 from ragcore.ports import Item, ListQuery
 
 _SCHEMA = """

@@ -13,7 +13,7 @@ Every item has its own partition key, so no tenant, dataset or document is a hot
 get or a batch get by id is one read per item whatever the collection's size.
 
 Lists. An item of a listed kind carries: `V0` = `<tenant>#<kind>#<parent>` (its collection), `VA`/`VB` = `V0` +
-`#a=<value>` / `#b=<value>` (its collection narrowed to the kind's filter slot value, ragcore.list_fields), `VC`
+`#a=<value>` / `#b=<value>` (its collection narrowed to the kind's filter slot value, ragcore.domain.kinds), `VC`
 = its creation position, `VU` = its last-update position (a fresh position whenever `update_time` changes), `VN`
 = its lowercased name. The GSIs below hold each view in position order, so page 1 is one Query of `page_size`
 items, in either direction.

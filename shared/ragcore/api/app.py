@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute
 
 from ragcore.api.envelope import error
-from ragcore.api.validation import format_validation_error
+from ragcore.domain.validation import format_validation_error
 from ragcore.errors import ApiError, ProviderError, RetCode, StorageError
 
 log = logging.getLogger("ragcore.api")

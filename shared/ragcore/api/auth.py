@@ -13,10 +13,8 @@ from typing import Any
 
 from fastapi import Request
 
-from ragcore.container import get_container
+from ragcore import bootstrap
 from ragcore.errors import ApiError, RetCode
-from ragcore.services.tenants import TenantService
-from ragcore.services.users import UserService
 
 UNAUTHORIZED_MESSAGE = "<Unauthorized '401: Unauthorized'>"
 
@@ -40,10 +38,9 @@ def current_tenant(request: Request) -> str:
     key = bearer_key(request)
     if key is None:
         raise unauthorized()
-    store = get_container().store
-    tenant = TenantService(store).resolve(key)
+    tenant = bootstrap.tenants().resolve(key)
     if tenant is None:
-        user = UserService(store).resolve_session(key)
+        user = bootstrap.users().resolve_session(key)
         if user is None:
             raise unauthorized()
         tenant = str(user["tenant_id"])
@@ -77,7 +74,7 @@ def current_bot_tenant(request: Request) -> str:
     token = beta_token(request)
     if token is None:
         raise ApiError(RetCode.DATA_ERROR, BETA_MISSING)
-    tenant = TenantService(get_container().store).resolve_beta(token)
+    tenant = bootstrap.tenants().resolve_beta(token)
     if tenant is None:
         raise ApiError(RetCode.DATA_ERROR, BETA_INVALID)
     request.state.bot_tenant_id = tenant
@@ -89,7 +86,7 @@ def current_user(request: Request) -> dict[str, Any]:
     tenant = current_tenant(request)
     user = getattr(request.state, "user", None)
     if user is None:
-        user = UserService(get_container().store).get(tenant)
+        user = bootstrap.users().get(tenant)
         if user is None or user.get("is_active") == "0":
             raise unauthorized()
         request.state.user = user

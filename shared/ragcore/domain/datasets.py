@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from pydantic_core import PydanticCustomError
 
 from ragcore.domain.paging import bounded_page_size
+from ragcore.errors import ApiError, RetCode
 
 CHUNK_METHODS = ("naive", "book", "email", "laws", "manual", "one", "paper", "picture", "presentation", "qa", "table", "tag", "resume")
 CHUNK_METHOD_MESSAGE = (
@@ -317,6 +318,19 @@ class ListDatasetsQuery(BaseModel):
         if dupes:
             raise PydanticCustomError("duplicate_uuids", "Duplicate ids: '{duplicate_ids}'", {"duplicate_ids": ", ".join(dupes)})
         return out
+
+
+def parse_list_query(params: dict[str, Any]) -> ListDatasetsQuery:
+    """GET /datasets' query as RAGFlow's ListDatasetReq takes it: an unknown parameter is refused first (its own
+    words), then the model's checks (code 101)."""
+    from ragcore.domain.validation import parse_model
+
+    unknown = set(params) - set(ListDatasetsQuery.model_fields)
+    if unknown:
+        field = sorted(unknown)[0]
+        raise ApiError(RetCode.ARGUMENT_ERROR,
+                       f"Field: <{field}> - Message: <Extra inputs are not permitted> - Value: <{params[field]}>")
+    return parse_model(ListDatasetsQuery, {k: v for k, v in params.items() if v is not None})
 
 
 class DeleteDatasets(BaseModel):

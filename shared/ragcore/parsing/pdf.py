@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import io
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from ragcore.parsing.guards import require_bytes
 from ragcore.parsing.paragraphs import split_lines
 from ragcore.parsing.pdf_layout import Line, body_size, drop_running_lines, page_blocks, title_levels
+from ragcore.parsing.pdf_shared import ENCRYPTED, MIN_BUDGET_S, PAGE_BUDGET_S, PDFIUM_LOCK
 from ragcore.parsing.types import MAX_PDF_PAGES, Block, ParsedDocument, ParseError
 
 if TYPE_CHECKING:
@@ -35,13 +35,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("ragcore.parsing.pdf")
 
-# Seconds allowed per page of the requested range (at least _MIN_BUDGET_S): a PDF whose pages each take
-# seconds (loops in content streams) is cut off between pages with a reason instead of holding a worker.
-_PAGE_BUDGET_S = 2.0
-_MIN_BUDGET_S = 60.0
-_ENCRYPTED = "The PDF is encrypted; upload it without a password."
-# PDFium is not thread-safe and the local runtime parses in a thread pool.
-_PDFIUM_LOCK = threading.Lock()
 
 
 class _Pages:
@@ -60,7 +53,7 @@ def _open(data: bytes) -> Iterator[_Pages]:
     require_bytes(data)
     if b"%PDF-" not in data[:1024]:
         raise ParseError("The PDF file is corrupt: no PDF header.")
-    with _PDFIUM_LOCK:
+    with PDFIUM_LOCK:
         pages = _open_pdfium(data) or _open_pypdf(data)
         try:
             yield pages
@@ -75,7 +68,7 @@ def _open_pdfium(data: bytes) -> _Pages | None:
         doc = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
         if getattr(exc, "err_code", None) == 4 or "password" in str(exc).lower():
-            raise ParseError(_ENCRYPTED) from None
+            raise ParseError(ENCRYPTED) from None
         log.info("PDFium could not open the file (%s); trying pypdf", exc)
         return None
 
@@ -110,7 +103,7 @@ def _open_pypdf(data: bytes) -> _Pages:
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted and not reader.decrypt(""):
-            raise ParseError(_ENCRYPTED)
+            raise ParseError(ENCRYPTED)
         count = len(reader.pages)
     except ParseError:
         raise
@@ -138,7 +131,9 @@ def parse_pdf(data: bytes, page_from: int = 0, page_to: int | None = None, *, la
     if layout:
         from ragcore.parsing.pdf_deepdoc import parse_pdf_layout
 
-        return parse_pdf_layout(data, page_from, page_to, ocr=ocr)
+        parsed = parse_pdf_layout(data, page_from, page_to, ocr=ocr)
+        if parsed is not None:
+            return parsed  # else the plain reader: it has the fallbacks, the reasons and the OCR of scans
     scans: dict[int, Any] = {}
     with _open(data) as pages:
         total = pages.count
@@ -146,7 +141,7 @@ def parse_pdf(data: bytes, page_from: int = 0, page_to: int | None = None, *, la
         end = total if page_to is None else max(start, min(page_to, total))
         failed: list[int] = []
         lines: dict[int, list[Line]] = {}
-        deadline = time.monotonic() + max(_MIN_BUDGET_S, _PAGE_BUDGET_S * (end - start))
+        deadline = time.monotonic() + max(MIN_BUDGET_S, PAGE_BUDGET_S * (end - start))
         for index in range(start, end):
             if time.monotonic() > deadline:
                 raise ParseError(

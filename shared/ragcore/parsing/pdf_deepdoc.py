@@ -20,6 +20,7 @@ from ragcore.parsing import layout_model
 from ragcore.parsing.layout import Detector, PageLayout, analyze_page, layout_blocks
 from ragcore.parsing.layout_model import INPUT_H
 from ragcore.parsing.pdf_scan import read_scans, render
+from ragcore.parsing.pdf_shared import ENCRYPTED, MIN_BUDGET_S, PAGE_BUDGET_S, PDFIUM_LOCK
 from ragcore.parsing.textlayer import page_words
 from ragcore.parsing.types import MAX_PDF_PAGES, ParsedDocument, ParseError, TextBox
 
@@ -42,11 +43,10 @@ class _Page:
 def parse_pdf_layout(
     data: bytes, page_from: int = 0, page_to: int | None = None, *, detector: Detector | None = None,
     ocr: OcrEngine | None = None,
-) -> ParsedDocument:
-    """detector: page image → layout regions; by default the in-process model, or none when this process does not
+) -> ParsedDocument | None:
+    """None: the plain reader is the one to read this file (PDFium refused it, or the range has no text layer).
+    detector: page image → layout regions; by default the in-process model, or none when this process does not
     have it (a Lambda bundle without the "layout" layer), and then the text's geometry alone orders the page."""
-    from ragcore.parsing import pdf
-
     if detector is None and layout_model.available():
         detector = layout_model.detect
     elif detector is None and ocr is not None and hasattr(ocr, "layout_detector"):
@@ -54,7 +54,7 @@ def parse_pdf_layout(
 
     opened = _open(data)
     if opened is None:  # PDFium refused the file: the plain reader has the fallbacks and the reasons
-        return pdf.parse_pdf(data, page_from, page_to, ocr=ocr)
+        return None
     doc, total = opened
     start = max(0, page_from)
     end = total if page_to is None else max(start, min(page_to, total))
@@ -64,14 +64,14 @@ def parse_pdf_layout(
     textless: list[int] = []
     unreadable = 0
     try:
-        deadline = time.monotonic() + max(pdf._MIN_BUDGET_S, pdf._PAGE_BUDGET_S * (end - start))
+        deadline = time.monotonic() + max(MIN_BUDGET_S, PAGE_BUDGET_S * (end - start))
         for index in range(start, end):
             if time.monotonic() > deadline:
                 raise ParseError(
                     f"Reading the PDF took too long (stopped at page {index + 1}); the file may be malformed."
                 )
             try:
-                with pdf._PDFIUM_LOCK:  # PDFium calls only; the model and the analysis overlap other workers
+                with PDFIUM_LOCK:  # PDFium calls only; the model and the analysis overlap other workers
                     page = _page(doc, index)
             except Exception as exc:
                 log.warning("pdf page %d unreadable: %s", index + 1, exc)
@@ -82,7 +82,7 @@ def parse_pdf_layout(
                 textless.append(page.number)
                 if ocr is not None:  # a scanned page among text pages: OCR reads it (after the lock is let go)
                     try:
-                        with pdf._PDFIUM_LOCK:
+                        with PDFIUM_LOCK:
                             scans[page.number] = render(doc, page.number)
                     except Exception as exc:
                         log.warning("pdf page %d could not be rendered for OCR: %s", page.number, exc)
@@ -96,13 +96,13 @@ def parse_pdf_layout(
                 log.warning("layout of pdf page %d failed: %s", page.number, exc)
                 failed.append(page.number)
     finally:
-        with pdf._PDFIUM_LOCK:
+        with PDFIUM_LOCK:
             doc.close()
     if end > start and unreadable == end - start:
         raise ParseError(f"The PDF file is corrupt: none of pages {start + 1}-{end} can be read.")
     if end > start and len(textless) + unreadable == end - start:
         # no text layer in the range (a scan): the plain reader OCRs it, or tells the user why nothing can be read
-        return pdf.parse_pdf(data, page_from, page_to, ocr=ocr)
+        return None
     meta: dict[str, Any] = {"page_from": start, "page_to": end, "failed_pages": sorted(failed),
                             "textless_pages": textless, "layout": "DeepDOC", "layout_model": detector is not None}
     blocks = layout_blocks(layouts)
@@ -130,14 +130,12 @@ def _tolerant(detect: Detector) -> Detector:
 def _open(data: bytes) -> tuple[Any, int] | None:
     import pypdfium2 as pdfium
 
-    from ragcore.parsing import pdf
-
-    with pdf._PDFIUM_LOCK:
+    with PDFIUM_LOCK:
         try:
             doc = pdfium.PdfDocument(data)
         except pdfium.PdfiumError as exc:
             if getattr(exc, "err_code", None) == 4 or "password" in str(exc).lower():
-                raise ParseError(pdf._ENCRYPTED) from None
+                raise ParseError(ENCRYPTED) from None
             return None
         total = min(len(doc), MAX_PDF_PAGES)
         if total <= 0:

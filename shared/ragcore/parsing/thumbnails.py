@@ -40,10 +40,10 @@ def thumbnail_png(suffix: str, data: bytes, *, wait: bool = True) -> bytes | Non
 def _pdf(data: bytes, wait: bool) -> bytes | None:
     import pypdfium2 as pdfium
 
-    from ragcore.parsing.pdf import _PDFIUM_LOCK  # PDFium is not thread-safe: share the parser's lock
+    from ragcore.parsing.pdf_shared import PDFIUM_LOCK  # PDFium is not thread-safe: share the parsers' lock
 
     dpi = PDF_DPI
-    if not _PDFIUM_LOCK.acquire(blocking=wait):
+    if not PDFIUM_LOCK.acquire(blocking=wait):
         return None
     try:
         doc = pdfium.PdfDocument(data)
@@ -65,7 +65,7 @@ def _pdf(data: bytes, wait: bool) -> bytes | None:
         finally:
             doc.close()
     finally:
-        _PDFIUM_LOCK.release()
+        PDFIUM_LOCK.release()
 
 
 def _image(data: bytes) -> bytes:

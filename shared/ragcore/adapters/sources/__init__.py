@@ -1,5 +1,5 @@
 """Connector sources, one module per protocol, each behind ragcore.domain.sources.Source; all outbound calls go
-through the connector guard (guard.py). Built only by the composition root (services/registry.py).
+through the connector guard (guard.py). Built only by the composition root (ragcore/bootstrap/wiring/connectors.py).
 
 | source                                            | protocol                    | client                     |
 |---------------------------------------------------|-----------------------------|----------------------------|

@@ -1,6 +1,6 @@
 """The connector area's records, states and the rules on their credentials.
 
-Kinds in the store (ragcore.list_fields): `connector` (a tenant's connectors), `connector_link` (a connector's
+Kinds in the store (ragcore.domain.kinds): `connector` (a tenant's connectors), `connector_link` (a connector's
 datasets, RAGFlow's Connector2Kb; under the connector), `sync_log` (a run of one connector into one dataset,
 RAGFlow's SyncLogs; under the connector; it is also the run's checkpoint), `connector_item` (one source item synced
 into one dataset: its document and fingerprint; under "<connector>:<dataset>") and `connector_due` (the due index,
@@ -13,11 +13,13 @@ import hashlib
 import json
 from typing import Any
 
-CONNECTOR_KIND = "connector"
-LINK_KIND = "connector_link"
-LOG_KIND = "sync_log"
-ITEM_KIND = "connector_item"
-DUE_KIND = "connector_due"
+from ragcore.domain import kinds
+
+CONNECTOR_KIND = kinds.CONNECTOR
+LINK_KIND = kinds.CONNECTOR_LINK
+LOG_KIND = kinds.SYNC_LOG
+ITEM_KIND = kinds.CONNECTOR_ITEM
+DUE_KIND = kinds.CONNECTOR_DUE
 DUE_TENANT = "~connectors"  # the due index spans tenants: one partition, read a page at a time by due time
 RUN_SCOPE = "connector-run"  # the claim one (connector, dataset) run holds while it runs
 

@@ -16,14 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ragcore.domain import kinds
 from ragcore.domain.sources import SourceError
 from ragcore.errors import ApiError, RetCode, require_arguments
-from ragcore.ports import MetadataStore
-from ragcore.services.connectors.service import Cipher
+from ragcore.ports import Cipher, MetadataStore
 
 WEB_FLOW_TTL_SECS = 15 * 60
-STATE_KIND = "oauth_state"
-RESULT_KIND = "oauth_result"
+STATE_KIND = kinds.OAUTH_STATE
+RESULT_KIND = kinds.OAUTH_RESULT
 FLOW_TENANT = "~oauth"
 GOOGLE_TYPES = ("google-drive", "gmail")
 GOOGLE_SCOPES = {

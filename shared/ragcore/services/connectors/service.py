@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
+from ragcore.domain.kinds import DATASET as DATASET_KIND
 from ragcore.domain.sources import SourceError, SourceFactory
 from ragcore.errors import ApiError, RetCode, require_arguments
 from ragcore.ids import new_id, now_ms
-from ragcore.ports import JobQueue, ListQuery, MetadataStore
+from ragcore.ports import Cipher, JobQueue, ListQuery, MetadataStore
 from ragcore.services.common import public, rest_api_page, stamp_new, stamp_update
 from ragcore.services.connectors.model import (
     CONNECTOR_KIND,
@@ -40,7 +41,6 @@ from ragcore.services.connectors.model import (
     split_config,
 )
 from ragcore.services.connectors.sync import ACTIVE, TASK_TYPE, link_id, run_key
-from ragcore.services.kinds import DATASET_KIND
 
 log = logging.getLogger("ragcore.connectors")
 
@@ -48,12 +48,6 @@ NO_AUTHORIZATION = "no authorization"
 MAX_CONNECTORS = 1000  # a tenant's connectors listed at once (RAGFlow's list has no paging)
 MAX_LINKS = 1000
 TICK_PAGE = 10  # due-index entries read at a time: an idle tick reads this many
-
-
-class Cipher(Protocol):
-    def encrypt(self, text: str) -> str: ...
-
-    def decrypt(self, token: str) -> str: ...
 
 
 def no_authorization() -> ApiError:

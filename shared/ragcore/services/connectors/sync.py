@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from ragcore.domain.kinds import DATASET as DATASET_KIND
 from ragcore.domain.sources import Source, SourceError, SourceFactory, SourceItem
 from ragcore.ids import http_date, now_ms
 from ragcore.ports import JobQueue, ListQuery, MetadataStore
@@ -40,9 +41,9 @@ from ragcore.services.connectors.model import (
     items_parent,
     source_type,
 )
-from ragcore.services.documents import KIND as DOC_KIND
-from ragcore.services.documents import DocumentService
-from ragcore.services.kinds import DATASET_KIND
+from ragcore.services.knowledge.document_parsing import ParseControl
+from ragcore.services.knowledge.documents import KIND as DOC_KIND
+from ragcore.services.knowledge.documents import DocumentService
 
 log = logging.getLogger("ragcore.connectors")
 
@@ -65,6 +66,7 @@ class ConnectorSync:
         self,
         store: MetadataStore,
         documents: DocumentService,
+        parsing: ParseControl,
         sources: SourceFactory,
         credentials: Callable[[dict[str, Any]], Any],
         queue: Callable[[], JobQueue],
@@ -75,6 +77,7 @@ class ConnectorSync:
     ) -> None:
         self._store = store
         self._documents = documents
+        self._parsing = parsing  # an item's document (re)parsed when its link auto-parses
         self._sources = sources
         self._credentials = credentials  # connector item → its decrypted credentials
         self._queue = queue
@@ -220,7 +223,7 @@ class ConnectorSync:
             )
             doc = self._store.get(DOC_KIND, tenant, doc_id)
         if doc is not None and str(link.get("auto_parse", "1")) != "0":
-            self._documents.queue_parse(tenant, dataset, doc)
+            self._parsing.queue_parse(tenant, dataset, doc)
         return outcome
 
     def _prune_due(self, run: dict[str, Any], connector: dict[str, Any], link: dict[str, Any]) -> bool:

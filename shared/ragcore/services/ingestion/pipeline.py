@@ -1,0 +1,306 @@
+"""The parse → chunk → embed → index pipeline, run task by task (local worker pool or SQS → Lambda).
+
+A document's parse is a "plan" task that splits it (PDFs by page ranges of task_page_size) into "parse"
+tasks. Each task checks, before and after every write batch, that its run is still current (the document
+exists and its run id has not moved on because of a stop, a re-parse or a delete); a stale task removes
+what it wrote. A repeated task (SQS redelivery) rewrites the same chunk ids and is counted once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from ragcore.domain.kinds import DATASET as DATASET_KIND
+from ragcore.domain.kinds import DOCUMENT as DOC_KIND
+from ragcore.errors import ProviderError
+from ragcore.ids import now_ms
+from ragcore.ports import BlobStore, Embedder, JobQueue, MetadataStore
+from ragcore.services.knowledge.chunks.store import TASK_SPAN, ChunkStore, chunk_id, embedding_text, is_current
+from ragcore.services.knowledge.chunks.term_stats import TERMSTATS_VERSION
+from ragcore.services.knowledge.document_assets import chunk_image_key, chunk_images_prefix, store_thumbnail
+from ragcore.services.knowledge.documents import progress_line
+from ragcore.services.knowledge.ingestion_logs import record_run
+from ragcore.text.tokenize import count_tokens
+
+if TYPE_CHECKING:
+    from ragcore.parsing.ocr import OcrEngine
+
+log = logging.getLogger("ragcore.ingestion")
+
+EMBED_BATCH = 32
+
+
+class Stale(Exception):
+    """The run this task belongs to was stopped, replaced or deleted."""
+
+
+class IngestionService:
+    def __init__(
+        self,
+        store: MetadataStore,
+        blobs: BlobStore,
+        chunks: ChunkStore,
+        embedder_for: Callable[[str, str], Embedder],
+        queue: Callable[[], JobQueue],
+        *,
+        lease_s: float,
+        index_jobs: Callable[[dict[str, Any]], None] | None = None,
+        purges: Callable[[dict[str, Any]], None] | None = None,
+        ocr: Callable[[], OcrEngine | None] = lambda: None,
+        vision_for: Callable[[str], Callable[[bytes], str] | None] = lambda tenant: None,
+        connector_jobs: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
+        self._connector_jobs = connector_jobs  # a step of a connector's sync run shares this worker too
+        self._ocr = ocr  # reads images and scanned pages: in this process, or the OCR function on AWS
+        self._vision_for = vision_for  # tenant → its default image-to-text model (the picture method)
+        self._index_jobs = index_jobs  # dataset-level builds (GraphRAG, RAPTOR, mind map) share this worker
+        self._purges = purges  # removal of what deletes and resets left unreachable, in the background
+        self._store = store
+        self._blobs = blobs
+        self._chunks = chunks
+        self._embedder_for = embedder_for
+        self._queue = queue
+        self._lease_s = lease_s
+
+    # ---- entry --------------------------------------------------------------------------------
+    def handle(self, task: dict[str, Any]) -> None:
+        kind = task.get("type")
+        try:
+            if kind == "plan":
+                self._plan(task)
+            elif kind == "parse":
+                self._parse(task)
+            elif kind == "index" and self._index_jobs is not None:
+                self._index_jobs(task)
+            elif kind == "connector_sync" and self._connector_jobs is not None:
+                self._connector_jobs(task)
+            elif kind == "count_terms":  # a dataset from before keyword statistics were kept
+                self._count_terms(task["tenant"], str(task["dataset_id"]))
+            elif kind == "purge_children":  # what a deleted chat, agent or memory held
+                self._store.delete_under(str(task["kind"]), task["tenant"], str(task["parent"]))
+            elif str(kind).startswith("purge_") and self._purges is not None:
+                self._purges(task)
+            else:
+                log.warning("unknown task type %r", kind)
+        except Stale:
+            log.info("task of a stale run skipped: %s", {k: task.get(k) for k in ("document_id", "run_id", "index")})
+
+    def _count_terms(self, tenant: str, dataset_id: str) -> None:
+        def current_chunks() -> Iterator[list[dict[str, Any]]]:
+            for documents in self._store.batches(DOC_KIND, tenant, dataset_id):
+                for doc in documents:
+                    for batch in self._chunks.batches_of_document(tenant, doc["id"]):
+                        yield [row for row in batch if is_current(row, doc)]
+
+        self._chunks.stats.recount(tenant, dataset_id, current_chunks())
+        self._store.update(DATASET_KIND, tenant, dataset_id, {"_termstats": TERMSTATS_VERSION})
+
+    # ---- plan ---------------------------------------------------------------------------------
+    def _plan(self, task: dict[str, Any]) -> None:
+        tenant, doc_id, run_id = task["tenant"], task["document_id"], int(task["run_id"])
+        doc = self._current(tenant, doc_id, run_id)
+        data = self._blobs.get(doc["_blob"])
+        if data is None:
+            self._fail(tenant, doc, run_id, "The uploaded file is missing from storage.")
+            return
+        ranges: list[tuple[int, int | None]] = [(0, None)]
+        if doc.get("suffix") == "pdf" and doc.get("chunk_method") not in ("one",):
+            try:
+                from ragcore.parsing import ParseError, page_count
+
+                pages = page_count(doc["name"], data)
+            except ParseError as exc:
+                self._fail(tenant, doc, run_id, str(exc))
+                return
+            size = int((doc.get("parser_config") or {}).get("task_page_size") or 12)
+            ranges = [(start, min(start + size, pages)) for start in range(0, max(pages, 1), size)]
+        changes: dict[str, Any] = {"_tasks_total": len(ranges), "_lease_until": time.time() + self._lease_s,
+                                   "progress_msg": _append(doc, f"Planned {len(ranges)} task(s).")}
+        self._blobs.delete_prefix(chunk_images_prefix(doc["_blob"]))  # an earlier run's chunk pictures
+        if not doc.get("thumbnail"):  # bytes that came by presigned URL, or an upload where no renderer was at hand
+            changes["thumbnail"] = store_thumbnail(self._blobs, doc["_blob"], doc_id, doc.get("suffix") or "", data)
+        self._store.update(DOC_KIND, tenant, doc_id, changes)
+        queue = self._queue()
+        for index, (start, end) in enumerate(ranges):
+            queue.submit({
+                "type": "parse", "tenant": tenant, "dataset_id": doc["dataset_id"], "document_id": doc_id,
+                "run_id": run_id, "index": index, "page_from": start, "page_to": end,
+            })
+
+    # ---- parse one range ----------------------------------------------------------------------
+    def _parse(self, task: dict[str, Any]) -> None:
+        from ragcore.chunking import chunk_document
+        from ragcore.parsing import ParseError, parse_document
+
+        tenant, doc_id, run_id = task["tenant"], task["document_id"], int(task["run_id"])
+        index = int(task.get("index", 0))
+        doc = self._current(tenant, doc_id, run_id)
+        span = _span(task)
+        data = self._blobs.get(doc["_blob"])
+        if data is None:
+            self._fail(tenant, doc, run_id, "The uploaded file is missing from storage.")
+            return
+        started = time.perf_counter()
+        failed: list[int] = []  # pages that could not be read (the rest of the range still counts)
+        no_model = False  # DeepDOC asked for where this process lacks the layout model (a Lambda without its layer)
+        pictures: dict[int, Any] = {}
+        try:
+            if doc.get("type") == "virtual" and not data:
+                drafts = []
+            else:
+                parsed = parse_document(
+                    doc["name"], data, page_from=int(task.get("page_from") or 0), page_to=task.get("page_to"),
+                    html4excel=bool((doc.get("parser_config") or {}).get("html4excel")),
+                    layout_recognize=(doc.get("parser_config") or {}).get("layout_recognize"), ocr=self._ocr(),
+                )
+                failed = list(parsed.meta.get("failed_pages") or [])
+                no_model = parsed.meta.get("layout_model") is False
+                method = doc.get("chunk_method") or "naive"
+                drafts = chunk_document(parsed, method, doc.get("parser_config") or {}, filename=doc["name"],
+                                        describe_image=self._vision_for(tenant) if method == "picture" else None)
+                pictures = parsed.page_images
+                for page, reason in sorted((parsed.meta.get("page_errors") or {}).items()):
+                    self._note(tenant, doc_id, run_id, f"Page {page}: {reason}; the other pages are kept.")
+        except ParseError as exc:
+            self._fail(tenant, doc, run_id, f"{span}: {exc}")
+            return
+        except Exception as exc:  # a parser bug must fail this document only, with a reason
+            log.exception("parser crashed on %s", doc_id)
+            self._fail(tenant, doc, run_id, f"{span}: the file could not be parsed ({type(exc).__name__}: {exc}).")
+            return
+        parse_s = time.perf_counter() - started
+        skipped = f" Page(s) {', '.join(map(str, failed))} could not be read and were skipped." if failed else ""
+        if no_model:
+            skipped += " No layout model here: DeepDOC read the text's geometry only (ruled tables, no unruled ones)."
+        self._note(tenant, doc_id, run_id, f"{span}: Finish parsing ({parse_s:.2f}s); {len(drafts)} chunks.{skipped}")
+        dataset = self._store.get(DATASET_KIND, tenant, doc["dataset_id"])
+        model = (dataset or {}).get("embedding_model") or ""
+        written: list[str] = []
+        tokens = 0
+        embed_s = 0.0
+        try:
+            embedder = self._embedder_for(model, tenant)
+            for start in range(0, len(drafts), EMBED_BATCH):
+                self._current(tenant, doc_id, run_id, renew=True)
+                batch = drafts[start : start + EMBED_BATCH]
+                rows = [self._row(doc, index, start + i, d, run_id) for i, d in enumerate(batch)]
+                if pictures:
+                    self._store_chunk_images(doc, rows, pictures)
+                t0 = time.perf_counter()
+                vectors = embedder.embed([embedding_text(r) for r in rows])
+                embed_s += time.perf_counter() - t0
+                self._chunks.write(tenant, rows, vectors, {doc_id: doc})
+                written.extend(r["id"] for r in rows)
+                tokens += sum(count_tokens(r["content"]) for r in rows)
+                try:
+                    self._current(tenant, doc_id, run_id)
+                except Stale:
+                    self._chunks.delete_ids(tenant, written)
+                    raise
+        except ProviderError as exc:
+            self._chunks.delete_ids(tenant, written)
+            self._fail(tenant, doc, run_id, f"{span}: {exc}")
+            return
+        self._finish_task(tenant, doc, run_id, index, len(written), tokens, f"{span}: Embedding chunks ({embed_s:.2f}s); indexing done.")
+
+    def _store_chunk_images(self, doc: dict[str, Any], rows: list[dict[str, Any]], pictures: dict[int, Any]) -> None:
+        """A picture of each chunk's region, cut from its rendered page, served as RAGFlow's img_id."""
+        from ragcore.parsing.regions import crop, has_layout
+
+        for row in rows:
+            if not has_layout(row["positions"]):
+                continue
+            picture = crop(pictures, row["positions"])
+            if picture is not None:
+                self._blobs.put(chunk_image_key(doc["_blob"], row["id"]), picture, "image/jpeg")
+                row["image_id"] = f"{doc['dataset_id']}-{row['id']}"
+
+    def _row(self, doc: dict[str, Any], task_index: int, n: int, draft: Any, run_id: int) -> dict[str, Any]:
+        content = draft.content
+        return {
+            "id": chunk_id(doc["id"], f"{task_index}:{n}", content),
+            "content": content,
+            "document_id": doc["id"],
+            "dataset_id": doc["dataset_id"],
+            "docnm_kwd": doc["name"],
+            "important_keywords": list(getattr(draft, "important_keywords", []) or []),
+            "questions": list(getattr(draft, "questions", []) or []),
+            "tag_kwd": list(getattr(draft, "tags", []) or []),
+            "parent": getattr(draft, "parent", "") or "",
+            "positions": list(getattr(draft, "positions", []) or []),
+            "page_num": list(getattr(draft, "page_num", []) or []),
+            "available": True,
+            "image_id": "",
+            "create_time": now_ms(),
+            "order": task_index * TASK_SPAN + n,
+            "_run": run_id,
+        }
+
+    # ---- bookkeeping --------------------------------------------------------------------------
+    def _current(self, tenant: str, doc_id: str, run_id: int, *, renew: bool = False) -> dict[str, Any]:
+        doc = self._store.get(DOC_KIND, tenant, doc_id)
+        if doc is None or int(doc.get("_run_id", 0)) != run_id or doc.get("run") != "RUNNING":
+            raise Stale()
+        if renew:
+            self._store.update(DOC_KIND, tenant, doc_id, {"_lease_until": time.time() + self._lease_s})
+        return doc
+
+    def _note(self, tenant: str, doc_id: str, run_id: int, line: str) -> None:
+        doc = self._current(tenant, doc_id, run_id)
+        self._store.update(DOC_KIND, tenant, doc_id, {"progress_msg": _append(doc, line), "_lease_until": time.time() + self._lease_s})
+
+    def _finish_task(self, tenant: str, doc: dict[str, Any], run_id: int, index: int, chunks: int, tokens: int, line: str) -> None:
+        # counted once even if the queue delivers this task twice
+        if not self._store.claim(tenant, f"task:{doc['id']}:{run_id}", str(index), "done"):
+            return
+        updated = self._store.increment(DOC_KIND, tenant, doc["id"], {"_tasks_done": 1, "chunk_count": chunks, "token_count": tokens})
+        if updated is None or int(updated.get("_run_id", 0)) != run_id:
+            return
+        total = max(int(updated.get("_tasks_total") or 1), 1)
+        done = int(updated.get("_tasks_done") or 0)
+        changes: dict[str, Any] = {"progress_msg": _append(updated, line), "progress": round(min(done / total, 1.0) * 0.99, 4)}
+        if done >= total:
+            duration = (now_ms() - int(updated.get("_begin_ms") or now_ms())) / 1000
+            changes.update({
+                "run": "DONE", "progress": 1.0, "process_duration": round(duration, 4),
+                "progress_msg": _append(updated, line) + "\n" + progress_line(
+                    f"Task done ({duration:.2f}s): {updated['chunk_count']} chunks, {updated['token_count']} tokens."
+                ),
+            })
+            self._store.increment(
+                DATASET_KIND, tenant, doc["dataset_id"],
+                {"chunk_count": int(updated["chunk_count"]), "token_num": int(updated["token_count"])},
+            )
+        if changes.get("run") == "DONE":  # the log first: a client that sees DONE finds its log
+            record_run(self._store, tenant, updated, "DONE", str(changes["progress_msg"]), float(changes["process_duration"]))
+        self._store.update(DOC_KIND, tenant, doc["id"], changes)
+
+    def _fail(self, tenant: str, doc: dict[str, Any], run_id: int, reason: str) -> None:
+        current = self._store.get(DOC_KIND, tenant, doc["id"])
+        if current is None or int(current.get("_run_id", 0)) != run_id:
+            return
+        duration = (now_ms() - int(current.get("_begin_ms") or now_ms())) / 1000
+        record_run(self._store, tenant, current, "FAIL", _append(current, f"[ERROR] {reason}"), duration)
+        # a new run id stops the document's other tasks; they remove what they wrote
+        self._store.update(
+            DOC_KIND, tenant, doc["id"],
+            {"run": "FAIL", "progress": 0.0, "progress_msg": _append(current, f"[ERROR] {reason}"),
+             "_run_id": run_id + 1, "chunk_count": 0, "token_count": 0},
+        )
+        self._chunks.delete_document(tenant, doc["id"])
+        if current.get("chunk_count") and current.get("run") == "DONE":
+            self._store.increment(DATASET_KIND, tenant, doc["dataset_id"], {"chunk_count": -int(current["chunk_count"])})
+
+
+def _append(doc: dict[str, Any], line: str) -> str:
+    previous = doc.get("progress_msg") or ""
+    return (previous + "\n" if previous else "") + progress_line(line)
+
+
+def _span(task: dict[str, Any]) -> str:
+    start = int(task.get("page_from") or 0)
+    end = task.get("page_to")
+    return f"Page({start + 1}~{end if end is not None else 100000001})"

@@ -1,0 +1,107 @@
+"""Keyword statistics of each dataset, for BM25: how many chunks it holds, their total length in tokens and in how
+many chunks each term occurs. Kept incrementally as chunks are written, rewritten and deleted, never recomputed per
+question: a question reads one summary item and one bucket per distinct term of its own.
+
+Terms are spread over BUCKETS items per dataset (a term's bucket is a hash of it), so no item outgrows the
+store's item size however large the vocabulary, and a write batch touches at most BUCKETS items.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ragcore.domain import kinds
+from ragcore.ports import MetadataStore
+
+KIND = kinds.TERMSTATS
+# a dataset created before statistics were kept lacks `_termstats`: its first question queues a recount
+TERMSTATS_VERSION = 1
+BUCKETS = 128
+FIELD = "t_"  # term fields are prefixed: a term never collides with an item's own fields (id, kind, …)
+SUMMARY = "summary"
+
+
+def chunk_terms(row: dict[str, Any]) -> list[str]:
+    """The chunk's searchable tokens, repeated as often as they occur (its `_terms`)."""
+    return str(row.get("_terms") or "").split()
+
+
+def _bucket(term: str) -> int:
+    return zlib.crc32(term.encode()) % BUCKETS
+
+
+def _item_id(dataset_id: str, part: str) -> str:
+    return f"{dataset_id}:{part}"
+
+
+@dataclass(frozen=True)
+class Stats:
+    """What BM25 needs about the searched datasets: chunk count, mean chunk length, each question term's frequency."""
+
+    chunks: int = 0
+    mean_length: float = 0.0
+    frequency: dict[str, int] = field(default_factory=dict)
+
+    def idf(self, term: str) -> float:
+        """Lucene's BM25 idf: positive for any frequency, highest for terms in few chunks."""
+        n = max(self.chunks, 1)
+        df = min(max(self.frequency.get(term, 0), 0), n)
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+
+class TermStats:
+    def __init__(self, store: MetadataStore) -> None:
+        self._store = store
+
+    def add(self, tenant: str, rows: Iterable[dict[str, Any]], sign: int = 1) -> None:
+        """Count the rows in (sign 1) or out (sign -1) of their datasets' statistics."""
+        by_dataset: dict[str, list[list[str]]] = {}
+        for row in rows:
+            by_dataset.setdefault(str(row["dataset_id"]), []).append(chunk_terms(row))
+        for dataset_id, groups in by_dataset.items():
+            frequency: Counter[str] = Counter()
+            for terms in groups:
+                frequency.update(set(terms))
+            buckets: dict[int, dict[str, int]] = {}
+            for term, n in frequency.items():
+                buckets.setdefault(_bucket(term), {})[FIELD + term] = sign * n
+            self._add(tenant, dataset_id, SUMMARY, {"chunks": sign * len(groups), "length": sign * sum(map(len, groups))})
+            for bucket, deltas in buckets.items():
+                self._add(tenant, dataset_id, str(bucket), deltas)
+
+    def _add(self, tenant: str, dataset_id: str, part: str, deltas: dict[str, int]) -> None:
+        item_id = _item_id(dataset_id, part)
+        # the first chunk of a dataset (or of a bucket) creates the item, unless a concurrent writer just did
+        if self._store.increment(KIND, tenant, item_id, deltas) is None and not self._store.put(
+                KIND, tenant, {"id": item_id, **deltas}, parent=dataset_id, if_absent=True):
+            self._store.increment(KIND, tenant, item_id, deltas)
+
+    def read(self, tenant: str, dataset_ids: list[str], terms: Iterable[str]) -> Stats:
+        wanted = sorted(set(terms))
+        parts = [SUMMARY, *sorted({str(_bucket(t)) for t in wanted})]
+        items = self._store.get_many(KIND, tenant, [_item_id(ds, part) for ds in dataset_ids for part in parts])
+        chunks = length = 0
+        frequency: Counter[str] = Counter()
+        for item in items:
+            if item["id"].endswith(":" + SUMMARY):
+                chunks += int(item.get("chunks") or 0)
+                length += int(item.get("length") or 0)
+            else:
+                for term in wanted:
+                    frequency[term] += int(item.get(FIELD + term) or 0)
+        return Stats(chunks=max(chunks, 0), mean_length=length / chunks if chunks > 0 else 0.0, frequency=dict(frequency))
+
+    def drop_dataset(self, tenant: str, dataset_id: str) -> None:
+        self._store.delete_under(KIND, tenant, dataset_id)
+
+    def recount(self, tenant: str, dataset_id: str, chunk_batches: Iterable[list[dict[str, Any]]]) -> None:
+        """Background: the dataset's statistics from scratch, from its current chunks. Chunks written while it runs
+        may be counted twice or not at all: the statistics drive ranking, and the next recount settles them."""
+        self.drop_dataset(tenant, dataset_id)
+        for batch in chunk_batches:
+            self.add(tenant, batch)
