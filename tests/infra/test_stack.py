@@ -1,12 +1,12 @@
 """The synthesized CloudFormation template (offline, aws_cdk.assertions): wiring, keys, permissions, outputs.
 
-One synth per test session (~10 s); the placeholder assets keep it independent of layers/build.
+One synth per test session (~10 s, the `template` fixture of conftest.py); the placeholder assets keep it
+independent of layers/build.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,16 +15,6 @@ from infra.route_map import api_path, lambda_modules, route_table
 
 DATA_SERVICES = ("s3:", "dynamodb:", "sqs:", "secretsmanager:")
 CDK_HELPERS = ("CustomCDKBucketDeployment", "CustomS3AutoDeleteObjects")
-
-
-@pytest.fixture(scope="session")
-def template() -> Iterator[Any]:
-    from aws_cdk.assertions import Template
-
-    from infra.app import STACK_NAME, build_app
-
-    app = build_app(bundles="placeholder")
-    yield Template.from_stack(app.node.find_child(STACK_NAME))  # type: ignore[arg-type]
 
 
 def resources(template: Any, kind: str) -> dict[str, Any]:
@@ -76,6 +66,16 @@ def policy_of(template: Any, function: str) -> list[dict[str, Any]]:
         if role in refs(policy["Properties"]["Roles"]):
             statements += policy["Properties"]["PolicyDocument"]["Statement"]
     return statements
+
+
+def bucket_ids(template: Any) -> dict[str, str]:
+    """files (presigned PUTs: CORS), logs (where the others' access logs go) and console (the rest)."""
+    buckets = resources(template, "AWS::S3::Bucket")
+    [files] = [k for k, v in buckets.items() if "CorsConfiguration" in v["Properties"]]
+    [logs] = {only(refs(v["Properties"]["LoggingConfiguration"]), buckets) for v in buckets.values()
+              if "LoggingConfiguration" in v["Properties"]}
+    [console] = set(buckets) - {files, logs}
+    return {"files": files, "logs": logs, "console": console}
 
 
 def actions(statements: list[dict[str, Any]]) -> set[str]:
@@ -237,8 +237,8 @@ def test_table_keys_and_indexes_are_the_codes(template: Any) -> None:
 
 
 def test_bucket_is_private_encrypted_and_accepts_presigned_puts(template: Any) -> None:
-    [(bucket_id, bucket)] = [(k, v) for k, v in resources(template, "AWS::S3::Bucket").items()
-                             if "CorsConfiguration" in v["Properties"]]  # the other one holds the console's files
+    bucket_id = bucket_ids(template)["files"]
+    bucket = resources(template, "AWS::S3::Bucket")[bucket_id]
     props = bucket["Properties"]
     assert props["PublicAccessBlockConfiguration"] == {
         "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
@@ -428,7 +428,7 @@ def test_console_is_a_private_bucket_behind_cloudfront_that_forwards_the_api(tem
 
     assert (CONSOLE_DIR / "index.html").is_file()
     buckets = resources(template, "AWS::S3::Bucket")
-    [console_bucket] = [k for k, v in buckets.items() if "CorsConfiguration" not in v["Properties"]]
+    console_bucket = bucket_ids(template)["console"]
     assert buckets[console_bucket]["Properties"]["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"] is True
     [dist] = resources(template, "AWS::CloudFront::Distribution").values()
     config = dist["Properties"]["DistributionConfig"]
@@ -451,7 +451,7 @@ def test_console_files_and_their_config_are_deployed_to_its_bucket(template: Any
     [deployment] = resources(template, "Custom::CDKBucketDeployment").values()
     props = deployment["Properties"]
     buckets = resources(template, "AWS::S3::Bucket")
-    [console_bucket] = [k for k in buckets if "CorsConfiguration" not in buckets[k]["Properties"]]
+    console_bucket = bucket_ids(template)["console"]
     assert console_bucket in refs(props["DestinationBucketName"])
     assert len(props["SourceObjectKeys"]) == 2  # the folder and config.json
     # config.json names the streaming function's URL (API Gateway would buffer a streamed answer)
@@ -461,7 +461,8 @@ def test_console_files_and_their_config_are_deployed_to_its_bucket(template: Any
     outputs = template.to_json()["Outputs"]
     assert "ConsoleUrl" in outputs
     # the uploader's grants stay on the console bucket and the asset bucket: never the users' files or the table
-    files_bucket = next(k for k in buckets if k != console_bucket)
+    files_bucket = bucket_ids(template)["files"]
+    assert set(buckets) > {files_bucket, console_bucket}
     for name, policy in resources(template, "AWS::IAM::Policy").items():
         if name.startswith("CustomCDKBucketDeployment"):
             assert files_bucket not in refs(policy) and not refs(policy) & set(resources(template, "AWS::DynamoDB::Table"))
