@@ -26,7 +26,9 @@ RUNTIME = ("The function bundles are built for CPython 3.13 (layers/build.py dow
 SECRET_ROTATION = ("The secret holds third-party provider API keys (Pinecone, LLM, embedding): they are rotated at "
                    "the provider and pasted in; no Lambda can rotate them automatically.")
 CDK_HELPER = ("A deploy-time helper function aws-cdk-lib adds (S3 notifications, console upload, emptying the "
-              "console bucket): its role, policy and runtime are CDK's, it runs only during deployments.")
+              "console bucket): CDK writes its code, role and runtime; only CloudFormation invokes it, during "
+              "deploys, and a failed run fails the deploy (nothing for a DLQ or a concurrency cap to catch); it "
+              "calls AWS APIs only (no VPC to be in) and its environment holds no secret.")
 CDK_HELPER_POLICY = ("aws-cdk-lib's console uploader, as BucketDeployment grants it: object and listing actions on "
                      "the console bucket and on CDK's own asset bucket only, and cloudfront:CreateInvalidation/"
                      "GetInvalidation (on '*', as CDK writes it) to refresh the console after an upload.")

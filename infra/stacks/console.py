@@ -17,6 +17,7 @@ from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
 
 from infra.stacks import compliance
+from infra.stacks.storage import private_bucket
 
 CONSOLE_DIR = Path(__file__).resolve().parents[2] / "shared" / "ragcore" / "console"
 
@@ -25,11 +26,8 @@ class WebConsole(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, api: apigw.HttpApi, stream_url: str,
                  access_logs: s3.IBucket, helper_logs: logs.ILogGroup, web_acl_arn: str = "") -> None:
         super().__init__(scope, construct_id)
-        self.bucket = s3.Bucket(
+        self.bucket = private_bucket(  # read by CloudFront only (origin access control)
             self, "Bucket",
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,  # read by CloudFront only (origin access control)
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             removal_policy=RemovalPolicy.DESTROY,  # nothing but the console's own files, redeployed by every deploy
             auto_delete_objects=True,

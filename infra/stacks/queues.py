@@ -45,6 +45,5 @@ class TaskQueues(Construct):
         if alarm_email:  # otherwise the alarm shows in the CloudWatch console only
             topic = sns.Topic(self, "Alarms", display_name="ragflow-serverless alarms", enforce_ssl=True)
             topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
-            compliance.acknowledge(topic, "AwsSolutions-SNS2", compliance.SNS_ALARMS)
             compliance.checkov_skip(topic, "CKV_AWS_26", compliance.SNS_ALARMS)
             self.dead_letter_alarm.add_alarm_action(actions.SnsAction(topic))
