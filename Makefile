@@ -6,9 +6,13 @@ DATA_DIR ?= ./var
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
+# checkov in a venv of its own: its pins (boto3==1.35.49, packaging<24, networkx<2.7) would downgrade ours
+CHECKOV_VENV ?= .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+export CHECKOV := $(CURDIR)/$(CHECKOV_VENV)/bin/checkov
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
 
-.PHONY: serve test lint typecheck synth package deploy bench clean
+.PHONY: serve test lint typecheck synth aws-checks package deploy bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,10 +28,17 @@ $(DEVSTAMP): $(STAMP) pyproject.toml
 	$(PY) -m pip install -q --ignore-requires-python --no-deps ragflow-sdk==0.27.3
 	touch $(DEVSTAMP)
 
+# [tool.ragflow] checkov of pyproject.toml
+$(CHECKOV_STAMP): pyproject.toml
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install -q --upgrade pip
+	$(CHECKOV_VENV)/bin/python -c 'import subprocess, sys, tomllib; subprocess.run([sys.executable, "-m", "pip", "install", "-q", *tomllib.load(open("pyproject.toml", "rb"))["tool"]["ragflow"]["checkov"]], check=True)'
+	touch $(CHECKOV_STAMP)
+
 serve: $(STAMP)
 	PORT=$(PORT) DATA_DIR=$(DATA_DIR) $(VENV)/bin/ragflow-serverless serve
 
-test: $(DEVSTAMP)
+test: $(DEVSTAMP) $(CHECKOV_STAMP)
 	@tests/console/install_chromium.sh
 	$(VENV)/bin/ruff check shared functions tests infra bench examples layers
 	$(VENV)/bin/mypy
@@ -44,6 +55,12 @@ typecheck: $(DEVSTAMP)
 synth: $(DEVSTAMP)
 	$(PY) infra/app.py
 	@echo "template: cdk.out/RagflowServerless.template.json"
+
+# cdk-nag (AwsSolutions) and checkov on the synthesized stack (docs/aws_checks.md), then checkov's own report on cdk.out
+aws-checks: $(DEVSTAMP) $(CHECKOV_STAMP)
+	$(PY) -m pytest tests/infra/test_aws_checks.py
+	RAGFLOW_BUNDLES=placeholder $(PY) infra/app.py
+	$(CHECKOV) --skip-download --framework cloudformation --compact --quiet --file cdk.out/RagflowServerless.template.json
 
 # the Lambda bundles (arm64 wheels, no Docker) and each function's size + cold import time
 package: $(DEVSTAMP)

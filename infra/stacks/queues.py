@@ -1,4 +1,5 @@
-"""The task queue (parse tasks and drop-folder events) with its dead-letter queue and an alarm on it."""
+"""The task queue (parse tasks and drop-folder events) with its dead-letter queue and an alarm on it. Both queues
+are encrypted at rest (SSE-SQS) and refuse plain-HTTP requests."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
+
+from infra.stacks import compliance
 
 MAX_RECEIVE_COUNT = 3  # a message that fails three times is poison: park it in the DLQ
 # AWS: for a Lambda event source, visibility timeout >= 6 x the function timeout (retries + batching window)
@@ -28,6 +31,8 @@ class TaskQueues(Construct):
             retention_period=Duration.days(4), enforce_ssl=True, encryption=sqs.QueueEncryption.SQS_MANAGED,
             dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=MAX_RECEIVE_COUNT, queue=self.dead_letters),
         )
+        for queue in (self.dead_letters, self.tasks):
+            compliance.checkov_skip(queue, "CKV_AWS_27", compliance.SSE_SQS)
         self.dead_letter_alarm = cloudwatch.Alarm(
             self, "DeadLettersAlarm",
             metric=self.dead_letters.metric_approximate_number_of_messages_visible(
@@ -40,4 +45,5 @@ class TaskQueues(Construct):
         if alarm_email:  # otherwise the alarm shows in the CloudWatch console only
             topic = sns.Topic(self, "Alarms", display_name="ragflow-serverless alarms", enforce_ssl=True)
             topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
+            compliance.checkov_skip(topic, "CKV_AWS_26", compliance.SNS_ALARMS)
             self.dead_letter_alarm.add_alarm_action(actions.SnsAction(topic))

@@ -5,21 +5,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Annotations, CfnOutput, Duration, Stack
+from aws_cdk import Annotations, CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.route_map import route_table
+from infra.stacks import compliance
 from infra.stacks.bundles import Bundles, Mode, bundle_mode
+from infra.stacks.cdk_helpers import explain_cdk_helpers
 from infra.stacks.connectors import ConnectorScheduler
 from infra.stacks.console import WebConsole
 from infra.stacks.function_specs import INGEST, OCR, api_function, with_local_embedder
 from infra.stacks.functions import RagflowFunction, SharedResources
-from infra.stacks.http_api import RagflowHttpApi
+from infra.stacks.http_api import THROTTLE_BURST, THROTTLE_RATE, RagflowHttpApi
 from infra.stacks.queues import TaskQueues
 from infra.stacks.secrets import ProviderKeyKey, ProviderSecret
-from infra.stacks.storage import FileBucket
+from infra.stacks.storage import AccessLogBucket, FileBucket
 from infra.stacks.streaming import StreamingCompletions
 from infra.stacks.table import MetadataTable
 
@@ -36,6 +39,11 @@ MODEL_SETTINGS = {
 }
 INGEST_BATCH_SIZE = 4  # parse tasks of up to 12 PDF pages each: a few fit one 15-minute run
 INGEST_MAX_CONCURRENCY = 20  # caps parallel parsing, i.e. the request rate at the embedding API and Pinecone
+LOG_RETENTION = logs.RetentionDays.ONE_MONTH  # every function's log group and the API's access log
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None or str(value).strip() in ("", "none", "null") else int(value)
 
 
 def _flag(value: Any, default: bool) -> bool:
@@ -66,7 +74,8 @@ class RagflowStack(Stack):
                 Annotations.of(self).add_warning_v2("ragflow:pinecone-host", message)
 
         table = MetadataTable(self, "Metadata").table
-        files = FileBucket(self, "Storage", cors_origins=cors_origins)
+        access_logs = AccessLogBucket(self, "AccessLogs").bucket
+        files = FileBucket(self, "Storage", cors_origins=cors_origins, access_logs=access_logs)
         queues = TaskQueues(self, "Queues", consumer_timeout_s=INGEST.timeout_s, alarm_email=str(ctx("alarm_email") or ""))
         files.notify_drop_folder(queues.tasks)
         secret = ProviderSecret(self, "ProviderKeys").secret
@@ -74,7 +83,7 @@ class RagflowStack(Stack):
             table=table, bucket=files.bucket, tasks=queues.tasks, secret=secret,
             provider_key=ProviderKeyKey(self, "ProviderKeyKey").key,
             bundles=Bundles(self, "Bundles", mode=mode), environment=settings,
-            log_retention=logs.RetentionDays.ONE_MONTH,
+            log_retention=LOG_RETENTION,
         )
 
         routes = route_table()
@@ -84,22 +93,33 @@ class RagflowStack(Stack):
             for m in modules
         }
         http = RagflowHttpApi(self, "Http", routes=routes, targets={m: f.target for m, f in api_functions.items()},
-                              cors_origins=cors_origins)
+                              cors_origins=cors_origins, log_retention=LOG_RETENTION,
+                              throttle_rate=float(ctx("api_throttle_rate") or THROTTLE_RATE),
+                              throttle_burst=int(ctx("api_throttle_burst") or THROTTLE_BURST))
 
-        ocr = RagflowFunction(self, OCR, shared, snap_start=False)
-        ingest = RagflowFunction(self, with_local_embedder(INGEST, local_embedder), shared, snap_start=False)
+        ocr = RagflowFunction(self, OCR, shared, snap_start=False, unreserved_because=compliance.INGEST_CONCURRENCY)
+        ingest = RagflowFunction(self, with_local_embedder(INGEST, local_embedder), shared, snap_start=False,
+                                 unreserved_because=compliance.INGEST_CONCURRENCY)
         ingest.function.add_environment("OCR_FUNCTION_NAME", ocr.function.function_name)
         ocr.function.add_environment("OCR_WORKERS", "1")  # one page a call: that page gets both vCPUs
-        ocr.function.grant_invoke(ingest.function)
+        # the function itself (ragcore/adapters/lambda_ocr.py invokes it unqualified), not grant_invoke's ARN:*
+        ingest.function.add_to_role_policy(iam.PolicyStatement(
+            actions=["lambda:InvokeFunction"], resources=[ocr.function.function_arn]))
         ingest.function.add_event_source(sources.SqsEventSource(
             queues.tasks, batch_size=INGEST_BATCH_SIZE, max_concurrency=INGEST_MAX_CONCURRENCY,
             max_batching_window=Duration.seconds(0), report_batch_item_failures=True,
         ))
         ConnectorScheduler(self, "Connectors", shared=shared)
         stream = StreamingCompletions(self, "Streaming", shared=shared, cors_origins=cors_origins,
-                                      adapter_version=int(ctx("lwa_layer_version") or 25))
+                                      adapter_version=int(ctx("lwa_layer_version") or 25),
+                                      reserved_concurrency=_optional_int(ctx("stream_reserved_concurrency")))
 
-        WebConsole(self, "Console", api=http.api, stream_url=stream.url.url)
+        # CDK's own deploy-time functions (S3 notifications, console upload, bucket emptying) log here
+        helper_logs = logs.LogGroup(self, "HelperLogs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY)
+        compliance.checkov_skip(helper_logs, "CKV_AWS_158", compliance.LOGS_DEFAULT_ENCRYPTION)
+        WebConsole(self, "Console", api=http.api, stream_url=stream.url.url, access_logs=access_logs,
+                   helper_logs=helper_logs, web_acl_arn=str(ctx("cloudfront_web_acl_arn") or ""))
+        explain_cdk_helpers(self, helper_logs)
 
         CfnOutput(self, "HttpApiUrl", value=http.api.api_endpoint,
                   description="base URL for ragflow-sdk, curl and the OpenAPI routes (/api/v1/...)")

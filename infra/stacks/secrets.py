@@ -9,6 +9,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from infra.stacks import compliance
+
 # the names ragcore.bootstrap.container.with_provider_secrets reads; an empty value means "not configured"
 PROVIDER_KEYS = ["PINECONE_API_KEY", "LLM_API_KEY", "EMBEDDING_API_KEY", "RERANK_API_KEY"]
 
@@ -25,6 +27,8 @@ class ProviderSecret(Construct):
             secret_string_value=SecretValue.unsafe_plain_text(json.dumps(dict.fromkeys(PROVIDER_KEYS, ""))),
             removal_policy=RemovalPolicy.DESTROY,
         )
+        compliance.acknowledge(self.secret, "AwsSolutions-SMG4", compliance.SECRET_ROTATION)
+        compliance.checkov_skip(self.secret, "CKV_AWS_149", compliance.SECRET_AWS_MANAGED_KEY)
 
 
 class ProviderKeyKey(Construct):

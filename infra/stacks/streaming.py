@@ -10,6 +10,7 @@ from aws_cdk import Duration, Stack
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from infra.stacks import compliance
 from infra.stacks.function_specs import STREAM
 from infra.stacks.functions import RagflowFunction, SharedResources
 
@@ -20,12 +21,15 @@ PORT = "8000"
 
 class StreamingCompletions(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, shared: SharedResources, adapter_version: int,
-                 cors_origins: list[str]) -> None:
+                 cors_origins: list[str], reserved_concurrency: int | None = None) -> None:
         super().__init__(scope, construct_id)
         adapter = lambda_.LayerVersion.from_layer_version_arn(
             self, "WebAdapter", WEB_ADAPTER_LAYER.format(region=Stack.of(self).region, version=adapter_version))
         # No SnapStart: the snapshot would hold uvicorn's listening socket and the adapter's readiness state.
-        self.fn = RagflowFunction(self, STREAM, shared, snap_start=False, extra_layers=[adapter])
+        # a function URL has no stage to throttle: reserved concurrency is its only cap (opt-in, see compliance.py)
+        self.fn = RagflowFunction(self, STREAM, shared, snap_start=False, extra_layers=[adapter],
+                                  reserved_concurrency=reserved_concurrency,
+                                  unreserved_because=compliance.STREAM_CONCURRENCY)
         for name, value in {
             "AWS_LAMBDA_EXEC_WRAPPER": "/opt/bootstrap",  # the adapter starts run.sh, then relays invokes over HTTP
             "AWS_LWA_INVOKE_MODE": "response_stream",
@@ -43,3 +47,4 @@ class StreamingCompletions(Construct):
                 allowed_methods=[lambda_.HttpMethod.POST], max_age=Duration.hours(1),
             ),
         )
+        compliance.checkov_skip(self.url, "CKV_AWS_258", compliance.STREAM_URL_AUTH)

@@ -9,6 +9,8 @@ from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 from ragcore.adapters import table_schema
 
+from infra.stacks import compliance
+
 ATTRIBUTE_TYPES = {"S": dynamodb.AttributeType.STRING, "N": dynamodb.AttributeType.NUMBER, "B": dynamodb.AttributeType.BINARY}
 PROJECTIONS = {"ALL": dynamodb.ProjectionType.ALL, "KEYS_ONLY": dynamodb.ProjectionType.KEYS_ONLY,
                "INCLUDE": dynamodb.ProjectionType.INCLUDE}
@@ -25,7 +27,8 @@ def _keys(key_schema: list[dict[str, str]]) -> dict[str, dynamodb.Attribute]:
 
 
 class MetadataTable(Construct):
-    """On-demand (nothing to pay at idle), point-in-time recovery on, kept when the stack is deleted."""
+    """On-demand (nothing to pay at idle), KMS-encrypted (AWS managed key), point-in-time recovery on, kept when the
+    stack is deleted."""
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
@@ -33,10 +36,12 @@ class MetadataTable(Construct):
             self, f"TableV{table_schema.LAYOUT_VERSION}",
             **_keys(table_schema.KEY_SCHEMA),  # type: ignore[arg-type]
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True),
             removal_policy=RemovalPolicy.RETAIN,
         )
+        compliance.checkov_skip(self.table, "CKV_AWS_119", compliance.DYNAMODB_AWS_MANAGED_KEY)
         for index in table_schema.GLOBAL_SECONDARY_INDEXES:
             projection: dict[str, Any] = index.get("Projection", {"ProjectionType": "ALL"})  # type: ignore[assignment]
             self.table.add_global_secondary_index(

@@ -1,12 +1,12 @@
 """The synthesized CloudFormation template (offline, aws_cdk.assertions): wiring, keys, permissions, outputs.
 
-One synth per test session (~10 s); the placeholder assets keep it independent of layers/build.
+One synth per test session (~10 s, the `template` fixture of conftest.py); the placeholder assets keep it
+independent of layers/build.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,16 +15,6 @@ from infra.route_map import api_path, lambda_modules, route_table
 
 DATA_SERVICES = ("s3:", "dynamodb:", "sqs:", "secretsmanager:")
 CDK_HELPERS = ("CustomCDKBucketDeployment", "CustomS3AutoDeleteObjects")
-
-
-@pytest.fixture(scope="session")
-def template() -> Iterator[Any]:
-    from aws_cdk.assertions import Template
-
-    from infra.app import STACK_NAME, build_app
-
-    app = build_app(bundles="placeholder")
-    yield Template.from_stack(app.node.find_child(STACK_NAME))  # type: ignore[arg-type]
 
 
 def resources(template: Any, kind: str) -> dict[str, Any]:
@@ -76,6 +66,16 @@ def policy_of(template: Any, function: str) -> list[dict[str, Any]]:
         if role in refs(policy["Properties"]["Roles"]):
             statements += policy["Properties"]["PolicyDocument"]["Statement"]
     return statements
+
+
+def bucket_ids(template: Any) -> dict[str, str]:
+    """files (presigned PUTs: CORS), logs (where the others' access logs go) and console (the rest)."""
+    buckets = resources(template, "AWS::S3::Bucket")
+    [files] = [k for k, v in buckets.items() if "CorsConfiguration" in v["Properties"]]
+    [logs] = {only(refs(v["Properties"]["LoggingConfiguration"]), buckets) for v in buckets.values()
+              if "LoggingConfiguration" in v["Properties"]}
+    [console] = set(buckets) - {files, logs}
+    return {"files": files, "logs": logs, "console": console}
 
 
 def actions(statements: list[dict[str, Any]]) -> set[str]:
@@ -130,13 +130,19 @@ def test_functions_start_cold_without_snapshots_by_default(template: Any) -> Non
         module_function(template, m) for m in lambda_modules()}
 
 
-def test_snap_start_is_an_option_for_the_chat_and_agent_functions() -> None:
+def test_options_snap_start_for_chat_and_agents_api_throttles_and_a_cap_on_the_stream_url() -> None:
     from aws_cdk.assertions import Template
 
     from infra.app import STACK_NAME, build_app
 
-    app = build_app(bundles="placeholder", context={"snap_start": "true"})
+    app = build_app(bundles="placeholder", context={
+        "snap_start": "true", "api_throttle_rate": 7, "api_throttle_burst": "9", "stream_reserved_concurrency": "25"})
     template = Template.from_stack(app.node.find_child(STACK_NAME))  # type: ignore[arg-type]
+    [stage] = resources(template, "AWS::ApiGatewayV2::Stage").values()
+    assert stage["Properties"]["DefaultRouteSettings"] == {"ThrottlingRateLimit": 7, "ThrottlingBurstLimit": 9}
+    stream = resources(template, "AWS::Lambda::Function")[function_id(template, "run.sh")]
+    assert stream["Properties"]["ReservedConcurrentExecutions"] == 25  # the function URL's only throttle
+    assert "CKV_AWS_115" not in json.dumps(stream.get("Metadata", {}))  # capped: no skip left to explain
     functions = resources(template, "AWS::Lambda::Function")
     snapshots = {m for m in lambda_modules() if "SnapStart" in functions[module_function(template, m)]["Properties"]}
     assert snapshots == {"chats", "completions", "agents"}
@@ -249,8 +255,8 @@ def test_table_keys_and_indexes_are_the_codes(template: Any) -> None:
 
 
 def test_bucket_is_private_encrypted_and_accepts_presigned_puts(template: Any) -> None:
-    [(bucket_id, bucket)] = [(k, v) for k, v in resources(template, "AWS::S3::Bucket").items()
-                             if "CorsConfiguration" in v["Properties"]]  # the other one holds the console's files
+    bucket_id = bucket_ids(template)["files"]
+    bucket = resources(template, "AWS::S3::Bucket")[bucket_id]
     props = bucket["Properties"]
     assert props["PublicAccessBlockConfiguration"] == {
         "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
@@ -323,7 +329,9 @@ def test_the_ingest_function_invokes_the_ocr_function_which_touches_no_data(temp
     env = resources(template, "AWS::Lambda::Function")[ingest]["Properties"]["Environment"]["Variables"]
     assert refs(env["OCR_FUNCTION_NAME"]) == {ocr}
     invokes = [s for s in policy_of(template, ingest) if "lambda:InvokeFunction" in actions([s])]
-    assert invokes and all(refs(s["Resource"]) == {ocr} for s in invokes)
+    # the unqualified function only (lambda_ocr.py invokes it by name), not grant_invoke's "<arn>:*" versions
+    assert [s["Resource"] for s in invokes] == [{"Fn::GetAtt": [ocr, "Arn"]}]
+    assert actions(invokes) == {"lambda:InvokeFunction"}
     assert not {a for a in actions(policy_of(template, ocr)) if a.startswith(DATA_SERVICES)}
     props = resources(template, "AWS::Lambda::Function")[ocr]["Properties"]
     assert props["MemorySize"] >= 3008 and props["Timeout"] <= 120
@@ -440,7 +448,7 @@ def test_console_is_a_private_bucket_behind_cloudfront_that_forwards_the_api(tem
 
     assert (CONSOLE_DIR / "index.html").is_file()
     buckets = resources(template, "AWS::S3::Bucket")
-    [console_bucket] = [k for k, v in buckets.items() if "CorsConfiguration" not in v["Properties"]]
+    console_bucket = bucket_ids(template)["console"]
     assert buckets[console_bucket]["Properties"]["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"] is True
     [dist] = resources(template, "AWS::CloudFront::Distribution").values()
     config = dist["Properties"]["DistributionConfig"]
@@ -463,7 +471,7 @@ def test_console_files_and_their_config_are_deployed_to_its_bucket(template: Any
     [deployment] = resources(template, "Custom::CDKBucketDeployment").values()
     props = deployment["Properties"]
     buckets = resources(template, "AWS::S3::Bucket")
-    [console_bucket] = [k for k in buckets if "CorsConfiguration" not in buckets[k]["Properties"]]
+    console_bucket = bucket_ids(template)["console"]
     assert console_bucket in refs(props["DestinationBucketName"])
     assert len(props["SourceObjectKeys"]) == 2  # the folder and config.json
     # config.json names the streaming function's URL (API Gateway would buffer a streamed answer)
@@ -473,7 +481,154 @@ def test_console_files_and_their_config_are_deployed_to_its_bucket(template: Any
     outputs = template.to_json()["Outputs"]
     assert "ConsoleUrl" in outputs
     # the uploader's grants stay on the console bucket and the asset bucket: never the users' files or the table
-    files_bucket = next(k for k in buckets if k != console_bucket)
+    files_bucket = bucket_ids(template)["files"]
+    assert set(buckets) > {files_bucket, console_bucket}
     for name, policy in resources(template, "AWS::IAM::Policy").items():
         if name.startswith("CustomCDKBucketDeployment"):
             assert files_bucket not in refs(policy) and not refs(policy) & set(resources(template, "AWS::DynamoDB::Table"))
+
+
+# ---- AWS best practices (the properties behind tests/infra/test_aws_checks.py) --------------------------------
+
+def test_every_table_bucket_and_queue_is_encrypted_at_rest(template: Any) -> None:
+    tables = resources(template, "AWS::DynamoDB::Table").values()
+    assert tables and all(t["Properties"]["SSESpecification"] == {"SSEEnabled": True} for t in tables)  # KMS, aws/dynamodb
+    buckets = resources(template, "AWS::S3::Bucket")
+    assert len(buckets) == 3
+    for name, bucket in buckets.items():
+        [rule] = bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+        assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms"), name
+    queues = resources(template, "AWS::SQS::Queue")
+    assert len(queues) == 2  # the task queue and its DLQ
+    for name, queue in queues.items():
+        props = queue["Properties"]
+        assert props.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in props, name
+    [secret] = resources(template, "AWS::SecretsManager::Secret").values()
+    assert "KmsKeyId" not in secret["Properties"]  # aws/secretsmanager: readable by GetSecretValue grants alone
+
+
+def test_every_bucket_and_queue_refuses_plain_http(template: Any) -> None:
+    def denies_insecure(policy: dict[str, Any]) -> bool:
+        return any(s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+                   and s["Principal"] == {"AWS": "*"} for s in policy["Statement"])
+
+    bucket_policies = resources(template, "AWS::S3::BucketPolicy").values()
+    for bucket in resources(template, "AWS::S3::Bucket"):
+        assert any(bucket in refs(p["Properties"]["Bucket"]) and denies_insecure(p["Properties"]["PolicyDocument"])
+                   for p in bucket_policies), bucket
+    queue_policies = resources(template, "AWS::SQS::QueuePolicy").values()
+    for queue in resources(template, "AWS::SQS::Queue"):
+        assert any(queue in refs(p["Properties"]["Queues"]) and denies_insecure(p["Properties"]["PolicyDocument"])
+                   for p in queue_policies), queue
+
+
+def test_buckets_and_the_console_distribution_write_access_logs(template: Any) -> None:
+    ids = bucket_ids(template)
+    buckets = resources(template, "AWS::S3::Bucket")
+    for role, prefix in (("files", "s3/files/"), ("console", "s3/console/")):
+        logging = buckets[ids[role]]["Properties"]["LoggingConfiguration"]
+        assert refs(logging) == {ids["logs"]} and logging["LogFilePrefix"] == prefix
+    logs = buckets[ids["logs"]]
+    [rule] = logs["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert rule["ExpirationInDays"] == 90 and logs["DeletionPolicy"] == "Retain"
+    # both S3 log delivery and CloudFront's standard logs write through ACLs: the log bucket alone keeps them,
+    # still behind the full public access block
+    assert logs["Properties"]["AccessControl"] == "LogDeliveryWrite"
+    assert all(logs["Properties"]["PublicAccessBlockConfiguration"].values())
+    assert all(buckets[ids[r]]["Properties"]["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+               for r in ("files", "console"))
+    [dist] = resources(template, "AWS::CloudFront::Distribution").values()
+    logging = dist["Properties"]["DistributionConfig"]["Logging"]
+    assert refs(logging["Bucket"]) == {ids["logs"]} and logging["Prefix"] == "cloudfront/"
+
+
+def test_the_api_stage_is_throttled_and_access_logged(template: Any) -> None:
+    from infra.stacks.http_api import ACCESS_LOG_FIELDS, THROTTLE_BURST, THROTTLE_RATE
+
+    [stage] = resources(template, "AWS::ApiGatewayV2::Stage").values()
+    props = stage["Properties"]
+    assert props["StageName"] == "$default" and props["AutoDeploy"] is True
+    assert props["DefaultRouteSettings"] == {"ThrottlingRateLimit": THROTTLE_RATE, "ThrottlingBurstLimit": THROTTLE_BURST}
+    log_groups = resources(template, "AWS::Logs::LogGroup")
+    group = only(refs(props["AccessLogSettings"]["DestinationArn"]), log_groups)
+    assert log_groups[group]["Properties"]["RetentionInDays"] == 30
+    fields = json.loads(props["AccessLogSettings"]["Format"])
+    assert fields == ACCESS_LOG_FIELDS and fields["requestId"] == "$context.requestId"
+    assert not [v for v in fields.values() if "authorization" in v.lower() or "body" in v.lower()]
+
+
+def test_every_function_log_group_expires_cdks_helpers_included(template: Any) -> None:
+    log_groups = resources(template, "AWS::Logs::LogGroup")
+    functions = resources(template, "AWS::Lambda::Function")
+    assert len(functions) > len(our_functions(template))  # CDK's helpers are in this list too
+    for name, fn in functions.items():
+        group = only(refs(fn["Properties"]["LoggingConfig"]["LogGroup"]), log_groups)
+        assert log_groups[group]["Properties"]["RetentionInDays"] == 30, name
+
+
+def test_queues_park_poison_messages_and_no_function_is_invoked_asynchronously(template: Any) -> None:
+    from pathlib import Path
+
+    queues = resources(template, "AWS::SQS::Queue")
+    dead_letter_targets = {only(refs(q["Properties"]["RedrivePolicy"]), queues)
+                           for q in queues.values() if "RedrivePolicy" in q["Properties"]}
+    for name, queue in queues.items():  # each queue has a DLQ or is one
+        assert "RedrivePolicy" in queue["Properties"] or name in dead_letter_targets, name
+    # a Lambda DLQ / on-failure destination only catches asynchronous invokes: the only function-to-function call
+    # (ingest → OCR) waits for its answer, and nothing else invokes our functions but API Gateway, the function URL
+    # and the SQS event source
+    code = (Path(__file__).parents[2] / "shared" / "ragcore" / "adapters" / "lambda_ocr.py").read_text()
+    assert 'InvocationType="RequestResponse"' in code and '"Event"' not in code
+    assert not resources(template, "AWS::Lambda::EventInvokeConfig")
+    [notifications] = resources(template, "Custom::S3BucketNotifications").values()
+    assert set(notifications["Properties"]["NotificationConfiguration"]) == {"QueueConfigurations"}  # S3 → SQS only
+
+
+def test_function_roles_carry_no_managed_policy_and_write_only_their_own_logs(template: Any) -> None:
+    roles = resources(template, "AWS::IAM::Role")
+    for name, fn in our_functions(template).items():
+        role = only(refs(fn["Properties"]["Role"]), roles)
+        assert "ManagedPolicyArns" not in roles[role]["Properties"], name  # no AWSLambdaBasicExecutionRole
+        statements = policy_of(template, name)
+        [logs] = [s for s in statements if actions([s]) & {"logs:CreateLogStream", "logs:PutLogEvents"}]
+        assert actions([logs]) == {"logs:CreateLogStream", "logs:PutLogEvents"}
+        assert refs(logs["Resource"]) == refs(fn["Properties"]["LoggingConfig"]["LogGroup"]), name
+        # the one statement on Resource '*': X-Ray, which has no resource-level permissions
+        anywhere = [s for s in statements if s["Resource"] == "*"]
+        assert actions(anywhere) == {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, name
+
+
+def test_table_actions_are_exactly_the_adapters_calls_on_the_table_and_its_named_indexes(template: Any) -> None:
+    import re
+    from pathlib import Path
+
+    from ragcore.adapters import table_schema
+
+    from infra.stacks.functions import TABLE_ACTIONS
+
+    # boto3 calls in the one module that touches the table → the IAM actions that authorize them
+    iam_of = {"get_item": {"GetItem"}, "batch_get_item": {"BatchGetItem"}, "query": {"Query"}, "put_item": {"PutItem"},
+              "update_item": {"UpdateItem"}, "delete_item": {"DeleteItem"}, "batch_writer": {"BatchWriteItem"},
+              "batch_write_item": {"BatchWriteItem"}, "scan": {"Scan"}, "describe_table": {"DescribeTable"},
+              "transact_get_items": {"GetItem"}, "execute_statement": {"PartiQLSelect"},
+              "transact_write_items": set()}  # authorized item by item: its Put/Update/Delete entries below
+    code = (Path(__file__).parents[2] / "shared" / "ragcore" / "adapters" / "dynamodb_store.py").read_text()
+    called = set(re.findall(r"\.(\w+)\(", code)) & set(iam_of)
+    assert {"get_item", "query", "transact_write_items"} <= called  # the scan found the adapter's calls
+    needed = {f"dynamodb:{a}" for c in called for a in iam_of[c]}
+    needed |= {f"dynamodb:{verb}Item" for verb in ("Put", "Update", "Delete") if f'"{verb}": ' in code}
+    needed |= {"dynamodb:ConditionCheckItem"} if '"ConditionCheck"' in code else set()
+    assert needed == set(TABLE_ACTIONS)
+
+    [table] = resources(template, "AWS::DynamoDB::Table")
+    index_names = {i["IndexName"] for i in table_schema.GLOBAL_SECONDARY_INDEXES}
+    for name in our_functions(template):
+        on_table = [s for s in policy_of(template, name) if table in refs(s["Resource"])]
+        if not on_table:
+            continue  # the OCR function
+        assert actions(on_table) == set(TABLE_ACTIONS), name
+        resources_named = json.dumps([s["Resource"] for s in on_table])
+        assert "/index/*" not in resources_named, name
+        assert {n for n in index_names if f"/index/{n}" in resources_named} == index_names, name
+        secret = [s for s in policy_of(template, name) if actions([s]) & {"secretsmanager:GetSecretValue"}]
+        assert actions(secret) == {"secretsmanager:GetSecretValue"}, name  # no DescribeSecret: never called
