@@ -2,6 +2,7 @@
 scanned PDFs, local embedding chunks/s, and a 100-page PDF end to end.
 
     .venv/bin/python bench/ingest.py            # --ocr-pages N (default 10) scanned pages at 150 dpi
+    .venv/bin/python bench/ingest.py --small-docs 1000   # many one-chunk documents through the API (small_docs.py)
 
 End to end runs through the same services and worker pool as `make serve` (temporary DATA_DIR).
 """
@@ -54,6 +55,13 @@ def layout(pdf: bytes) -> None:
 
 
 def main() -> None:
+    if "--small-docs" in sys.argv:  # bench/small_docs.py: a server in its own process, documents/s vs the embedder
+        sys.path.insert(0, str(ROOT / "bench"))
+        import small_docs
+
+        sys.argv = [sys.argv[0], "--docs", sys.argv[sys.argv.index("--small-docs") + 1]]
+        small_docs.main()
+        return
     os.environ["DATA_DIR"] = tempfile.mkdtemp(prefix="ingest-bench-")
     from ragcore.chunking import chunk_document
     from ragcore.parsing import parse_document

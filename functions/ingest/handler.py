@@ -1,8 +1,11 @@
-"""The ingest Lambda: SQS messages that are either parse tasks or S3 drop-folder event notifications.
+"""The ingest Lambda: SQS messages that are either tasks (parse, index builds, purges) or S3 drop-folder event
+notifications.
 
-Each SQS record is processed on its own (Powertools batch processing with partial failures), so one bad
-record is retried (and ends in the DLQ) without holding back the others. Re-delivery is harmless: parse
-tasks rewrite the same chunk ids and count once; a dropped file with the same bytes is a no-op.
+The tasks of one SQS batch are handed to the pipeline together, so small documents are embedded and written
+together (CDK sets the batch size and batching window); drop-folder events are handled one by one. Failures are
+reported per message (ReportBatchItemFailures): only the messages that failed come back, and end in the DLQ after
+their retries. Re-delivery is harmless: parse tasks rewrite the same chunk ids and count once; a dropped file with
+the same bytes is a no-op.
 """
 
 from __future__ import annotations
@@ -13,8 +16,6 @@ from urllib.parse import unquote_plus
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from ragcore import bootstrap
 from ragcore.bootstrap.container import get_container
@@ -24,7 +25,6 @@ INBOX = "inbox/"
 
 logger = Logger(service="ingest")
 metrics = Metrics(namespace=get_settings().metrics_namespace, service="ingest")
-processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def _drop_tenant() -> str | None:
@@ -55,24 +55,43 @@ def handle_s3_record(record: dict[str, Any]) -> None:
         metrics.add_metric(name="DropFolderRemoved", unit=MetricUnit.Count, value=1)
 
 
-def record_handler(record: SQSRecord) -> None:
-    body = json.loads(record.body)
-    if isinstance(body, dict) and "Records" in body:
-        for s3_record in body["Records"]:
-            handle_s3_record(s3_record)
-    elif isinstance(body, dict) and body.get("Event") == "s3:TestEvent":
-        return
-    elif isinstance(body, dict) and "type" in body:
-        bootstrap.ingestion().handle(body)
-        metrics.add_metric(name="TasksProcessed", unit=MetricUnit.Count, value=1)
-    else:
-        logger.warning("ignored an SQS message of unknown shape")
+def _message(record: dict[str, Any]) -> Any:
+    return json.loads(str(record.get("body") or ""))
+
+
+def handle_batch(records: list[dict[str, Any]]) -> list[str]:
+    """The message ids that failed (to be delivered again)."""
+    failed: list[str] = []
+    tasks: list[tuple[str, dict[str, Any]]] = []
+    for record in records:
+        message_id = str(record.get("messageId", ""))
+        try:
+            body = _message(record)
+            if isinstance(body, dict) and "Records" in body:
+                for s3_record in body["Records"]:
+                    handle_s3_record(s3_record)
+            elif isinstance(body, dict) and body.get("Event") == "s3:TestEvent":
+                continue
+            elif isinstance(body, dict) and "type" in body:
+                tasks.append((message_id, body))
+            else:
+                logger.warning("ignored an SQS message of unknown shape")
+        except Exception:
+            logger.exception("a message failed", extra={"message_id": message_id})
+            failed.append(message_id)
+    if tasks:
+        try:
+            positions = bootstrap.ingestion().handle_batch([task for _, task in tasks])
+        except Exception:  # the whole batch: every task comes back
+            logger.exception("a batch of tasks failed")
+            positions = list(range(len(tasks)))
+        failed.extend(tasks[position][0] for position in positions)
+        metrics.add_metric(name="TasksProcessed", unit=MetricUnit.Count, value=len(tasks) - len(positions))
+    return failed
 
 
 @metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    response: dict[str, Any] = dict(
-        process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
-    )
-    return response
+    failed = handle_batch(list(event.get("Records") or []))
+    return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}

@@ -37,7 +37,11 @@ MODEL_SETTINGS = {
     "drop_folder_tenant": ("DROP_FOLDER_TENANT", ""),
     "log_level": ("LOG_LEVEL", "INFO"),
 }
-INGEST_BATCH_SIZE = 4  # parse tasks of up to 12 PDF pages each: a few fit one 15-minute run
+# parse tasks of up to 12 PDF pages each (12 OCR'd pages take ~12 s, so 20 stay far from the 15-minute limit), or
+# whole small documents: the tasks of a batch are embedded and written together (one embedding call, one write of
+# the chunks and of the keyword statistics), so a burst of small files costs about what embedding them costs
+INGEST_BATCH_SIZE = 20
+INGEST_BATCHING_WINDOW_S = 2  # a burst's messages gather for two seconds into one invocation
 INGEST_MAX_CONCURRENCY = 20  # caps parallel parsing, i.e. the request rate at the embedding API and Pinecone
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH  # every function's log group and the API's access log
 
@@ -107,7 +111,7 @@ class RagflowStack(Stack):
             actions=["lambda:InvokeFunction"], resources=[ocr.function.function_arn]))
         ingest.function.add_event_source(sources.SqsEventSource(
             queues.tasks, batch_size=INGEST_BATCH_SIZE, max_concurrency=INGEST_MAX_CONCURRENCY,
-            max_batching_window=Duration.seconds(0), report_batch_item_failures=True,
+            max_batching_window=Duration.seconds(INGEST_BATCHING_WINDOW_S), report_batch_item_failures=True,
         ))
         ConnectorScheduler(self, "Connectors", shared=shared)
         stream = StreamingCompletions(self, "Streaming", shared=shared, cors_origins=cors_origins,

@@ -74,6 +74,13 @@ class MetadataStore(Protocol):
         """Atomically add numbers to fields of an existing item."""
         ...
 
+    def increment_many(self, kind: str, tenant: str, deltas: Mapping[str, Mapping[str, int | float]], *,
+                       parent: str = "") -> None:
+        """Add numbers to fields of many items of an unlisted kind (counters), each atomically, in as few round
+        trips as the store allows; an item that does not exist yet is created (under parent) with the deltas as
+        its values."""
+        ...
+
     def delete(self, kind: str, tenant: str, item_id: str) -> bool: ...
 
     def delete_under(self, kind: str, tenant: str, parent: str) -> int:

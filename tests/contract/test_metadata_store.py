@@ -133,6 +133,18 @@ def test_increment_is_atomic(store: Any) -> None:
     assert store.get("doc", "t1", "missing") is None
 
 
+def test_increment_many_adds_and_creates_counters(store: Any) -> None:
+    store.put("termstats", "t1", {"id": "ds:1", "t_a": 2}, parent="ds")
+    with ThreadPoolExecutor(max_workers=_workers(store)) as pool:
+        list(pool.map(lambda _: store.increment_many("termstats", "t1", {"ds:1": {"t_a": 1, "t_b": -1},
+                                                                          "ds:2": {"t_c": 3}}, parent="ds"), range(20)))
+    assert store.get("termstats", "t1", "ds:1") == {"id": "ds:1", "t_a": 22, "t_b": -20}
+    assert store.get("termstats", "t1", "ds:2") == {"id": "ds:2", "t_c": 60}  # created by the first writer
+    assert store.get("termstats", "t2", "ds:1") is None  # per tenant
+    store.increment_many("termstats", "t1", {})  # nothing to do
+    assert store.delete_under("termstats", "t1", "ds") == 2  # the created counters sit under their parent
+
+
 def test_delete_under(store: Any) -> None:
     for i in range(120):
         store.put("chunk", "t1", {"id": f"c{i}"}, parent="doc1")

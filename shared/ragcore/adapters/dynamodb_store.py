@@ -109,10 +109,11 @@ class _Placement:
                    int(raw[POS_CREATE]), None if u is None else int(u))
 
     def members(self) -> list[ranks.Membership]:
-        orders = fields_of(self.kind).orders
+        spec = fields_of(self.kind)
+        orders = spec.orders
         out = []
-        for view in (self.v0, self.va, self.vb):
-            if view is None:
+        for name, view in (("all", self.v0), ("a", self.va), ("b", self.vb)):
+            if view is None or name not in spec.counted:
                 continue
             if "create_time" in orders:
                 out.append(ranks.Membership("c", view, self.c))
@@ -456,6 +457,15 @@ class DynamoMetadataStore:
                 return None
         return found
 
+    def increment_many(self, kind: str, tenant: str, deltas: Mapping[str, Mapping[str, int | float]], *,
+                       parent: str = "") -> None:
+        # one UpdateItem each (DynamoDB has no batched update); the first writer of a counter creates it, and a
+        # writer that loses that race adds to what the winner created
+        for item_id, changes in deltas.items():
+            if self.increment(kind, tenant, item_id, changes) is None and not self.put(
+                    kind, tenant, {"id": item_id, **changes}, parent=parent, if_absent=True):
+                self.increment(kind, tenant, item_id, changes)
+
     def _plain_update(self, kind: str, tenant: str, item_id: str, expr: str, names: dict[str, str],
                       values: dict[str, Any]) -> Item | None:
         names = {**names, "#pk": PARTITION_KEY}
@@ -539,13 +549,15 @@ class DynamoMetadataStore:
             return None
         base = f"{query.tenant}#{query.kind}#{query.parent}"
         if not query.where:
-            return VIEW_ALL, [base]
+            return (VIEW_ALL, [base]) if "all" in spec.counted else None
         if len(query.where) != 1:
             return None
         name, values = next(iter(query.where.items()))
         if name not in spec.slots:
             return None
         slot = "a" if spec.slots.index(name) == 0 else "b"
+        if slot not in spec.counted:
+            return None
         wanted = list(dict.fromkeys(filter_value(v) for v in values))
         return (VIEW_A if slot == "a" else VIEW_B), [f"{base}#{slot}={v}" for v in wanted]
 

@@ -390,6 +390,19 @@ class SqliteMetadataStore:
 
         return self._change(kind, tenant, item_id, add)
 
+    def increment_many(self, kind: str, tenant: str, deltas: Mapping[str, Mapping[str, int | float]], *,
+                       parent: str = "") -> None:
+        if not deltas:
+            return
+        with self._tx() as db:  # one transaction for the lot: a write batch's statistics are one commit
+            for item_id, changes in deltas.items():
+                row = db.execute("SELECT data, parent FROM items WHERE kind=? AND tenant=? AND id=?",
+                                 (kind, tenant, item_id)).fetchone()
+                item: Item = _loads(row[0]) if row is not None else {"id": item_id}
+                for name, delta in changes.items():
+                    item[name] = (item.get(name) or 0) + delta
+                self._write(db, kind, tenant, item, row[1] if row is not None else parent)
+
     def delete(self, kind: str, tenant: str, item_id: str) -> bool:
         with self._tx() as db:
             cur = db.execute("DELETE FROM items WHERE kind=? AND tenant=? AND id=?", (kind, tenant, item_id))

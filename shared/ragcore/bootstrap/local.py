@@ -16,7 +16,7 @@ def start_background() -> Callable[[], None]:
     from ragcore.adapters.local_ticker import Ticker
 
     container = bootstrap.get_container()
-    queue = LocalJobQueue(bootstrap.ingestion().handle, workers=container.settings.parse_workers)
+    queue = LocalJobQueue(bootstrap.ingestion().handle_batch, workers=container.settings.parse_workers)
     container.set_queue(queue)
     recover_interrupted()
     warm = getattr(container.index, "warm", None)  # the local index loads tenants' vectors before their first question

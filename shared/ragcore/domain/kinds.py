@@ -80,11 +80,16 @@ class ListFields:
     # a whole-number field that places the item in creation order instead of its arrival (unique under its parent,
     # below 2^30): a document's chunks are listed in reading order however its parse tasks interleave
     position: str = ""
+    # the views whose deep pages are flat on DynamoDB ("all": the whole collection, "a"/"b": narrowed to a slot
+    # value), each a counted tree that every write of an item in it updates; a list of a view left out reads its
+    # collection. Kinds always listed through one slot count only that view (a write costs a third of the nodes)
+    counted: tuple[str, ...] = ("all", "a", "b")
 
 
 KINDS: dict[str, ListFields] = {
     DOCUMENT: ListFields(slots=("run", "suffix")),
-    CHUNK: ListFields(slots=("available", "_run"), name="", orders=("create_time",), position="order"),
+    # a document's chunks are always listed within its current run (slot b; with `available` too, a scan)
+    CHUNK: ListFields(slots=("available", "_run"), name="", orders=("create_time",), position="order", counted=("b",)),
     # a slot per name would give most sessions a view (and its counted trees) of their own: names filter by scan
     SESSION: ListFields(slots=("user_id",)),
     AGENT: ListFields(name="title"),
@@ -95,7 +100,11 @@ KINDS: dict[str, ListFields] = {
     # a tenant's datasets with `permission: "team"` (id, name, times): what its team members list beside their own
     TEAM_DATASET: ListFields(),
     MEMORY_MESSAGE: ListFields(slots=("_listed", "_kept"), name="", orders=("create_time",)),
-    INGESTION_LOG: ListFields(slots=("_scope", "operation_status"), name="document_name"),
+    # never updated after it is written (a rerun's DSL aside): creation order serves update order, and a log item
+    # costs three counted trees instead of six
+    # and always listed by scope (file / dataset logs; with a status too, a scan)
+    INGESTION_LOG: ListFields(slots=("_scope", "operation_status"), name="document_name", orders=("create_time",),
+                              counted=("a",)),
     INDEX_TASK: ListFields(slots=("_index_type",)),
     # commits of a workspace folder or dataset (never updated: creation order serves both orders), a commit's
     # changes in the order the request gave them, a file's versions

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ragcore.domain.kinds import DATASET as DATASET_KIND
@@ -20,7 +21,12 @@ from ragcore.ids import now_ms
 from ragcore.ports import BlobStore, Embedder, JobQueue, MetadataStore
 from ragcore.services.knowledge.chunks.store import TASK_SPAN, ChunkStore, chunk_id, embedding_text, is_current
 from ragcore.services.knowledge.chunks.term_stats import TERMSTATS_VERSION
-from ragcore.services.knowledge.document_assets import chunk_image_key, chunk_images_prefix, store_thumbnail
+from ragcore.services.knowledge.document_assets import (
+    chunk_image_key,
+    chunk_images_prefix,
+    has_thumbnail,
+    store_thumbnail,
+)
 from ragcore.services.knowledge.documents import progress_line
 from ragcore.services.knowledge.ingestion_logs import record_run
 from ragcore.text.tokenize import count_tokens
@@ -35,6 +41,35 @@ EMBED_BATCH = 32
 
 class Stale(Exception):
     """The run this task belongs to was stopped, replaced or deleted."""
+
+
+@dataclass
+class Parsed:
+    """A parse task's chunks, ready to embed and write; its progress lines and document fields wait for the
+    task's next write of the document (one write per stage, not one per line)."""
+
+    task: dict[str, Any]
+    doc: dict[str, Any]
+    rows: list[dict[str, Any]]
+    model: str
+    lines: list[str] = field(default_factory=list)
+    changes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tenant(self) -> str:
+        return str(self.task["tenant"])
+
+    @property
+    def run_id(self) -> int:
+        return int(self.task["run_id"])
+
+    @property
+    def index(self) -> int:
+        return int(self.task.get("index", 0))
+
+    @property
+    def span(self) -> str:
+        return _span(self.task)
 
 
 class IngestionService:
@@ -67,13 +102,57 @@ class IngestionService:
 
     # ---- entry --------------------------------------------------------------------------------
     def handle(self, task: dict[str, Any]) -> None:
+        """One task (a queue that hands tasks over one at a time)."""
+        if task.get("type") in ("plan", "parse"):
+            if self.handle_batch([task]):
+                raise RuntimeError(f"the {task['type']} task of document {task.get('document_id')} failed")
+            return
+        self._handle_other(task)
+
+    def handle_batch(self, tasks: list[dict[str, Any]]) -> list[int]:
+        """Tasks the queue handed over together (the local pool drains them, SQS delivers them in a batch).
+
+        Small documents' chunks are embedded together and written together — an embedding call and a write per
+        batch instead of per document — while each document keeps its own progress, state and failure: a file
+        that cannot be parsed fails alone. Returns the positions of the tasks that raised (to be retried: SQS's
+        partial batch failures); a document that failed for a reason of its own is FAIL, not retried.
+        """
+        failed: list[int] = []
+        ready: list[tuple[int, Parsed]] = []
+        seen: set[tuple[Any, ...]] = set()
+        for position, task in enumerate(tasks):
+            key = (task.get("type"), task.get("tenant"), task.get("document_id"), task.get("run_id"), task.get("index"))
+            if task.get("type") in ("plan", "parse") and key in seen:
+                continue  # SQS delivered it twice in one batch: once is the work
+            seen.add(key)
+            try:
+                kind = task.get("type")
+                if kind == "plan":
+                    parsed = self._plan(task)
+                elif kind == "parse":
+                    parsed = self._read(task)
+                else:
+                    self._handle_other(task)
+                    continue
+                if parsed is None:
+                    continue
+                if len(parsed.rows) > EMBED_BATCH:  # a large document streams its chunks, renewing its lease
+                    self._embed_streamed(parsed)
+                else:
+                    ready.append((position, parsed))
+            except Stale:
+                log.info("task of a stale run skipped: %s", {k: task.get(k) for k in ("document_id", "run_id", "index")})
+            except Exception:  # one task's failure is its own: the others go on
+                log.exception("task failed: %s", {k: task.get(k) for k in ("type", "document_id", "index")})
+                failed.append(position)
+        for positions in self._embed_together(ready):
+            failed.extend(positions)
+        return sorted(failed)
+
+    def _handle_other(self, task: dict[str, Any]) -> None:
         kind = task.get("type")
         try:
-            if kind == "plan":
-                self._plan(task)
-            elif kind == "parse":
-                self._parse(task)
-            elif kind == "index" and self._index_jobs is not None:
+            if kind == "index" and self._index_jobs is not None:
                 self._index_jobs(task)
             elif kind == "connector_sync" and self._connector_jobs is not None:
                 self._connector_jobs(task)
@@ -99,13 +178,15 @@ class IngestionService:
         self._store.update(DATASET_KIND, tenant, dataset_id, {"_termstats": TERMSTATS_VERSION})
 
     # ---- plan ---------------------------------------------------------------------------------
-    def _plan(self, task: dict[str, Any]) -> None:
+    def _plan(self, task: dict[str, Any]) -> Parsed | None:
+        """Splits a document into parse tasks (PDFs by page ranges); a document of one range is read right here,
+        without a second task, a second read of its bytes and a second write of its row."""
         tenant, doc_id, run_id = task["tenant"], task["document_id"], int(task["run_id"])
         doc = self._current(tenant, doc_id, run_id)
         data = self._blobs.get(doc["_blob"])
         if data is None:
             self._fail(tenant, doc, run_id, "The uploaded file is missing from storage.")
-            return
+            return None
         ranges: list[tuple[int, int | None]] = [(0, None)]
         if doc.get("suffix") == "pdf" and doc.get("chunk_method") not in ("one",):
             try:
@@ -114,39 +195,52 @@ class IngestionService:
                 pages = page_count(doc["name"], data)
             except ParseError as exc:
                 self._fail(tenant, doc, run_id, str(exc))
-                return
+                return None
             size = int((doc.get("parser_config") or {}).get("task_page_size") or 12)
             ranges = [(start, min(start + size, pages)) for start in range(0, max(pages, 1), size)]
-        changes: dict[str, Any] = {"_tasks_total": len(ranges), "_lease_until": time.time() + self._lease_s,
-                                   "progress_msg": _append(doc, f"Planned {len(ranges)} task(s).")}
-        self._blobs.delete_prefix(chunk_images_prefix(doc["_blob"]))  # an earlier run's chunk pictures
-        if not doc.get("thumbnail"):  # bytes that came by presigned URL, or an upload where no renderer was at hand
+        changes: dict[str, Any] = {"_tasks_total": len(ranges)}
+        if doc.get("_had_images", True):  # an earlier run's chunk pictures (unknown for rows older than the flag)
+            self._blobs.delete_prefix(chunk_images_prefix(doc["_blob"]))
+            changes["_had_images"] = False
+        if not doc.get("thumbnail") and has_thumbnail(doc.get("suffix") or ""):
+            # bytes that came by presigned URL, or an upload where no renderer was at hand
             changes["thumbnail"] = store_thumbnail(self._blobs, doc["_blob"], doc_id, doc.get("suffix") or "", data)
+        planned = f"Planned {len(ranges)} task(s)."
+        parse_tasks = [{
+            "type": "parse", "tenant": tenant, "dataset_id": doc["dataset_id"], "document_id": doc_id,
+            "run_id": run_id, "index": index, "page_from": start, "page_to": end,
+        } for index, (start, end) in enumerate(ranges)]
+        if len(parse_tasks) == 1:
+            return self._read(parse_tasks[0], doc=doc, data=data, lines=[planned], changes=changes)
+        changes.update({"_lease_until": time.time() + self._lease_s, "progress_msg": _append(doc, planned)})
         self._store.update(DOC_KIND, tenant, doc_id, changes)
         queue = self._queue()
-        for index, (start, end) in enumerate(ranges):
-            queue.submit({
-                "type": "parse", "tenant": tenant, "dataset_id": doc["dataset_id"], "document_id": doc_id,
-                "run_id": run_id, "index": index, "page_from": start, "page_to": end,
-            })
+        for parse_task in parse_tasks:
+            queue.submit(parse_task)
+        return None
 
     # ---- parse one range ----------------------------------------------------------------------
-    def _parse(self, task: dict[str, Any]) -> None:
+    def _read(self, task: dict[str, Any], *, doc: dict[str, Any] | None = None, data: bytes | None = None,
+              lines: list[str] | None = None, changes: dict[str, Any] | None = None) -> Parsed | None:
+        """Parse and chunk one task's range; None when the document failed (it is FAIL, with the reason)."""
         from ragcore.chunking import chunk_document
         from ragcore.parsing import ParseError, parse_document
 
         tenant, doc_id, run_id = task["tenant"], task["document_id"], int(task["run_id"])
         index = int(task.get("index", 0))
-        doc = self._current(tenant, doc_id, run_id)
+        if doc is None:
+            doc = self._current(tenant, doc_id, run_id)
         span = _span(task)
-        data = self._blobs.get(doc["_blob"])
+        if data is None:
+            data = self._blobs.get(doc["_blob"])
         if data is None:
             self._fail(tenant, doc, run_id, "The uploaded file is missing from storage.")
-            return
+            return None
         started = time.perf_counter()
         failed: list[int] = []  # pages that could not be read (the rest of the range still counts)
         no_model = False  # DeepDOC asked for where this process lacks the layout model (a Lambda without its layer)
         pictures: dict[int, Any] = {}
+        notes: list[str] = list(lines or [])
         try:
             if doc.get("type") == "virtual" and not data:
                 drafts = []
@@ -162,49 +256,109 @@ class IngestionService:
                 drafts = chunk_document(parsed, method, doc.get("parser_config") or {}, filename=doc["name"],
                                         describe_image=self._vision_for(tenant) if method == "picture" else None)
                 pictures = parsed.page_images
-                for page, reason in sorted((parsed.meta.get("page_errors") or {}).items()):
-                    self._note(tenant, doc_id, run_id, f"Page {page}: {reason}; the other pages are kept.")
+                notes.extend(f"Page {page}: {reason}; the other pages are kept."
+                             for page, reason in sorted((parsed.meta.get("page_errors") or {}).items()))
         except ParseError as exc:
             self._fail(tenant, doc, run_id, f"{span}: {exc}")
-            return
+            return None
         except Exception as exc:  # a parser bug must fail this document only, with a reason
             log.exception("parser crashed on %s", doc_id)
             self._fail(tenant, doc, run_id, f"{span}: the file could not be parsed ({type(exc).__name__}: {exc}).")
-            return
+            return None
         parse_s = time.perf_counter() - started
         skipped = f" Page(s) {', '.join(map(str, failed))} could not be read and were skipped." if failed else ""
         if no_model:
             skipped += " No layout model here: DeepDOC read the text's geometry only (ruled tables, no unruled ones)."
-        self._note(tenant, doc_id, run_id, f"{span}: Finish parsing ({parse_s:.2f}s); {len(drafts)} chunks.{skipped}")
-        dataset = self._store.get(DATASET_KIND, tenant, doc["dataset_id"])
-        model = (dataset or {}).get("embedding_model") or ""
+        notes.append(f"{span}: Finish parsing ({parse_s:.2f}s); {len(drafts)} chunks.{skipped}")
+        rows = [self._row(doc, index, n, d, run_id) for n, d in enumerate(drafts)]
+        if pictures and rows:
+            self._store_chunk_images(doc, rows, pictures)
+            if any(r["image_id"] for r in rows):
+                changes = {**(changes or {}), "_had_images": True}
+        return Parsed(task, doc, rows, self._embedding_model(tenant, doc["dataset_id"]), notes, dict(changes or {}))
+
+    def _embedding_model(self, tenant: str, dataset_id: str) -> str:
+        dataset = self._store.get(DATASET_KIND, tenant, dataset_id)
+        return str((dataset or {}).get("embedding_model") or "")
+
+    def _embed_streamed(self, parsed: Parsed) -> None:
+        """A large range: its chunks embedded and written a batch at a time, the lease renewed between batches."""
+        tenant, doc, run_id = parsed.tenant, parsed.doc, parsed.run_id
+        self._note(tenant, doc["id"], run_id, parsed.lines, parsed.changes)
         written: list[str] = []
         tokens = 0
         embed_s = 0.0
         try:
-            embedder = self._embedder_for(model, tenant)
-            for start in range(0, len(drafts), EMBED_BATCH):
-                self._current(tenant, doc_id, run_id, renew=True)
-                batch = drafts[start : start + EMBED_BATCH]
-                rows = [self._row(doc, index, start + i, d, run_id) for i, d in enumerate(batch)]
-                if pictures:
-                    self._store_chunk_images(doc, rows, pictures)
+            embedder = self._embedder_for(parsed.model, tenant)
+            for start in range(0, len(parsed.rows), EMBED_BATCH):
+                self._current(tenant, doc["id"], run_id, renew=True)
+                rows = parsed.rows[start : start + EMBED_BATCH]
                 t0 = time.perf_counter()
                 vectors = embedder.embed([embedding_text(r) for r in rows])
                 embed_s += time.perf_counter() - t0
-                self._chunks.write(tenant, rows, vectors, {doc_id: doc})
+                self._chunks.write(tenant, rows, vectors, {doc["id"]: doc})
                 written.extend(r["id"] for r in rows)
                 tokens += sum(count_tokens(r["content"]) for r in rows)
                 try:
-                    self._current(tenant, doc_id, run_id)
+                    self._current(tenant, doc["id"], run_id)
                 except Stale:
                     self._chunks.delete_ids(tenant, written)
                     raise
         except ProviderError as exc:
             self._chunks.delete_ids(tenant, written)
-            self._fail(tenant, doc, run_id, f"{span}: {exc}")
+            self._fail(tenant, doc, run_id, f"{parsed.span}: {exc}")
             return
-        self._finish_task(tenant, doc, run_id, index, len(written), tokens, f"{span}: Embedding chunks ({embed_s:.2f}s); indexing done.")
+        self._finish_task(tenant, doc, run_id, parsed.index, len(written), tokens,
+                          [f"{parsed.span}: Embedding chunks ({embed_s:.2f}s); indexing done."])
+
+    def _embed_together(self, ready: list[tuple[int, Parsed]]) -> Iterator[list[int]]:
+        """Small ranges of many documents: one embedding call and one chunk write per tenant and model. Yields
+        the positions of tasks that raised."""
+        groups: dict[tuple[str, str], list[tuple[int, Parsed]]] = {}
+        for position, parsed in ready:
+            groups.setdefault((parsed.tenant, parsed.model), []).append((position, parsed))
+        for (tenant, model), group in groups.items():
+            try:
+                self._write_group(tenant, model, [p for _, p in group])
+            except Exception:
+                log.exception("a batch of %d documents failed", len(group))
+                yield [position for position, _ in group]
+
+    def _write_group(self, tenant: str, model: str, group: list[Parsed]) -> None:
+        rows = [row for parsed in group for row in parsed.rows]
+        embed_s = 0.0
+        vectors: list[list[float]] = []
+        if rows:
+            try:
+                t0 = time.perf_counter()
+                vectors = self._embedder_for(model, tenant).embed([embedding_text(r) for r in rows])
+                embed_s = time.perf_counter() - t0
+            except ProviderError as exc:
+                for parsed in group:
+                    self._fail(tenant, parsed.doc, parsed.run_id, f"{parsed.span}: {exc}")
+                return
+        live = self._running(tenant, group)  # stopped, replaced or deleted meanwhile: nothing of theirs is written
+        keep = [p for p in group if p.doc["id"] in live]
+        by_id = {row["id"]: vec for row, vec in zip(rows, vectors, strict=True)}
+        kept_rows = [row for p in keep for row in p.rows]
+        if kept_rows:
+            self._chunks.write(tenant, kept_rows, [by_id[r["id"]] for r in kept_rows], live)
+        still = self._running(tenant, keep)
+        for parsed in keep:
+            if parsed.doc["id"] not in still:  # stopped while being written: what it wrote goes
+                self._chunks.delete_ids(tenant, [r["id"] for r in parsed.rows])
+                continue
+            share = embed_s * len(parsed.rows) / max(len(rows), 1)
+            tokens = sum(count_tokens(r["content"]) for r in parsed.rows)
+            self._finish_task(tenant, live[parsed.doc["id"]], parsed.run_id, parsed.index, len(parsed.rows), tokens,
+                              [*parsed.lines, f"{parsed.span}: Embedding chunks ({share:.2f}s); indexing done."],
+                              parsed.changes)
+
+    def _running(self, tenant: str, group: list[Parsed]) -> dict[str, dict[str, Any]]:
+        """The group's documents still in the run their tasks belong to, by id (one read for the group)."""
+        runs = {p.doc["id"]: p.run_id for p in group}
+        found = self._store.get_many(DOC_KIND, tenant, list(runs))
+        return {d["id"]: d for d in found if int(d.get("_run_id", 0)) == runs[d["id"]] and d.get("run") == "RUNNING"}
 
     def _store_chunk_images(self, doc: dict[str, Any], rows: list[dict[str, Any]], pictures: dict[int, Any]) -> None:
         """A picture of each chunk's region, cut from its rendered page, served as RAGFlow's img_id."""
@@ -248,11 +402,13 @@ class IngestionService:
             self._store.update(DOC_KIND, tenant, doc_id, {"_lease_until": time.time() + self._lease_s})
         return doc
 
-    def _note(self, tenant: str, doc_id: str, run_id: int, line: str) -> None:
+    def _note(self, tenant: str, doc_id: str, run_id: int, lines: list[str], changes: dict[str, Any] | None = None) -> None:
         doc = self._current(tenant, doc_id, run_id)
-        self._store.update(DOC_KIND, tenant, doc_id, {"progress_msg": _append(doc, line), "_lease_until": time.time() + self._lease_s})
+        self._store.update(DOC_KIND, tenant, doc_id, {**(changes or {}), "progress_msg": _append(doc, *lines),
+                                                      "_lease_until": time.time() + self._lease_s})
 
-    def _finish_task(self, tenant: str, doc: dict[str, Any], run_id: int, index: int, chunks: int, tokens: int, line: str) -> None:
+    def _finish_task(self, tenant: str, doc: dict[str, Any], run_id: int, index: int, chunks: int, tokens: int,
+                     lines: list[str], changes: dict[str, Any] | None = None) -> None:
         # counted once even if the queue delivers this task twice
         if not self._store.claim(tenant, f"task:{doc['id']}:{run_id}", str(index), "done"):
             return
@@ -261,12 +417,13 @@ class IngestionService:
             return
         total = max(int(updated.get("_tasks_total") or 1), 1)
         done = int(updated.get("_tasks_done") or 0)
-        changes: dict[str, Any] = {"progress_msg": _append(updated, line), "progress": round(min(done / total, 1.0) * 0.99, 4)}
+        changes = {**(changes or {}), "progress_msg": _append(updated, *lines),
+                   "progress": round(min(done / total, 1.0) * 0.99, 4)}
         if done >= total:
             duration = (now_ms() - int(updated.get("_begin_ms") or now_ms())) / 1000
             changes.update({
                 "run": "DONE", "progress": 1.0, "process_duration": round(duration, 4),
-                "progress_msg": _append(updated, line) + "\n" + progress_line(
+                "progress_msg": _append(updated, *lines) + "\n" + progress_line(
                     f"Task done ({duration:.2f}s): {updated['chunk_count']} chunks, {updated['token_count']} tokens."
                 ),
             })
@@ -295,9 +452,10 @@ class IngestionService:
             self._store.increment(DATASET_KIND, tenant, doc["dataset_id"], {"chunk_count": -int(current["chunk_count"])})
 
 
-def _append(doc: dict[str, Any], line: str) -> str:
+def _append(doc: dict[str, Any], *lines: str) -> str:
     previous = doc.get("progress_msg") or ""
-    return (previous + "\n" if previous else "") + progress_line(line)
+    added = "\n".join(progress_line(line) for line in lines)
+    return (previous + "\n" if previous and added else previous) + added
 
 
 def _span(task: dict[str, Any]) -> str:

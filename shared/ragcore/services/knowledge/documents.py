@@ -185,6 +185,7 @@ class DocumentService:
                 "_blob": key,
                 "_hash": hashlib.sha256(data).hexdigest(),
                 "_run_id": 0,
+                "_had_images": False,  # chunk pictures stored by a parse (a re-parse removes the earlier run's)
                 "_source": source,
                 "_file_id": source_file_id,
             }

@@ -74,8 +74,7 @@ class ChunkStore:
         rewritten = self._store.get_many(KIND, tenant, [row["id"] for row in rows])  # leave the statistics first
         for document_id, group in by_document.items():
             self._store.put_many(KIND, tenant, group, parent=document_id)
-        self.stats.add(tenant, rewritten, -1)
-        self.stats.add(tenant, rows)
+        self.stats.change(tenant, added=rows, removed=rewritten)
         records: list[IndexRecord] = [
             {
                 "id": row["id"],

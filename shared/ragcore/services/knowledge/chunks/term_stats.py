@@ -60,26 +60,26 @@ class TermStats:
 
     def add(self, tenant: str, rows: Iterable[dict[str, Any]], sign: int = 1) -> None:
         """Count the rows in (sign 1) or out (sign -1) of their datasets' statistics."""
-        by_dataset: dict[str, list[list[str]]] = {}
-        for row in rows:
-            by_dataset.setdefault(str(row["dataset_id"]), []).append(chunk_terms(row))
-        for dataset_id, groups in by_dataset.items():
-            frequency: Counter[str] = Counter()
-            for terms in groups:
-                frequency.update(set(terms))
-            buckets: dict[int, dict[str, int]] = {}
-            for term, n in frequency.items():
-                buckets.setdefault(_bucket(term), {})[FIELD + term] = sign * n
-            self._add(tenant, dataset_id, SUMMARY, {"chunks": sign * len(groups), "length": sign * sum(map(len, groups))})
-            for bucket, deltas in buckets.items():
-                self._add(tenant, dataset_id, str(bucket), deltas)
+        self.change(tenant, added=rows if sign > 0 else (), removed=rows if sign < 0 else ())
 
-    def _add(self, tenant: str, dataset_id: str, part: str, deltas: dict[str, int]) -> None:
-        item_id = _item_id(dataset_id, part)
-        # the first chunk of a dataset (or of a bucket) creates the item, unless a concurrent writer just did
-        if self._store.increment(KIND, tenant, item_id, deltas) is None and not self._store.put(
-                KIND, tenant, {"id": item_id, **deltas}, parent=dataset_id, if_absent=True):
-            self._store.increment(KIND, tenant, item_id, deltas)
+    def change(self, tenant: str, *, added: Iterable[dict[str, Any]] = (), removed: Iterable[dict[str, Any]] = ()) -> None:
+        """Count rows in and out in one go (a rewrite: the old rows out, the new in): each dataset's summary and
+        buckets get their net change, written together (one transaction on SQLite)."""
+        net: dict[str, dict[str, dict[str, int]]] = {}  # dataset -> part -> field -> delta
+        for sign, rows in ((1, added), (-1, removed)):
+            for row in rows:
+                terms = chunk_terms(row)
+                parts = net.setdefault(str(row["dataset_id"]), {})
+                summary = parts.setdefault(SUMMARY, {})
+                summary["chunks"] = summary.get("chunks", 0) + sign
+                summary["length"] = summary.get("length", 0) + sign * len(terms)
+                for term in set(terms):
+                    bucket = parts.setdefault(str(_bucket(term)), {})
+                    bucket[FIELD + term] = bucket.get(FIELD + term, 0) + sign
+        for dataset_id, parts in net.items():
+            deltas = {_item_id(dataset_id, part): kept for part, fields in parts.items()
+                      if (kept := {name: d for name, d in fields.items() if d})}
+            self._store.increment_many(KIND, tenant, deltas, parent=dataset_id)
 
     def read(self, tenant: str, dataset_ids: list[str], terms: Iterable[str]) -> Stats:
         wanted = sorted(set(terms))
