@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 import time
 from bisect import bisect_left, bisect_right
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -37,6 +38,7 @@ MAX_TOP_K = 10_000
 CANDIDATES = 128
 K1, B = 1.2, 0.75  # BM25's usual saturation and length normalisation
 _SEARCHES = ThreadPoolExecutor(max_workers=8, thread_name_prefix="text-search")
+QUESTION_CACHE = 512  # question vectors kept per process (~12 KB each as lists of floats)
 
 
 def term_weights(question: str) -> dict[str, float]:
@@ -117,6 +119,23 @@ class RetrievalService:
         self._embedder_for = embedder_for
         self._reranker = reranker
         self._keywords = keyword_extractor
+        # questions asked again (a retrieval test re-run, a chat's follow-ups over the same words, many clients
+        # asking one thing) skip the embedding model: the last QUESTION_CACHE vectors by model and text
+        self._questions: OrderedDict[tuple[str, str], list[float]] = OrderedDict()
+        self._questions_lock = threading.Lock()
+
+    def _question_vector(self, embedder: Embedder, model: str, question: str) -> list[float]:
+        key = (model, question)
+        with self._questions_lock:
+            if key in self._questions:
+                self._questions.move_to_end(key)
+                return self._questions[key]
+        vector = embedder.embed([question])[0]
+        with self._questions_lock:
+            self._questions[key] = vector
+            if len(self._questions) > QUESTION_CACHE:
+                self._questions.popitem(last=False)
+        return vector
 
     def retrieve_request(self, tenant: str, payload: dict[str, Any]) -> dict[str, Any]:
         """The /retrieval body, validated the way RAGFlow answers."""
@@ -273,7 +292,7 @@ class RetrievalService:
         importance = {t: w * stats.idf(t) for t, w in weights.items()}
         text_future = _SEARCHES.submit(self._index.search_text, tenant, text_query, pool, ds_ids, scope, meta, importance)
         try:
-            qvec = embedder.embed([question])[0]
+            qvec = self._question_vector(embedder, next(iter(models)) or "", question)
             dense = self._index.search_dense(tenant, qvec, min(top_k, pool), ds_ids, scope, meta)
         finally:
             text = text_future.result()
