@@ -19,11 +19,18 @@ from ragcore.errors import ApiError, ProviderError, RetCode
 from ragcore.ports import ChatModel, ChatUsage
 from ragcore.services.conversation.chats import ChatService, message_id
 from ragcore.services.retrieval.references import reference_chunk
-from ragcore.text.tokenize import count_tokens
 
 log = logging.getLogger(__name__)
 CITATION = re.compile(r"\s?\[ID:(\d+)\]")
 HISTORY_TURNS = 6
+
+
+def count_tokens(text: str) -> int:
+    # imported on first use: the tokenizer compiles its Unicode regexes, which the completions function's cold
+    # import need not wait for (tests/infra/test_import_budget.py)
+    from ragcore.text.tokenize import count_tokens as count
+
+    return int(count(text))
 
 
 @dataclass

@@ -433,6 +433,10 @@ class IngestionService:
             )
         if changes.get("run") == "DONE":  # the log first: a client that sees DONE finds its log
             record_run(self._store, tenant, updated, "DONE", str(changes["progress_msg"]), float(changes["process_duration"]))
+            if updated.get("_purge_earlier", True):  # what earlier runs wrote and this one did not rewrite
+                changes["_purge_earlier"] = False
+                self._queue().submit({"type": "purge_chunks", "tenant": tenant, "dataset_id": doc["dataset_id"],
+                                      "document_id": doc["id"], "run_id": run_id})
         self._store.update(DOC_KIND, tenant, doc["id"], changes)
 
     def _fail(self, tenant: str, doc: dict[str, Any], run_id: int, reason: str) -> None:

@@ -50,7 +50,10 @@ class ParseControl:
         return {"success_count": len(unique)}, None
 
     def queue_parse(self, tenant: str, dataset: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
-        run_id = self._documents.retire_chunks(tenant, dataset, item)
+        # the earlier runs' chunks go when this run is DONE: purged now, they could race this run's writes of the
+        # chunks that keep their ids (same place, same content) and take them with them
+        run_id = self._documents.retire_chunks(tenant, dataset, item, purge=False)
+        earlier = bool(item.get("chunk_count")) or int(item.get("_run_id") or 0) > 0
         ms = now_ms()
         changes = {
             "run": "RUNNING",
@@ -65,6 +68,7 @@ class ParseControl:
             "_lease_until": time.time() + self._lease_s,
             "_tasks_total": 0,
             "_tasks_done": 0,
+            "_purge_earlier": earlier,
         }
         updated = self._store.update(KIND, tenant, item["id"], stamp_update(changes)) or item
         self._queue().submit({"type": "plan", "tenant": tenant, "dataset_id": dataset["id"], "document_id": item["id"], "run_id": run_id})

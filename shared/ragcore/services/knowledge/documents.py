@@ -462,17 +462,19 @@ class DocumentService:
         """Background: chunks of the document's earlier runs (already unreachable: reads keep to its current run)."""
         self._chunks.delete_other_runs(tenant, document_id, run_id)
 
-    def retire_chunks(self, tenant: str, dataset: dict[str, Any], item: dict[str, Any]) -> int:
+    def retire_chunks(self, tenant: str, dataset: dict[str, Any], item: dict[str, Any], *, purge: bool = True) -> int:
         """The document's chunks stop counting and become unreachable at once (a new run id); a background task
-        removes them. Returns the new run id."""
+        removes them (purge=False: the caller has it done later — a re-parse, once its own chunks are written,
+        since a chunk of the same content keeps its id). Returns the new run id."""
         run_id = int(item.get("_run_id", 0)) + 1
         if item.get("chunk_count") or item.get("token_count"):
             self._store.increment(
                 DATASET_KIND, tenant, dataset["id"],
                 {"chunk_count": -int(item.get("chunk_count", 0)), "token_num": -int(item.get("token_count", 0))},
             )
-        self._queue().submit({"type": "purge_chunks", "tenant": tenant, "dataset_id": dataset["id"],
-                              "document_id": item["id"], "run_id": run_id})
+        if purge:
+            self._queue().submit({"type": "purge_chunks", "tenant": tenant, "dataset_id": dataset["id"],
+                                  "document_id": item["id"], "run_id": run_id})
         return run_id
 
     # ---- leases -------------------------------------------------------------------------------
