@@ -170,8 +170,9 @@ class ChannelService:
             log.warning("chat channel %s (%s): webhook not registered: %s", channel["id"], channel["channel"], exc)
             self.state.webhook(tenant, channel["id"], "error", error=str(exc))
             return
-        if done:
-            self.state.webhook(tenant, channel["id"], "registered", note=done)
+        if done:  # the platform may have checked the URL already (Discord's PING): verified stays verified
+            verified = self.state.get(tenant, channel["id"]).get("webhook_status") == "verified"
+            self.state.webhook(tenant, channel["id"], "verified" if verified else "registered", note=done)
         else:
             self.state.webhook(tenant, channel["id"], "pending",
                                note=f"Set this URL as the webhook in the platform's console: {channel['webhook_url']}")
