@@ -52,9 +52,15 @@ def connection_refusal(kind: str, credential: dict[str, Any]) -> str | None:
     return None
 
 
+# a credential's fields that name things rather than grant access: shown as they are
+PUBLIC_FIELDS = frozenset({"app_id", "application_id", "public_key", "domain", "connection_type", "corp_id", "agent_id",
+                           "phone_number_id", "client_id", "bot_id", "base_url"})
+
+
 def masked(credential: dict[str, Any]) -> dict[str, Any]:
-    """A credential as shown: its strings masked, our own fields left out."""
-    return {k: (mask_key(v) if isinstance(v, str) else v) for k, v in credential.items() if not k.startswith("_")}
+    """A credential as shown: its secrets masked, our own fields left out."""
+    return {k: (mask_key(v) if isinstance(v, str) and k not in PUBLIC_FIELDS else v) for k, v in credential.items()
+            if not k.startswith("_")}
 
 
 def merged(sent: dict[str, Any], kept: dict[str, Any]) -> dict[str, Any]:
