@@ -167,3 +167,20 @@ def test_without_a_chat_nothing_answers_and_the_runtime_says_why(chapi: Api, pla
     assert post(chapi, channel["id"], delivery("line", platforms, 61, QUESTION)).status_code == 200
     wait_for(lambda: runtime(chapi, channel["id"])["last_error"] == "The connected chat assistant no longer exists.")
     assert platforms.sent["line"][before:] == []
+
+
+def test_a_failing_model_is_answered_as_ragflow_answers_it(chapi: Api, platforms: Platforms,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from ragcore import bootstrap
+    from ragcore.errors import ProviderError
+
+    def down(*_: Any) -> Any:
+        raise ProviderError("the chat model timed out")
+
+    channel = create_channel(chapi, "line", platforms, chapi.call("POST", "/api/v1/chats", json={"name": "c"})["data"]["id"])
+    monkeypatch.setattr(bootstrap.completion(), "complete", down)
+    before = len(platforms.sent["line"])
+    assert post(chapi, channel["id"], delivery("line", platforms, 70, "Hello?")).status_code == 200
+    [answer] = wait_for(lambda: platforms.answers("line")[before:])
+    assert answer == "**ERROR**: the chat model timed out"
+    assert runtime(chapi, channel["id"])["last_error"] == "The chat assistant failed: the chat model timed out"

@@ -52,14 +52,15 @@ class DingTalkPlatform:
             raise Rejected("not a DingTalk message", 400)
         text = str((payload.get("text") or {}).get("content") or "").strip()
         if payload.get("msgtype") != "text" or not text:
-            return Received(body=b"{}", verified=True)
+            return Received(content_type="text/plain", verified=True)
         inbound = Inbound(
             delivery_id=str(payload.get("msgId") or ""), chat_id=str(payload.get("conversationId") or ""),
             sender_id=str(payload.get("senderStaffId") or payload.get("senderId") or ""),
             message_id=str(payload.get("msgId") or ""), text=text,
             reply={"session_webhook": str(payload.get("sessionWebhook") or "")},
         )
-        return Received(body=b"{}", messages=(inbound,), verified=True)
+        # an empty answer: a message in it would be posted to the conversation as the robot's reply
+        return Received(content_type="text/plain", messages=(inbound,), verified=True)
 
     def send(self, message: Inbound, text: str) -> None:
         url = message.reply.get("session_webhook", "")

@@ -38,7 +38,14 @@ class ChannelReplies:
         if channel is None or delivery is None or delivery.get("status") != "queued":
             return  # deleted since, or answered already (the queue delivers a task at least once)
         self._store.update(DELIVERY_KIND, tenant, key, {"status": "answering"})
-        message = Inbound.from_task(task["message"])
+        try:
+            self._reply(tenant, channel, key, Inbound.from_task(task["message"]))
+        except Exception:  # the store or the worker failed, not the platform: queued again, the queue's retry answers
+            self._store.update(DELIVERY_KIND, tenant, key, {"status": "queued"})
+            raise
+
+    def _reply(self, tenant: str, channel: dict[str, Any], key: str, message: Inbound) -> None:
+        channel_id = channel["id"]
         chat = self._store.get(kinds.CHAT, tenant, str(channel.get("chat_id") or "")) if channel.get("chat_id") else None
         if chat is None:  # the channel's tenant's chat, or none: never another tenant's
             self._finish(tenant, channel_id, key, "failed", GONE_CHAT)
