@@ -99,3 +99,16 @@ def test_line_verify_button_and_discord_other_interactions() -> None:
     answer = discord.receive(request(other, {"X-Signature-Ed25519": key.sign(stamp.encode() + other).hex(),
                                              "X-Signature-Timestamp": stamp}), time.time())
     assert json.loads(answer.body)["type"] == 4 and answer.messages == ()
+
+
+def test_a_failed_call_never_names_the_token_in_its_path() -> None:
+    from ragcore.adapters.guarded_http import GuardedFetcher
+    from ragcore.domain.channels import ChannelError
+
+    fetch = GuardedFetcher(allowed_hosts=frozenset(), max_bytes=1024, max_timeout_s=1, allow_setting="CHANNEL_ALLOWED_HOSTS")
+    for base in ("ftp://gateway.example", "http://127.0.0.1:9"):
+        telegram = platform_factory(fetch, bases={"telegram": base}, timeout_s=1)(
+            "telegram", {"token": "123:very-secret-bot-token", "_webhook_secret": "s"})
+        with pytest.raises(ChannelError) as refused:
+            telegram.register("https://api.example.com/hook")
+        assert "very-secret" not in str(refused.value) and str(refused.value).startswith("Telegram: ")

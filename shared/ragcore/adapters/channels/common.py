@@ -7,6 +7,7 @@ import hmac
 import json
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
@@ -40,8 +41,9 @@ class Http:
         sent = {"Content-Type": "application/json; charset=utf-8", "Accept": "application/json", **(headers or {})}
         try:
             reply = self.fetch(method, url, sent, body, self.timeout_s)
-        except ValueError as exc:  # the guard's refusal or a connection failure (names the host, never the path)
-            raise ChannelError(f"{self.platform}: {exc}") from None
+        except ValueError as exc:  # the guard's refusal or a connection failure: named by host, never by the path
+            host = urlsplit(url).hostname or "the platform"  # (Telegram's path holds the bot token)
+            raise ChannelError(f"{self.platform}: {str(exc).replace(url, host)}") from None
         try:
             data = json.loads(reply.text) if reply.text.strip() else {}
         except ValueError:
