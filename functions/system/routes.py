@@ -16,11 +16,13 @@ from ragcore.errors import RetCode
 from ragcore.services.system.status import component_status, gaussdb_status, oceanbase_status
 
 from functions.system.accounts import router as accounts_router
+from functions.system.aimlapi import router as aimlapi_router
 from functions.system.models import router as models_router
 
 router = APIRouter(tags=["system"])
 router.include_router(accounts_router)  # users, teams and tokens ride on the same Lambda as the system routes
 router.include_router(models_router)  # and so do model providers and the tenant's models
+router.include_router(aimlapi_router)  # and the AI/ML API sign-in that provisions one provider's key
 VERSION = "0.1.0"
 
 

@@ -19,7 +19,8 @@ XRAY_WILDCARD = ("Active tracing: xray:PutTraceSegments and xray:PutTelemetryRec
 BUCKET_OBJECTS = ("Object actions on this bucket's objects only: keys are tenant/dataset/document ids made at run "
                   "time, so no narrower prefix exists; the actions are listed one by one (no s3:* or s3:Get*).")
 API_KEY_AUTH = ("RAGFlow's contract: every /api/v1 route checks the caller's Bearer API key against the table in "
-                "the app itself (and login/register/health are public by design); an API Gateway authorizer would "
+                "the app itself (and login/register/health are public by design, as are the agent and chat-channel "
+                "webhooks, which check their caller's own signature or token); an API Gateway authorizer would "
                 "duplicate that check on every request and break RAGFlow clients.")
 RUNTIME = ("The function bundles are built for CPython 3.13 (layers/build.py downloads cp313 arm64 wheels); moving "
            "to a newer runtime means rebuilding and re-testing every bundle, done as its own change.")

@@ -103,6 +103,21 @@ class Settings:
     box_oauth_authorize_url: str = _env("BOX_OAUTH_AUTHORIZE_URL", default="https://account.box.com/api/oauth2/authorize")
     box_oauth_token_url: str = _env("BOX_OAUTH_TOKEN_URL", default="https://api.box.com/oauth2/token")
 
+    # chat channels: the public base URL the platforms deliver webhooks to ("" = the base URL the create request came
+    # in on); platform API hosts are reached only at public addresses unless listed here (comma-separated: the
+    # tests' loopback fakes); the platforms' API base URLs over the defaults ({"telegram": "http://gw"}, JSON)
+    channel_webhook_base_url: str = _env("CHANNEL_WEBHOOK_BASE_URL", default="")
+    channel_allowed_hosts: str = _env("CHANNEL_ALLOWED_HOSTS", default="")
+    channel_api_base_urls: str = _env("CHANNEL_API_BASE_URLS", default="")
+    channel_http_timeout_s: float = _env("CHANNEL_HTTP_TIMEOUT_S", default=10.0)
+    # the AI/ML API device sign-in (RAGFlow's AIMLAPI_* variables and defaults)
+    aimlapi_app_url: str = _env("AIMLAPI_APP_URL", default="https://app.aimlapi.com")
+    aimlapi_partner_id: str = _env("AIMLAPI_PARTNER_ID", default="part_yNkcOvbGLtgxWLjy4sRysaer")
+    aimlapi_partner_name: str = _env("AIMLAPI_PARTNER_NAME", default="RAGFlow")
+    aimlapi_source: str = _env("AIMLAPI_SOURCE", default="agent/ragflow")
+    aimlapi_verification_base_url: str = _env("AIMLAPI_VERIFICATION_BASE_URL", default="https://aimlapi.com")
+    aimlapi_requested_usd_limit_minor: str = _env("AIMLAPI_REQUESTED_USD_LIMIT_MINOR", default="1000")
+
     # accounts: POST /users registers (1) or answers RAGFlow's "registration is disabled" (0); wrong passwords
     # for one e-mail within the window lock its log-in for lock seconds
     register_enabled: int = _env("REGISTER_ENABLED", default=1)

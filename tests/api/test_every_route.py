@@ -18,6 +18,7 @@ OPEN = {"/api/v1/system/healthz", "/v1/system/healthz", "/api/v1/system/ping", "
         "/api/v1/language", "/api/v1/system/config", "/api/v1/dify/retrieval/health",
         "/api/v1/uploads/{token}", "/openapi.json", "/docs", "/docs/oauth2-redirect",
         "/api/v1/agents/{agent_id}/webhook",  # answers to the webhook's own security (tests/agents/test_agent_webhooks.py)
+        "/api/v1/chat-channels/{channel_id}/webhook",  # answers to the platform's signature (tests/channels/)
         # accounts: registering, logging in and the password-reset and OAuth steps come before any key
         "/api/v1/users", "/api/v1/auth/login", "/api/v1/auth/login/channels", "/api/v1/auth/login/{channel}",
         "/api/v1/auth/oauth/{channel}/callback", "/api/v1/auth/password/forgot/captcha",
@@ -93,7 +94,11 @@ def owned(api: Api) -> dict[str, str]:
     agent_id = create_agent(api, "a-agent", dsl(ECHO))
     connector = api.call("POST", "/api/v1/connectors", json={"name": "a-feed", "source": "rss",
                                                               "config": {"feed_url": "https://example.com/feed.xml"}})["data"]
-    return {"connector_id": connector["id"], "agent_id": agent_id, "shared_id": agent_id, "dialog_id": chat["id"], "message_id": "m", "memory_id": memory["id"], "dataset_id": ds, "document_id": doc["id"], "doc_id": doc["id"], "chunk_id": chunk["id"], "chat_id": chat["id"],
+    channel = api.call("POST", "/api/v1/chat-channels", json={"name": "a-bot", "channel": "feishu", "chat_id": chat["id"],
+                                                               "config": {"credential": {
+                                                                   "app_id": "cli_a", "app_secret": "secret-a",
+                                                                   "verification_token": "token-a"}}})["data"]
+    return {"channel_id": channel["id"], "connector_id": connector["id"], "agent_id": agent_id, "shared_id": agent_id, "dialog_id": chat["id"], "message_id": "m", "memory_id": memory["id"], "dataset_id": ds, "document_id": doc["id"], "doc_id": doc["id"], "chunk_id": chunk["id"], "chat_id": chat["id"],
             "session_id": session["id"], "msg_id": "m", "file_id": folder["id"], "workspace_id": folder["id"], "index_type": "graph"}
 
 
@@ -109,6 +114,7 @@ def snapshot(api: Api, ids: dict[str, str]) -> Any:
         api.call("GET", f"/api/v1/memories/{ids['memory_id']}/config")["data"]["name"],
         api.call("GET", f"/api/v1/agents/{ids['agent_id']}")["data"]["title"],
         len(api.call("GET", f"/api/v1/agents/{ids['agent_id']}/sessions")["data"]),
+        api.call("GET", f"/api/v1/chat-channels/{ids['channel_id']}")["data"]["name"],
     )
 
 

@@ -60,8 +60,10 @@ def test_each_route_is_served_by_the_handler_it_is_deployed_to(data_dir: Path) -
         reply = handler(http_api_event(method, path), Context())
         status = reply["statusCode"]
         body = reply.get("body") or ""
-        # a 405 is RAGFlow's code 100 in a 200; a webhook of an unknown agent is RAGFlow's HTTP 400 "Canvas not found."
-        webhook_unknown = status == 400 and path.endswith("/webhook") and json.loads(body) == {"code": 400, "message": "Canvas not found."}
+        # a 405 is RAGFlow's code 100 in a 200; a webhook of an unknown agent is RAGFlow's HTTP 400 "Canvas not found.",
+        # and one of an unknown chat channel is our HTTP 404 naming it
+        webhook_unknown = path.endswith("/webhook") and (status, json.loads(body)) in (
+            (400, {"code": 400, "message": "Canvas not found."}), (404, {"code": 404, "message": "No chat channel has this id."}))
         wrong_route = (status not in (200, 401) and not webhook_unknown) or "MethodNotAllowed" in body
         assert not wrong_route, f"{method} {path} → functions/{module}/handler.py answered {status}: {body[:200]}"
         if status == 401:

@@ -370,7 +370,8 @@ def test_iam_grants_only_what_each_function_uses(template: Any) -> None:
     for module in ("chats", "retrieval", "chunks", "completions"):
         assert not {a for a in grants(module) if a.startswith(("s3:", "sqs:"))}, module
     senders = {m for m in lambda_modules() if "sqs:SendMessage" in grants(m)}
-    assert senders == {"documents", "datasets", "connectors"}  # parse tasks; index builds; connector sync runs
+    # parse tasks; index builds; connector sync runs; chat channels' answers
+    assert senders == {"documents", "datasets", "connectors", "chat_channels"}
 
 
 def test_provider_keys_kms_key_is_rotated_retained_and_granted_only_where_keys_are_used(template: Any) -> None:
@@ -378,7 +379,8 @@ def test_provider_keys_kms_key_is_rotated_retained_and_granted_only_where_keys_a
     assert key["Properties"]["EnableKeyRotation"] is True
     assert key["DeletionPolicy"] == "Retain" and key["UpdateReplacePolicy"] == "Retain"
     kms_actions = {"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"}
-    users = {"datasets", "chunks", "retrieval", "chats", "completions", "agents", "memories", "searches", "connectors"}
+    users = {"datasets", "chunks", "retrieval", "chats", "completions", "agents", "memories", "searches", "connectors",
+             "chat_channels"}
     functions = {m: module_function(template, m) for m in lambda_modules()}
     functions["ingest"] = module_function(template, "ingest")
     functions["stream"] = function_id(template, "run.sh")

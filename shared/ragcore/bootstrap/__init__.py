@@ -11,6 +11,7 @@ from __future__ import annotations
 from ragcore.bootstrap.container import get_container, reset
 from ragcore.bootstrap.wiring.accounts import teams, tenants, trusted_proxies, users
 from ragcore.bootstrap.wiring.agents import agent_attachments, agent_runner, agent_webhooks, agents
+from ragcore.bootstrap.wiring.channels import channel_replies, channel_webhooks, chat_channels
 from ragcore.bootstrap.wiring.connector_sync import connector_sync
 from ragcore.bootstrap.wiring.connectors import connectors, oauth_flows
 from ragcore.bootstrap.wiring.conversation import chats, completion, memories, search_apps
@@ -30,14 +31,15 @@ from ragcore.bootstrap.wiring.knowledge import (
     tags,
     uploads,
 )
-from ragcore.bootstrap.wiring.models import audio, model_providers, model_router, tenant_models
+from ragcore.bootstrap.wiring.models import aimlapi_sign_in, audio, model_providers, model_router, tenant_models
 from ragcore.bootstrap.wiring.published import bots, dify_retrieval
 from ragcore.bootstrap.wiring.retrieval import retrieval
 from ragcore.bootstrap.wiring.runtime import ocr_engine, queue
 from ragcore.bootstrap.wiring.system import conversation_stats, langfuse, log_levels, status_probes
 
 __all__ = [
-    "agent_attachments", "agent_runner", "agent_webhooks", "agents", "audio", "bots", "chats", "chunk_store",
+    "agent_attachments", "agent_runner", "agent_webhooks", "agents", "aimlapi_sign_in", "audio", "bots", "channel_replies",
+    "channel_webhooks", "chat_channels", "chats", "chunk_store",
     "chunks", "completion", "connector_sync", "connectors", "conversation_stats", "datasets", "dify_retrieval",
     "document_assets", "document_parsing", "documents", "dropfolder", "embedding_check", "file_commits", "files",
     "get_container", "index_tasks", "ingestion", "ingestion_logs", "langfuse", "log_levels", "memories",

@@ -65,6 +65,10 @@ CONNECTOR_ITEM = "connector_item"  # a source item a link synced and the documen
 CONNECTOR_DUE = "connector_due"  # the scheduler's due index: one entry per scheduled connector
 OAUTH_STATE = "oauth_state"  # a connector OAuth web flow waiting for its callback
 OAUTH_RESULT = "oauth_result"  # a connector OAuth web flow's credentials, until fetched
+CHAT_CHANNEL = "chat_channel"  # a chat channel: a bot on a messaging platform bound to a chat assistant
+CHANNEL_STATE = "channel_state"  # a chat channel's runtime: webhook state, last delivery, reply and error
+CHANNEL_DELIVERY = "channel_delivery"  # a webhook delivery a channel accepted (claimed once), parent = channel
+AIMLAPI_AUTHORIZATION = "aimlapi_authorization"  # an AI/ML API device sign-in waiting for the user's consent
 
 ORDERS = ("create_time", "update_time", "name")
 
@@ -147,6 +151,12 @@ KINDS: dict[str, ListFields] = {
     CONNECTOR_DUE: ListFields(name="due", orders=()),
     OAUTH_STATE: ListFields(name="", orders=()),
     OAUTH_RESULT: ListFields(name="", orders=()),
+    # chat channels (ragcore.services.channels): a tenant's channels (newest first, as RAGFlow lists them), each
+    # one's runtime (read by id), its accepted deliveries (claimed by id, removed with the channel)
+    CHAT_CHANNEL: ListFields(orders=("create_time",)),
+    CHANNEL_STATE: ListFields(name="", orders=()),
+    CHANNEL_DELIVERY: ListFields(name="", orders=("create_time",)),
+    AIMLAPI_AUTHORIZATION: ListFields(name="", orders=()),
 }
 
 DEFAULT = ListFields()

@@ -6,7 +6,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from ragcore.bootstrap.container import cached, get_container
-from ragcore.bootstrap.wiring import connector_sync, knowledge, models, runtime
+from ragcore.bootstrap.wiring import channels, connector_sync, knowledge, models, runtime
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -38,12 +38,18 @@ def ingestion() -> IngestionService:
         container.store, container.blobs, knowledge.chunk_store(), models.model_router().embedder_for, runtime.queue,
         lease_s=container.settings.parse_lease_s, index_jobs=index_tasks().handle,
         purges=knowledge.documents().purge, ocr=_ocr, vision_for=_vision_for, connector_jobs=_connector_job,
+        channel_jobs=_channel_job,
     )
 
 
 def _connector_job(task: dict[str, Any]) -> None:
     """A step of a connector's sync run (the connectors area, above this one: built on its first step)."""
     connector_sync.connector_sync().handle(task)
+
+
+def _channel_job(task: dict[str, Any]) -> None:
+    """A chat channel's answer to a delivery (the channels area, above this one: built on its first answer)."""
+    channels.channel_replies().handle(task)
 
 
 @cached

@@ -308,6 +308,20 @@ class ChatService:
             self._stats.opened(tenant, "chat", item)
         return self.session_view(item)
 
+    def channel_session(self, tenant: str, chat_id: str, session_id: str, name: str) -> dict[str, Any]:
+        """The session of one end-user chat on a chat channel (RAGFlow's get_or_create_for_channel): its id is fixed
+        by the channel, so every message continues it; created empty (no prologue) by the first."""
+        found = self._store.get(SESSION, tenant, session_id)
+        if found is not None:
+            return found
+        item = stamp_new({"id": session_id, "chat_id": chat_id, "name": name[:255], "user_id": "", "messages": [],
+                          "reference": []})
+        if not self._store.put(SESSION, tenant, item, parent=chat_id, if_absent=True):
+            return self._store.get(SESSION, tenant, session_id) or item  # a concurrent first message made it
+        if self._stats is not None:
+            self._stats.opened(tenant, "chat", item)
+        return item
+
     def get_session(self, tenant: str, chat_id: str, session_id: str) -> dict[str, Any]:
         self.get_owned(tenant, chat_id)
         item = self._store.get(SESSION, tenant, session_id) if isinstance(session_id, str) else None

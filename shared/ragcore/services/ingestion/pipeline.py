@@ -87,8 +87,10 @@ class IngestionService:
         ocr: Callable[[], OcrEngine | None] = lambda: None,
         vision_for: Callable[[str], Callable[[bytes], str] | None] = lambda tenant: None,
         connector_jobs: Callable[[dict[str, Any]], None] | None = None,
+        channel_jobs: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         self._connector_jobs = connector_jobs  # a step of a connector's sync run shares this worker too
+        self._channel_jobs = channel_jobs  # and so does a chat channel's answer to a delivery
         self._ocr = ocr  # reads images and scanned pages: in this process, or the OCR function on AWS
         self._vision_for = vision_for  # tenant → its default image-to-text model (the picture method)
         self._index_jobs = index_jobs  # dataset-level builds (GraphRAG, RAPTOR, mind map) share this worker
@@ -156,6 +158,8 @@ class IngestionService:
                 self._index_jobs(task)
             elif kind == "connector_sync" and self._connector_jobs is not None:
                 self._connector_jobs(task)
+            elif kind == "channel_reply" and self._channel_jobs is not None:
+                self._channel_jobs(task)
             elif kind == "count_terms":  # a dataset from before keyword statistics were kept
                 self._count_terms(task["tenant"], str(task["dataset_id"]))
             elif kind == "purge_children":  # what a deleted chat, agent or memory held
