@@ -19,6 +19,7 @@ OPEN = {"/api/v1/system/healthz", "/v1/system/healthz", "/api/v1/system/ping", "
         "/api/v1/uploads/{token}", "/openapi.json", "/docs", "/docs/oauth2-redirect",
         "/api/v1/agents/{agent_id}/webhook",  # answers to the webhook's own security (tests/agents/test_agent_webhooks.py)
         "/api/v1/chat-channels/{channel_id}/webhook",  # answers to the platform's signature (tests/channels/)
+        "/api/v1/mcp",  # the MCP endpoint refuses with a JSON-RPC error in its 401 (tests/mcp/test_mcp_endpoint.py)
         # accounts: registering, logging in and the password-reset and OAuth steps come before any key
         "/api/v1/users", "/api/v1/auth/login", "/api/v1/auth/login/channels", "/api/v1/auth/login/{channel}",
         "/api/v1/auth/oauth/{channel}/callback", "/api/v1/auth/password/forgot/captcha",
