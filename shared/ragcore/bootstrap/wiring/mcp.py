@@ -8,6 +8,8 @@ from ragcore.bootstrap.container import cached, get_container
 from ragcore.bootstrap.wiring import accounts, conversation, knowledge, retrieval
 
 if TYPE_CHECKING:
+    from ragcore.ports import McpClient
+    from ragcore.services.mcp.servers import McpServerService
     from ragcore.services.mcp.toolbox import McpToolbox
 
 
@@ -21,3 +23,20 @@ def mcp_toolbox() -> McpToolbox:
         chunks=knowledge.chunks(), chats=conversation.chats(), completion=conversation.completion(),
         retrieval=retrieval.retrieval(), read_shared=teams.read_shared, team_dataset=teams.team_dataset,
     ))
+
+
+def mcp_client() -> McpClient:
+    """The MCP client of agent tools and mcp_api: the SDK's, behind the private-address guard (MCP_ALLOWED_HOSTS)."""
+    from ragcore.adapters.mcp_client import SdkMcpClient
+
+    settings = get_container().settings
+    hosts = frozenset(h.strip() for h in settings.mcp_allowed_hosts.split(",") if h.strip())
+    return SdkMcpClient(allowed_hosts=hosts, allow_setting="MCP_ALLOWED_HOSTS", max_timeout_s=settings.mcp_timeout_s)
+
+
+@cached
+def mcp_servers() -> McpServerService:
+    from ragcore.services.mcp.servers import McpServerService
+
+    container = get_container()
+    return McpServerService(container.store, mcp_client(), max_timeout_s=container.settings.mcp_timeout_s)
