@@ -225,6 +225,32 @@ class ChatModel(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class ToolCall:
+    """A function the model asked to call: its call id, name and arguments (JSON text, as the model wrote it)."""
+
+    id: str
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True)
+class ToolTurn:
+    """A model's answer when offered tools: its text, and the calls it asked for (none: the text is final)."""
+
+    text: str
+    calls: tuple[ToolCall, ...] = ()
+
+
+class ToolCallingChatModel(Protocol):
+    """A chat model that can call functions (OpenAI's `tools`): what an agent's LLM component needs to use MCP
+    servers' tools. The extractive answerer has no such method."""
+
+    def complete_with_tools(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], **options: Any) -> ToolTurn:
+        """One turn: `messages` may hold earlier assistant tool calls and "tool" results."""
+        ...
+
+
 class Reranker(Protocol):
     def rerank(self, query: str, texts: list[str]) -> list[float]:
         """A relevance score in [0, 1] per text, in order."""

@@ -39,7 +39,9 @@ def build(fake: FakeMcp) -> Any:
 
     @server.tool(description="Always fails.")
     def broken() -> str:
-        raise ValueError("the station is offline")
+        from mcp.server.mcpserver.exceptions import ToolError
+
+        raise ToolError("the station is offline")
 
     return server
 
