@@ -99,7 +99,13 @@ def owned(api: Api) -> dict[str, str]:
                                                                "config": {"credential": {
                                                                    "app_id": "cli_a", "app_secret": "secret-a",
                                                                    "verification_token": "token-a"}}})["data"]
-    return {"channel_id": channel["id"], "connector_id": connector["id"], "agent_id": agent_id, "shared_id": agent_id, "dialog_id": chat["id"], "message_id": "m", "memory_id": memory["id"], "dataset_id": ds, "document_id": doc["id"], "doc_id": doc["id"], "chunk_id": chunk["id"], "chat_id": chat["id"],
+    mcp_id = uuid.uuid4().hex  # written directly: saving one through the API would reach its URL
+    from ragcore.bootstrap import get_container
+    from ragcore.domain.kinds import MCP_SERVER
+
+    get_container().store.put(MCP_SERVER, api.tenant, {"id": mcp_id, "name": "a-mcp", "tenant_id": api.tenant, "url": "https://mcp.example/mcp",
+                                                       "server_type": "streamable-http", "headers": {}, "variables": {"tools": {}}})
+    return {"mcp_id": mcp_id, "channel_id": channel["id"], "connector_id": connector["id"], "agent_id": agent_id, "shared_id": agent_id, "dialog_id": chat["id"], "message_id": "m", "memory_id": memory["id"], "dataset_id": ds, "document_id": doc["id"], "doc_id": doc["id"], "chunk_id": chunk["id"], "chat_id": chat["id"],
             "session_id": session["id"], "msg_id": "m", "file_id": folder["id"], "workspace_id": folder["id"], "index_type": "graph"}
 
 
@@ -116,6 +122,7 @@ def snapshot(api: Api, ids: dict[str, str]) -> Any:
         api.call("GET", f"/api/v1/agents/{ids['agent_id']}")["data"]["title"],
         len(api.call("GET", f"/api/v1/agents/{ids['agent_id']}/sessions")["data"]),
         api.call("GET", f"/api/v1/chat-channels/{ids['channel_id']}")["data"]["name"],
+        api.call("GET", f"/api/v1/mcp/servers/{ids['mcp_id']}")["data"]["name"],
     )
 
 

@@ -186,3 +186,11 @@ def test_malformed_requests_are_json_rpc_errors_not_500(served: Served, body: by
         "Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2025-06-18"})
     assert raw.status_code < 500, raw.text
     assert "error" in raw.json(), raw.text
+
+
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
+def test_get_and_delete_are_405_not_an_open_stream(served: Served, method: str) -> None:
+    """Stateless: no stream to GET (on a Lambda it would hang until the timeout) and no session to DELETE."""
+    raw = httpx.request(method, served.mcp_url, timeout=10, headers={
+        "Authorization": f"Bearer {served.api.key}", "Accept": "application/json, text/event-stream"})
+    assert raw.status_code == 405 and raw.headers["allow"] == "POST" and raw.json()["error"]["code"] == -32600

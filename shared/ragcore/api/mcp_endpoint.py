@@ -30,6 +30,7 @@ SERVER_VERSION = "0.1.0"  # the API's version (FastAPI's app version)
 INSTRUCTIONS = ("Search this RAGFlow deployment's datasets (ragflow_retrieval), list its datasets, documents and chat "
                 "assistants, read a document's chunks and ask a chat assistant. Lists are paged: pass `page`.")
 UNAUTHORIZED = -32001  # a server-defined JSON-RPC error code: the request carried no valid API key
+INVALID_REQUEST = -32600  # JSON-RPC's
 
 
 def api_key(request: Request) -> str | None:
@@ -56,13 +57,16 @@ def resolve_tenant(request: Request) -> str | None:
     return tenant
 
 
-async def unauthorized(send: Send) -> None:
-    body = json.dumps({"jsonrpc": "2.0", "id": None, "error": {
-        "code": UNAUTHORIZED, "message": "Unauthorized: send your RAGFlow API key as 'Authorization: Bearer <key>' "
-                                         "(or an 'api_key' / 'X-API-Key' header)."}}).encode()
-    await send({"type": "http.response.start", "status": 401,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+async def _refuse(send: Send, status: int, code: int, message: str, headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    body = json.dumps({"jsonrpc": "2.0", "id": None, "error": {"code": code, "message": message}}).encode()
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *(headers or [])]})
     await send({"type": "http.response.body", "body": body})
+
+
+async def unauthorized(send: Send) -> None:
+    await _refuse(send, 401, UNAUTHORIZED, "Unauthorized: send your RAGFlow API key as 'Authorization: Bearer <key>' "
+                                           "(or an 'api_key' / 'X-API-Key' header).")
 
 
 async def serve(scope: Scope, receive: Receive, send: Send) -> None:
@@ -74,6 +78,12 @@ async def serve(scope: Scope, receive: Receive, send: Send) -> None:
     tenant = await run_in_threadpool(resolve_tenant, Request(scope, receive))
     if tenant is None:
         await unauthorized(send)
+        return
+    if scope.get("method") != "POST":
+        # stateless: no server-initiated stream to GET (it would stay open until the function times out) and no
+        # session to DELETE; the transport's spec answers both with 405
+        await _refuse(send, 405, INVALID_REQUEST, "Method Not Allowed: this MCP endpoint is stateless; send JSON-RPC "
+                                                  "messages with POST", [(b"allow", b"POST")])
         return
     scope.setdefault("state", {})[TENANT_STATE] = tenant
     manager = StreamableHTTPSessionManager(app=mcp_server(), json_response=True, stateless=True)
