@@ -41,7 +41,7 @@ def is_bot(path: str) -> bool:
 def api_routes(api: Api) -> list[tuple[str, str]]:
     from functions.local import routers
 
-    out = []
+    out: list[tuple[str, str]] = []
     for router in routers():
         for route in router.routes:
             if isinstance(route, APIRoute) and route.path not in OPEN:
