@@ -19,6 +19,8 @@ Grants follow the code, not guesses (least privilege): every function reads and 
   runs (send); connectors-tick, called every minute by an EventBridge rule, reads a page of the due index and queues
   the due runs (send). The runs themselves (source listing, documents) are steps on the task queue, run by ingest,
   which reaches the sources over the internet through the connector guard.
+- mcp: the MCP endpoint's tools read datasets, search (embedding the question) and ask chat assistants (tenants'
+  models, so provider keys); the mcp_api routes reach MCP servers over the internet through the MCP guard.
 - chat_channels: seals and reads channels' bot credentials with the provider-key cipher (KMS) and queues each
   accepted webhook delivery's answer (send); ingest answers it (the chat model, the platform's API over the internet
   through the channel guard).
@@ -78,6 +80,9 @@ API_FUNCTIONS: dict[str, FunctionSpec] = {
     "connectors": _api("connectors", 512, sends_tasks=True, provider_keys=True),
     # a webhook checks a signature and queues the answer: little memory, a quick acknowledgement
     "chat_channels": _api("chat_channels", 512, sends_tasks=True, provider_keys=True),
+    # the MCP endpoint's tools search (the question embedded) and ask chat assistants (their models); the mcp_api
+    # routes list an MCP server's tools over the internet
+    "mcp": _api("mcp", 1024, embeds=True, provider_keys=True),
 }
 # Parsing and embedding are CPU-bound: ~1.7 vCPU; up to 15 minutes for a batch of page-range tasks.
 INGEST = FunctionSpec(

@@ -110,6 +110,11 @@ class Settings:
     channel_allowed_hosts: str = _env("CHANNEL_ALLOWED_HOSTS", default="")
     channel_api_base_urls: str = _env("CHANNEL_API_BASE_URLS", default="")
     channel_http_timeout_s: float = _env("CHANNEL_HTTP_TIMEOUT_S", default=10.0)
+    # MCP servers (agent tools, mcp_api's import and test): reached only at public addresses unless the host is listed
+    # here (comma-separated: an MCP server beside the deployment, the tests' loopback server); the longest a list or
+    # a tool call may take (a request's `timeout` can only shorten it)
+    mcp_allowed_hosts: str = _env("MCP_ALLOWED_HOSTS", default="")
+    mcp_timeout_s: float = _env("MCP_TIMEOUT_S", default=20.0)
     # the AI/ML API device sign-in (RAGFlow's AIMLAPI_* variables and defaults)
     aimlapi_app_url: str = _env("AIMLAPI_APP_URL", default="https://app.aimlapi.com")
     aimlapi_partner_id: str = _env("AIMLAPI_PARTNER_ID", default="part_yNkcOvbGLtgxWLjy4sRysaer")

@@ -225,6 +225,32 @@ class ChatModel(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class ToolCall:
+    """A function the model asked to call: its call id, name and arguments (JSON text, as the model wrote it)."""
+
+    id: str
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True)
+class ToolTurn:
+    """A model's answer when offered tools: its text, and the calls it asked for (none: the text is final)."""
+
+    text: str
+    calls: tuple[ToolCall, ...] = ()
+
+
+class ToolCallingChatModel(Protocol):
+    """A chat model that can call functions (OpenAI's `tools`): what an agent's LLM component needs to use MCP
+    servers' tools. The extractive answerer has no such method."""
+
+    def complete_with_tools(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], **options: Any) -> ToolTurn:
+        """One turn: `messages` may hold earlier assistant tool calls and "tool" results."""
+        ...
+
+
 class Reranker(Protocol):
     def rerank(self, query: str, texts: list[str]) -> list[float]:
         """A relevance score in [0, 1] per text, in order."""
@@ -261,6 +287,43 @@ class HttpReply:
 
 # (method, url, headers, body, timeout) -> the reply; refuses targets the deployment does not allow
 HttpFetch = Callable[[str, str, dict[str, str], bytes | None, float], HttpReply]
+
+
+@dataclass(frozen=True)
+class McpEndpoint:
+    """Where an MCP server answers: its URL, transport ("streamable-http" or the older "sse") and request headers."""
+
+    url: str
+    server_type: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class McpToolResult:
+    text: str  # the call's text content (an error's message when is_error)
+    is_error: bool = False
+
+
+class McpUnreachable(Exception):
+    """An MCP server could not be reached or refused the session (its URL refused by the guard, a connection or
+    protocol failure, a timeout): the message says which, never a credential."""
+
+
+class McpClient(Protocol):
+    """An MCP client session per call: initialize, then list the tools or call one (the SDK's client on loopback-
+    and private-address-guarded HTTP)."""
+
+    def refusal(self, url: str) -> str | None:
+        """Why a URL would be refused before any request (not http(s), no host, a private or loopback address the
+        deployment does not allow), or None."""
+        ...
+
+    def list_tools(self, endpoint: McpEndpoint, timeout_s: float) -> list[dict[str, Any]]:
+        """The server's tools as MCP describes them (name, description, inputSchema, …)."""
+        ...
+
+    def call_tool(self, endpoint: McpEndpoint, name: str, arguments: dict[str, Any], timeout_s: float) -> McpToolResult:
+        ...
 
 
 class Cipher(Protocol):

@@ -19,6 +19,7 @@ OPEN = {"/api/v1/system/healthz", "/v1/system/healthz", "/api/v1/system/ping", "
         "/api/v1/uploads/{token}", "/openapi.json", "/docs", "/docs/oauth2-redirect",
         "/api/v1/agents/{agent_id}/webhook",  # answers to the webhook's own security (tests/agents/test_agent_webhooks.py)
         "/api/v1/chat-channels/{channel_id}/webhook",  # answers to the platform's signature (tests/channels/)
+        "/api/v1/mcp",  # the MCP endpoint refuses with a JSON-RPC error in its 401 (tests/mcp/test_mcp_endpoint.py)
         # accounts: registering, logging in and the password-reset and OAuth steps come before any key
         "/api/v1/users", "/api/v1/auth/login", "/api/v1/auth/login/channels", "/api/v1/auth/login/{channel}",
         "/api/v1/auth/oauth/{channel}/callback", "/api/v1/auth/password/forgot/captcha",
@@ -40,7 +41,7 @@ def is_bot(path: str) -> bool:
 def api_routes(api: Api) -> list[tuple[str, str]]:
     from functions.local import routers
 
-    out = []
+    out: list[tuple[str, str]] = []
     for router in routers():
         for route in router.routes:
             if isinstance(route, APIRoute) and route.path not in OPEN:
@@ -98,7 +99,13 @@ def owned(api: Api) -> dict[str, str]:
                                                                "config": {"credential": {
                                                                    "app_id": "cli_a", "app_secret": "secret-a",
                                                                    "verification_token": "token-a"}}})["data"]
-    return {"channel_id": channel["id"], "connector_id": connector["id"], "agent_id": agent_id, "shared_id": agent_id, "dialog_id": chat["id"], "message_id": "m", "memory_id": memory["id"], "dataset_id": ds, "document_id": doc["id"], "doc_id": doc["id"], "chunk_id": chunk["id"], "chat_id": chat["id"],
+    mcp_id = uuid.uuid4().hex  # written directly: saving one through the API would reach its URL
+    from ragcore.bootstrap import get_container
+    from ragcore.domain.kinds import MCP_SERVER
+
+    get_container().store.put(MCP_SERVER, api.tenant, {"id": mcp_id, "name": "a-mcp", "tenant_id": api.tenant, "url": "https://mcp.example/mcp",
+                                                       "server_type": "streamable-http", "headers": {}, "variables": {"tools": {}}})
+    return {"mcp_id": mcp_id, "channel_id": channel["id"], "connector_id": connector["id"], "agent_id": agent_id, "shared_id": agent_id, "dialog_id": chat["id"], "message_id": "m", "memory_id": memory["id"], "dataset_id": ds, "document_id": doc["id"], "doc_id": doc["id"], "chunk_id": chunk["id"], "chat_id": chat["id"],
             "session_id": session["id"], "msg_id": "m", "file_id": folder["id"], "workspace_id": folder["id"], "index_type": "graph"}
 
 
@@ -115,6 +122,7 @@ def snapshot(api: Api, ids: dict[str, str]) -> Any:
         api.call("GET", f"/api/v1/agents/{ids['agent_id']}")["data"]["title"],
         len(api.call("GET", f"/api/v1/agents/{ids['agent_id']}/sessions")["data"]),
         api.call("GET", f"/api/v1/chat-channels/{ids['channel_id']}")["data"]["name"],
+        api.call("GET", f"/api/v1/mcp/servers/{ids['mcp_id']}")["data"]["name"],
     )
 
 

@@ -1,7 +1,8 @@
 """A fake OpenAI-compatible server on loopback: chat completions (stream and not), embeddings, rerank, and the
 audio API (`/audio/speech`: the audio of each input, sent in pieces; `/audio/transcriptions`: multipart in, text out).
 
-Knobs: `reply` (text, or a function of the messages), `first_token_delay_s`, `per_token_delay_s`, `transcript`,
+Knobs: `reply` (text, or a function of the messages; a function may answer {"tool_calls": [{"name", "arguments"}]}
+to call the request's tools, in a reply that is not streamed), `first_token_delay_s`, `per_token_delay_s`, `transcript`,
 `fail_next(n, status)`; every request is recorded in `requests` (path, headers, body — a multipart body as its fields,
 a file as {"filename", "content"}).
 """
@@ -22,7 +23,7 @@ import pytest
 
 class FakeOpenAI:
     def __init__(self) -> None:
-        self.reply: str | Callable[[list[dict[str, Any]]], str] = "Hello from the fake model."
+        self.reply: str | Callable[[list[dict[str, Any]]], Any] = "Hello from the fake model."
         self.first_token_delay_s = 0.0
         self.per_token_delay_s = 0.0
         self.dimension = 16
@@ -89,6 +90,15 @@ class FakeOpenAI:
 
             def _chat(self, body: dict[str, Any]) -> None:
                 text = fake.reply(body["messages"]) if callable(fake.reply) else fake.reply
+                if isinstance(text, dict):  # the model calls tools
+                    calls = [{"id": f"call_{n}", "type": "function",
+                              "function": {"name": c["name"], "arguments": json.dumps(c["arguments"])}}
+                             for n, c in enumerate(text["tool_calls"])]
+                    self._json(200, {"id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()),
+                                     "model": body.get("model"), "usage": {"prompt_tokens": 11, "completion_tokens": 1, "total_tokens": 12},
+                                     "choices": [{"index": 0, "finish_reason": "tool_calls",
+                                                  "message": {"role": "assistant", "content": None, "tool_calls": calls}}]})
+                    return
                 usage = {"prompt_tokens": 11, "completion_tokens": max(1, len(text.split())), "total_tokens": 11 + max(1, len(text.split()))}
                 if not body.get("stream"):
                     time.sleep(fake.first_token_delay_s)

@@ -380,7 +380,7 @@ def test_provider_keys_kms_key_is_rotated_retained_and_granted_only_where_keys_a
     assert key["DeletionPolicy"] == "Retain" and key["UpdateReplacePolicy"] == "Retain"
     kms_actions = {"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"}
     users = {"datasets", "chunks", "retrieval", "chats", "completions", "agents", "memories", "searches", "connectors",
-             "chat_channels"}
+             "chat_channels", "mcp"}
     functions = {m: module_function(template, m) for m in lambda_modules()}
     functions["ingest"] = module_function(template, "ingest")
     functions["stream"] = function_id(template, "run.sh")

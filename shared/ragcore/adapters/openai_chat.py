@@ -8,9 +8,10 @@ from typing import Any
 
 import openai
 from openai import OpenAI
+from openai.types.chat import ChatCompletionMessageFunctionToolCall
 
 from ragcore.errors import ProviderError
-from ragcore.ports import ChatUsage
+from ragcore.ports import ChatUsage, ToolCall, ToolTurn
 
 PASSED_OPTIONS = ("temperature", "top_p", "presence_penalty", "frequency_penalty", "max_tokens", "stop")
 RETRYABLE = (openai.APITimeoutError, openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError)
@@ -46,6 +47,24 @@ class OpenAIChatModel:
                     "completion_tokens": usage.completion_tokens if usage else 0,
                     "total_tokens": usage.total_tokens if usage else 0,
                 }
+            except RETRYABLE as exc:
+                last = exc
+                time.sleep(self._backoff * 2**attempt)
+            except openai.APIError as exc:
+                raise ProviderError(f"The chat model refused the request: {describe(exc)}") from exc
+        raise ProviderError(f"The chat model failed after {self._attempts} attempts: {describe(last or Exception())}")
+
+    def complete_with_tools(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], **options: Any) -> ToolTurn:
+        last: Exception | None = None
+        for attempt in range(self._attempts):
+            try:
+                reply = self._client.chat.completions.create(model=self.model_name, messages=messages,  # type: ignore[arg-type]
+                                                             tools=tools, **self._options(options))  # type: ignore[arg-type]
+                message = reply.choices[0].message
+                # function calls only (a "custom" tool call is not one we offered)
+                calls = tuple(ToolCall(id=c.id, name=c.function.name, arguments=c.function.arguments or "{}")
+                              for c in message.tool_calls or [] if isinstance(c, ChatCompletionMessageFunctionToolCall))
+                return ToolTurn(text=message.content or "", calls=calls)
             except RETRYABLE as exc:
                 last = exc
                 time.sleep(self._backoff * 2**attempt)

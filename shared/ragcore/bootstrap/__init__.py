@@ -31,6 +31,7 @@ from ragcore.bootstrap.wiring.knowledge import (
     tags,
     uploads,
 )
+from ragcore.bootstrap.wiring.mcp import mcp_servers, mcp_toolbox
 from ragcore.bootstrap.wiring.models import aimlapi_sign_in, audio, model_providers, model_router, tenant_models
 from ragcore.bootstrap.wiring.published import bots, dify_retrieval
 from ragcore.bootstrap.wiring.retrieval import retrieval
@@ -42,7 +43,7 @@ __all__ = [
     "channel_webhooks", "chat_channels", "chats", "chunk_store",
     "chunks", "completion", "connector_sync", "connectors", "conversation_stats", "datasets", "dify_retrieval",
     "document_assets", "document_parsing", "documents", "dropfolder", "embedding_check", "file_commits", "files",
-    "get_container", "index_tasks", "ingestion", "ingestion_logs", "langfuse", "log_levels", "memories",
+    "get_container", "index_tasks", "ingestion", "ingestion_logs", "langfuse", "log_levels", "mcp_servers", "mcp_toolbox", "memories",
     "meta_vocabulary", "metadata", "model_providers", "model_router", "oauth_flows", "ocr_engine", "queue", "reset",
     "retrieval", "search_apps", "status_probes", "structure_graphs", "tags", "teams", "tenant_models", "tenants",
     "trusted_proxies", "uploads", "users"

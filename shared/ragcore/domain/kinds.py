@@ -68,6 +68,7 @@ OAUTH_RESULT = "oauth_result"  # a connector OAuth web flow's credentials, until
 CHAT_CHANNEL = "chat_channel"  # a chat channel: a bot on a messaging platform bound to a chat assistant
 CHANNEL_STATE = "channel_state"  # a chat channel's runtime: webhook state, last delivery, reply and error
 CHANNEL_DELIVERY = "channel_delivery"  # a webhook delivery a channel accepted (claimed once), parent = channel
+MCP_SERVER = "mcp_server"  # an MCP server a tenant's agents may call tools of (RAGFlow's mcp_api)
 AIMLAPI_AUTHORIZATION = "aimlapi_authorization"  # an AI/ML API device sign-in waiting for the user's consent
 
 ORDERS = ("create_time", "update_time", "name")
@@ -157,6 +158,8 @@ KINDS: dict[str, ListFields] = {
     CHANNEL_STATE: ListFields(name="", orders=()),
     CHANNEL_DELIVERY: ListFields(name="", orders=("create_time",)),
     AIMLAPI_AUTHORIZATION: ListFields(name="", orders=()),
+    # MCP servers (ragcore.services.mcp): a tenant's servers, listed by creation or update time, searched by name
+    MCP_SERVER: ListFields(),
 }
 
 DEFAULT = ListFields()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ragcore.bootstrap.container import cached, get_container
 from ragcore.bootstrap.wiring import conversation, models, retrieval, runtime, system
@@ -23,7 +23,8 @@ def agents() -> AgentService:
 
 
 def _agent_tools(tenant: str) -> Tools:
-    """What a run of the tenant's agent may call: retrieval, chat models, guarded outbound HTTP."""
+    """What a run of the tenant's agent may call: retrieval, chat models, guarded outbound HTTP, the tenant's MCP
+    servers' tools."""
     from functools import partial
 
     from ragcore.services.agents.engine.runtime import Tools
@@ -34,9 +35,15 @@ def _agent_tools(tenant: str) -> Tools:
                                       max_timeout_s=settings.agent_invoke_timeout_s,
                                       allow_setting="AGENT_INVOKE_ALLOWED_HOSTS")
     router = models.model_router()
+
+    def mcp_call(mcp_id: str, name: str, arguments: dict[str, Any], headers: dict[str, str]) -> str:
+        from ragcore.bootstrap.wiring.mcp import mcp_servers
+
+        return mcp_servers().call_tool(tenant, mcp_id, name, arguments, headers)
+
     return Tools(retrieve=partial(retrieval.retrieval().retrieve, tenant), chat_model=conversation.deployment_chat_model,
                  has_llm=container.has_llm, fetch=fetcher, max_steps=settings.agent_max_steps,
-                 model_for=partial(router.chat_model_for, tenant))
+                 model_for=partial(router.chat_model_for, tenant), mcp_call=mcp_call)
 
 
 @cached

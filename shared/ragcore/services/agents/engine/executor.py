@@ -108,13 +108,20 @@ def execute(run: Run, cid: str, specs: dict[str, Spec]) -> list[str] | None:
         if error is not None:
             run.emit("node_finished", {**base, "inputs": inputs, "outputs": {}, "error": error, "elapsed_time": elapsed})
             run.trace.append({"component_id": cid, "component_name": comp.kind, "inputs": inputs, "outputs": {},
-                              "error": error, "elapsed_time": elapsed})
+                              "error": error, "elapsed_time": elapsed, **_tool_trace(run, cid)})
     run.outputs.setdefault(cid, {}).update(outcome.outputs)
     outputs = _public(run.outputs[cid])
     run.emit("node_finished", {**base, "inputs": inputs, "outputs": outputs, "error": None, "elapsed_time": elapsed})
     run.trace.append({"component_id": cid, "component_name": comp.kind, "inputs": inputs, "outputs": outputs,
-                      "error": None, "elapsed_time": elapsed})
+                      "error": None, "elapsed_time": elapsed, **_tool_trace(run, cid)})
     return outcome.next
+
+
+def _tool_trace(run: Run, cid: str) -> dict[str, Any]:
+    """The tool calls the component made (RAGFlow's per-component `trace`: path, tool_name, arguments, result,
+    elapsed_time), when it made any."""
+    calls = run.tool_calls.pop(cid, [])
+    return {"trace": calls} if calls else {}
 
 
 def finalize_trace(run: Run) -> None:

@@ -23,6 +23,10 @@ class StopLoop(Exception):
     """Raised by ExitLoop: the enclosing Loop ends after this pass."""
 
 
+def _no_mcp() -> str:
+    raise RuntimeError("MCP servers are not available to this run")
+
+
 @dataclass
 class Tools:
     """Services a run may call, injected by the agent service so components stay free of adapters."""
@@ -35,6 +39,9 @@ class Tools:
     max_loop_rounds: int = 100
     # llm_id -> the tenant's own model of that name (ProviderError when it was removed), None for the deployment's
     model_for: Callable[[str], ChatModel | None] = lambda _llm_id: None
+    # (mcp server id, tool name, arguments, extra headers) -> the tool's answer as text, for the model (an unknown or
+    # foreign server raises); the tenant's MCP servers (RAGFlow's mcp_api)
+    mcp_call: Callable[[str, str, dict[str, Any], dict[str, str]], str] = field(default=lambda *_: _no_mcp())
 
 
 class LazyText:
@@ -80,6 +87,7 @@ class Run:
     inputs: dict[str, Any] = field(default_factory=dict)  # Begin's inputs, by name
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     trace: list[dict[str, Any]] = field(default_factory=list)
+    tool_calls: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # component id -> its tool calls
     chunks: list[dict[str, Any]] = field(default_factory=list)
     answer: list[str] = field(default_factory=list)
     steps: int = 0

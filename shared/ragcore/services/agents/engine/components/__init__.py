@@ -39,6 +39,6 @@ def component_specs() -> dict[str, Spec]:
 NOT_OFFERED = {
     "TavilySearch", "TavilyExtract", "Wikipedia", "PubMed", "ArXiv", "Google", "GoogleScholar", "DuckDuckGo", "BaiDu",
     "Bing", "Email", "ExeSQL", "Crawler", "AkShare", "YahooFinance", "Jin10", "TuShare", "WenCai", "QWeather", "DeepL",
-    "GitHub", "SearXNG", "UserFillUp", "Browser", "DocsGenerator", "ListOperations", "DataOperations", "Tool", "MCP",
+    "GitHub", "SearXNG", "UserFillUp", "Browser", "DocsGenerator", "ListOperations", "DataOperations", "Tool",
 }
 CODE_RUNNERS = {"Code", "CodeExec"}

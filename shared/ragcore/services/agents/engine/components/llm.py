@@ -14,6 +14,7 @@ from typing import Any
 from ragcore.errors import ProviderError
 from ragcore.ports import ChatModel
 from ragcore.services.agents.engine.components import Outcome, Spec
+from ragcore.services.agents.engine.components.mcp_tools import answer_with_tools, offered
 from ragcore.services.agents.engine.components.retrieval import search
 from ragcore.services.agents.engine.dsl import Component
 from ragcore.services.agents.engine.refs import bare_ref, referenced_components, walk_strings
@@ -70,8 +71,12 @@ def llm(run: Run, cid: str, comp: Component) -> Outcome:
         user = [{"role": "user", "content": str(run.resolve("sys.query") or "")}]
     messages = ([{"role": "system", "content": system}] if system.strip() else []) + _history(run, params) + user
     options = {k: params[k] for k in OPTION_KEYS if params.get(k) is not None}
-    options["knowledge"] = _knowledge(run, texts)
     model, _ = _model(run, cid, comp)
+    mcp = offered(params)
+    if mcp:  # the model may call the MCP servers' tools first: its final answer is known once they are done
+        text = answer_with_tools(run, cid, comp, model, list(messages), options, mcp)
+        return Outcome({"content": LazyText(lambda: iter([text]))})
+    options["knowledge"] = _knowledge(run, texts)
 
     def produce() -> Iterator[str]:
         try:
