@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from ragcore import bootstrap
 from ragcore.api.auth import current_tenant
 from ragcore.api.envelope import ok
-from ragcore.api.requests import json_object, optional_json_object
+from ragcore.api.requests import json_object, json_value, optional_json_object
 
 router = APIRouter(prefix="/api/v1", tags=["chats"], dependencies=[Depends(current_tenant)])
 
@@ -43,7 +43,7 @@ async def patch_chat(chat_id: str, tenant: str = Depends(current_tenant), body: 
 
 
 @router.delete("/chats")
-async def delete_chats(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
+async def delete_chats(tenant: str = Depends(current_tenant), body: Any = Depends(json_value)) -> JSONResponse:
     data, message = bootstrap.chats().delete(tenant, body)
     return ok(data, message=message or "success")
 
@@ -80,7 +80,7 @@ async def update_session(
 
 
 @router.delete("/chats/{chat_id}/sessions")
-async def delete_sessions(chat_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
+async def delete_sessions(chat_id: str, tenant: str = Depends(current_tenant), body: Any = Depends(json_value)) -> JSONResponse:
     data, message = bootstrap.chats().delete_sessions(tenant, chat_id, body)
     return ok(data, message=message or "success")
 

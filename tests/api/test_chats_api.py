@@ -227,3 +227,21 @@ def test_session_paging_falls_back_to_defaults(api: Api) -> None:
     assert len(api.call("GET", base, params={"page": 1, "page_size": 0})["data"]) == 3  # with a page: the default
     assert len(api.call("GET", base, params={"page_size": "x", "page": -1})["data"]) == 3
     assert len(api.call("GET", base, params={"page_size": 2, "page": 2})["data"]) == 1
+
+
+def test_bulk_deletes_given_a_json_body_that_is_not_an_object(api: Api) -> None:
+    """RAGFlow's bulk_delete_chats and delete_sessions call `req.get` on the body: a JSON string or list fails there
+    (code 100, the exception's repr), an empty value deletes nothing, and neither changes anything; the chat is
+    checked before the body, as delete_sessions does."""
+    chat = api.call("POST", "/api/v1/chats", json={"name": "kept"})["data"]["id"]
+    before = api.call("GET", "/api/v1/chats")["data"]
+    sessions = f"/api/v1/chats/{chat}/sessions"
+    api.call("POST", sessions, json={"name": "s"})
+    for path in ("/api/v1/chats", sessions):
+        assert api.call("DELETE", path, json="not json") == {
+            "code": 100, "message": "AttributeError(\"'str' object has no attribute 'get'\")", "data": None}
+        assert api.call("DELETE", path, json=["x"])["message"] == "AttributeError(\"'list' object has no attribute 'get'\")"
+        assert api.call("DELETE", path, json=[]) == {"code": 0, "data": {}, "message": "success"}
+    assert api.call("GET", "/api/v1/chats")["data"] == before and chat in {c["id"] for c in before["chats"]}
+    assert len(api.call("GET", sessions)["data"]) == 1
+    assert api.call("DELETE", "/api/v1/chats/0123456789abcdef0123456789abcdef/sessions", json="not json")["code"] == 109

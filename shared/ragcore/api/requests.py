@@ -13,8 +13,8 @@ from ragcore.errors import ApiError, RetCode
 _JSON_TYPES = {"str": "str", "list": "list", "int": "int", "float": "float", "bool": "bool", "NoneType": "NoneType"}
 
 
-async def json_object(request: Request) -> dict[str, Any]:
-    """The JSON object body of a request; an empty body counts as {}."""
+async def json_value(request: Request) -> Any:
+    """The JSON body of a request, whatever value it holds; an empty body counts as {}."""
     raw = await request.body()
     content_type = request.headers.get("content-type", "")
     if not raw.strip():
@@ -23,9 +23,14 @@ async def json_object(request: Request) -> dict[str, Any]:
         mime = content_type.split(";")[0].strip()
         raise ApiError(RetCode.ARGUMENT_ERROR, f"Unsupported content type: Expected application/json, got {mime}")
     try:
-        payload = json.loads(raw)
+        return json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(RetCode.ARGUMENT_ERROR, "Malformed JSON syntax: Missing commas/brackets or invalid encoding") from exc
+
+
+async def json_object(request: Request) -> dict[str, Any]:
+    """The JSON object body of a request; an empty body counts as {}."""
+    payload = await json_value(request)
     if not isinstance(payload, dict):
         kind = _JSON_TYPES.get(type(payload).__name__, type(payload).__name__)
         raise ApiError(RetCode.ARGUMENT_ERROR, f"Invalid request payload: expected object, got {kind}")

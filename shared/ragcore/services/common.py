@@ -11,6 +11,17 @@ from ragcore.ids import http_date, is_hex_id, now_ms
 from ragcore.ports import MetadataStore
 
 
+def body_for_get(payload: Any) -> dict[str, Any]:
+    """A body as handlers that call `req.get(...)` on it unchecked see it (RAGFlow's bulk_delete_chats,
+    delete_sessions): an empty value is no request, any other non-object fails in `.get` and RAGFlow's error
+    handler answers that exception with code 100."""
+    if not payload:
+        return {}
+    if not isinstance(payload, dict):
+        raise ApiError(RetCode.EXCEPTION_ERROR, repr(AttributeError(f"'{type(payload).__name__}' object has no attribute 'get'")))
+    return payload
+
+
 def stamp_new(item: dict[str, Any]) -> dict[str, Any]:
     ms = now_ms()
     item.setdefault("create_time", ms)

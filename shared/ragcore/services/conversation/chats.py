@@ -14,6 +14,7 @@ from ragcore.errors import ApiError, RetCode
 from ragcore.ids import new_id
 from ragcore.ports import ListQuery, MetadataStore
 from ragcore.services.common import (
+    body_for_get,
     bulk_outcome,
     duplicate_messages,
     page_items,
@@ -256,8 +257,9 @@ class ChatService:
         items = self._store.page(query, (page - 1) * page_size, page_size)
         return [self.view(tenant, it) for it in items], self._store.count(query)
 
-    def delete(self, tenant: str, payload: dict[str, Any]) -> tuple[dict[str, Any] | bool, str | None]:
+    def delete(self, tenant: str, body: Any) -> tuple[dict[str, Any] | bool, str | None]:
         """RAGFlow's bulk delete: what can be deleted is, the rest is reported. Returns (data, message)."""
+        payload = body_for_get(body)
         ids = payload.get("ids")
         if ids is not None and not isinstance(ids, list):
             raise _err("`ids` should be a list.", RetCode.ARGUMENT_ERROR)
@@ -363,9 +365,10 @@ class ChatService:
         assert updated is not None
         return self.session_view(updated)
 
-    def delete_sessions(self, tenant: str, chat_id: str, payload: dict[str, Any]) -> tuple[dict[str, Any] | bool, str | None]:
+    def delete_sessions(self, tenant: str, chat_id: str, body: Any) -> tuple[dict[str, Any] | bool, str | None]:
         """RAGFlow's answer: true when all went, a partial success listing what did not, an error when none did."""
         self.get_owned(tenant, chat_id)
+        payload = body_for_get(body)
         ids = payload.get("ids")
         if ids is not None and not isinstance(ids, list):
             raise _err("`ids` should be a list.", RetCode.ARGUMENT_ERROR)
