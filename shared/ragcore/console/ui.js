@@ -119,3 +119,63 @@ export function pageMap(positions) {
     return h("figure", {}, svg, h("figcaption", {}, `p. ${page}`));
   }));
 }
+
+// ---- a popover at the control that opened it (a citation marker, a status badge) ----------------------------------
+let floatingOpen = null;
+
+/** Closes the open popover, if any (focus goes back to what opened it). */
+export function closeFloating(restoreFocus = true) {
+  if (!floatingOpen) return;
+  const { box, anchor, stop } = floatingOpen;
+  floatingOpen = null;
+  stop();
+  box.remove();
+  anchor.setAttribute("aria-expanded", "false");
+  if (restoreFocus && anchor.isConnected) anchor.focus({ preventScroll: true });
+}
+
+/** A dialog placed next to `anchor` (below it, or above when there is more room there), kept within the window and
+ *  following the anchor when the page or its scrolling box moves; Escape, a click elsewhere or "Close" shuts it.
+ *  One at a time: opening another closes the first. */
+export function floating(anchor, label, ...content) {
+  const again = floatingOpen && floatingOpen.anchor === anchor;
+  closeFloating(false);
+  if (again) return null;  // a second click on the same marker closes its popover
+  const box = h("div", { class: "floating", role: "dialog", "aria-label": label, tabindex: "-1", "data-floating": "" },
+    h("div", { class: "floating-head" }, h("strong", {}, label),
+      h("button", { type: "button", class: "link", onclick: () => closeFloating() }, "Close")),
+    content);
+  document.body.append(box);
+  const place = () => {
+    if (!anchor.isConnected) { closeFloating(false); return; }
+    const a = anchor.getBoundingClientRect();
+    const width = Math.min(560, document.documentElement.clientWidth - 16);
+    box.style.width = `${width}px`;
+    const below = window.innerHeight - a.bottom, above = a.top;
+    const height = box.offsetHeight;
+    const top = below >= Math.min(height, 260) || below >= above ? a.bottom + 6 : Math.max(8, a.top - 6 - height);
+    const left = Math.min(Math.max(8, a.left), document.documentElement.clientWidth - width - 8);
+    box.style.top = `${top + window.scrollY}px`;
+    box.style.left = `${left + window.scrollX}px`;
+  };
+  const onKey = (e) => { if (e.key === "Escape") closeFloating(); };
+  const onDown = (e) => { if (!box.contains(e.target) && !anchor.contains(e.target)) closeFloating(false); };
+  const resized = new ResizeObserver(place);
+  resized.observe(box);
+  document.addEventListener("keydown", onKey);
+  document.addEventListener("mousedown", onDown);
+  document.addEventListener("scroll", place, true);
+  window.addEventListener("resize", place);
+  const stop = () => {
+    resized.disconnect();
+    document.removeEventListener("keydown", onKey);
+    document.removeEventListener("mousedown", onDown);
+    document.removeEventListener("scroll", place, true);
+    window.removeEventListener("resize", place);
+  };
+  floatingOpen = { box, anchor, stop };
+  anchor.setAttribute("aria-expanded", "true");
+  place();
+  box.focus({ preventScroll: true });
+  return box;
+}
