@@ -173,7 +173,8 @@ def shot(driver: Any, folder: Path, name: str, narrow: bool = True) -> None:
     """A screenshot at 1366 px (and 390 px), after the page's basics: every control labelled, all text at WCAG AA
     contrast, nothing drawn over anything else, nothing scrolling sideways."""
     assert not unlabelled_controls(driver), unlabelled_controls(driver)
-    assert driver.execute_script(LOW_CONTRAST) == [], name
+    low = driver.execute_script(LOW_CONTRAST)
+    assert low == [], f"{name}: text below WCAG AA contrast: {low}"
     check_layout(driver, name)
     driver.save_screenshot(str(folder / f"{name}.png"))
     if not narrow:

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.console.browser import all_css, button, css, heading, labelled, shot, wait_for
+from tests.console.browser import all_css, button, css, heading, labelled, login_with_key, on_page, shot, wait_for
 from tests.console.conftest import ConsoleServer
 from tests.fakes.openai_server import FakeOpenAI
 from tests.unit.files_factory import make_pdf
@@ -61,7 +61,12 @@ def test_console_flow(browser: Any, console_server: ConsoleServer, screenshots: 
     button(d, "Log in with key").click()
     wait_for(lambda: heading(d) == "Datasets", "the datasets page")
 
-    # a dataset
+    # a dataset; each chunk method says what it does
+    method = Select(labelled(d, "Chunk method"))
+    method.select_by_value("qa")
+    assert "each question and its answer" in css(d, "form[aria-label='Create a dataset'] .help").text
+    method.select_by_value("naive")
+    assert "right for most documents" in css(d, "form[aria-label='Create a dataset'] .help").text
     labelled(d, "New dataset name").send_keys("handbook")
     button(d, "Create dataset").click()
     wait_for(lambda: heading(d) == "handbook", "the new dataset's page")
@@ -80,9 +85,15 @@ def test_console_flow(browser: Any, console_server: ConsoleServer, screenshots: 
     assert all(doc["chunk_count"] > 0 for doc in docs)
     pdf_id = next(doc["id"] for doc in docs if doc["name"] == "rivers.pdf")
 
-    # a chunk, edited
+    # a chunk, edited; its page names the dataset and opens at its top, wherever the list was scrolled to
+    d.set_window_size(1366, 500)
+    d.execute_script("window.scrollTo(0, document.documentElement.scrollHeight)")
+    assert d.execute_script("return window.scrollY") > 0
     css(d, f'tr[data-doc="{pdf_id}"] a').click()
     wait_for(lambda: heading(d) == "rivers.pdf", "the chunks page")
+    assert css(d, "nav.crumbs").text == "Datasets / handbook / rivers.pdf"
+    assert d.execute_script("return window.scrollY") == 0
+    d.set_window_size(1366, 900)
     first = css(d, "article[data-chunk]")
     chunk_id = first.get_attribute("data-chunk")
     button(d, "Edit").click()
@@ -137,11 +148,18 @@ def test_console_flow(browser: Any, console_server: ConsoleServer, screenshots: 
     size_box = labelled(d, "Chunk size (tokens)")
     size_box.clear()
     size_box.send_keys("256")
+    labelled(d, "Description").send_keys("Rivers and mountains of the world.")
     shot(d, screenshots, "06-settings")
     button(d, "Save settings").click()
     wait_for(lambda: srv.api("GET", "/datasets", params={"id": dataset_id})["data"][0]["parser_config"]["chunk_token_num"] == 256,
              "the saved chunk size")
     assert srv.api("GET", "/datasets", params={"id": dataset_id})["data"][0]["parser_config"]["delimiter"] == "\n"
+    # the datasets list: each with its description and counts at a glance
+    css(d, 'nav a[data-section="datasets"]').click()
+    card = css(d, f'li[data-dataset="{dataset_id}"]')
+    assert "Rivers and mountains of the world." in card.text
+    assert re.search(r"\b2 documents · \d+ chunks · naive\b", card.text), card.text
+    shot(d, screenshots, "06-datasets")
 
     # a chat over the dataset: the model picker says the default answers extractively
     css(d, 'nav a[data-section="chats"]').click()
@@ -216,7 +234,9 @@ def test_api_keys_models_and_account_login(browser: Any, console_server: Console
     # a model provider: its key checked against it (a fake on loopback), then a default chat model
     d.get(srv.base_url + "/console/#/models")
     wait_for(lambda: heading(d) == "Models", "the models page")
-    assert "all-MiniLM-L6-v2" in css(d, "table[aria-label=Models]").text
+    rows = {r.find_element("css selector", "td").text.split("\n")[0]: r.text for r in all_css(d, "table[aria-label=Models] tbody tr")}
+    assert "default embedding (built in)" in rows["all-MiniLM-L6-v2"]
+    assert "default chat (built in)" in rows["extractive"] and "No language model is configured" in rows["extractive"]
     Select(labelled(d, "Provider")).select_by_visible_text("DeepSeek")
     labelled(d, "API key").send_keys("sk-deepseek-test-123456")
     button(d, "Add provider").click()
@@ -227,9 +247,39 @@ def test_api_keys_models_and_account_login(browser: Any, console_server: Console
                          for m in httpx.get(f"{srv.base_url}/api/v1/models/default", headers={"Authorization": f"Bearer {new_key}"}).json()["data"]["models"]),
              "the default chat model")
     shot(d, screenshots, "10-models")
+    extractive = next(r for r in all_css(d, "table[aria-label=Models] tbody tr") if r.text.startswith("extractive"))
+    assert "default chat" not in extractive.text  # the tenant's own default replaced the built-in one
     assert "sk-deepseek-test-123456" not in d.page_source  # a provider key is never shown back
     button(d, "Log out").click()
     labelled(d, "API key")
+
+
+def test_register_lands_on_own_datasets(browser: Any, console_server: ConsoleServer, screenshots: Path) -> None:
+    """Logged out from a chat of one tenant, a new account starts at its own (empty) datasets, not at that chat."""
+    d, srv = browser, console_server
+    chat = srv.api("POST", "/chats", json={"name": "someone else's chat"})["data"]
+    login_with_key(d, srv.base_url, srv.key)
+    d.get(f"{srv.base_url}/console/#/chats/{chat['id']}")
+    on_page(d, "someone else's chat")
+    button(d, "Log out").click()
+    labelled(d, "Email").send_keys("grace@example.com")
+    labelled(d, "Password").send_keys("an0ther-pass")
+    css(d, "details summary").click()
+    labelled(d, "Nickname").send_keys("grace")
+    button(d, "Register with this email and password").click()
+    on_page(d, "Datasets")
+    assert d.current_url.endswith("/console/#/datasets") and "grace" in css(d, "#who").text
+    assert not all_css(d, "main [role=alert]")
+    wait_for(lambda: "No datasets yet" in css(d, "main").text, "the new account's empty datasets")
+    # the same user logging back in after their session ended keeps the address they were at
+    d.get(f"{srv.base_url}/console/#/keys")
+    on_page(d, "API keys")
+    d.execute_script("localStorage.removeItem('ragflow-console-auth'); location.reload();")
+    labelled(d, "Email").send_keys("grace@example.com")
+    labelled(d, "Password").send_keys("an0ther-pass")
+    button(d, "Log in").click()
+    on_page(d, "API keys")
+    button(d, "Log out").click()
 
 
 def test_presigned_upload_failures_and_filters(browser: Any, console_server: ConsoleServer, screenshots: Path,
@@ -257,8 +307,21 @@ def test_presigned_upload_failures_and_filters(browser: Any, console_server: Con
     reason = css(d, 'td[data-run="FAIL"] .msg.fail').text  # a failure shows its reason
     dataset_id = re.search(r"#/datasets/([0-9a-f]{32})", d.current_url)[1]  # type: ignore[index]
     [failed] = srv.api("GET", f"/datasets/{dataset_id}/documents", params={"run": "FAIL"})["data"]["docs"]
-    assert reason and reason.splitlines()[-1] in failed["progress_msg"]
+    assert reason and reason in failed["progress_msg"]
+    # each run as a percentage; the whole log in a popover at the row
+    assert [p.text for p in all_css(d, 'td[data-run="DONE"] .pct')] == ["100%", "100%"]
+    assert re.fullmatch(r"\d+%", css(d, 'td[data-run="FAIL"] .pct').text)
+    css(d, 'button[aria-label="Log of broken.pdf"]').click()
+    log = css(d, "[data-floating] pre.log-text").text
+    assert log == failed["progress_msg"].strip()
     shot(d, screenshots, "13-documents-failed")
+    d.find_element("css selector", "body").click()
+    wait_for(lambda: not all_css(d, "[data-floating]"), "the log closed by a click elsewhere")
+    # select-all ticks the page's rows, and one unticked leaves it mixed
+    css(d, 'input[aria-label="Select all on this page"]').click()
+    assert all(b.is_selected() for b in all_css(d, "tr[data-doc] input[type=checkbox]"))
+    all_css(d, "tr[data-doc] input[type=checkbox]")[0].click()
+    assert d.execute_script("return document.querySelector('input[aria-label=\"Select all on this page\"]').indeterminate")
     # the status filter is the API's own
     Select(labelled(d, "Status")).select_by_visible_text("FAIL")
     wait_for(lambda: [r.text.split()[0] for r in all_css(d, "tr[data-doc]")] == ["broken.pdf"], "only the failed document")

@@ -89,8 +89,31 @@ export function title(text) {
   return h("h1", {}, text);
 }
 
-export const CHUNK_METHODS = ["naive", "book", "email", "laws", "manual", "one", "paper", "picture", "presentation", "qa",
-  "table", "tag", "resume"];
+// RAGFlow's chunk methods, each with the one line a user needs to choose it
+export const CHUNK_METHOD_HELP = {
+  naive: "General: text cut at the delimiters into pieces of about the chunk size — right for most documents.",
+  book: "Books: long documents whose chapters and sections stay together.",
+  email: "E-mails (.eml): headers, body and attachments.",
+  laws: "Laws and regulations: one chunk per article or clause.",
+  manual: "Manuals (PDF): one chunk per section, found by its headings.",
+  one: "One: each whole document is a single chunk.",
+  paper: "Papers (PDF): the abstract and each section.",
+  picture: "Pictures: the text in the image (OCR) and its description.",
+  presentation: "Slides (PPTX, PDF): one chunk per slide.",
+  qa: "Q&A: each question and its answer (a spreadsheet, CSV or text file of pairs) is a chunk.",
+  table: "Tables: each row of a spreadsheet or CSV is a chunk, its columns as fields.",
+  tag: "Tag sets: rows of description and tags, used to tag the chunks of other datasets.",
+  resume: "Résumés: name, education, experience and skills picked out.",
+};
+export const CHUNK_METHODS = Object.keys(CHUNK_METHOD_HELP);
+
+/** A chunk-method <select> and, under it, what the chosen method does. */
+export function methodField(text, current = "naive") {
+  const select = h("select", {}, CHUNK_METHODS.map((m) => h("option", { value: m, selected: m === current }, m)));
+  const help = h("span", { class: "muted help" }, CHUNK_METHOD_HELP[current] || "");
+  select.addEventListener("change", () => { help.textContent = CHUNK_METHOD_HELP[select.value] || ""; });
+  return { select, field: field(text, select, help) };
+}
 
 const SVG = "http://www.w3.org/2000/svg";
 
@@ -122,6 +145,8 @@ export function pageMap(positions) {
 
 // ---- a popover at the control that opened it (a citation marker, a status badge) ----------------------------------
 let floatingOpen = null;
+
+export const floatingIsOpen = () => floatingOpen !== null;
 
 /** Closes the open popover, if any (focus goes back to what opened it). */
 export function closeFloating(restoreFocus = true) {

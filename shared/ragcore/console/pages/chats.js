@@ -186,7 +186,7 @@ export async function chatPage(main, chatId, sessionId) {
     : chat.llm_id || "default";
   question.addEventListener("keydown", (e) => { if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); ask(e); } });
   main.replaceChildren(
-    h("p", { class: "crumbs" }, h("a", { href: "#/chats" }, "Chats"), " /"),
+    h("nav", { class: "crumbs", "aria-label": "Breadcrumb" }, h("a", { href: "#/chats" }, "Chats"), " /"),
     title(chat.name),
     h("p", { class: "muted" }, `Answers from ${(chat.kb_names || []).join(", ") || "no dataset"} · model `, model),
     h("div", { class: "chat" },
