@@ -264,3 +264,15 @@ def test_a_memory_extracts_with_its_llm_id(mapi: Api, fakes: tuple[FakeOpenAI, F
     assert keys_seen(zhipu) == ["Bearer zhipu-key-aaaa1111"] and deepseek.chat_requests() == []
     listing = mapi.call("GET", f"/api/v1/memories/{memory['id']}")["data"]["messages"]["message_list"]
     assert [e["message_type"] for m in listing for e in m["extract"]] == ["semantic"]  # the model's one line
+
+
+def test_the_deployments_own_models_are_listed(api: Api, monkeypatch: pytest.MonkeyPatch,
+                                               openai_fake: FakeOpenAI) -> None:
+    """Without LLM_BASE_URL a chat answers extractively: /models says so (a client can tell its users), beside the
+    bundled embedder; with a language model configured, the extractive answerer is not offered."""
+    listed = {(m["name"], m["model_provider"], tuple(m["model_type"])) for m in api.call("GET", "/api/v1/models")["data"]}
+    assert listed == {("all-MiniLM-L6-v2", "Builtin", ("embedding",)), ("extractive", "Builtin", ("chat",))}
+    assert [m["name"] for m in api.call("GET", "/api/v1/models?type=chat")["data"]] == ["extractive"]
+    assert api.call("POST", "/api/v1/chats", json={"name": "q", "llm_id": "extractive@Builtin"})["code"] == 0
+    for llm in app_with({"LLM_BASE_URL": openai_fake.url, "LLM_MODEL": "m1"}, monkeypatch):
+        assert llm.call("GET", "/api/v1/models?type=chat")["data"] == []

@@ -101,10 +101,10 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     options.binary_location = CHROMIUM
     for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", "--window-size=1280,900",
+                 "--disable-dev-shm-usage", "--window-size=1366,900",
                  f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
         options.add_argument(flag)
     driver = webdriver.Chrome(options=options, service=Service(executable_path=shutil.which(CHROMEDRIVER) or CHROMEDRIVER))
-    driver.set_window_size(1280, 900)
+    driver.set_window_size(1366, 900)
     yield driver
     driver.quit()

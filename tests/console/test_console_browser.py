@@ -6,96 +6,16 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
 
+from tests.console.browser import all_css, button, css, heading, labelled, login_with_key, on_page, shot, wait_for
 from tests.console.conftest import ConsoleServer
 from tests.fakes.openai_server import FakeOpenAI
 from tests.unit.files_factory import make_pdf
-
-T = TypeVar("T")
-WAIT_S = 60
-
-
-def wait_for(check: Callable[[], T], what: str, timeout: float = WAIT_S, driver: Any = None) -> T:
-    deadline = time.time() + timeout
-    last: Exception | None = None
-    while time.time() < deadline:
-        try:
-            value = check()
-            if value:
-                return value
-        except Exception as exc:  # a stale or not-yet-rendered element: look again
-            last = exc
-        time.sleep(0.1)
-    said = driver.execute_script("return document.getElementById('toasts').innerText") if driver else ""
-    raise AssertionError(f"timed out waiting for {what} (last error: {last}; the console said: {said!r})")
-
-
-def css(driver: Any, selector: str) -> Any:
-    from selenium.webdriver.common.by import By
-
-    return wait_for(lambda: next(iter(driver.find_elements(By.CSS_SELECTOR, selector)), None), selector)
-
-
-def all_css(driver: Any, selector: str) -> list[Any]:
-    from selenium.webdriver.common.by import By
-
-    return list(driver.find_elements(By.CSS_SELECTOR, selector))
-
-
-def labelled(driver: Any, text: str) -> Any:
-    """The control whose <label> reads `text` (how a screen reader and a user find it)."""
-    from selenium.webdriver.common.by import By
-
-    def find() -> Any:
-        for label in driver.find_elements(By.TAG_NAME, "label"):
-            if label.text.strip().startswith(text) and label.is_displayed():
-                return label.find_element(By.CSS_SELECTOR, "input, select, textarea")
-        return None
-
-    return wait_for(find, f"the control labelled {text!r}")
-
-
-def button(driver: Any, text: str) -> Any:
-    from selenium.webdriver.common.by import By
-
-    return wait_for(lambda: next((b for b in driver.find_elements(By.TAG_NAME, "button")
-                                  if b.text.strip() == text and b.is_displayed() and b.is_enabled()), None), f"button {text!r}")
-
-
-def heading(driver: Any) -> str:
-    return str(css(driver, "main h1").text)
-
-
-def unlabelled_controls(driver: Any) -> list[str]:
-    """Form controls on the page that have neither a <label> nor an aria-label."""
-    return list(driver.execute_script("""
-        return [...document.querySelectorAll('main input, main select, main textarea')]
-          .filter(e => e.type !== 'hidden' && e.labels.length === 0 && !e.getAttribute('aria-label'))
-          .map(e => e.outerHTML.slice(0, 120));"""))
-
-
-LOW_CONTRAST = """
-const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
-const lum = ([r, g, b]) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
-  return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
-const background = (el) => { for (; el; el = el.parentElement) { const c = rgb(getComputedStyle(el).backgroundColor);
-  if (c.length === 3 || c[3] > 0.5) return c.slice(0, 3); } return [255, 255, 255]; };
-const bad = [];
-for (const el of document.querySelectorAll('body *')) {
-  const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
-  if (!own || !el.offsetParent || el.closest('button:disabled, .toasts')) continue;
-  const fg = lum(rgb(getComputedStyle(el).color)), bg = lum(background(el));
-  const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
-  if (ratio < 4.5) bad.push(`${el.tagName} "${el.textContent.trim().slice(0, 30)}" ${ratio.toFixed(2)}`);
-}
-return bad;"""
-
 
 # counts of dark (text, also under the highlight) and amber (highlight) pixels on a canvas
 PAGE_PIXELS = """
@@ -108,13 +28,6 @@ for (let i = 0; i < data.length; i += 4) {
 }
 return [ink, tint];
 """
-
-
-def shot(driver: Any, folder: Path, name: str) -> None:
-    """A screenshot, after the page's accessibility basics: every control labelled, all text at WCAG AA contrast."""
-    assert not unlabelled_controls(driver), unlabelled_controls(driver)
-    assert driver.execute_script(LOW_CONTRAST) == [], name
-    driver.save_screenshot(str(folder / f"{name}.png"))
 
 
 @pytest.fixture(scope="module")
@@ -130,6 +43,10 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 
 
 def test_console_flow(browser: Any, console_server: ConsoleServer, screenshots: Path, files: list[Path]) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select
+
     d, srv = browser, console_server
     started = time.time()
     d.get(srv.base_url + "/")
@@ -144,7 +61,12 @@ def test_console_flow(browser: Any, console_server: ConsoleServer, screenshots: 
     button(d, "Log in with key").click()
     wait_for(lambda: heading(d) == "Datasets", "the datasets page")
 
-    # a dataset
+    # a dataset; each chunk method says what it does
+    method = Select(labelled(d, "Chunk method"))
+    method.select_by_value("qa")
+    assert "each question and its answer" in css(d, "form[aria-label='Create a dataset'] .help").text
+    method.select_by_value("naive")
+    assert "right for most documents" in css(d, "form[aria-label='Create a dataset'] .help").text
     labelled(d, "New dataset name").send_keys("handbook")
     button(d, "Create dataset").click()
     wait_for(lambda: heading(d) == "handbook", "the new dataset's page")
@@ -163,9 +85,15 @@ def test_console_flow(browser: Any, console_server: ConsoleServer, screenshots: 
     assert all(doc["chunk_count"] > 0 for doc in docs)
     pdf_id = next(doc["id"] for doc in docs if doc["name"] == "rivers.pdf")
 
-    # a chunk, edited
+    # a chunk, edited; its page names the dataset and opens at its top, wherever the list was scrolled to
+    d.set_window_size(1366, 500)
+    d.execute_script("window.scrollTo(0, document.documentElement.scrollHeight)")
+    assert d.execute_script("return window.scrollY") > 0
     css(d, f'tr[data-doc="{pdf_id}"] a').click()
     wait_for(lambda: heading(d) == "rivers.pdf", "the chunks page")
+    assert css(d, "nav.crumbs").text == "Datasets / handbook / rivers.pdf"
+    assert d.execute_script("return window.scrollY") == 0
+    d.set_window_size(1366, 900)
     first = css(d, "article[data-chunk]")
     chunk_id = first.get_attribute("data-chunk")
     button(d, "Edit").click()
@@ -220,31 +148,61 @@ def test_console_flow(browser: Any, console_server: ConsoleServer, screenshots: 
     size_box = labelled(d, "Chunk size (tokens)")
     size_box.clear()
     size_box.send_keys("256")
+    labelled(d, "Description").send_keys("Rivers and mountains of the world.")
     shot(d, screenshots, "06-settings")
     button(d, "Save settings").click()
     wait_for(lambda: srv.api("GET", "/datasets", params={"id": dataset_id})["data"][0]["parser_config"]["chunk_token_num"] == 256,
              "the saved chunk size")
     assert srv.api("GET", "/datasets", params={"id": dataset_id})["data"][0]["parser_config"]["delimiter"] == "\n"
+    # the datasets list: each with its description and counts at a glance
+    css(d, 'nav a[data-section="datasets"]').click()
+    card = css(d, f'li[data-dataset="{dataset_id}"]')
+    assert "Rivers and mountains of the world." in card.text
+    assert re.search(r"\b2 documents · \d+ chunks · naive\b", card.text), card.text
+    shot(d, screenshots, "06-datasets")
 
-    # a chat over the dataset, a streamed answer, a citation opened
+    # a chat over the dataset: the model picker says the default answers extractively
     css(d, 'nav a[data-section="chats"]').click()
     wait_for(lambda: heading(d) == "Chats", "the chats page")
+    assert Select(labelled(d, "Chat model")).first_selected_option.text == \
+        "default: extractive (no language model configured) — add a provider under Models"
     labelled(d, "New chat name").send_keys("river guide")
     labelled(d, "handbook").click()
     button(d, "Create chat").click()
     wait_for(lambda: heading(d) == "river guide", "the chat page")
+    assert "model extractive (no language model configured) — add a provider under Models" in css(d, "main p.muted").text
+    chat_id = re.search(r"#/chats/([0-9a-f]{32})", d.current_url)[1]  # type: ignore[index]
+    for name in ("A session whose title goes on well past the width of any sidebar you would give it, and on",
+                 "an-unbroken-session-title-with-no-spaces-to-wrap-at-anywhere-along-its-whole-length"):
+        assert srv.api("POST", f"/chats/{chat_id}/sessions", json={"name": name})["code"] == 0
+    # a streamed answer; the sidebar keeps its width and long titles end in an ellipsis (shot checks no overlap)
     labelled(d, "Your question").send_keys("Which river is the longest?")
     button(d, "Send").click()
     cite = css(d, ".bubble.assistant button.cite")
+    wait_for(lambda: len(all_css(d, ".sessions li a")) == 3, "the three sessions listed")
+    assert css(d, "nav.sessions").size["width"] <= 240
     shot(d, screenshots, "07-chat")
+    # a citation: a popover at its marker with the passage, its place on the page, and the page itself
     cite.click()
-    citation = css(d, "aside .citation")
-    assert "longest river" in citation.text and "rivers.pdf" in citation.text
-    assert citation.find_elements("css selector", ".pagemap rect.hit")  # the cited passage's place on its page
+    popover = css(d, "[data-floating][role=dialog]")
+    assert "longest river" in popover.text and "rivers.pdf" in popover.text
+    assert popover.find_elements("css selector", ".pagemap rect.hit")
+    marker, box = cite.rect, popover.rect
+    assert abs(box["y"] - (marker["y"] + marker["height"])) < 20 or abs(box["y"] + box["height"] - marker["y"]) < 20
+    css(d, "[data-floating] button.thumbs").click()  # the thumbnails and "Show on the page" are one button
+    drawn = css(d, "[data-floating] canvas.page")
+    counts: list[Any] = []
+    wait_for(lambda: (counts.append(d.execute_script(PAGE_PIXELS, drawn)) or min(counts[-1]) > 200), "the cited page drawn")
     shot(d, screenshots, "08-citation")
-    chat_id = re.search(r"#/chats/([0-9a-f]{32})", d.current_url)[1]  # type: ignore[index]
-    [session] = srv.api("GET", f"/chats/{chat_id}/sessions")["data"]
+    ActionChains(d).send_keys(Keys.ESCAPE).perform()
+    wait_for(lambda: not all_css(d, "[data-floating]"), "the popover closed by Escape")
+    [session] = srv.api("GET", f"/chats/{chat_id}/sessions", params={"name": "Which river is the longest?"})["data"]
     assert session["messages"][-1]["role"] == "assistant" and "[ID:" in session["messages"][-1]["content"]
+    # back to the chat from the list: its latest session opens, not a new one
+    css(d, 'nav a[data-section="chats"]').click()
+    css(d, f'a[href="#/chats/{chat_id}"]').click()
+    wait_for(lambda: d.current_url.endswith(f"#/chats/{chat_id}/{session['id']}"), "the last session reopened")
+    assert "Which river is the longest?" in css(d, ".log").text
     print(f"console flow: {time.time() - started:.1f}s")
 
 
@@ -276,7 +234,9 @@ def test_api_keys_models_and_account_login(browser: Any, console_server: Console
     # a model provider: its key checked against it (a fake on loopback), then a default chat model
     d.get(srv.base_url + "/console/#/models")
     wait_for(lambda: heading(d) == "Models", "the models page")
-    assert "all-MiniLM-L6-v2" in css(d, "table[aria-label=Models]").text
+    rows = {r.find_element("css selector", "td").text.split("\n")[0]: r.text for r in all_css(d, "table[aria-label=Models] tbody tr")}
+    assert "default embedding (built in)" in rows["all-MiniLM-L6-v2"]
+    assert "default chat (built in)" in rows["extractive"] and "No language model is configured" in rows["extractive"]
     Select(labelled(d, "Provider")).select_by_visible_text("DeepSeek")
     labelled(d, "API key").send_keys("sk-deepseek-test-123456")
     button(d, "Add provider").click()
@@ -287,9 +247,39 @@ def test_api_keys_models_and_account_login(browser: Any, console_server: Console
                          for m in httpx.get(f"{srv.base_url}/api/v1/models/default", headers={"Authorization": f"Bearer {new_key}"}).json()["data"]["models"]),
              "the default chat model")
     shot(d, screenshots, "10-models")
+    extractive = next(r for r in all_css(d, "table[aria-label=Models] tbody tr") if r.text.startswith("extractive"))
+    assert "default chat" not in extractive.text  # the tenant's own default replaced the built-in one
     assert "sk-deepseek-test-123456" not in d.page_source  # a provider key is never shown back
     button(d, "Log out").click()
     labelled(d, "API key")
+
+
+def test_register_lands_on_own_datasets(browser: Any, console_server: ConsoleServer, screenshots: Path) -> None:
+    """Logged out from a chat of one tenant, a new account starts at its own (empty) datasets, not at that chat."""
+    d, srv = browser, console_server
+    chat = srv.api("POST", "/chats", json={"name": "someone else's chat"})["data"]
+    login_with_key(d, srv.base_url, srv.key)
+    d.get(f"{srv.base_url}/console/#/chats/{chat['id']}")
+    on_page(d, "someone else's chat")
+    button(d, "Log out").click()
+    labelled(d, "Email").send_keys("grace@example.com")
+    labelled(d, "Password").send_keys("an0ther-pass")
+    css(d, "details summary").click()
+    labelled(d, "Nickname").send_keys("grace")
+    button(d, "Register with this email and password").click()
+    on_page(d, "Datasets")
+    assert d.current_url.endswith("/console/#/datasets") and "grace" in css(d, "#who").text
+    assert not all_css(d, "main [role=alert]")
+    wait_for(lambda: "No datasets yet" in css(d, "main").text, "the new account's empty datasets")
+    # the same user logging back in after their session ended keeps the address they were at
+    d.get(f"{srv.base_url}/console/#/keys")
+    on_page(d, "API keys")
+    d.execute_script("localStorage.removeItem('ragflow-console-auth'); location.reload();")
+    labelled(d, "Email").send_keys("grace@example.com")
+    labelled(d, "Password").send_keys("an0ther-pass")
+    button(d, "Log in").click()
+    on_page(d, "API keys")
+    button(d, "Log out").click()
 
 
 def test_presigned_upload_failures_and_filters(browser: Any, console_server: ConsoleServer, screenshots: Path,
@@ -317,8 +307,21 @@ def test_presigned_upload_failures_and_filters(browser: Any, console_server: Con
     reason = css(d, 'td[data-run="FAIL"] .msg.fail').text  # a failure shows its reason
     dataset_id = re.search(r"#/datasets/([0-9a-f]{32})", d.current_url)[1]  # type: ignore[index]
     [failed] = srv.api("GET", f"/datasets/{dataset_id}/documents", params={"run": "FAIL"})["data"]["docs"]
-    assert reason and reason.splitlines()[-1] in failed["progress_msg"]
+    assert reason and reason in failed["progress_msg"]
+    # each run as a percentage; the whole log in a popover at the row
+    assert [p.text for p in all_css(d, 'td[data-run="DONE"] .pct')] == ["100%", "100%"]
+    assert re.fullmatch(r"\d+%", css(d, 'td[data-run="FAIL"] .pct').text)
+    css(d, 'button[aria-label="Log of broken.pdf"]').click()
+    log = css(d, "[data-floating] pre.log-text").text
+    assert log == failed["progress_msg"].strip()
     shot(d, screenshots, "13-documents-failed")
+    d.find_element("css selector", "body").click()
+    wait_for(lambda: not all_css(d, "[data-floating]"), "the log closed by a click elsewhere")
+    # select-all ticks the page's rows, and one unticked leaves it mixed
+    css(d, 'input[aria-label="Select all on this page"]').click()
+    assert all(b.is_selected() for b in all_css(d, "tr[data-doc] input[type=checkbox]"))
+    all_css(d, "tr[data-doc] input[type=checkbox]")[0].click()
+    assert d.execute_script("return document.querySelector('input[aria-label=\"Select all on this page\"]').indeterminate")
     # the status filter is the API's own
     Select(labelled(d, "Status")).select_by_visible_text("FAIL")
     wait_for(lambda: [r.text.split()[0] for r in all_css(d, "tr[data-doc]")] == ["broken.pdf"], "only the failed document")
@@ -355,7 +358,7 @@ def test_phone_width(browser: Any, console_server: ConsoleServer, screenshots: P
         wait_for(lambda: heading(d) == "from the keyboard", "the dataset made from the keyboard")
         shot(d, screenshots, "12-dataset-phone")
     finally:
-        d.set_window_size(1280, 900)
+        d.set_window_size(1366, 900)
 
 
 def test_every_console_request_is_public_api(console_server: ConsoleServer, browser: Any) -> None:

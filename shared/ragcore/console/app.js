@@ -2,7 +2,7 @@
 // function (pages that poll stop when the user leaves them).
 import { auth, get, loadConfig, post, call } from "./api.js";
 import { encryptPassword } from "./rsa.js";
-import { field, guard, h, title, toast } from "./ui.js";
+import { closeFloating, field, guard, h, title, toast } from "./ui.js";
 import { datasetsPage, datasetPage } from "./pages/datasets.js";
 import { chunksPage } from "./pages/chunks.js";
 import { chatsPage, chatPage } from "./pages/chats.js";
@@ -14,7 +14,7 @@ const routes = [
   [/^#\/datasets\/([0-9a-f]+)(?:\/(documents|retrieval|settings))?$/, datasetPage, "datasets"],
   [/^#\/datasets\/([0-9a-f]+)\/documents\/([0-9a-f]+)$/, chunksPage, "datasets"],
   [/^#\/chats$/, chatsPage, "chats"],
-  [/^#\/chats\/([0-9a-f]+)(?:\/([0-9a-f]+))?$/, chatPage, "chats"],
+  [/^#\/chats\/([0-9a-f]+)(?:\/([0-9a-f]+|new))?$/, chatPage, "chats"],
   [/^#\/keys$/, keysPage, "keys"],
   [/^#\/models$/, modelsPage, "models"],
 ];
@@ -24,6 +24,7 @@ let cleanup = null;
 
 async function route() {
   if (cleanup) { cleanup(); cleanup = null; }
+  closeFloating(false);
   if (!auth.get()) return loginPage();
   const hash = location.hash || "#/datasets";
   for (const [pattern, page, section] of routes) {
@@ -39,7 +40,9 @@ async function route() {
       main.replaceChildren(title("Something went wrong"), h("p", { class: "msg fail", role: "alert" }, err.message || String(err)),
         h("p", {}, h("a", { href: "#/datasets" }, "Back to datasets")));
     }
-    main.focus();
+    // a new page opens at its top (the browser keeps the last page's scroll across hash changes)
+    window.scrollTo(0, 0);
+    main.focus({ preventScroll: true });
     return;
   }
   location.hash = "#/datasets";
@@ -59,9 +62,15 @@ async function logout() {
   const a = auth.get();
   if (a && a.kind === "user") await guard(() => post("/auth/logout"));
   auth.clear();
+  // the next person to log in starts at their datasets, not at this user's last address
+  history.replaceState(null, "", "#/datasets");
   showChrome();
   route();
 }
+
+// who used this browser last: a login by someone else (or a new account) starts at the datasets, never at an address
+// (a chat, a document) that belonged to the previous user; the same user coming back keeps it
+const LAST = "ragflow-console.last-identity";
 
 function loginPage() {
   showChrome();
@@ -70,12 +79,15 @@ function loginPage() {
   const password = h("input", { type: "password", autocomplete: "current-password", required: true });
   const nickname = h("input", { type: "text", autocomplete: "nickname" });
   const status = h("p", { role: "alert", class: "msg fail" });
+  let identity = "";
+  let fresh = false;  // a new account
 
   async function useKey(ev) {
     ev.preventDefault();
     status.textContent = "";
     const token = keyInput.value.trim();
     auth.set({ kind: "key", token, label: `API key ${token.slice(0, 12)}…` });
+    identity = `key:${token.slice(0, 20)}`;
     // proves the key works before showing anything (raw: a 401 here is a wrong key, not an ended session)
     const res = await call("GET", "/datasets", { query: { page: 1, page_size: 1 }, raw: true }).catch(() => null);
     if (res && res.status === 200 && (await res.json()).code === 0) { enter(); return; }
@@ -90,12 +102,18 @@ function loginPage() {
     const token = res.headers.get("Authorization");
     if (payload.code !== 0 || !token) { status.textContent = payload.message || "Login failed."; return; }
     auth.set({ kind: "user", token, label: payload.data.nickname || payload.data.email });
+    identity = `user:${payload.data.email || body.email}`;
+    fresh = path === "/users";
     enter();
   }
 
   function enter() {
     showChrome();
-    if (!location.hash || location.hash === "#/") location.hash = "#/datasets"; else route();
+    const last = localStorage.getItem(LAST);
+    localStorage.setItem(LAST, identity);
+    const someoneElse = fresh || (last !== null && last !== identity);
+    const target = !location.hash || location.hash === "#/" || someoneElse ? "#/datasets" : location.hash;
+    if (location.hash === target) route(); else location.hash = target;
     toast("Logged in");
   }
 

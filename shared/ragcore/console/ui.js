@@ -89,8 +89,31 @@ export function title(text) {
   return h("h1", {}, text);
 }
 
-export const CHUNK_METHODS = ["naive", "book", "email", "laws", "manual", "one", "paper", "picture", "presentation", "qa",
-  "table", "tag", "resume"];
+// RAGFlow's chunk methods, each with the one line a user needs to choose it
+export const CHUNK_METHOD_HELP = {
+  naive: "General: text cut at the delimiters into pieces of about the chunk size — right for most documents.",
+  book: "Books: long documents whose chapters and sections stay together.",
+  email: "E-mails (.eml): headers, body and attachments.",
+  laws: "Laws and regulations: one chunk per article or clause.",
+  manual: "Manuals (PDF): one chunk per section, found by its headings.",
+  one: "One: each whole document is a single chunk.",
+  paper: "Papers (PDF): the abstract and each section.",
+  picture: "Pictures: the text in the image (OCR) and its description.",
+  presentation: "Slides (PPTX, PDF): one chunk per slide.",
+  qa: "Q&A: each question and its answer (a spreadsheet, CSV or text file of pairs) is a chunk.",
+  table: "Tables: each row of a spreadsheet or CSV is a chunk, its columns as fields.",
+  tag: "Tag sets: rows of description and tags, used to tag the chunks of other datasets.",
+  resume: "Résumés: name, education, experience and skills picked out.",
+};
+export const CHUNK_METHODS = Object.keys(CHUNK_METHOD_HELP);
+
+/** A chunk-method <select> and, under it, what the chosen method does. */
+export function methodField(text, current = "naive") {
+  const select = h("select", {}, CHUNK_METHODS.map((m) => h("option", { value: m, selected: m === current }, m)));
+  const help = h("span", { class: "muted help" }, CHUNK_METHOD_HELP[current] || "");
+  select.addEventListener("change", () => { help.textContent = CHUNK_METHOD_HELP[select.value] || ""; });
+  return { select, field: field(text, select, help) };
+}
 
 const SVG = "http://www.w3.org/2000/svg";
 
@@ -118,4 +141,66 @@ export function pageMap(positions) {
     }
     return h("figure", {}, svg, h("figcaption", {}, `p. ${page}`));
   }));
+}
+
+// ---- a popover at the control that opened it (a citation marker, a status badge) ----------------------------------
+let floatingOpen = null;
+
+export const floatingIsOpen = () => floatingOpen !== null;
+
+/** Closes the open popover, if any (focus goes back to what opened it). */
+export function closeFloating(restoreFocus = true) {
+  if (!floatingOpen) return;
+  const { box, anchor, stop } = floatingOpen;
+  floatingOpen = null;
+  stop();
+  box.remove();
+  anchor.setAttribute("aria-expanded", "false");
+  if (restoreFocus && anchor.isConnected) anchor.focus({ preventScroll: true });
+}
+
+/** A dialog placed next to `anchor` (below it, or above when there is more room there), kept within the window and
+ *  following the anchor when the page or its scrolling box moves; Escape, a click elsewhere or "Close" shuts it.
+ *  One at a time: opening another closes the first. */
+export function floating(anchor, label, ...content) {
+  const again = floatingOpen && floatingOpen.anchor === anchor;
+  closeFloating(false);
+  if (again) return null;  // a second click on the same marker closes its popover
+  const box = h("div", { class: "floating", role: "dialog", "aria-label": label, tabindex: "-1", "data-floating": "" },
+    h("div", { class: "floating-head" }, h("strong", {}, label),
+      h("button", { type: "button", class: "link", onclick: () => closeFloating() }, "Close")),
+    content);
+  document.body.append(box);
+  const place = () => {
+    if (!anchor.isConnected) { closeFloating(false); return; }
+    const a = anchor.getBoundingClientRect();
+    const width = Math.min(560, document.documentElement.clientWidth - 16);
+    box.style.width = `${width}px`;
+    const below = window.innerHeight - a.bottom, above = a.top;
+    const height = box.offsetHeight;
+    const top = below >= Math.min(height, 260) || below >= above ? a.bottom + 6 : Math.max(8, a.top - 6 - height);
+    const left = Math.min(Math.max(8, a.left), document.documentElement.clientWidth - width - 8);
+    box.style.top = `${top + window.scrollY}px`;
+    box.style.left = `${left + window.scrollX}px`;
+  };
+  const onKey = (e) => { if (e.key === "Escape") closeFloating(); };
+  const onDown = (e) => { if (!box.contains(e.target) && !anchor.contains(e.target)) closeFloating(false); };
+  const resized = new ResizeObserver(place);
+  resized.observe(box);
+  document.addEventListener("keydown", onKey);
+  document.addEventListener("mousedown", onDown);
+  document.addEventListener("scroll", place, true);
+  window.addEventListener("resize", place);
+  const stop = () => {
+    resized.disconnect();
+    document.removeEventListener("keydown", onKey);
+    document.removeEventListener("mousedown", onDown);
+    document.removeEventListener("scroll", place, true);
+    window.removeEventListener("resize", place);
+  };
+  floatingOpen = { box, anchor, stop };
+  anchor.setAttribute("aria-expanded", "true");
+  place();
+  box.focus({ preventScroll: true });
+  return box;
 }

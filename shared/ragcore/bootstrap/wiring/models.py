@@ -36,7 +36,8 @@ def tenant_models() -> TenantModels:
 
     container = get_container()
     return TenantModels(container.store, container.catalogue, model_providers(),
-                        builtin_embedding=BUILTIN_EMBEDDING_MODEL in container.embedding_models())
+                        builtin_embedding=BUILTIN_EMBEDDING_MODEL in container.embedding_models(),
+                        extractive_chat=container.llm_model is None)
 
 
 @cached

@@ -14,6 +14,8 @@ function pages(positions) {
 
 export async function chunksPage(main, datasetId, documentId) {
   let page = 1;
+  const [dataset] = (await call("GET", "/datasets", { query: { id: datasetId } })).data;
+  const crumb = h("span", { "aria-current": "page" });
   let source = null;  // the document's file, for drawing its pages: downloaded on the first "Show on the page"
   const base = `/datasets/${datasetId}/documents/${documentId}/chunks`;
   const keywords = h("input", { type: "search", placeholder: "words in a chunk" });
@@ -91,6 +93,7 @@ export async function chunksPage(main, datasetId, documentId) {
     const res = await call("GET", base, { query: { page, page_size: PAGE_SIZE, keywords: keywords.value.trim() } });
     const { chunks, doc, total } = res.data;
     heading.textContent = doc ? doc.name : "Chunks";
+    crumb.textContent = heading.textContent;
     if (!source && doc && drawable(doc.name)) source = pageSource(`/datasets/${datasetId}/documents/${documentId}`, doc.name);
     document.title = `${heading.textContent} · ragflow-serverless`;
     info.textContent = doc ? `${total} chunk(s) · ${RUN_NAMES[doc.run] || doc.run} · ${doc.chunk_method}` : "";
@@ -101,7 +104,8 @@ export async function chunksPage(main, datasetId, documentId) {
   let debounce = null;
   keywords.addEventListener("input", () => { clearTimeout(debounce); debounce = setTimeout(() => { page = 1; load(); }, 300); });
   main.replaceChildren(
-    h("p", { class: "crumbs" }, h("a", { href: "#/datasets" }, "Datasets"), " / ", h("a", { href: `#/datasets/${datasetId}` }, "Documents"), " /"),
+    h("nav", { class: "crumbs", "aria-label": "Breadcrumb" }, h("a", { href: "#/datasets" }, "Datasets"), " / ",
+      h("a", { href: `#/datasets/${datasetId}` }, dataset ? dataset.name : "Documents"), " / ", crumb),
     heading, info,
     h("div", { class: "row", role: "search" }, h("div", { class: "grow" }, field("Search chunks", keywords))),
     list,

@@ -1,7 +1,7 @@
 // A dataset's documents: drag-and-drop upload (presigned PUT for large files), parse/stop with live progress,
 // failures with their reason, and filters/paging done by the API (page, page_size, keywords, run).
 import { call, del, post, putBytes, upload } from "../api.js";
-import { field, guard, h, pager, size, toast, when } from "../ui.js";
+import { field, floating, floatingIsOpen, guard, h, pager, size, toast, when } from "../ui.js";
 
 const PAGE_SIZE = 20;
 // above this a file goes to a presigned URL (API Gateway caps bodies at 10 MB); localStorage can lower it to try
@@ -72,26 +72,54 @@ export async function documentsTab(body, ds) {
     await load();
   }
 
+  // the run as a badge and a percentage; the parser's log (RAGFlow's progress_msg) in a popover, a failure's last
+  // line shown in the row
   function statusCell(d) {
+    const pct = Math.round((d.progress || 0) * 100);
     const parts = [h("span", { class: `badge run-${d.run}` }, d.run)];
-    if (d.run === "RUNNING") parts.push(" ", h("progress", { max: 1, value: d.progress || 0, "aria-label": `${d.name} progress` }),
-      ` ${Math.round((d.progress || 0) * 100)}%`);
-    if (d.progress_msg) parts.push(h("div", { class: `msg${d.run === "FAIL" ? " fail" : ""}` }, d.progress_msg.trim().split("\n").slice(-3).join("\n")));
-    return h("td", { "data-run": d.run }, parts);
+    if (d.run === "RUNNING") parts.push(" ", h("progress", { max: 1, value: d.progress || 0, "aria-label": `${d.name} progress` }));
+    if (d.run !== "UNSTART") parts.push(h("span", { class: "pct" }, `${pct}%`));
+    const log = (d.progress_msg || "").trim();
+    if (log) {
+      const opener = h("button", {
+        type: "button", class: "link", "aria-haspopup": "dialog", "aria-expanded": "false", "aria-label": `Log of ${d.name}`,
+        onclick: () => floating(opener, `Log of ${d.name}`,
+          h("p", { class: "meta" }, [d.process_begin_at ? `started ${when(d.process_begin_at)}` : "",
+            d.process_duration ? ` · ${Number(d.process_duration).toFixed(1)} s` : ""].join("")),
+          h("pre", { class: "log-text" }, log)),
+      }, "log");
+      parts.push(" ", opener);
+      if (d.run === "FAIL") parts.push(h("div", { class: "msg fail", title: log }, log.split("\n").pop()));
+    }
+    return h("td", { "data-run": d.run, class: "status" }, parts);
   }
 
   async function load() {
     clearTimeout(timer);
+    if (floatingIsOpen()) { timer = setTimeout(load, 1000); return; }  // a log being read is not redrawn under the reader
     const res = await call("GET", `/datasets/${ds.id}/documents`, {
       query: { page, page_size: PAGE_SIZE, orderby: "create_time", desc: true, keywords: keywords.value.trim(), run: run.value },
     });
     if (!alive) return;
     const { docs, total } = res.data;
+    const boxes = [];
+    const all = h("input", {
+      type: "checkbox", "aria-label": "Select all on this page", checked: docs.length > 0 && docs.every((d) => selected.has(d.id)),
+      onchange: (e) => {
+        for (const b of boxes) { b.checked = e.target.checked; if (b.checked) selected.add(b.value); else selected.delete(b.value); }
+      },
+    });
+    const sync = () => { all.checked = boxes.every((b) => b.checked); all.indeterminate = !all.checked && boxes.some((b) => b.checked); };
+    const pick = (d) => {
+      const box = h("input", {
+        type: "checkbox", "aria-label": `Select ${d.name}`, checked: selected.has(d.id), value: d.id,
+        onchange: (e) => { if (e.target.checked) selected.add(d.id); else selected.delete(d.id); sync(); },
+      });
+      boxes.push(box);
+      return box;
+    };
     const rows = docs.map((d) => h("tr", { "data-doc": d.id },
-      h("td", {}, h("input", {
-        type: "checkbox", "aria-label": `Select ${d.name}`, checked: selected.has(d.id),
-        onchange: (e) => (e.target.checked ? selected.add(d.id) : selected.delete(d.id)),
-      })),
+      h("td", {}, pick(d)),
       h("td", {}, h("a", { href: `#/datasets/${ds.id}/documents/${d.id}` }, d.name)),
       h("td", { class: "hide-narrow" }, d.chunk_method), h("td", { class: "num" }, d.chunk_count),
       h("td", { class: "num hide-narrow" }, size(d.size)), h("td", { class: "hide-narrow" }, when(d.create_time)),
@@ -105,7 +133,7 @@ export async function documentsTab(body, ds) {
         h("button", { type: "button", onclick: () => act(`/datasets/${ds.id}/chunks`, [...selected], "stop") }, "Stop selected"),
         h("button", { type: "button", class: "danger", onclick: () => act(`/datasets/${ds.id}/documents`, [...selected], "delete") }, "Delete selected")),
       rows.length ? h("div", { class: "table-wrap" }, h("table", { "aria-label": "Documents" },
-        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, h("span", { class: "muted" }, "Select")), h("th", { scope: "col" }, "Name"),
+        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, all), h("th", { scope: "col" }, "Name"),
           h("th", { scope: "col", class: "hide-narrow" }, "Chunk method"), h("th", { scope: "col" }, "Chunks"),
           h("th", { scope: "col", class: "hide-narrow" }, "Size"), h("th", { scope: "col", class: "hide-narrow" }, "Uploaded"),
           h("th", { scope: "col" }, "Status"), h("th", { scope: "col" }, h("span", { class: "muted" }, "Action")))),

@@ -42,11 +42,19 @@ export async function modelsPage(main) {
     if (ok) modelsPage(main);
   }
 
-  const defaultButtons = (m) => (m.model_provider === "Builtin" ? [] : (m.model_type || [])
-    .filter((t) => ["chat", "embedding", "rerank"].includes(t))
-    .map((t) => (current.has(`${t}:${m.name}@${m.model_provider || m.provider_name}`)
+  const provider = (m) => m.model_provider || m.provider_name || "";
+  const setTypes = new Set(((defaults && defaults.models) || []).map((d) => d.model_type));
+  // a built-in model (the bundled embedder, the extractive answerer) is the default of its type until the tenant
+  // names another one; it cannot be chosen by hand, so it shows a badge only
+  const defaultCell = (m) => (m.model_type || []).filter((t) => ["chat", "embedding", "rerank"].includes(t)).map((t) => {
+    if (provider(m) === "Builtin") return setTypes.has(t) ? null : h("span", { class: "badge run-DONE" }, `default ${t} (built in)`);
+    return current.has(`${t}:${m.name}@${provider(m)}`)
       ? h("span", { class: "badge run-DONE" }, `default ${t}`)
-      : h("button", { type: "button", onclick: () => makeDefault(m, t), "aria-label": `Make ${m.name} the default ${t} model` }, `default ${t}`))));
+      : h("button", { type: "button", onclick: () => makeDefault(m, t), "aria-label": `Make ${m.name} the default ${t} model` }, `default ${t}`);
+  });
+  const about = (m) => (provider(m) !== "Builtin" ? null
+    : m.model_type.includes("chat") ? h("div", { class: "muted" }, "No language model is configured: answers quote the retrieved passages. Add a provider above for written answers.")
+      : h("div", { class: "muted" }, "Bundled with the server: runs offline."));
 
   main.replaceChildren(title("Models"),
     h("form", { class: "panel", onsubmit: add, "aria-label": "Add a model provider" },
@@ -70,6 +78,6 @@ export async function modelsPage(main) {
       : h("p", { class: "muted" }, "No providers yet: the server's built-in models (and any its environment names) are used."),
     h("h2", {}, "Models available"),
     table("Models", ["Model", "Provider", "Types", "Default for"], (models || []).map((m) =>
-      [h("span", { class: "mono" }, m.name), [m.model_provider || m.provider_name || "", m.instance_name ? ` (${m.instance_name})` : ""],
-        (m.model_type || []).join(", "), h("span", { class: "row" }, defaultButtons(m))])));
+      [[h("span", { class: "mono" }, m.name), about(m)], [provider(m), m.instance_name && provider(m) !== "Builtin" ? ` (${m.instance_name})` : ""],
+        (m.model_type || []).join(", "), h("span", { class: "row" }, defaultCell(m))])));
 }

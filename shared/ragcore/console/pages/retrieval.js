@@ -2,7 +2,7 @@
 // vector similarity and the matched terms highlighted.
 import { call } from "../api.js";
 import { field, guard, h, highlighted, pageMap } from "../ui.js";
-import { modelOptions } from "./datasets.js";
+import { modelSelect } from "../modelpick.js";
 
 export async function retrievalTab(body, ds) {
   const question = h("input", { type: "text", required: true, placeholder: "Ask something the documents answer" });
@@ -10,8 +10,7 @@ export async function retrievalTab(body, ds) {
   const threshold = h("input", { type: "number", min: 0, max: 1, step: 0.05, value: ds.similarity_threshold ?? 0.2 });
   const topK = h("input", { type: "number", min: 1, max: 2048, step: 1, value: 1024 });
   const pageSize = h("input", { type: "number", min: 1, max: 100, step: 1, value: 10 });
-  const rerank = h("select", {}, h("option", { value: "" }, "none"));
-  for (const m of await modelOptions("rerank")) rerank.append(h("option", { value: m }, m));
+  const rerank = await modelSelect("rerank", { none: "none" });
   const keyword = h("input", { type: "checkbox" });
   const results = h("section", { "aria-live": "polite", "aria-label": "Retrieval results" });
 
@@ -42,8 +41,12 @@ export async function retrievalTab(body, ds) {
   body.append(h("form", { class: "panel", onsubmit: run, "aria-label": "Retrieval test" },
     h("div", { class: "row" }, h("div", { class: "grow" }, field("Question", question)),
       h("button", { class: "primary", type: "submit" }, "Test retrieval")),
-    h("div", { class: "row" }, field("Vector similarity weight", weight), field("Similarity threshold", threshold),
-      field("Top-k candidates", topK), field("Results", pageSize), field("Rerank model", rerank),
+    h("div", { class: "row knobs" },
+      field("Vector similarity weight", weight, "0: words only · 1: meaning only; the score mixes term and vector similarity"),
+      field("Similarity threshold", threshold, "chunks scoring less are left out"),
+      field("Top-k candidates", topK, "chunks compared by meaning before ranking"),
+      field("Results", pageSize, "how many to show"),
+      field("Rerank model", rerank, "re-scores the candidates with a rerank model (slower, often better)"),
       h("label", { class: "inline" }, keyword, "Extract keywords with the chat model"))),
   results);
   question.focus();

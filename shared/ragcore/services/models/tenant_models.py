@@ -22,11 +22,12 @@ DEFAULTS_ID = "defaults"
 
 class TenantModels:
     def __init__(self, store: MetadataStore, catalogue: Catalogue, providers: ModelProviderService, *,
-                 builtin_embedding: bool = True) -> None:
+                 builtin_embedding: bool = True, extractive_chat: bool = False) -> None:
         self._store = store
         self._catalogue = catalogue
         self._providers = providers
         self._builtin = builtin_embedding
+        self._extractive = extractive_chat  # no LLM_BASE_URL: chats answer by quoting (listed so clients can say so)
 
     def model_to_chat(self, tenant: str, provider_ref: str, instance_ref: str, name: str) -> ModelConfig:
         """What POST .../instances/{i}/models/{m} talks to: that model of the tenant's instance, as a chat model."""
@@ -61,6 +62,10 @@ class TenantModels:
             rows.append({"model_id": "", "tenant_id": tenant, "tenant_name": tenant_name, "model_type": ["embedding"],
                          "name": "all-MiniLM-L6-v2", "provider_id": "", "provider_name": BUILTIN,
                          "model_provider": BUILTIN, "instance_id": "", "instance_name": "default", "rank": 500})
+        if self._extractive and (not wanted or wanted == "chat"):
+            rows.append({"model_id": "", "tenant_id": tenant, "tenant_name": tenant_name, "model_type": ["chat"],
+                         "name": "extractive", "provider_id": "", "provider_name": BUILTIN,
+                         "model_provider": BUILTIN, "instance_id": "", "instance_name": "default", "rank": 400})
         rows.sort(key=lambda r: (-self._catalogue.rank(r["provider_name"]), r["provider_name"], r["instance_name"],
                                  -r["rank"], r["name"]))
         return rows
