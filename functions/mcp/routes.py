@@ -32,9 +32,13 @@ class _Delegated(Response):
         await serve(self._request.scope, self._request.receive, send)
 
 
-@public_router.api_route("/mcp", methods=["POST", "GET", "DELETE"], response_class=Response)
 async def mcp_endpoint(request: Request) -> Response:
     return _Delegated(request)
+
+
+for _method in ("POST", "GET", "DELETE"):  # one route per method: each its own OpenAPI operation id
+    public_router.add_api_route("/mcp", mcp_endpoint, methods=[_method], response_class=Response,
+                                operation_id=f"mcp_endpoint_{_method.lower()}")
 
 
 # ---- RAGFlow's mcp_api: sync handlers (FastAPI runs them in its thread pool), as listing a server's tools waits on it
