@@ -8,11 +8,15 @@ tests.fakes), so tests at 10,000 items take seconds:
   the attributes). Here the running size is kept, and the limit is checked the same way.
 - A Query on a GSI: moto sorts and scans the whole table for the items of the partition asked for. Here the
   table's items are grouped by that index key once between two writes, and moto's Query runs on the group.
+  The group is handed to moto by swapping the table's `all_items` for the query's duration, so those queries
+  run one at a time (an RLock): two threads querying one table would otherwise swap it under each other
+  (KeyError 'all_items').
 """
 
 from __future__ import annotations
 
 import copy
+import threading
 import types
 from typing import Any
 
@@ -67,6 +71,7 @@ def install() -> None:
 
 
 _writes = [0]  # any write to any table: grouped partitions from before it are stale
+_narrowing = threading.RLock()  # one narrowed query at a time: `all_items` is swapped on the shared table
 
 
 def _group_index_partitions() -> None:
@@ -77,11 +82,12 @@ def _group_index_partitions() -> None:
 
     def counting(method: Any) -> Any:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            _writes[0] += 1
-            try:
-                return method(*args, **kwargs)
-            finally:
+            with _narrowing:  # a write never lands between a narrowed query's version check and its read
                 _writes[0] += 1
+                try:
+                    return method(*args, **kwargs)
+                finally:
+                    _writes[0] += 1
 
         return wrapper
 
@@ -97,7 +103,11 @@ def _group_index_partitions() -> None:
         conditions = bound.arguments.get("hash_key_conditions") or []
         if not index_name or len(conditions) != 1:
             return original(self, *args, **kwargs)
-        attr, value = conditions[0]
+        with _narrowing:
+            return narrowed(self, bound, args, kwargs)
+
+    def narrowed(self: Any, bound: Any, args: Any, kwargs: Any) -> Any:
+        attr, value = bound.arguments["hash_key_conditions"][0]
         cache = self.__dict__.setdefault("_partitions", {})
         if cache.get("version") != _writes[0]:
             cache.clear()
