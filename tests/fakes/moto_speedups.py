@@ -11,11 +11,15 @@ tests.fakes), so tests at 10,000 items take seconds:
   The group is handed to moto by swapping the table's `all_items` for the query's duration, so those queries
   run one at a time (an RLock): two threads querying one table would otherwise swap it under each other
   (KeyError 'all_items').
+- Replies carrying items: moto's generic response serializer walks every attribute of every item against the
+  service model (most of a list request's time). moto's DynamoDB results are DynamoDB's JSON already, so they
+  are written with json.dumps; anything json cannot write (binary values) still goes through the serializer.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import threading
 import types
 from typing import Any
@@ -67,7 +71,23 @@ def install() -> None:
     models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     _keep_item_sizes()
     _group_index_partitions()
+    _plain_item_replies()
     _installed = True
+
+
+def _plain_item_replies() -> None:
+    from moto.dynamodb.responses import DynamoResult
+
+    serialize = DynamoResult.execute_result
+
+    def execute_result(self: Any, context: Any) -> Any:
+        try:
+            body = json.dumps(self.result)
+        except (TypeError, ValueError):
+            return serialize(self, context)
+        return 200, {"Content-Type": "application/x-amz-json-1.0"}, body
+
+    DynamoResult.execute_result = execute_result  # type: ignore[method-assign]
 
 
 _writes = [0]  # any write to any table: grouped partitions from before it are stale

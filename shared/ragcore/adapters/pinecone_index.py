@@ -77,15 +77,15 @@ def sparse_query(text: str, weights: Mapping[str, float] | None = None) -> dict[
 
 
 class PineconeVectorIndex:
-    def __init__(self, api_key: str, host: str, *, pinecone_client: Any = None, attempts: int = 5,
-                 backoff_s: float = 0.25) -> None:
+    BACKOFF_S = 0.25  # the first wait between two tries of a call
+
+    def __init__(self, api_key: str, host: str, *, pinecone_client: Any = None, attempts: int = 5) -> None:
         if pinecone_client is None:
             from pinecone import Pinecone
 
             pinecone_client = Pinecone(api_key=api_key or "none")
         self._index = pinecone_client.Index(host=host)
         self._attempts = attempts
-        self._backoff = backoff_s
         self._dim: int | None = None
 
     def _call(self, fn: Callable[..., T], **kwargs: Any) -> T:
@@ -100,7 +100,7 @@ class PineconeVectorIndex:
                     raise ProviderError(f"Pinecone refused the request ({status or type(exc).__name__}).") from exc
                 reason = f"HTTP {status}" if status else type(exc).__name__
             if attempt + 1 < self._attempts:
-                time.sleep(self._backoff * 2**attempt * (0.5 + random.random()))
+                time.sleep(self.BACKOFF_S * 2**attempt * (0.5 + random.random()))
         raise ProviderError(f"Pinecone kept failing after {self._attempts} attempts ({reason}); the vector index may be "
                             "rate-limiting or unavailable.")
 
