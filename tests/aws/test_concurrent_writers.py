@@ -50,6 +50,7 @@ def test_concurrent_writers_locally(data_dir: Path) -> None:
 
     tenant = bootstrap.tenants().create_tenant("local")
     dataset = make_dataset(tenant, "hot")
-    outcome = writers.run(tenant, dataset, clients=CLIENTS, uploads=12)
+    with writers.local_workers():
+        outcome = writers.run(tenant, dataset, clients=CLIENTS, uploads=12)
     assert outcome.uploads == CLIENTS * 12 and outcome.deletes == CLIENTS * 4
     assert writers.problems(tenant, dataset, outcome) == []

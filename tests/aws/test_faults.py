@@ -219,6 +219,37 @@ def test_a_function_killed_mid_task_is_resumed_by_the_redelivery(aws: Aws, dies_
     assert "Alpha" in best_hit(aws, "alpha", dataset_id)
 
 
+def test_a_task_abandoned_by_a_killed_function_is_resumed_by_the_lease(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On AWS the message of a function killed at its timeout comes back only after the queue's visibility timeout
+    (6 × the function's): the document's lease lapses first, and the next read of the document parses it again."""
+    from ragcore.bootstrap import container as container_module
+    from ragcore.services.knowledge.chunks.store import ChunkStore
+
+    monkeypatch.setenv("PARSE_LEASE_S", "1")
+    container_module.reset()
+    aws.s3.put_object(Bucket=BUCKET, Key="inbox/lapse/a.txt", Body=b"Alpha beta gamma.\n\nDelta epsilon.\n")
+    assert aws.run_lambda(aws.drain(aws.inbox_queue)) == {"batchItemFailures": []}
+    [plan] = aws.receive(aws.task_queue, visibility=600)  # the function takes the task and dies after its chunks
+    with pytest.MonkeyPatch.context() as mp:
+        write = ChunkStore.write
+
+        def write_then_die(self: ChunkStore, *args: Any, **kwargs: Any) -> None:
+            write(self, *args, **kwargs)
+            raise Killed
+
+        mp.setattr(ChunkStore, "write", write_then_die)
+        with pytest.raises(Killed):
+            aws.run_lambda([plan])
+    time.sleep(1.1)
+    _, [doc] = ingested(aws, "lapse")  # a status poll: the lease has lapsed, the document is parsed again
+    assert doc["run"] == "RUNNING" and "lease expired); parsing again (attempt 2 of 3)" in doc["progress_msg"]
+    aws.settle()
+    assert aws.run_lambda([plan]) == {"batchItemFailures": []}  # the old message, back at last: its run is gone
+    dataset_id, docs = ingested(aws, "lapse")
+    assert_counted_once(aws, dataset_id, docs)
+    assert "Alpha" in best_hit(aws, "alpha", dataset_id)
+
+
 def test_a_partial_batch_reports_only_the_bad_message(aws: Aws) -> None:
     drop(aws, "batch")
     assert aws.run_lambda(aws.drain(aws.inbox_queue)) == {"batchItemFailures": []}

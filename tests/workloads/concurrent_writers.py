@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +41,20 @@ class Outcome:
     @property
     def writes(self) -> int:
         return self.uploads + self.deletes
+
+
+@contextmanager
+def local_workers() -> Iterator[None]:
+    """The local runtime's parse worker pool as `make serve` runs it: a delete's purge runs beside the writers."""
+    from ragcore import bootstrap
+    from ragcore.adapters.local_queue import LocalJobQueue
+
+    queue = LocalJobQueue(bootstrap.ingestion().handle_batch, workers=2)
+    bootstrap.get_container().set_queue(queue)
+    try:
+        yield
+    finally:
+        queue.stop()
 
 
 def run(tenant: str, dataset_id: str, *, clients: int, uploads: int) -> Outcome:

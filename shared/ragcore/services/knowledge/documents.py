@@ -65,6 +65,8 @@ def split_name(name: str) -> tuple[str, str]:
     return (stem, suffix.lower()) if dot and stem else (name, "")
 
 
+LEASE_RESUMES = 2  # a document whose lease lapses is parsed again this many times before it ends FAIL
+
 # RAGFlow's words for stopping a document that is not being parsed
 STOP_INVALID_STATE = "Can't stop parsing document that has not started or already completed"
 
@@ -80,8 +82,10 @@ class DocumentService:
         max_upload_bytes: int,
         is_supported: Callable[[str], bool],
         vocabulary: MetaVocabulary,
+        resume: Callable[[str, dict[str, Any], dict[str, Any]], dict[str, Any]] | None = None,
     ) -> None:
         self._vocabulary = vocabulary
+        self._resume = resume  # queues a document's parse again (a new run): what a lapsed lease does
         self._store = store
         self._blobs = blobs
         self._chunks = chunks
@@ -514,8 +518,21 @@ class DocumentService:
 
     # ---- leases -------------------------------------------------------------------------------
     def expire_lease(self, tenant: str, item: dict[str, Any]) -> dict[str, Any]:
-        """A RUNNING document whose worker stopped renewing its lease ends FAIL, never RUNNING forever."""
+        """A RUNNING document whose worker stopped renewing its lease (a function killed at its timeout, a process
+        that stopped) is parsed again from the start, as the local runtime does after a restart: LEASE_RESUMES
+        times, then it ends FAIL with the reason (a file that kills its worker every time), never RUNNING forever.
+        Checked whenever the document is read (a status poll, a list); the interrupted run's tasks, if their
+        messages come back, find their run replaced and stop."""
         if item.get("run") == "RUNNING" and item.get("_lease_until") and time.time() > float(item["_lease_until"]):
+            resumes = int(item.get("_lease_resumes") or 0)
+            dataset = self._store.get(DATASET_KIND, tenant, item["dataset_id"]) if self._resume else None
+            if self._resume is not None and dataset is not None and resumes < LEASE_RESUMES:
+                line = progress_line(f"The parsing worker stopped responding (lease expired); parsing again "
+                                     f"(attempt {resumes + 2} of {LEASE_RESUMES + 1}).")
+                resumed = self._resume(tenant, dataset, item)
+                return self._store.update(KIND, tenant, item["id"], {
+                    "_lease_resumes": resumes + 1, "progress_msg": f"{resumed.get('progress_msg') or ''}\n{line}".strip(),
+                }) or resumed
             msg = (item.get("progress_msg") or "") + "\n" + progress_line(
                 "The parsing worker stopped responding (lease expired); parse the document again."
             )
