@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +15,7 @@ import pytest
 from moto import mock_aws
 from ragcore.bootstrap import container as container_module
 
+from tests.fakes.faults import contention
 from tests.fakes.pinecone_server import FakePinecone
 
 BUCKET = "drop-bucket"
@@ -32,6 +34,19 @@ class UsageLines(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.lines.append(record.getMessage())
+
+
+@pytest.fixture(autouse=True)
+def suite_contention(request: pytest.FixtureRequest) -> Iterator[None]:
+    """RAGFLOW_TEST_CONTENTION=0.2 runs every AWS test with that share of DynamoDB's requests conflicting or throttled
+    (tests/fakes/faults.py, reads too): what each test asserts must hold as it does without. Off by default (the
+    retries' waits slow the suite down); a test's own fault plan replaces it while it runs."""
+    rate = float(os.environ.get("RAGFLOW_TEST_CONTENTION") or 0)
+    if not rate:
+        yield
+        return
+    with contention(rate, seed=sum(map(ord, request.node.name)), reads=True):
+        yield
 
 
 @pytest.fixture

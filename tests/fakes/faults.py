@@ -64,7 +64,8 @@ class _RuleState:
 
 
 class Faults:
-    """A plan of rules; `with plan:` makes it the active one (one at a time, process-wide)."""
+    """A plan of rules; `with plan:` makes it the active one, process-wide (a plan entered inside another replaces
+    it until it exits: a test's own faults inside a suite-wide contention)."""
 
     def __init__(self, *rules: Rule, seed: int = 0) -> None:
         self._rules = [_RuleState(rule, random.Random(seed * 7919 + n)) for n, rule in enumerate(rules)]
@@ -76,15 +77,14 @@ class Faults:
     def __enter__(self) -> Faults:
         global _active
         with _switch:
-            if _active is not None:
-                raise RuntimeError("another fault plan is active")
+            _outer.append(_active)
             _active = self
         return self
 
     def __exit__(self, *_: object) -> None:
         global _active
         with _switch:
-            _active = None
+            _active = _outer.pop()
 
     @property
     def total(self) -> int:
@@ -138,6 +138,7 @@ def contention(rate: float, *, seed: int = 0, reads: bool = False) -> Faults:
 
 # ---- the hook ------------------------------------------------------------------------------------
 _active: Faults | None = None
+_outer: list[Faults | None] = []  # the plans a nested plan replaced
 _switch = threading.Lock()
 _installed = False
 _ANSWERED = "answered_by_fault_layer"  # set on a request answered here: moto must not apply it as well
