@@ -219,11 +219,13 @@ def _batch_size(operation: str, body: dict[str, Any]) -> int:
 
 
 def _json_body(request: Any) -> dict[str, Any]:
+    """The request of a JSON-protocol service (DynamoDB, SQS: they name their operation in X-Amz-Target), else {}.
+    A streamed body (an S3 upload, whatever its content type) is never read: the service would get it empty."""
     raw = request.body
-    if not raw or "json" not in str(request.headers.get("Content-Type", "")):
+    if not raw or not isinstance(raw, (bytes, str)) or "X-Amz-Target" not in request.headers:
         return {}
     try:
-        parsed = json.loads(raw if isinstance(raw, (bytes, str)) else raw.read())
+        parsed = json.loads(raw)
     except ValueError:
         return {}
     return parsed if isinstance(parsed, dict) else {}
