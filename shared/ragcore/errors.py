@@ -58,6 +58,11 @@ class StorageError(Exception):
     """The store could not write (disk full, read-only data folder, throttled table)."""
 
 
+class StorageBusy(StorageError):
+    """The store stayed too busy (throttled, or contended by concurrent writers) through every retry: nothing of
+    the change was made, and the same request can be sent again."""
+
+
 class ProviderError(Exception):
     """A model provider (embeddings, chat, rerank) kept failing after retries; the message is user-readable."""
 

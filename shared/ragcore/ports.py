@@ -30,6 +30,16 @@ class ListQuery:
     created_to: int | None = None
 
 
+@dataclass(frozen=True)
+class Tally:
+    """Numbers added to another existing item in the same write as an item's (a dataset's document count with
+    the document): both happen or neither. A tally whose item is gone is dropped, the write still made."""
+
+    kind: str
+    item_id: str
+    deltas: Mapping[str, int | float]
+
+
 class MetadataStore(Protocol):
     """Tenant-scoped items of a kind, each under a parent ("" for a tenant's top-level items).
 
@@ -37,8 +47,10 @@ class MetadataStore(Protocol):
     offset), `count` (kept counts). `batches` walks a whole collection and is for background work only.
     """
 
-    def put(self, kind: str, tenant: str, item: Item, *, parent: str = "", if_absent: bool = False) -> bool:
-        """Write the whole item (must hold "id"). With if_absent, return False instead of overwriting."""
+    def put(self, kind: str, tenant: str, item: Item, *, parent: str = "", if_absent: bool = False,
+            tally: Tally | None = None) -> bool:
+        """Write the whole item (must hold "id"). With if_absent, return False instead of overwriting (and add
+        no tally)."""
         ...
 
     def put_many(self, kind: str, tenant: str, items: list[Item], *, parent: str = "") -> None:
@@ -81,7 +93,9 @@ class MetadataStore(Protocol):
         its values."""
         ...
 
-    def delete(self, kind: str, tenant: str, item_id: str) -> bool: ...
+    def delete(self, kind: str, tenant: str, item_id: str, *, tally: Callable[[Item], Tally | None] | None = None) -> bool:
+        """Delete the item; `tally` says, from the item as it is deleted, what to add elsewhere in the same write."""
+        ...
 
     def delete_under(self, kind: str, tenant: str, parent: str) -> int:
         """Delete every item of the kind under parent; returns how many (background work: it reads everything)."""

@@ -1,4 +1,5 @@
-"""Items read and written per request: adapters count, the API layer reports (a metric and a debug log line).
+"""Items read and written per request, and requests the store retried because it was busy (throttled or contended):
+adapters count, the API layer reports (metrics and a debug log line).
 
 A context variable, so concurrent requests (threads or tasks) each count their own; work outside a request
 counts into a process-wide meter that nobody reads.
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 class Meter:
     items_read: int = 0
     items_written: int = 0
+    retries: int = 0
 
 
 _current: ContextVar[Meter | None] = ContextVar("ragcore_usage", default=None)
@@ -39,3 +41,7 @@ def read(n: int) -> None:
 def wrote(n: int) -> None:
     if n:
         current().items_written += n
+
+
+def retried(n: int = 1) -> None:
+    current().retries += n

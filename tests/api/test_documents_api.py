@@ -189,8 +189,9 @@ def test_tenant_isolation_for_documents(api: Api) -> None:
     assert get_doc(api, ds, doc["id"])["name"] == "a.txt"
 
 
-def test_a_dead_worker_ends_fail_not_running_forever(api: Api) -> None:
-    """A RUNNING document whose lease lapsed (its worker died) is reported FAIL with a reason."""
+def test_a_dead_worker_is_resumed_then_ends_fail_not_running_forever(api: Api) -> None:
+    """A RUNNING document whose lease lapsed (its worker died) is parsed again, twice at most; a third lapse is
+    FAIL with the reason."""
     from ragcore.bootstrap.container import get_container
     from ragcore.services.knowledge.documents import KIND
 
@@ -199,7 +200,11 @@ def test_a_dead_worker_ends_fail_not_running_forever(api: Api) -> None:
     store = get_container().store
     store.update(KIND, api.tenant, doc["id"], {"run": "RUNNING", "_lease_until": time.time() - 1, "_run_id": 7})
     seen = get_doc(api, ds, doc["id"])
-    assert seen["run"] == "FAIL" and "stopped responding" in seen["progress_msg"]
+    assert seen["run"] == "RUNNING" and "stopped responding (lease expired); parsing again (attempt 2 of 3)" in seen["progress_msg"]
+    assert wait_done(api, ds, doc["id"])["run"] == "DONE"
+    store.update(KIND, api.tenant, doc["id"], {"run": "RUNNING", "_lease_until": time.time() - 1, "_lease_resumes": 2})
+    seen = get_doc(api, ds, doc["id"])
+    assert seen["run"] == "FAIL" and "stopped responding (lease expired); parse the document again" in seen["progress_msg"]
     parse(api, ds, [doc["id"]])  # and it can be parsed again
     assert wait_done(api, ds, doc["id"])["run"] == "DONE"
 

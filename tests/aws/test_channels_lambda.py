@@ -15,8 +15,8 @@ import boto3
 import pytest
 from ragcore.bootstrap import container as container_module
 
+from tests.aws.conftest import BUCKET, Aws, Context
 from tests.aws.test_connectors_lambda import call
-from tests.aws.test_ingest_lambda import BUCKET, Aws, Context, aws  # noqa: F401 - the aws fixture
 from tests.channels.conftest import HANDBOOK, QUESTION
 from tests.channels.fakes import SECRETS, Delivery, Platforms, credential, delivery
 from tests.connectors.fake_http import serve

@@ -12,7 +12,8 @@ import boto3
 import pytest
 from ragcore.bootstrap import container as container_module
 
-from tests.aws.test_ingest_lambda import Aws, Context, aws, documents_of, search  # noqa: F401 - the aws fixture
+from tests.aws.conftest import Aws, Context
+from tests.aws.test_ingest_lambda import documents_of, search
 from tests.connectors.helpers import force_due
 
 SOURCE = "team-docs"

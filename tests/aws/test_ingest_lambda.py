@@ -8,98 +8,9 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
-import boto3
-import pytest
-from moto import mock_aws
-from ragcore.bootstrap import container as container_module
-
-BUCKET = "drop-bucket"
-TABLE = "ragflow-test"
-
-
-@dataclass
-class Context:
-    function_name: str = "ingest"
-    memory_limit_in_mb: int = 1024
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:ingest"
-    aws_request_id: str = "req"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 300_000
-
-
-@dataclass
-class Aws:
-    s3: Any
-    sqs: Any
-    inbox_queue: str
-    task_queue: str
-    tenant: str
-
-    def drain(self, queue_url: str) -> list[dict[str, Any]]:
-        records = []
-        while True:
-            got = self.sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
-            msgs = got.get("Messages", [])
-            if not msgs:
-                return records
-            for m in msgs:
-                records.append({"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
-                                "attributes": {}, "messageAttributes": {}, "md5OfBody": m["MD5OfBody"],
-                                "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q",
-                                "awsRegion": "us-east-1"})
-                self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
-
-    def run_lambda(self, records: list[dict[str, Any]]) -> dict[str, Any]:
-        from functions.ingest.handler import handler
-
-        return handler({"Records": records}, Context())  # type: ignore[arg-type]
-
-    def settle(self, rounds: int = 20) -> None:
-        """Feed every queued message (drop-folder events, then parse tasks they create) to the Lambda."""
-        for _ in range(rounds):
-            records = self.drain(self.inbox_queue) + self.drain(self.task_queue)
-            if not records:
-                return
-            result = self.run_lambda(records)
-            assert result == {"batchItemFailures": []}, result
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Any, vector_env: dict[str, str]) -> Iterator[Aws]:
-    with mock_aws():
-        monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        from ragcore.adapters.table_schema import create_table_kwargs
-
-        boto3.client("dynamodb").create_table(**create_table_kwargs(TABLE))
-        s3 = boto3.client("s3")
-        s3.create_bucket(Bucket=BUCKET)
-        sqs = boto3.client("sqs")
-        inbox = sqs.create_queue(QueueName="inbox")["QueueUrl"]
-        tasks = sqs.create_queue(QueueName="tasks")["QueueUrl"]
-        arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        s3.put_bucket_notification_configuration(Bucket=BUCKET, NotificationConfiguration={"QueueConfigurations": [{
-            "QueueArn": arn, "Events": ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"],
-            "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "inbox/"}]}},
-        }]})
-        for name, value in {"RAGFLOW_RUNTIME": "aws", "TABLE_NAME": TABLE, "BUCKET_NAME": BUCKET, "TASK_QUEUE_URL": tasks,
-                            "DATA_DIR": str(tmp_path / "var"), **vector_env}.items():
-            monkeypatch.setenv(name, value)
-        container_module.reset()
-        from ragcore import bootstrap
-
-        tenant = bootstrap.tenants().create_tenant("aws")
-        bootstrap.tenants().create_key(tenant)
-        aws = Aws(s3=s3, sqs=sqs, inbox_queue=inbox, task_queue=tasks, tenant=tenant)
-        aws.drain(inbox)  # moto's s3:TestEvent
-        yield aws
-        container_module.reset()
+from tests.aws.conftest import BUCKET, Aws
 
 
 def documents_of(aws: Aws, dataset_id: str) -> list[dict[str, Any]]:

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from ragcore.bootstrap import container as container_module
 
-from tests.aws.test_ingest_lambda import BUCKET, Aws, aws, documents_of  # noqa: F401 (aws: the fixture)
+from tests.aws.conftest import BUCKET, Aws
+from tests.aws.test_ingest_lambda import documents_of
 from tests.unit.files_factory import make_pdf
 from tests.unit.ocr_documents import page_pictures, picture_file, scanned_pdf
 

@@ -8,11 +8,19 @@ tests.fakes), so tests at 10,000 items take seconds:
   the attributes). Here the running size is kept, and the limit is checked the same way.
 - A Query on a GSI: moto sorts and scans the whole table for the items of the partition asked for. Here the
   table's items are grouped by that index key once between two writes, and moto's Query runs on the group.
+  The group is handed to moto by swapping the table's `all_items` for the query's duration, so those queries
+  run one at a time (an RLock): two threads querying one table would otherwise swap it under each other
+  (KeyError 'all_items').
+- Replies carrying items: moto's generic response serializer walks every attribute of every item against the
+  service model (most of a list request's time). moto's DynamoDB results are DynamoDB's JSON already, so they
+  are written with json.dumps; anything json cannot write (binary values) still goes through the serializer.
 """
 
 from __future__ import annotations
 
 import copy
+import json
+import threading
 import types
 from typing import Any
 
@@ -63,10 +71,27 @@ def install() -> None:
     models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     _keep_item_sizes()
     _group_index_partitions()
+    _plain_item_replies()
     _installed = True
 
 
+def _plain_item_replies() -> None:
+    from moto.dynamodb.responses import DynamoResult
+
+    serialize = DynamoResult.execute_result
+
+    def execute_result(self: Any, context: Any) -> Any:
+        try:
+            body = json.dumps(self.result)
+        except (TypeError, ValueError):
+            return serialize(self, context)
+        return 200, {"Content-Type": "application/x-amz-json-1.0"}, body
+
+    DynamoResult.execute_result = execute_result  # type: ignore[method-assign]
+
+
 _writes = [0]  # any write to any table: grouped partitions from before it are stale
+_narrowing = threading.RLock()  # one narrowed query at a time: `all_items` is swapped on the shared table
 
 
 def _group_index_partitions() -> None:
@@ -77,11 +102,12 @@ def _group_index_partitions() -> None:
 
     def counting(method: Any) -> Any:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            _writes[0] += 1
-            try:
-                return method(*args, **kwargs)
-            finally:
+            with _narrowing:  # a write never lands between a narrowed query's version check and its read
                 _writes[0] += 1
+                try:
+                    return method(*args, **kwargs)
+                finally:
+                    _writes[0] += 1
 
         return wrapper
 
@@ -97,7 +123,11 @@ def _group_index_partitions() -> None:
         conditions = bound.arguments.get("hash_key_conditions") or []
         if not index_name or len(conditions) != 1:
             return original(self, *args, **kwargs)
-        attr, value = conditions[0]
+        with _narrowing:
+            return narrowed(self, bound, args, kwargs)
+
+    def narrowed(self: Any, bound: Any, args: Any, kwargs: Any) -> Any:
+        attr, value = bound.arguments["hash_key_conditions"][0]
         cache = self.__dict__.setdefault("_partitions", {})
         if cache.get("version") != _writes[0]:
             cache.clear()

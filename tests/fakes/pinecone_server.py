@@ -1,7 +1,8 @@
 """A fake of Pinecone's data-plane HTTP API on loopback (Pinecone Local needs Docker; the client is HTTP+JSON).
 
 Implements upsert, query (dense dot product + sparse dot product, metadata filters), fetch, list, delete,
-update and describe_index_stats, with the real API's camelCase keys, per namespace.
+update and describe_index_stats, with the real API's camelCase keys, per namespace. Setting `trouble` (a seeded
+HttpTrouble) makes a share of requests fail with 429/503 instead, as Pinecone does under load.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+
+from tests.fakes.faults import HttpTrouble
 
 
 def matches(meta: dict[str, Any], flt: dict[str, Any] | None) -> bool:
@@ -55,6 +58,7 @@ class FakePinecone:
     def __init__(self) -> None:
         self.namespaces: dict[str, dict[str, dict[str, Any]]] = {}
         self.requests: list[str] = []
+        self.trouble: HttpTrouble | None = None
         self._lock = threading.Lock()
         fake = self
 
@@ -72,8 +76,26 @@ class FakePinecone:
                 self.end_headers()
                 self.wfile.write(raw)
 
+            def _troubled(self, path: str) -> bool:
+                """Answered with the failure the trouble draws for this request (nothing applied)."""
+                status = fake.trouble.status_for(path) if fake.trouble is not None else None
+                if status is None:
+                    return False
+                raw = json.dumps({"code": status, "message": "Too many requests" if status == 429 else "Service unavailable",
+                                  "details": []}).encode()
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(raw)))
+                if fake.trouble is not None and fake.trouble.retry_after is not None:
+                    self.send_header("retry-after", fake.trouble.retry_after)
+                self.end_headers()
+                self.wfile.write(raw)
+                return True
+
             def do_GET(self) -> None:  # noqa: N802
                 url = urlparse(self.path)
+                if self._troubled(url.path):
+                    return
                 q = parse_qs(url.query)
                 ns = fake.namespaces.get(q.get("namespace", [""])[0], {})
                 fake.requests.append(f"GET {url.path}")
@@ -99,6 +121,8 @@ class FakePinecone:
             def do_POST(self) -> None:  # noqa: N802
                 body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))) or b"{}")
                 path = urlparse(self.path).path
+                if self._troubled(path):
+                    return
                 fake.requests.append(f"POST {path}")
                 name = body.get("namespace", "")
                 with fake._lock:

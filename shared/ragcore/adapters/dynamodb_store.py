@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import random
 import time
 from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
@@ -22,6 +21,17 @@ from botocore.exceptions import ClientError
 
 from ragcore import usage
 from ragcore.adapters import dynamodb_ranks as ranks
+from ragcore.adapters.dynamodb_retry import (
+    ATTEMPTS,
+    CLIENT_CONFIG,
+    Stale,
+    back_off,
+    busy,
+    call,
+    single,
+    storage_error,
+    transact,
+)
 from ragcore.adapters.table_schema import (
     NAME,
     PARTITION_KEY,
@@ -33,8 +43,7 @@ from ragcore.adapters.table_schema import (
     VIEW_B,
 )
 from ragcore.domain.kinds import fields_of, filter_value, name_key, position_of, slot_values
-from ragcore.errors import StorageError
-from ragcore.ports import Item, ListQuery
+from ragcore.ports import Item, ListQuery, Tally
 
 ADD_PER_UPDATE = 200  # "ADD #fNNN :vNNN, " is ≤ 17 characters: 200 of them stay under the 4 KB expression limit
 
@@ -46,15 +55,9 @@ _GSI = {("c", VIEW_ALL): "by_create", ("u", VIEW_ALL): "by_update", ("c", VIEW_A
         ("u", VIEW_A): "by_a_update", ("c", VIEW_B): "by_b_create", ("u", VIEW_B): "by_b_update"}
 _BATCH = 25  # items read or deleted per round trip
 _MAX_ACTIONS = 100  # DynamoDB's limit of one TransactWriteItems
-_RETRYABLE = {"TransactionConflictException", "ThrottlingException", "ProvisionedThroughputExceededException",
-              "RequestLimitExceeded", "TransactionInProgressException", "InternalServerError"}
 
 
 # The resource's client takes plain Python values (boto3 serializes them): actions below are written that way.
-
-
-class _Stale(Exception):
-    """The item changed between our read and our conditional write: read again."""
 
 
 def _to_dynamo(value: Any) -> Any:
@@ -74,21 +77,6 @@ def _from_dynamo(value: Any) -> Any:
 
 def _clean(raw: dict[str, Any]) -> Item:
     return {k: _from_dynamo(v) for k, v in raw.items() if k not in _KEY_ATTRS and not k.startswith("~")}
-
-
-def _storage_error(exc: ClientError) -> StorageError:
-    code = exc.response.get("Error", {}).get("Code", "")
-    if code in ("ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"):
-        return StorageError("The metadata table is throttling requests; try again shortly.")
-    if code in ("AccessDeniedException", "UnrecognizedClientException"):
-        return StorageError("The function is not allowed to use the metadata table.")
-    if code == "ResourceNotFoundException":
-        return StorageError("The metadata table does not exist.")
-    return StorageError(f"The metadata table failed: {code or exc}")
-
-
-def _pause(attempt: int) -> None:
-    time.sleep(min(0.02 * 2**attempt, 1.0) * (0.5 + random.random()))
 
 
 class _Placement:
@@ -134,7 +122,7 @@ class _Placement:
 
 class DynamoMetadataStore:
     def __init__(self, table_name: str, endpoint_url: str | None = None) -> None:
-        self._resource = boto3.resource("dynamodb", endpoint_url=endpoint_url)
+        self._resource = boto3.resource("dynamodb", endpoint_url=endpoint_url, config=CLIENT_CONFIG)
         self._client: Any = self._resource.meta.client
         self._table = self._resource.Table(table_name)
         self._name = table_name
@@ -153,12 +141,11 @@ class DynamoMetadataStore:
         if not self._tracked(kind):  # never listed deeply: creation time is position enough
             return time.time_ns() // 1000
         try:
-            got = self._table.update_item(
-                Key={PARTITION_KEY: f"S#{tenant}#{kind}", SORT_KEY: "S"}, UpdateExpression="ADD #n :n",
-                ExpressionAttributeNames={"#n": "n"}, ExpressionAttributeValues={":n": n}, ReturnValues="UPDATED_NEW",
-            )
+            got = call(self._table.update_item,
+                       Key={PARTITION_KEY: f"S#{tenant}#{kind}", SORT_KEY: "S"}, UpdateExpression="ADD #n :n",
+                       ExpressionAttributeNames={"#n": "n"}, ExpressionAttributeValues={":n": n}, ReturnValues="UPDATED_NEW")
         except ClientError as exc:
-            raise _storage_error(exc) from exc
+            raise storage_error(exc) from exc
         usage.wrote(1)
         return int(str(got["Attributes"]["n"])) - n + 1
 
@@ -188,9 +175,9 @@ class DynamoMetadataStore:
     # ---- low-level reads ------------------------------------------------------------------------
     def _raw(self, kind: str, tenant: str, item_id: str) -> dict[str, Any] | None:
         try:
-            got = self._table.get_item(Key=self._key(kind, tenant, item_id), ConsistentRead=True)
+            got = call(self._table.get_item, Key=self._key(kind, tenant, item_id), ConsistentRead=True)
         except ClientError as exc:
-            raise _storage_error(exc) from exc
+            raise storage_error(exc) from exc
         usage.read(1)
         return got.get("Item")
 
@@ -199,25 +186,27 @@ class DynamoMetadataStore:
         for start in range(0, len(keys), 100):
             request: dict[str, Any] = {self._name: {"Keys": keys[start : start + 100], "ConsistentRead": True}}
             usage.read(len(keys[start : start + 100]))
-            for attempt in range(8):
+            for attempt in range(ATTEMPTS):
                 try:
-                    got = self._resource.batch_get_item(RequestItems=request)
+                    got = call(self._resource.batch_get_item, RequestItems=request)
                 except ClientError as exc:
-                    raise _storage_error(exc) from exc
+                    raise storage_error(exc) from exc
                 out.extend(got.get("Responses", {}).get(self._name, []))
                 request = got.get("UnprocessedKeys") or {}
                 if not request:
                     break
-                _pause(attempt)
+                back_off(attempt)
+            else:  # a partial answer would read as items missing: the caller gets an error instead
+                raise busy()
         return out
 
     def _query(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
         """Items of a Query, page after page, as long as the caller keeps reading (`Limit` sizes each page)."""
         while True:
             try:
-                page = self._table.query(**kwargs)
+                page = call(self._table.query, **kwargs)
             except ClientError as exc:
-                raise _storage_error(exc) from exc
+                raise storage_error(exc) from exc
             usage.read(int(page.get("ScannedCount", len(page.get("Items", [])))))
             yield from page.get("Items", [])
             if "LastEvaluatedKey" not in page:
@@ -234,59 +223,45 @@ class DynamoMetadataStore:
             "ExpressionAttributeValues": {f":d{s}": d for s, d in slots.items()},
         }}
 
-    def _transact(self, actions: list[dict[str, Any]]) -> None:
-        """One all-or-nothing write; a failed item condition raises _Stale, contention is retried."""
-        for attempt in range(12):
-            try:
-                self._client.transact_write_items(TransactItems=actions)
-                usage.wrote(len(actions))
-                return
-            except ClientError as exc:
-                code = exc.response.get("Error", {}).get("Code", "")
-                if code == "TransactionCanceledException":
-                    reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", []) or []]
-                    if "ConditionalCheckFailed" in reasons or (not reasons and "ConditionalCheckFailed" in str(exc)):
-                        raise _Stale() from exc
-                    _pause(attempt)
-                    continue
-                if code in _RETRYABLE:
-                    _pause(attempt)
-                    continue
-                raise _storage_error(exc) from exc
-        raise StorageError("The metadata table is too busy to take this change; try again shortly.")
+    def _tally_action(self, tenant: str, tally: Tally) -> dict[str, Any]:
+        """Numbers added to an existing item (a parent's counts) inside another write's transaction."""
+        names = {f"#t{i}": k for i, k in enumerate(tally.deltas)}
+        values = {f":t{i}": _to_dynamo(v) for i, v in enumerate(tally.deltas.values())}
+        return {"Update": {
+            "TableName": self._name, "Key": self._key(tally.kind, tenant, tally.item_id),
+            "UpdateExpression": "ADD " + ", ".join(f"#t{i} :t{i}" for i in range(len(names))),
+            "ConditionExpression": "attribute_exists(#pk)", "ExpressionAttributeNames": {**names, "#pk": PARTITION_KEY},
+            "ExpressionAttributeValues": values,
+        }}
 
-    def _write(self, actions: list[dict[str, Any]], moves: dict[ranks.NodeKey, dict[int, int]]) -> None:
-        if not moves and len(actions) == 1:
+    def _write(self, actions: list[dict[str, Any]], moves: dict[ranks.NodeKey, dict[int, int]],
+               tally: dict[str, Any] | None = None) -> None:
+        """The item actions, their rank-node moves and a tally in one transaction (a lone item write without
+        moves or tally: the plain call). A tally whose item is gone is dropped and the rest written again."""
+        if not moves and len(actions) == 1 and tally is None:
             self._single(actions[0])
             return
-        self._transact(actions + [self._node_action(k, v) for k, v in moves.items()])
+        whole = actions + [self._node_action(k, v) for k, v in moves.items()]
+        try:
+            transact(self._client, whole + ([tally] if tally is not None else []))
+        except Stale as stale:
+            if tally is None or stale.failed != {len(whole)}:
+                raise
+            transact(self._client, whole)
 
     def _single(self, action: dict[str, Any]) -> None:
         """A lone item write (no rank node moves): the plain API call, same condition."""
         (verb, args), = action.items()
-        call: Callable[..., Any] = {"Put": self._client.put_item, "Update": self._client.update_item, "Delete": self._client.delete_item}[verb]
-        for attempt in range(12):
-            try:
-                call(**args)
-                usage.wrote(1)
-                return
-            except ClientError as exc:
-                code = exc.response.get("Error", {}).get("Code", "")
-                if code == "ConditionalCheckFailedException":
-                    raise _Stale() from exc
-                if code in _RETRYABLE:
-                    _pause(attempt)
-                    continue
-                raise _storage_error(exc) from exc
-        raise StorageError("The metadata table is too busy to take this change; try again shortly.")
+        fn: Callable[..., Any] = {"Put": self._client.put_item, "Update": self._client.update_item, "Delete": self._client.delete_item}[verb]
+        single(fn, **args)
 
     def _retrying(self, step: Callable[[], Any]) -> Any:
         for _ in range(20):
             try:
                 return step()
-            except _Stale:
+            except Stale:
                 continue
-        raise StorageError("The item kept changing while it was written; try again.")
+        raise busy()
 
     def _put_action(self, record: dict[str, Any], old_version: int | None) -> dict[str, Any]:
         args: dict[str, Any] = {"TableName": self._name, "Item": record}
@@ -298,7 +273,8 @@ class DynamoMetadataStore:
         return {"Put": args}
 
     # ---- items ----------------------------------------------------------------------------------
-    def put(self, kind: str, tenant: str, item: Item, *, parent: str = "", if_absent: bool = False) -> bool:
+    def put(self, kind: str, tenant: str, item: Item, *, parent: str = "", if_absent: bool = False,
+            tally: Tally | None = None) -> bool:
         def step() -> bool:
             raw = self._raw(kind, tenant, item["id"])
             if raw is not None and if_absent:
@@ -307,7 +283,8 @@ class DynamoMetadataStore:
             place = self._placement(kind, tenant, parent, item, old, raw)
             version = int(raw.get(_VER, 0)) if raw is not None else None
             moves = ranks.deltas(old.members() if old else [], place.members())
-            self._write([self._put_action(self._record(kind, tenant, item, place, (version or 0) + 1), version)], moves)
+            self._write([self._put_action(self._record(kind, tenant, item, place, (version or 0) + 1), version)], moves,
+                        self._tally_action(tenant, tally) if tally is not None else None)
             return True
 
         return bool(self._retrying(step))
@@ -367,28 +344,41 @@ class DynamoMetadataStore:
         positions = {it["id"]: first + n for n, it in enumerate(undeclared)}
         tracked = "update_time" in fields_of(kind).orders
         moves: dict[ranks.NodeKey, dict[int, int]] = {}
-        try:
-            with self._table.batch_writer() as batch:
-                for it in items:
-                    a, b = slot_values(kind, it)
-                    declared = position_of(kind, it)
-                    c = declared if declared is not None else positions[it["id"]]
-                    place = _Placement(kind, tenant, parent, a, b, c, c if tracked else None)
-                    batch.put_item(Item=self._record(kind, tenant, it, place, 1))
-                    ranks.merge_into(moves, ranks.deltas([], place.members()))
-        except ClientError as exc:
-            raise _storage_error(exc) from exc
-        usage.wrote(len(items))
+        records = []
+        for it in items:
+            a, b = slot_values(kind, it)
+            declared = position_of(kind, it)
+            c = declared if declared is not None else positions[it["id"]]
+            place = _Placement(kind, tenant, parent, a, b, c, c if tracked else None)
+            records.append(self._record(kind, tenant, it, place, 1))
+            ranks.merge_into(moves, ranks.deltas([], place.members()))
+        for start in range(0, len(records), _BATCH):
+            self._batch_put(records[start : start + _BATCH])
         for node, slots in moves.items():
             order, view, level, index = node
             fresh = {PARTITION_KEY: f"R#{order}#{view}", SORT_KEY: f"{level}:{index}", **{f"c{s}": d for s, d in slots.items()}}
             try:  # a node the import creates is written whole
                 self._single({"Put": {"TableName": self._name, "Item": fresh, "ConditionExpression": "attribute_not_exists(#pk)",
                                       "ExpressionAttributeNames": {"#pk": PARTITION_KEY}}})
-            except _Stale:  # it exists: add to it, a few children at a time (emulators parse long expressions slowly)
+            except Stale:  # it exists: add to it, a few children at a time (emulators parse long expressions slowly)
                 pairs = list(slots.items())
                 for start in range(0, len(pairs), 16):
                     self._single(self._node_action(node, dict(pairs[start : start + 16])))
+
+    def _batch_put(self, records: list[dict[str, Any]]) -> None:
+        """≤ 25 whole items in BatchWriteItem calls, the ones DynamoDB left unprocessed sent again."""
+        request: dict[str, Any] = {self._name: [{"PutRequest": {"Item": r}} for r in records]}
+        for attempt in range(ATTEMPTS):
+            try:
+                got = call(self._resource.batch_write_item, RequestItems=request)
+            except ClientError as exc:
+                raise storage_error(exc) from exc
+            request = got.get("UnprocessedItems") or {}
+            if not request:
+                usage.wrote(len(records))
+                return
+            back_off(attempt)
+        raise busy()
 
     def get(self, kind: str, tenant: str, item_id: str) -> Item | None:
         raw = self._raw(kind, tenant, item_id)
@@ -469,35 +459,26 @@ class DynamoMetadataStore:
     def _plain_update(self, kind: str, tenant: str, item_id: str, expr: str, names: dict[str, str],
                       values: dict[str, Any]) -> Item | None:
         names = {**names, "#pk": PARTITION_KEY}
-        for attempt in range(12):
-            try:
-                got = self._table.update_item(
-                    Key=self._key(kind, tenant, item_id), UpdateExpression=expr, ExpressionAttributeNames=names,
-                    ExpressionAttributeValues=values, ConditionExpression="attribute_exists(#pk)", ReturnValues="ALL_NEW",
-                )
-                usage.wrote(1)
-                return _clean(got["Attributes"])
-            except ClientError as exc:
-                code = exc.response.get("Error", {}).get("Code", "")
-                if code == "ConditionalCheckFailedException":
-                    return None
-                if code in _RETRYABLE:
-                    _pause(attempt)
-                    continue
-                raise _storage_error(exc) from exc
-        raise StorageError("The metadata table is too busy to take this change; try again shortly.")
+        try:
+            got = single(self._table.update_item, Key=self._key(kind, tenant, item_id), UpdateExpression=expr,
+                         ExpressionAttributeNames=names, ExpressionAttributeValues=values,
+                         ConditionExpression="attribute_exists(#pk)", ReturnValues="ALL_NEW")
+        except Stale:
+            return None
+        return _clean(got["Attributes"])
 
-    def delete(self, kind: str, tenant: str, item_id: str) -> bool:
+    def delete(self, kind: str, tenant: str, item_id: str, *, tally: Callable[[Item], Tally | None] | None = None) -> bool:
         def step() -> bool:
             raw = self._raw(kind, tenant, item_id)
             if raw is None:
                 return False
-            self._delete_raws(kind, tenant, [raw])
+            counted = tally(_clean(raw)) if tally is not None else None
+            self._delete_raws(kind, tenant, [raw], self._tally_action(tenant, counted) if counted is not None else None)
             return True
 
         return bool(self._retrying(step))
 
-    def _delete_raws(self, kind: str, tenant: str, raws: list[dict[str, Any]]) -> None:
+    def _delete_raws(self, kind: str, tenant: str, raws: list[dict[str, Any]], tally: dict[str, Any] | None = None) -> None:
         actions = []
         moves: dict[ranks.NodeKey, dict[int, int]] = {}
         for raw in raws:
@@ -507,9 +488,12 @@ class DynamoMetadataStore:
                                        "ExpressionAttributeValues": {":ver": int(raw.get(_VER, 0))}}})
             if POS_CREATE in raw:
                 ranks.merge_into(moves, ranks.deltas(_Placement.of_raw(kind, tenant, raw).members(), []))
+        if tally is not None:  # one item (delete): its tally goes in its transaction
+            self._write(actions, moves, tally)
+            return
         if not moves:
             for action in actions:
-                with contextlib.suppress(_Stale):  # gone already, or changed: a later pass finds it again
+                with contextlib.suppress(Stale):  # gone already, or changed: a later pass finds it again
                     self._single(action)
             return
         if len(actions) + len(moves) > _MAX_ACTIONS and len(raws) > 1:
@@ -517,7 +501,7 @@ class DynamoMetadataStore:
             self._delete_raws(kind, tenant, raws[:half])
             self._delete_raws(kind, tenant, raws[half:])
             return
-        self._transact(actions + [self._node_action(k, v) for k, v in moves.items()])
+        transact(self._client, actions + [self._node_action(k, v) for k, v in moves.items()])
 
     def delete_under(self, kind: str, tenant: str, parent: str) -> int:
         deleted = 0
@@ -535,7 +519,7 @@ class DynamoMetadataStore:
             try:
                 self._delete_raws(kind, tenant, fresh)
                 deleted += len(fresh)
-            except _Stale:
+            except Stale:
                 for raw in fresh:
                     deleted += int(self.delete(kind, tenant, _clean(raw)["id"]))
 
@@ -692,36 +676,25 @@ class DynamoMetadataStore:
     # ---- unique keys ----------------------------------------------------------------------------
     def claim(self, tenant: str, scope: str, key: str, owner: str) -> bool:
         try:
-            self._table.put_item(
-                Item={PARTITION_KEY: f"U#{tenant}#{scope}#{key}", SORT_KEY: "U", "owner": owner},
-                ConditionExpression="attribute_not_exists(#pk) OR #o = :o",
-                ExpressionAttributeNames={"#pk": PARTITION_KEY, "#o": "owner"}, ExpressionAttributeValues={":o": owner},
-            )
-            usage.wrote(1)
+            single(self._table.put_item, Item={PARTITION_KEY: f"U#{tenant}#{scope}#{key}", SORT_KEY: "U", "owner": owner},
+                   ConditionExpression="attribute_not_exists(#pk) OR #o = :o",
+                   ExpressionAttributeNames={"#pk": PARTITION_KEY, "#o": "owner"}, ExpressionAttributeValues={":o": owner})
             return True
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise _storage_error(exc) from exc
+        except Stale:
+            return False
 
     def owner(self, tenant: str, scope: str, key: str) -> str | None:
         try:
-            got = self._table.get_item(Key={PARTITION_KEY: f"U#{tenant}#{scope}#{key}", SORT_KEY: "U"}, ConsistentRead=True)
+            got = call(self._table.get_item, Key={PARTITION_KEY: f"U#{tenant}#{scope}#{key}", SORT_KEY: "U"}, ConsistentRead=True)
         except ClientError as exc:
-            raise _storage_error(exc) from exc
+            raise storage_error(exc) from exc
         usage.read(1)
         return str(got["Item"]["owner"]) if "Item" in got else None
 
     def release(self, tenant: str, scope: str, key: str, owner: str) -> None:
-        try:
-            self._table.delete_item(
-                Key={PARTITION_KEY: f"U#{tenant}#{scope}#{key}", SORT_KEY: "U"},
-                ConditionExpression="#o = :o", ExpressionAttributeNames={"#o": "owner"}, ExpressionAttributeValues={":o": owner},
-            )
-            usage.wrote(1)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise _storage_error(exc) from exc
+        with contextlib.suppress(Stale):  # held by another owner, or gone: nothing of ours to release
+            single(self._table.delete_item, Key={PARTITION_KEY: f"U#{tenant}#{scope}#{key}", SORT_KEY: "U"},
+                   ConditionExpression="#o = :o", ExpressionAttributeNames={"#o": "owner"}, ExpressionAttributeValues={":o": owner})
 
 
 def _take(rows: Iterator[dict[str, Any]], n: int) -> Iterator[dict[str, Any]]:

@@ -4,10 +4,16 @@ The sparse half carries the chunk's terms (hashed, with saturated term frequency
 Pinecone as a sparse-only query; metadata (dataset_id, document_id, available) scopes every query. Deleting a
 document's or dataset's vectors looks them up with a filtered query first, which serverless indexes support
 (they do not support delete-by-metadata everywhere).
+
+Retries: the client retries 429/5xx itself (a few tries, honouring Retry-After, within a per-host retry budget
+that stops retrying while an index keeps failing); each call here is tried `attempts` times on top, with
+exponential backoff and jitter (0.25 s, 0.5 s, 1 s, 2 s: about 4 s in all), so a rate-limited burst of upserts
+slows down and goes through. A call still failing after that is a ProviderError naming the status.
 """
 
 from __future__ import annotations
 
+import random
 import time
 import zlib
 from collections import Counter
@@ -71,7 +77,9 @@ def sparse_query(text: str, weights: Mapping[str, float] | None = None) -> dict[
 
 
 class PineconeVectorIndex:
-    def __init__(self, api_key: str, host: str, *, pinecone_client: Any = None, attempts: int = 3) -> None:
+    BACKOFF_S = 0.25  # the first wait between two tries of a call
+
+    def __init__(self, api_key: str, host: str, *, pinecone_client: Any = None, attempts: int = 5) -> None:
         if pinecone_client is None:
             from pinecone import Pinecone
 
@@ -81,18 +89,20 @@ class PineconeVectorIndex:
         self._dim: int | None = None
 
     def _call(self, fn: Callable[..., T], **kwargs: Any) -> T:
-        last: Exception | None = None
+        reason = ""
         for attempt in range(self._attempts):
             try:
                 return fn(**kwargs)
             except Exception as exc:  # the client raises several types; retry only what may pass
                 status = getattr(exc, "status", None) or getattr(exc, "status_code", None)
-                transient = status in (429, 500, 502, 503, 504) or status is None and "connect" in str(exc).lower()
+                transient = status in (408, 429, 500, 502, 503, 504) or status is None and "connect" in str(exc).lower()
                 if not transient:
                     raise ProviderError(f"Pinecone refused the request ({status or type(exc).__name__}).") from exc
-                last = exc
-                time.sleep(0.2 * 2**attempt)
-        raise ProviderError(f"Pinecone failed after {self._attempts} attempts ({type(last).__name__}).")
+                reason = f"HTTP {status}" if status else type(exc).__name__
+            if attempt + 1 < self._attempts:
+                time.sleep(self.BACKOFF_S * 2**attempt * (0.5 + random.random()))
+        raise ProviderError(f"Pinecone kept failing after {self._attempts} attempts ({reason}); the vector index may be "
+                            "rate-limiting or unavailable.")
 
     def _dimension(self) -> int:
         if self._dim is None:

@@ -1,25 +1,41 @@
-"""BlobStore on an S3 bucket; upload URLs are presigned PUTs (uploads bypass Lambda's 6 MB limit)."""
+"""BlobStore on an S3 bucket; upload URLs are presigned PUTs (uploads bypass Lambda's 6 MB limit).
+
+S3 answers a prefix written too fast with 503 SlowDown: botocore retries it (standard mode, with jittered
+exponential backoff, 5 tries here instead of its default 3); still refused after that, a write is a StorageBusy
+(the API answers it as retryable) and nothing was stored.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import boto3
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from ragcore.errors import StorageError
+from ragcore.errors import StorageBusy, StorageError
+
+_BUSY = {"SlowDown", "503", "ServiceUnavailable", "RequestTimeout", "InternalError", "RequestLimitExceeded"}
+
+
+def _failed(action: str, exc: ClientError) -> StorageError:
+    code = str(exc.response.get("Error", {}).get("Code", "")) or str(exc)
+    if code in _BUSY:
+        return StorageBusy(f"The file store is busy ({code}): cannot {action} the file now; try again in a moment.")
+    return StorageError(f"Cannot {action} the file: {code}")
 
 
 class S3BlobStore:
     def __init__(self, bucket: str, endpoint_url: str | None = None) -> None:
         self._bucket = bucket
-        self._s3 = boto3.client("s3", endpoint_url=endpoint_url)
+        self._s3 = boto3.client("s3", endpoint_url=endpoint_url,
+                                config=Config(retries={"mode": "standard", "total_max_attempts": 5}))
 
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
         try:
             self._s3.put_object(Bucket=self._bucket, Key=key, Body=data, ContentType=content_type)
         except ClientError as exc:
-            raise StorageError(f"Cannot store the file: {exc.response.get('Error', {}).get('Code', exc)}") from exc
+            raise _failed("store", exc) from exc
 
     def get(self, key: str) -> bytes | None:
         try:
@@ -27,7 +43,7 @@ class S3BlobStore:
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
                 return None
-            raise StorageError(f"Cannot read the file: {exc.response.get('Error', {}).get('Code', exc)}") from exc
+            raise _failed("read", exc) from exc
 
     def delete(self, key: str) -> None:
         self._s3.delete_object(Bucket=self._bucket, Key=key)

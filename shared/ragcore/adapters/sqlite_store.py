@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ import orjson
 
 from ragcore.domain.kinds import fields_of, filter_value, name_key, position_of, slot_values
 from ragcore.errors import StorageError
-from ragcore.ports import Item, ListQuery
+from ragcore.ports import Item, ListQuery, Tally
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS items (
@@ -205,14 +205,28 @@ class SqliteMetadataStore:
         )
         return True
 
-    def put(self, kind: str, tenant: str, item: Item, *, parent: str = "", if_absent: bool = False) -> bool:
+    def put(self, kind: str, tenant: str, item: Item, *, parent: str = "", if_absent: bool = False,
+            tally: Tally | None = None) -> bool:
         with self._tx() as db:
             if if_absent and db.execute(
                 "SELECT 1 FROM items WHERE kind=? AND tenant=? AND id=?", (kind, tenant, item["id"])
             ).fetchone():
                 return False
             self._write(db, kind, tenant, item, parent)
+            if tally is not None:
+                self._add(db, tenant, tally)
             return True
+
+    def _add(self, db: sqlite3.Connection, tenant: str, tally: Tally) -> None:
+        """A tally inside the caller's transaction (an item that is gone takes none)."""
+        row = db.execute("SELECT data, parent FROM items WHERE kind=? AND tenant=? AND id=?",
+                         (tally.kind, tenant, tally.item_id)).fetchone()
+        if row is None:
+            return
+        target = _loads(row[0])
+        for name, delta in tally.deltas.items():
+            target[name] = (target.get(name) or 0) + delta
+        self._write(db, tally.kind, tenant, target, row[1])
 
     def put_many(self, kind: str, tenant: str, items: list[Item], *, parent: str = "") -> None:
         if not items:
@@ -403,10 +417,19 @@ class SqliteMetadataStore:
                     item[name] = (item.get(name) or 0) + delta
                 self._write(db, kind, tenant, item, row[1] if row is not None else parent)
 
-    def delete(self, kind: str, tenant: str, item_id: str) -> bool:
+    def delete(self, kind: str, tenant: str, item_id: str, *, tally: Callable[[Item], Tally | None] | None = None) -> bool:
         with self._tx() as db:
-            cur = db.execute("DELETE FROM items WHERE kind=? AND tenant=? AND id=?", (kind, tenant, item_id))
-            return cur.rowcount > 0
+            if tally is None:
+                cur = db.execute("DELETE FROM items WHERE kind=? AND tenant=? AND id=?", (kind, tenant, item_id))
+                return cur.rowcount > 0
+            row = db.execute("SELECT data FROM items WHERE kind=? AND tenant=? AND id=?", (kind, tenant, item_id)).fetchone()
+            if row is None:
+                return False
+            db.execute("DELETE FROM items WHERE kind=? AND tenant=? AND id=?", (kind, tenant, item_id))
+            counted = tally(_loads(row[0]))
+            if counted is not None:
+                self._add(db, tenant, counted)
+            return True
 
     def delete_under(self, kind: str, tenant: str, parent: str) -> int:
         with self._tx() as db:

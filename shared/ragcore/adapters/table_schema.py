@@ -27,9 +27,11 @@ or moves an item in a view changes the item and the ≤ LEVELS nodes on its path
 condition on the item's version, so counts are exact under retries, redeliveries and concurrent writers (a
 conflicting writer retries with the item re-read).
 
-Hot keys: a collection's view is one GSI partition and its root node one item, so one dataset takes roughly 1,000
-item writes per second (DynamoDB's per-partition write limit) — far above what parsing or uploads produce; a
-tenant's sequence item is updated once per batch of writes (a parse writes its chunks 32 at a time).
+Hot keys: a collection's view is one GSI partition and a tree's nodes one partition key, and concurrent writes to a
+dataset share the whole path of each of its trees (positions are handed out in sequence) and the dataset item.
+Transaction conflicts on those items, not partition throughput, bound a dataset's writes: roughly 37 transactions
+per second at a 10 ms hold (docs/storage.md, "Hot items", models it and a 100,000-document burst); a tenant's
+sequence item is updated once per batch of writes (a parse writes its chunks 32 at a time).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from starlette.routing import BaseRoute
 
 from ragcore.api.envelope import error
 from ragcore.domain.validation import format_validation_error
-from ragcore.errors import ApiError, ProviderError, RetCode, StorageError
+from ragcore.errors import ApiError, ProviderError, RetCode, StorageBusy, StorageError
 
 log = logging.getLogger("ragcore.api")
 
@@ -74,6 +74,14 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ValidationError)
     async def _model_validation(_: Request, exc: ValidationError) -> JSONResponse:
         return error(RetCode.ARGUMENT_ERROR, format_validation_error(exc))
+
+    @app.exception_handler(StorageBusy)
+    async def _busy(_: Request, exc: StorageBusy) -> JSONResponse:
+        # nothing was written: RAGFlow's code for a backing store it could not get through to (105), and the HTTP
+        # status and header every client and gateway reads as "send it again"
+        reply = error(RetCode.CONNECTION_ERROR, str(exc), http_status=503)
+        reply.headers["Retry-After"] = "1"
+        return reply
 
     @app.exception_handler(StorageError)
     async def _storage(_: Request, exc: StorageError) -> JSONResponse:

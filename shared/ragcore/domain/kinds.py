@@ -17,6 +17,7 @@ from typing import Any
 DATASET = "dataset"  # a dataset (knowledge base)
 TEAM_DATASET = "team_dataset"  # the owner's index of its datasets shared with its team
 DOCUMENT = "document"  # a document of a dataset
+PARSE_MARK = "parse_mark"  # a parse task's counts taken into its document ("<doc>:<run>:<task>") or a run's into its dataset ("<doc>:<run>:done"), parent = document
 CHUNK = "chunk"  # a chunk of a document
 METAVALUE = "metavalue"  # a distinct metadata value of a dataset, with its document count
 TERMSTATS = "termstats"  # a dataset's keyword statistics (BM25)
@@ -136,6 +137,7 @@ KINDS: dict[str, ListFields] = {
     WEBHOOK_LOG: ListFields(name="", orders=("create_time",)),
     MEMORY_SEQUENCE: ListFields(name="", orders=()),
     UPLOAD_TOKEN: ListFields(name="", orders=()),
+    PARSE_MARK: ListFields(name="", orders=()),
     TENANT: ListFields(name="", orders=()),
     DATASET_GRAPH: ListFields(name="", orders=()),
     FILE2DOC: ListFields(name="", orders=()),

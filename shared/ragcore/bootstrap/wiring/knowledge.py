@@ -67,6 +67,7 @@ def documents() -> DocumentService:
         container.store, container.blobs, chunk_store(), runtime.queue,
         max_upload_bytes=container.settings.max_upload_bytes,
         is_supported=runtime.is_supported, vocabulary=meta_vocabulary(),
+        resume=lambda tenant, dataset, item: document_parsing().queue_parse(tenant, dataset, item),
     )
 
 

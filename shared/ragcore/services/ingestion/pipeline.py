@@ -3,7 +3,11 @@
 A document's parse is a "plan" task that splits it (PDFs by page ranges of task_page_size) into "parse"
 tasks. Each task checks, before and after every write batch, that its run is still current (the document
 exists and its run id has not moved on because of a stop, a re-parse or a delete); a stale task removes
-what it wrote. A repeated task (SQS redelivery) rewrites the same chunk ids and is counted once.
+what it wrote. A repeated task (SQS redelivery, or a function killed mid-task whose message comes back after its
+visibility timeout) rewrites the same chunk ids and is counted once: a task's counts go into its document in the
+same write as a mark that says so, and the run's into its dataset likewise, so a task resumed after any crash
+finishes what is left and counts nothing twice. Vectors the index would not take after its retries fail the
+document with the index's reason (never DONE with chunks missing).
 """
 
 from __future__ import annotations
@@ -16,9 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 from ragcore.domain.kinds import DATASET as DATASET_KIND
 from ragcore.domain.kinds import DOCUMENT as DOC_KIND
+from ragcore.domain.kinds import PARSE_MARK
 from ragcore.errors import ProviderError
 from ragcore.ids import now_ms
-from ragcore.ports import BlobStore, Embedder, JobQueue, MetadataStore
+from ragcore.ports import BlobStore, Embedder, JobQueue, MetadataStore, Tally
 from ragcore.services.knowledge.chunks.store import TASK_SPAN, ChunkStore, chunk_id, embedding_text, is_current
 from ragcore.services.knowledge.chunks.term_stats import TERMSTATS_VERSION
 from ragcore.services.knowledge.document_assets import (
@@ -308,8 +313,7 @@ class IngestionService:
                 except Stale:
                     self._chunks.delete_ids(tenant, written)
                     raise
-        except ProviderError as exc:
-            self._chunks.delete_ids(tenant, written)
+        except ProviderError as exc:  # the embedder or the index gave up: the document fails (its chunks go with it)
             self._fail(tenant, doc, run_id, f"{parsed.span}: {exc}")
             return
         self._finish_task(tenant, doc, run_id, parsed.index, len(written), tokens,
@@ -346,7 +350,12 @@ class IngestionService:
         by_id = {row["id"]: vec for row, vec in zip(rows, vectors, strict=True)}
         kept_rows = [row for p in keep for row in p.rows]
         if kept_rows:
-            self._chunks.write(tenant, kept_rows, [by_id[r["id"]] for r in kept_rows], live)
+            try:
+                self._chunks.write(tenant, kept_rows, [by_id[r["id"]] for r in kept_rows], live)
+            except ProviderError as exc:  # the index would not take the vectors: FAIL with its reason, not DONE short
+                for parsed in keep:
+                    self._fail(tenant, parsed.doc, parsed.run_id, f"{parsed.span}: {exc}")
+                return
         still = self._running(tenant, keep)
         for parsed in keep:
             if parsed.doc["id"] not in still:  # stopped while being written: what it wrote goes
@@ -413,14 +422,18 @@ class IngestionService:
 
     def _finish_task(self, tenant: str, doc: dict[str, Any], run_id: int, index: int, chunks: int, tokens: int,
                      lines: list[str], changes: dict[str, Any] | None = None) -> None:
-        # counted once even if the queue delivers this task twice
-        if not self._store.claim(tenant, f"task:{doc['id']}:{run_id}", str(index), "done"):
-            return
-        updated = self._store.increment(DOC_KIND, tenant, doc["id"], {"_tasks_done": 1, "chunk_count": chunks, "token_count": tokens})
-        if updated is None or int(updated.get("_run_id", 0)) != run_id:
+        # the task's counts go into the document in one write with the task's mark (both or neither): a delivery
+        # of a task already counted finds the mark and only finishes what a crash may have left (the run's end)
+        counts = Tally(DOC_KIND, doc["id"], {"_tasks_done": 1, "chunk_count": chunks, "token_count": tokens})
+        fresh = self._store.put(PARSE_MARK, tenant, {"id": f"{doc['id']}:{run_id}:{index}"}, parent=doc["id"],
+                                if_absent=True, tally=counts)
+        updated = self._store.get(DOC_KIND, tenant, doc["id"])
+        if updated is None or int(updated.get("_run_id", 0)) != run_id or updated.get("run") != "RUNNING":
             return
         total = max(int(updated.get("_tasks_total") or 1), 1)
         done = int(updated.get("_tasks_done") or 0)
+        if not fresh and done < total:
+            return  # counted before, and the run goes on: nothing of this delivery's to add
         changes = {**(changes or {}), "progress_msg": _append(updated, *lines),
                    "progress": round(min(done / total, 1.0) * 0.99, 4)}
         if done >= total:
@@ -431,10 +444,10 @@ class IngestionService:
                     f"Task done ({duration:.2f}s): {updated['chunk_count']} chunks, {updated['token_count']} tokens."
                 ),
             })
-            self._store.increment(
-                DATASET_KIND, tenant, doc["dataset_id"],
-                {"chunk_count": int(updated["chunk_count"]), "token_num": int(updated["token_count"])},
-            )
+            # the run's counts go into the dataset once, with the run's mark
+            self._store.put(PARSE_MARK, tenant, {"id": f"{doc['id']}:{run_id}:done"}, parent=doc["id"], if_absent=True,
+                            tally=Tally(DATASET_KIND, doc["dataset_id"], {"chunk_count": int(updated["chunk_count"]),
+                                                                          "token_num": int(updated["token_count"])}))
         if changes.get("run") == "DONE":  # the log first: a client that sees DONE finds its log
             record_run(self._store, tenant, updated, "DONE", str(changes["progress_msg"]), float(changes["process_duration"]))
             if updated.get("_purge_earlier", True):  # what earlier runs wrote and this one did not rewrite
@@ -455,7 +468,11 @@ class IngestionService:
             {"run": "FAIL", "progress": 0.0, "progress_msg": _append(current, f"[ERROR] {reason}"),
              "_run_id": run_id + 1, "chunk_count": 0, "token_count": 0},
         )
-        self._chunks.delete_document(tenant, doc["id"])
+        try:
+            self._chunks.delete_document(tenant, doc["id"])
+        except ProviderError:  # the index is down too: the chunks (unreachable already) go in the background
+            self._queue().submit({"type": "purge_chunks", "tenant": tenant, "dataset_id": doc["dataset_id"],
+                                  "document_id": doc["id"], "run_id": run_id + 1})
         if current.get("chunk_count") and current.get("run") == "DONE":
             self._store.increment(DATASET_KIND, tenant, doc["dataset_id"], {"chunk_count": -int(current["chunk_count"])})
 

@@ -69,6 +69,7 @@ class ParseControl:
             "_tasks_total": 0,
             "_tasks_done": 0,
             "_purge_earlier": earlier,
+            "_lease_resumes": 0,  # a lapsed lease's parse again sets its count after this
         }
         updated = self._store.update(KIND, tenant, item["id"], stamp_update(changes)) or item
         self._queue().submit({"type": "plan", "tenant": tenant, "dataset_id": dataset["id"], "document_id": item["id"], "run_id": run_id})

@@ -16,9 +16,9 @@ from ragcore.domain.kinds import DATASET as DATASET_KIND
 from ragcore.domain.kinds import DATASET_GRAPH as GRAPH_KIND
 from ragcore.domain.kinds import INDEX_TASK as TASK_KIND
 from ragcore.domain.validation import parse_model
-from ragcore.errors import ApiError, RetCode
+from ragcore.errors import ApiError, RetCode, StorageError
 from ragcore.ids import new_id, now_ms
-from ragcore.ports import BlobStore, JobQueue, ListQuery, MetadataStore
+from ragcore.ports import BlobStore, JobQueue, ListQuery, MetadataStore, Tally
 from ragcore.services.common import (
     REST_API_MAX_IDS,
     base_name,
@@ -52,10 +52,20 @@ def progress_line(text: str) -> str:
     return time.strftime("%H:%M:%S ") + text
 
 
+def counted_chunks(item: dict[str, Any]) -> tuple[int, int]:
+    """The chunks and tokens of a document its dataset counts: a run adds its counts to the dataset when it is
+    DONE, so a RUNNING document's counts so far are its own only."""
+    if item.get("run") == "RUNNING":
+        return 0, 0
+    return int(item.get("chunk_count") or 0), int(item.get("token_count") or 0)
+
+
 def split_name(name: str) -> tuple[str, str]:
     stem, dot, suffix = name.rpartition(".")
     return (stem, suffix.lower()) if dot and stem else (name, "")
 
+
+LEASE_RESUMES = 2  # a document whose lease lapses is parsed again this many times before it ends FAIL
 
 # RAGFlow's words for stopping a document that is not being parsed
 STOP_INVALID_STATE = "Can't stop parsing document that has not started or already completed"
@@ -72,8 +82,10 @@ class DocumentService:
         max_upload_bytes: int,
         is_supported: Callable[[str], bool],
         vocabulary: MetaVocabulary,
+        resume: Callable[[str, dict[str, Any], dict[str, Any]], dict[str, Any]] | None = None,
     ) -> None:
         self._vocabulary = vocabulary
+        self._resume = resume  # queues a document's parse again (a new run): what a lapsed lease does
         self._store = store
         self._blobs = blobs
         self._chunks = chunks
@@ -152,8 +164,17 @@ class DocumentService:
     ) -> dict[str, Any]:
         doc_id = doc_id or new_id()
         name = self._claim_name(tenant, dataset["id"], name, doc_id)
-        _, suffix = split_name(name)
         key = blob_key(tenant, dataset["id"], doc_id)
+        try:
+            return self._store_new(tenant, dataset, name, data, doc_id, key, source=source, source_file_id=source_file_id,
+                                   virtual=virtual, source_type=source_type)
+        except StorageError:  # nothing was listed or counted: what went before goes too (a retry starts clean)
+            self._undo_create(tenant, dataset["id"], name, doc_id, key)
+            raise
+
+    def _store_new(self, tenant: str, dataset: dict[str, Any], name: str, data: bytes, doc_id: str, key: str, *,
+                   source: str | None, source_file_id: str | None, virtual: bool, source_type: str) -> dict[str, Any]:
+        _, suffix = split_name(name)
         self._blobs.put(key, data)
         thumbnail = store_thumbnail(self._blobs, key, doc_id, suffix, data, wait=False)
         chunk_method = dataset.get("chunk_method") or "naive"
@@ -190,11 +211,23 @@ class DocumentService:
                 "_file_id": source_file_id,
             }
         )
-        if not self._store.put(KIND, tenant, item, parent=dataset["id"], if_absent=True):
+        # the document and its dataset's counts (document_count, and the total size GET /datasets/{id} shows as
+        # "size") in one write: a count never drifts from the list, whatever fails or retries
+        counts = Tally(DATASET_KIND, dataset["id"], {"document_count": 1, "_size_total": int(item["size"])})
+        if not self._store.put(KIND, tenant, item, parent=dataset["id"], if_absent=True, tally=counts):
             return self.view(self._store.get(KIND, tenant, doc_id) or item)  # a concurrent create of the same id won
-        # the dataset's total document size is kept as documents come and go (GET /datasets/{id} "size")
-        self._store.increment(DATASET_KIND, tenant, dataset["id"], {"document_count": 1, "_size_total": int(item["size"])})
         return self.view(item)
+
+    def _undo_create(self, tenant: str, dataset_id: str, name: str, doc_id: str, key: str) -> None:
+        """Best effort after a create that failed: its name free again, its bytes gone (the store may still be
+        busy: what stays is an unlisted blob, or a name whose next upload gets a "(1)")."""
+        try:
+            if self._store.get(KIND, tenant, doc_id) is not None:
+                return  # it was written after all (a concurrent create of the same id): it keeps everything
+            self._store.release(tenant, f"{NAME_SCOPE}:{dataset_id}", name.lower(), doc_id)
+            self._blobs.delete_prefix(key)
+        except Exception:  # the failure the caller gets is the create's own
+            log.warning("could not undo the failed create of %s", doc_id, exc_info=True)
 
     def _claim_name(self, tenant: str, dataset_id: str, name: str, owner: str) -> str:
         stem, suffix = split_name(name)
@@ -396,19 +429,26 @@ class DocumentService:
         self._delete_one(tenant, dataset, item)
 
     def _delete_one(self, tenant: str, dataset: dict[str, Any] | None, item: dict[str, Any]) -> None:
-        # the row goes first: its chunks are unreachable from then on (every chunk read checks its document), and a
-        # worker still parsing it sees it gone and cleans up what it wrote; the rest is purged in the background
-        self._store.delete(KIND, tenant, item["id"])
-        self._store.release(tenant, f"{NAME_SCOPE}:{item['dataset_id']}", item["name"].lower(), item["id"])
-        self._vocabulary.change(tenant, item["dataset_id"], item.get("meta_fields"), None)
-        self._queue().submit({"type": "purge_document", "tenant": tenant, "dataset_id": item["dataset_id"],
-                              "document_id": item["id"], "blob": item["_blob"]})
-        if dataset is not None:
-            self._store.increment(
-                DATASET_KIND, tenant, dataset["id"],
-                {"document_count": -1, "chunk_count": -int(item.get("chunk_count", 0)), "token_num": -int(item.get("token_count", 0)),
-                 "_size_total": -int(item.get("size") or 0)},
-            )
+        # the row goes first, with its dataset's counts in the same write (counted from the row as it is deleted;
+        # a row another request deleted first counts nothing twice): its chunks are unreachable from then on (every
+        # chunk read checks its document), and a worker still parsing it sees it gone and cleans up what it wrote
+        def counts(current: dict[str, Any]) -> Tally | None:
+            if dataset is None:
+                return None
+            chunks, tokens = counted_chunks(current)
+            return Tally(DATASET_KIND, dataset["id"], {"document_count": -1, "chunk_count": -chunks, "token_num": -tokens,
+                                                      "_size_total": -int(current.get("size") or 0)})
+
+        if not self._store.delete(KIND, tenant, item["id"], tally=counts):
+            return
+        # the rest is cleanup (the name, the metadata vocabulary, the purge in the background): the delete is done
+        try:
+            self._store.release(tenant, f"{NAME_SCOPE}:{item['dataset_id']}", item["name"].lower(), item["id"])
+            self._vocabulary.change(tenant, item["dataset_id"], item.get("meta_fields"), None)
+            self._queue().submit({"type": "purge_document", "tenant": tenant, "dataset_id": item["dataset_id"],
+                                  "document_id": item["id"], "blob": item["_blob"]})
+        except Exception:
+            log.warning("document %s deleted; its cleanup failed and is left behind", item["id"], exc_info=True)
 
     def set_meta(self, tenant: str, item: dict[str, Any], meta_fields: dict[str, Any]) -> None:
         """A document's new metadata, in the dataset's value vocabulary and on its chunks in the index (the caller
@@ -436,8 +476,9 @@ class DocumentService:
             self.purge_dataset(tenant, task["dataset_id"])
 
     def purge_document(self, tenant: str, document_id: str, blob: str) -> None:
-        """Background: a deleted document's chunks, vectors and bytes."""
+        """Background: a deleted document's chunks, vectors, parse marks and bytes."""
         self._chunks.delete_document(tenant, document_id)
+        self._store.delete_under(kinds.PARSE_MARK, tenant, document_id)
         self._blobs.delete(blob)
         self._blobs.delete(thumbnail_key(blob))
         self._blobs.delete_prefix(chunk_images_prefix(blob))
@@ -467,11 +508,9 @@ class DocumentService:
         removes them (purge=False: the caller has it done later — a re-parse, once its own chunks are written,
         since a chunk of the same content keeps its id). Returns the new run id."""
         run_id = int(item.get("_run_id", 0)) + 1
-        if item.get("chunk_count") or item.get("token_count"):
-            self._store.increment(
-                DATASET_KIND, tenant, dataset["id"],
-                {"chunk_count": -int(item.get("chunk_count", 0)), "token_num": -int(item.get("token_count", 0))},
-            )
+        chunks, tokens = counted_chunks(item)
+        if chunks or tokens:
+            self._store.increment(DATASET_KIND, tenant, dataset["id"], {"chunk_count": -chunks, "token_num": -tokens})
         if purge:
             self._queue().submit({"type": "purge_chunks", "tenant": tenant, "dataset_id": dataset["id"],
                                   "document_id": item["id"], "run_id": run_id})
@@ -479,13 +518,28 @@ class DocumentService:
 
     # ---- leases -------------------------------------------------------------------------------
     def expire_lease(self, tenant: str, item: dict[str, Any]) -> dict[str, Any]:
-        """A RUNNING document whose worker stopped renewing its lease ends FAIL, never RUNNING forever."""
+        """A RUNNING document whose worker stopped renewing its lease (a function killed at its timeout, a process
+        that stopped) is parsed again from the start, as the local runtime does after a restart: LEASE_RESUMES
+        times, then it ends FAIL with the reason (a file that kills its worker every time), never RUNNING forever.
+        Checked whenever the document is read (a status poll, a list); the interrupted run's tasks, if their
+        messages come back, find their run replaced and stop."""
         if item.get("run") == "RUNNING" and item.get("_lease_until") and time.time() > float(item["_lease_until"]):
+            resumes = int(item.get("_lease_resumes") or 0)
+            dataset = self._store.get(DATASET_KIND, tenant, item["dataset_id"]) if self._resume else None
+            if self._resume is not None and dataset is not None and resumes < LEASE_RESUMES:
+                line = progress_line(f"The parsing worker stopped responding (lease expired); parsing again "
+                                     f"(attempt {resumes + 2} of {LEASE_RESUMES + 1}).")
+                resumed = self._resume(tenant, dataset, item)
+                return self._store.update(KIND, tenant, item["id"], {
+                    "_lease_resumes": resumes + 1, "progress_msg": f"{resumed.get('progress_msg') or ''}\n{line}".strip(),
+                }) or resumed
             msg = (item.get("progress_msg") or "") + "\n" + progress_line(
                 "The parsing worker stopped responding (lease expired); parse the document again."
             )
+            # the run's counts so far were its own (the dataset counts a run when it is DONE): they end with it
             updated = self._store.update(
-                KIND, tenant, item["id"], {"run": "FAIL", "progress_msg": msg.strip(), "_run_id": int(item.get("_run_id", 0)) + 1}
+                KIND, tenant, item["id"], {"run": "FAIL", "progress_msg": msg.strip(), "_run_id": int(item.get("_run_id", 0)) + 1,
+                                           "chunk_count": 0, "token_count": 0}
             )
             duration = (now_ms() - int(item.get("_begin_ms") or now_ms())) / 1000
             record_run(self._store, tenant, item, "FAIL", msg.strip(), duration)

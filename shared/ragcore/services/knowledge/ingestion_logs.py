@@ -3,6 +3,7 @@ dataset's parsing summary; dataset-level runs (GraphRAG, RAPTOR, mind maps) are 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
@@ -19,11 +20,13 @@ DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
 def record_run(store: MetadataStore, tenant: str, doc: dict[str, Any], run: str, progress_msg: str, duration: float) -> None:
-    """Called where a parse run ends; a log write never fails the run it describes."""
+    """Called where a parse run ends; a log write never fails the run it describes. One log per run and outcome:
+    a run's end written again (a task resumed after a crash) rewrites the same log."""
     ms = now_ms()
     name = str(doc.get("name", ""))
+    log_id = hashlib.md5(f"{doc['id']}:{doc.get('_run_id', 0)}:{run}".encode(), usedforsecurity=False).hexdigest()
     item = {
-        "id": new_id(), "document_id": doc["id"], "tenant_id": tenant, "kb_id": doc["dataset_id"], "pipeline_id": "",
+        "id": log_id, "document_id": doc["id"], "tenant_id": tenant, "kb_id": doc["dataset_id"], "pipeline_id": "",
         "pipeline_title": "", "parser_id": doc.get("chunk_method", ""), "document_name": name,
         "document_suffix": name.rsplit(".", 1)[-1].lower() if "." in name else "", "document_type": doc.get("type", ""),
         "source_from": "", "progress": 1.0 if run == "DONE" else 0.0, "progress_msg": progress_msg,

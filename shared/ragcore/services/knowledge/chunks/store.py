@@ -126,10 +126,11 @@ class ChunkStore:
         self.stats.add(tenant, rows, -1)
 
     def delete_document(self, tenant: str, document_id: str) -> int:
-        """Background (a purge or a failed parse): it reads the document's chunks to take them out of the statistics."""
+        """Background (a purge or a failed parse): it reads the document's chunks to take them out of the statistics.
+        The vectors go first: an index that refuses leaves rows and statistics as they were, for a retry."""
+        self._index.delete_document(tenant, document_id)
         for batch in self.batches_of_document(tenant, document_id):
             self.stats.add(tenant, batch, -1)
-        self._index.delete_document(tenant, document_id)
         return self._store.delete_under(KIND, tenant, document_id)
 
     def delete_dataset(self, tenant: str, dataset_id: str) -> None:
