@@ -36,9 +36,11 @@ async def mcp_endpoint(request: Request) -> Response:
     return _Delegated(request)
 
 
-for _method in ("POST", "GET", "DELETE"):  # one route per method: each its own OpenAPI operation id
-    public_router.add_api_route("/mcp", mcp_endpoint, methods=[_method], response_class=Response,
-                                operation_id=f"mcp_endpoint_{_method.lower()}")
+public_router.add_api_route("/mcp", mcp_endpoint, methods=["POST"], response_class=Response)
+# GET (a server-sent event stream) and DELETE (a session's end) exist only to be refused with a JSON-RPC error: the
+# endpoint is stateless, and a stream would hold a Lambda until its timeout; not published in the OpenAPI schema
+public_router.add_api_route("/mcp", mcp_endpoint, methods=["GET", "DELETE"], response_class=Response,
+                            include_in_schema=False)
 
 
 # ---- RAGFlow's mcp_api: sync handlers (FastAPI runs them in its thread pool), as listing a server's tools waits on it

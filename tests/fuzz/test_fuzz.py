@@ -45,7 +45,9 @@ def enveloped(res: Any, where: str) -> None:
     kind = kind[0] if isinstance(kind, list) else kind  # schemathesis keeps every value of a header
     if kind.startswith("application/json"):
         body = res.json()
-        if isinstance(body, dict) and body.get("object") not in ("chat.completion",):
+        if isinstance(body, dict) and "jsonrpc" in body:  # the MCP endpoint: a JSON-RPC reply or error, never a trace
+            assert "result" in body or isinstance((body.get("error") or {}).get("code"), int), (where, res.text[:300])
+        elif isinstance(body, dict) and body.get("object") not in ("chat.completion",):
             assert isinstance(body.get("code"), int), (where, res.text[:300])
             assert not str(body.get("message", "")).startswith("Internal error"), (where, res.text[:300])  # the catch-all
     elif kind.startswith("text/event-stream"):

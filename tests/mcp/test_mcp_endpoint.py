@@ -194,3 +194,12 @@ def test_get_and_delete_are_405_not_an_open_stream(served: Served, method: str) 
     raw = httpx.request(method, served.mcp_url, timeout=10, headers={
         "Authorization": f"Bearer {served.api.key}", "Accept": "application/json, text/event-stream"})
     assert raw.status_code == 405 and raw.headers["allow"] == "POST" and raw.json()["error"]["code"] == -32600
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain"])
+def test_a_body_that_is_not_json_is_a_json_rpc_error(served: Served, content_type: str | None) -> None:
+    """The SDK's own reply would be a bare text/plain 400; a host shows a JSON-RPC error."""
+    headers = {"Authorization": f"Bearer {served.api.key}", "Accept": "application/json, text/event-stream"}
+    raw = httpx.post(served.mcp_url, content=b"zz", headers={**headers, **({"Content-Type": content_type} if content_type else {})})
+    assert raw.status_code == 415 and raw.headers["content-type"] == "application/json"
+    assert raw.json()["error"] == {"code": -32600, "message": "Unsupported Media Type: send JSON-RPC messages as application/json"}

@@ -85,6 +85,11 @@ async def serve(scope: Scope, receive: Receive, send: Send) -> None:
         await _refuse(send, 405, INVALID_REQUEST, "Method Not Allowed: this MCP endpoint is stateless; send JSON-RPC "
                                                   "messages with POST", [(b"allow", b"POST")])
         return
+    content_type = Request(scope).headers.get("content-type", "")
+    if "application/json" not in content_type.lower():
+        # the SDK's own answer is a bare text/plain 400: a host shows a JSON-RPC error, so answer one
+        await _refuse(send, 415, INVALID_REQUEST, "Unsupported Media Type: send JSON-RPC messages as application/json", [])
+        return
     scope.setdefault("state", {})[TENANT_STATE] = tenant
     manager = StreamableHTTPSessionManager(app=mcp_server(), json_response=True, stateless=True)
     async with manager.run():
