@@ -154,6 +154,25 @@ for (let i = 0; i < boxes.length; i++) {
 return found.slice(0, 10);"""
 
 
+def only_public_api(server: Any, least: int = 20) -> None:
+    """Every request the browser made so far is a console file or a public /api/v1 route of the server's OpenAPI
+    schema (read from its access log), and none failed with a 5xx."""
+    import re
+
+    import httpx
+
+    seen = server.requests()
+    schema = httpx.get(f"{server.base_url}/openapi.json").json()
+    patterns = [re.compile("^" + re.sub(r"\{[^/]+\}", "[^/]+", path) + "$") for path in schema["paths"]]
+    api_calls = [(m, p.split("?")[0]) for m, p, _ in seen if p.startswith("/api/")]
+    assert len(api_calls) > least
+    other = [p for _, p, _ in seen if not p.startswith(("/api/v1/", "/console/")) and p != "/"]
+    assert other == [], other
+    unknown = sorted({p for _, p in api_calls if not any(rx.match(p) for rx in patterns)})
+    assert unknown == [], unknown
+    assert all(status < 500 for _, _, status in seen)
+
+
 def overlaps(driver: Any) -> list[str]:
     return list(driver.execute_script(OVERLAPS))
 
