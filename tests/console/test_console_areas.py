@@ -107,13 +107,14 @@ def test_file_manager(d: Any, console_server: ConsoleServer, screenshots: Path, 
     for name in ("reports", "archive"):
         labelled(d, "New folder name").send_keys(name)
         button(d, "Create folder").click()
-        wait_for(lambda name=name: any(r.text.startswith(f"{name}/") for r in all_css(d, "tr[data-file]")), f"the folder {name}")
+        listed = f"{name}/"
+        wait_for(lambda: any(r.text.startswith(listed) for r in all_css(d, "tr[data-file]")), f"the folder {name}")  # noqa: B023
     next(r for r in all_css(d, "tr[data-file]") if r.text.startswith("reports/")).find_element("css selector", "a").click()
     wait_for(lambda: css(d, "nav.crumbs").text == "Files / reports", "the folder's breadcrumb")
     draft = tmp_path / "draft.txt"
     draft.write_text("Quarterly numbers.\n")
     css(d, "input[type=file]").send_keys(str(draft))
-    row = wait_for(lambda: next((r for r in all_css(d, "tr[data-file]") if "draft.txt" in r.text), None), "the uploaded file")
+    row: Any = wait_for(lambda: next((r for r in all_css(d, "tr[data-file]") if "draft.txt" in r.text), None), "the uploaded file")
     file_id = row.get_attribute("data-file")
     # rename
     css(d, 'button[aria-label="Rename draft.txt"]').click()

@@ -203,8 +203,7 @@ def test_console_flow(browser: Any, console_server: ConsoleServer, screenshots: 
     assert abs(box["y"] - (marker["y"] + marker["height"])) < 20 or abs(box["y"] + box["height"] - marker["y"]) < 20
     css(d, "[data-floating] button.thumbs").click()  # the thumbnails and "Show on the page" are one button
     drawn = css(d, "[data-floating] canvas.page")
-    counts: list[Any] = []
-    wait_for(lambda: (counts.append(d.execute_script(PAGE_PIXELS, drawn)) or min(counts[-1]) > 200), "the cited page drawn")
+    wait_for(lambda: min(d.execute_script(PAGE_PIXELS, drawn)) > 200, "the cited page drawn")
     shot(d, screenshots, "08-citation")
     ActionChains(d).send_keys(Keys.ESCAPE).perform()
     wait_for(lambda: not all_css(d, "[data-floating]"), "the popover closed by Escape")
@@ -240,7 +239,7 @@ def test_console_flow(browser: Any, console_server: ConsoleServer, screenshots: 
     lakes = files[0].parent / "lakes.txt"
     lakes.write_text("Lake Baikal is the deepest lake in the world.\n")
     css(d, "input[type=file]").send_keys(str(lakes))
-    row = wait_for(lambda: next((r for r in all_css(d, "tr[data-file]") if "lakes.txt" in r.text), None), "the uploaded file")
+    row: Any = wait_for(lambda: next((r for r in all_css(d, "tr[data-file]") if "lakes.txt" in r.text), None), "the uploaded file")
     row.find_element("css selector", "input[type=checkbox]").click()
     button(d, "Link selected to datasets…").click()
     css(d, "[data-floating] input[data-name=handbook]").click()
