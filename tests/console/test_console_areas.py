@@ -178,7 +178,7 @@ def test_memories(d: Any, console_server: ConsoleServer, screenshots: Path) -> N
 def test_search_app(d: Any, console_server: ConsoleServer, screenshots: Path, facts: str) -> None:
     srv = console_server
     go(d, "searches", "Search")
-    shot(d, screenshots, "s0-searches", narrow=False)
+    shot(d, screenshots, "s0-searches")
     labelled(d, "New search app name").send_keys("finder")
     labelled(d, "facts").click()
     button(d, "Create search app").click()

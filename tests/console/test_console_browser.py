@@ -294,6 +294,7 @@ def test_api_keys_models_and_account_login(browser: Any, console_server: Console
     shot(d, screenshots, "12-models")
     extractive = next(r for r in all_css(d, "table[aria-label=Models] tbody tr") if r.text.startswith("extractive"))
     assert "default chat" not in extractive.text  # the tenant's own default replaced the built-in one
+    assert "used only by chats that name it" in extractive.text
     assert "sk-deepseek-test-123456" not in d.page_source  # a provider key is never shown back
     button(d, "Log out").click()
     labelled(d, "API key")

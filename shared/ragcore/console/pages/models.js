@@ -53,7 +53,9 @@ export async function modelsPage(main) {
       : h("button", { type: "button", onclick: () => makeDefault(m, t), "aria-label": `Make ${m.name} the default ${t} model` }, `default ${t}`);
   });
   const about = (m) => (provider(m) !== "Builtin" ? null
-    : m.model_type.includes("chat") ? h("div", { class: "muted" }, "No language model is configured: answers quote the retrieved passages. Add a provider above for written answers.")
+    : m.model_type.includes("chat") ? h("div", { class: "muted" }, setTypes.has("chat")
+      ? "Quotes the retrieved passages: used only by chats that name it."
+      : "No language model is configured: answers quote the retrieved passages. Add a provider above for written answers.")
       : h("div", { class: "muted" }, "Bundled with the server: runs offline."));
 
   fill(main, title("Models"),
