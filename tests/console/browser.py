@@ -70,8 +70,13 @@ def on_page(driver: Any, text: str) -> None:
     wait_for(lambda: heading(driver) == text, f"the page {text!r}", driver=driver)
 
 
-def login_with_key(driver: Any, base_url: str, key: str) -> None:
-    driver.get(base_url + "/console/")
+def login_with_key(driver: Any, base_url: str, key: str, fresh: bool = True) -> None:
+    """On the datasets page, logged in with `key` (typed into the login form; with fresh=False, a browser already
+    logged in with it just opens the page)."""
+    driver.get(base_url + "/console/#/datasets")
+    if not fresh and driver.execute_script("return (JSON.parse(localStorage.getItem('ragflow-console-auth')) || {}).token") == key:
+        on_page(driver, "Datasets")
+        return
     driver.execute_script("localStorage.clear(); location.hash = ''; location.reload();")
     labelled(driver, "API key").send_keys(key)
     button(driver, "Log in with key").click()

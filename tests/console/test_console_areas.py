@@ -38,7 +38,7 @@ def facts(console_server: ConsoleServer) -> str:
 
 @pytest.fixture
 def d(browser: Any, console_server: ConsoleServer) -> Iterator[Any]:
-    login_with_key(browser, console_server.base_url, console_server.key)
+    login_with_key(browser, console_server.base_url, console_server.key, fresh=False)
     yield browser
 
 
