@@ -35,6 +35,11 @@ def css(driver: Any, selector: str) -> Any:
     return wait_for(lambda: next(iter(driver.find_elements(By.CSS_SELECTOR, selector)), None), selector, driver=driver)
 
 
+def click(driver: Any, selector: str) -> None:
+    """Clicks the element, retrying while it is still being laid out (not yet interactable) or replaced."""
+    wait_for(lambda: css(driver, selector).click() or True, f"a click on {selector}", driver=driver)
+
+
 def all_css(driver: Any, selector: str) -> list[Any]:
     from selenium.webdriver.common.by import By
 

@@ -15,6 +15,7 @@ import pytest
 from tests.console.browser import (
     all_css,
     button,
+    click,
     css,
     heading,
     labelled,
@@ -214,6 +215,8 @@ def test_console_flow(browser: Any, console_server: ConsoleServer, screenshots: 
     css(d, f'a[href="#/chats/{chat_id}"]').click()
     wait_for(lambda: d.current_url.endswith(f"#/chats/{chat_id}/{session['id']}"), "the last session reopened")
     assert "Which river is the longest?" in css(d, ".log").text
+    click(d, ".bubble.assistant button.cite")  # its citations still open their passage
+    assert "longest river" in css(d, "[data-floating]").text
 
     # an agent from a template over the dataset, run: the answer streams in
     css(d, 'nav a[data-section="agents"]').click()

@@ -134,9 +134,14 @@ export async function chatPage(main, chatId, sessionId) {
   const open = citationOpener(new Map());
   let current = sessionId && sessionId !== "new" ? sessionId : null;
 
-  function render(messages) {
-    fill(log, ...messages.map((m) => (m.role === "user" ? h("div", { class: "bubble user" }, m.content)
-      : answer(m.content || "", m.reference, open))));
+  // a session keeps one reference per answer (RAGFlow's conversation.reference), in the order of the answers
+  function render(messages, references = []) {
+    let answered = 0;
+    fill(log, ...messages.map((m, i) => {
+      if (m.role === "user") return h("div", { class: "bubble user" }, m.content);
+      const isAnswer = i > 0 && messages[i - 1].role === "user";
+      return answer(m.content || "", m.reference || (isAnswer ? references[answered++] : null), open);
+    }));
     log.scrollTop = log.scrollHeight;
   }
 
@@ -195,6 +200,7 @@ export async function chatPage(main, chatId, sessionId) {
       h("section", { class: "conversation", "aria-label": "Conversation" }, log,
         h("form", { onsubmit: ask, "aria-label": "Ask" }, field("Your question", question), h("p", {}, sendButton)))));
   const shown = await loadSessions(true);
-  render(shown ? shown.messages : [{ role: "assistant", content: (chat.prompt_config && chat.prompt_config.prologue) || "" }]);
+  render(shown ? shown.messages : [{ role: "assistant", content: (chat.prompt_config && chat.prompt_config.prologue) || "" }],
+    shown ? shown.reference : []);
   question.focus({ preventScroll: true });
 }
