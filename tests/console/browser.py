@@ -35,6 +35,11 @@ def css(driver: Any, selector: str) -> Any:
     return wait_for(lambda: next(iter(driver.find_elements(By.CSS_SELECTOR, selector)), None), selector, driver=driver)
 
 
+def click(driver: Any, selector: str) -> None:
+    """Clicks the element, retrying while it is still being laid out (not yet interactable) or replaced."""
+    wait_for(lambda: css(driver, selector).click() or True, f"a click on {selector}", driver=driver)
+
+
 def all_css(driver: Any, selector: str) -> list[Any]:
     from selenium.webdriver.common.by import By
 
@@ -70,8 +75,13 @@ def on_page(driver: Any, text: str) -> None:
     wait_for(lambda: heading(driver) == text, f"the page {text!r}", driver=driver)
 
 
-def login_with_key(driver: Any, base_url: str, key: str) -> None:
-    driver.get(base_url + "/console/")
+def login_with_key(driver: Any, base_url: str, key: str, fresh: bool = True) -> None:
+    """On the datasets page, logged in with `key` (typed into the login form; with fresh=False, a browser already
+    logged in with it just opens the page)."""
+    driver.get(base_url + "/console/#/datasets")
+    if not fresh and driver.execute_script("return (JSON.parse(localStorage.getItem('ragflow-console-auth')) || {}).token") == key:
+        on_page(driver, "Datasets")
+        return
     driver.execute_script("localStorage.clear(); location.hash = ''; location.reload();")
     labelled(driver, "API key").send_keys(key)
     button(driver, "Log in with key").click()
@@ -152,6 +162,25 @@ for (let i = 0; i < boxes.length; i++) {
   }
 }
 return found.slice(0, 10);"""
+
+
+def only_public_api(server: Any, least: int = 20) -> None:
+    """Every request the browser made so far is a console file or a public /api/v1 route of the server's OpenAPI
+    schema (read from its access log), and none failed with a 5xx."""
+    import re
+
+    import httpx
+
+    seen = server.requests()
+    schema = httpx.get(f"{server.base_url}/openapi.json").json()
+    patterns = [re.compile("^" + re.sub(r"\{[^/]+\}", "[^/]+", path) + "$") for path in schema["paths"]]
+    api_calls = [(m, p.split("?")[0]) for m, p, _ in seen if p.startswith("/api/")]
+    assert len(api_calls) > least
+    other = [p for _, p, _ in seen if not p.startswith(("/api/v1/", "/console/")) and p != "/"]
+    assert other == [], other
+    unknown = sorted({p for _, p in api_calls if not any(rx.match(p) for rx in patterns)})
+    assert unknown == [], unknown
+    assert all(status < 500 for _, _, status in seen)
 
 
 def overlaps(driver: Any) -> list[str]:

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from tests.conftest import BIN, ROOT, free_port, wait_healthy
+from tests.fakes.langfuse_server import FakeLangfuse
 from tests.fakes.openai_server import FakeOpenAI
 
 CHROMIUM = os.environ.get("CHROMIUM_BIN", "/usr/bin/chromium")
@@ -41,6 +42,22 @@ class ConsoleServer:
                             timeout=30, **kw)
         return res.json()
 
+    def dataset_with(self, name: str, files: dict[str, bytes]) -> str:
+        """A dataset holding these files, parsed (DONE), made through the API."""
+        made = self.api("POST", "/datasets", json={"name": name})
+        assert made["code"] == 0, made
+        dataset = made["data"]["id"]
+        uploaded = self.api("POST", f"/datasets/{dataset}/documents", files=[("file", (n, b)) for n, b in files.items()])
+        ids = [d["id"] for d in uploaded["data"]]
+        assert self.api("POST", f"/datasets/{dataset}/chunks", json={"document_ids": ids})["code"] == 0
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            docs = self.api("GET", f"/datasets/{dataset}/documents")["data"]["docs"]
+            if all(d["run"] == "DONE" for d in docs):
+                return str(dataset)
+            time.sleep(0.2)
+        raise AssertionError(f"{name} was not parsed: {docs}")
+
 
 @pytest.fixture(scope="package")
 def deepseek() -> Iterator[FakeOpenAI]:
@@ -51,12 +68,22 @@ def deepseek() -> Iterator[FakeOpenAI]:
 
 
 @pytest.fixture(scope="package")
-def console_server(tmp_path_factory: pytest.TempPathFactory, deepseek: FakeOpenAI) -> Iterator[ConsoleServer]:
+def langfuse() -> Iterator[FakeLangfuse]:
+    """A Langfuse on loopback (allowed by LANGFUSE_ALLOWED_HOSTS): the keys the console saves are checked there."""
+    fake = FakeLangfuse()
+    yield fake
+    fake.close()
+
+
+@pytest.fixture(scope="package")
+def console_server(tmp_path_factory: pytest.TempPathFactory, deepseek: FakeOpenAI,
+                   langfuse: FakeLangfuse) -> Iterator[ConsoleServer]:
     root = tmp_path_factory.mktemp("console")
     port = free_port()
     log_path = root / "server.log"
     env = {**os.environ, "DATA_DIR": str(root / "var"), "PORT": str(port), "RAGFLOW_RUNTIME": "local",
-           "ACCESS_LOG": "1", "INBOX_POLL_S": "0.5", "PROVIDER_BASE_URLS": json.dumps({"DeepSeek": deepseek.url})}
+           "ACCESS_LOG": "1", "INBOX_POLL_S": "0.2", "PROVIDER_BASE_URLS": json.dumps({"DeepSeek": deepseek.url}),
+           "LANGFUSE_ALLOWED_HOSTS": "127.0.0.1"}
     for name in ("LLM_BASE_URL", "LLM_MODEL", "EMBEDDING_BASE_URL", "RERANK_BASE_URL"):
         env.pop(name, None)  # the builtin embedder and the extractive answerer: no network
     with log_path.open("w") as out:

@@ -59,9 +59,11 @@ def test_api_paths_in_the_code_are_public_routes(api: Api) -> None:
     patterns = [re.compile("^" + re.sub(r"\{[^/]+\}", "[^/]+", p) + "$") for p in schema["paths"]]
     found: set[str] = set()
     for path in (p for p in FILES if p.suffix == ".js" and VENDOR not in p.parents):
-        for literal in re.findall(r'(?:(?:get|post|put|patch|del|call|upload|stream|blobUrl|blob|signIn|pageSource)\((?:"[A-Z]+", )?|const base = )[`"](/[^`"]*)[`"]', path.read_text()):
+        calls = r'(?:(?:get|post|put|patch|del|call|upload|stream|agentStream|blobUrl|blob|signIn|pageSource)\((?:"[A-Z]+", )?'
+        calls += r'|withToken\(\w+, "[A-Z]+", |const base = )[`"](/[^`"]*)[`"]'
+        for literal in re.findall(calls, path.read_text()):
             found.add("/api/v1" + re.sub(r"\$\{[^}]+\}", "x" * 32, literal))
-    assert len(found) > 18, found
+    assert len(found) > 50, found
     unknown = sorted(p for p in found if not any(rx.match(p) for rx in patterns))
     assert unknown == []
 

@@ -114,12 +114,13 @@ export async function blobUrl(path) {
   return found && URL.createObjectURL(found);
 }
 
-/** Server-sent events of a native completion: calls onFrame(data) per frame until `data: true`. */
-export async function stream(path, json, onFrame) {
-  const res = await fetch(url(path, null, streamBase), {
-    method: "POST", headers: headers({ "Content-Type": "application/json", Accept: "text/event-stream" }),
-    body: JSON.stringify(json),
-  });
+/** The data lines of a server-sent event stream, one string per event, to `onData` (which returns true to stop).
+ *  `token` replaces the login's (an embedded bot sends its beta token). A reply that is not a stream is an envelope:
+ *  its error is thrown. */
+async function events(path, json, onData, token) {
+  const extra = { "Content-Type": "application/json", Accept: "text/event-stream" };
+  const sent = token ? { ...extra, Authorization: `Bearer ${token}` } : headers(extra);
+  const res = await fetch(url(path, null, streamBase), { method: "POST", headers: sent, body: JSON.stringify(json) });
   if (!(res.headers.get("content-type") || "").includes("event-stream")) { await envelope(res); return; }
   const reader = res.body.getReader();
   const decoder = new TextDecoder();
@@ -133,11 +134,40 @@ export async function stream(path, json, onFrame) {
       const frame = buffer.slice(0, cut);
       buffer = buffer.slice(cut + 2);
       const data = frame.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5)).join("\n").trim();
-      if (!data) continue;
-      const msg = JSON.parse(data);
-      if (msg.code !== 0) throw new ApiError(msg.message || `error ${msg.code}`, msg.code);
-      if (msg.data === true) return;
-      onFrame(msg.data);
+      if (data && onData(data)) { reader.cancel().catch(() => {}); return; }
     }
   }
+}
+
+/** A streamed RAGFlow completion (chats, search apps, chat bots): onFrame(data) per frame until `data: true`. */
+export function stream(path, json, onFrame, token) {
+  return events(path, json, (text) => {
+    const msg = JSON.parse(text);
+    if (msg.code !== 0) throw new ApiError(msg.message || `error ${msg.code}`, msg.code);
+    if (msg.data === true) return true;
+    onFrame(msg.data);
+    return false;
+  }, token);
+}
+
+/** A streamed agent run: onEvent({event, data, session_id, …}) per event until `[DONE]`. */
+export function agentStream(path, json, onEvent, token) {
+  return events(path, json, (text) => {
+    if (text === "[DONE]") return true;
+    const msg = JSON.parse(text);
+    if (msg.code !== undefined && msg.code !== 0) throw new ApiError(msg.message || `error ${msg.code}`, msg.code);
+    onEvent(msg);
+    return false;
+  }, token);
+}
+
+/** A JSON call with another token than the login's (an embedded bot's beta token): the envelope's data. */
+export async function withToken(token, method, path, { json, query } = {}) {
+  const init = { method, headers: { Authorization: `Bearer ${token}` } };
+  if (json !== undefined) { init.body = JSON.stringify(json); init.headers["Content-Type"] = "application/json"; }
+  const res = await fetch(url(path, query), init);
+  let body;
+  try { body = await res.json(); } catch { throw new ApiError(`HTTP ${res.status}`, res.status); }
+  if (body.code !== 0) throw new ApiError(body.message || `error ${body.code}`, body.code);
+  return body.data;
 }

@@ -8,6 +8,13 @@ import { chunksPage } from "./pages/chunks.js";
 import { chatsPage, chatPage } from "./pages/chats.js";
 import { keysPage } from "./pages/keys.js";
 import { modelsPage } from "./pages/models.js";
+import { agentPage, agentsPage } from "./pages/agents.js";
+import { filesPage } from "./pages/files.js";
+import { memoriesPage, memoryPage } from "./pages/memories.js";
+import { searchPage, searchesPage } from "./pages/searches.js";
+import { embedPage, sharePage } from "./pages/embed.js";
+import { teamPage } from "./pages/team.js";
+import { langfusePage } from "./pages/langfuse.js";
 
 const routes = [
   [/^#\/datasets$/, datasetsPage, "datasets"],
@@ -17,7 +24,19 @@ const routes = [
   [/^#\/chats\/([0-9a-f]+)(?:\/([0-9a-f]+|new))?$/, chatPage, "chats"],
   [/^#\/keys$/, keysPage, "keys"],
   [/^#\/models$/, modelsPage, "models"],
+  [/^#\/agents$/, agentsPage, "agents"],
+  [/^#\/agents\/([0-9a-f]+)(?:\/(run|versions|dsl))?(?:\/([0-9a-f]+|new))?$/, agentPage, "agents"],
+  [/^#\/files(?:\/([0-9a-f]+))?$/, filesPage, "files"],
+  [/^#\/memories$/, memoriesPage, "memories"],
+  [/^#\/memories\/([0-9a-f]+)$/, memoryPage, "memories"],
+  [/^#\/searches$/, searchesPage, "searches"],
+  [/^#\/searches\/([0-9a-f]+)$/, searchPage, "searches"],
+  [/^#\/embed$/, embedPage, "embed"],
+  [/^#\/team$/, teamPage, "team"],
+  [/^#\/langfuse$/, langfusePage, "langfuse"],
 ];
+// a bot's share page: no login (its beta token is in the address), no console chrome
+const SHARE = /^#\/share\/(chat|agent)\/([0-9a-f]+)(?:\?(.*))?$/;
 
 const main = document.getElementById("main");
 let cleanup = null;
@@ -25,6 +44,9 @@ let cleanup = null;
 async function route() {
   if (cleanup) { cleanup(); cleanup = null; }
   closeFloating(false);
+  const shared = (location.hash || "").match(SHARE);
+  if (shared) return showShare(shared);
+  document.body.classList.remove("shared");
   if (!auth.get()) return loginPage();
   const hash = location.hash || "#/datasets";
   for (const [pattern, page, section] of routes) {
@@ -46,6 +68,15 @@ async function route() {
     return;
   }
   location.hash = "#/datasets";
+}
+
+async function showShare([, kind, id, query]) {
+  document.body.classList.add("shared");
+  try {
+    await sharePage(main, kind, id, query);
+  } catch (err) {
+    main.replaceChildren(title("This bot is not available"), h("p", { class: "msg fail", role: "alert" }, err.message || String(err)));
+  }
 }
 
 function showChrome() {

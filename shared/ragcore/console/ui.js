@@ -15,6 +15,14 @@ export function h(tag, attrs, ...children) {
   return el;
 }
 
+/** Replaces an element's children, skipping null/false and flattening arrays as h() does (the DOM's own
+ *  replaceChildren would show a null as the text "null"). */
+export function fill(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+  return el;
+}
+
 function append(el, children) {
   for (const c of children) {
     if (c === undefined || c === null || c === false) continue;

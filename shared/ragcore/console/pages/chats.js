@@ -4,7 +4,7 @@
 import { call, del, get, post, stream } from "../api.js";
 import { EXTRACTIVE, modelLabel, modelSelect } from "../modelpick.js";
 import { drawPages, drawable, pageSource } from "../pageview.js";
-import { closeFloating, field, floating, guard, h, pageMap, pager, title, when } from "../ui.js";
+import { closeFloating, field, fill, floating, guard, h, pageMap, pager, title, when } from "../ui.js";
 
 const PAGE_SIZE = 20;
 
@@ -33,7 +33,7 @@ export async function chatsPage(main) {
     const res = await call("GET", "/chats", { query: { page, page_size: PAGE_SIZE } });
     const chats = res.data.chats || res.data;
     const total = res.data.total ?? chats.length;
-    list.replaceChildren(chats.length ? h("div", { class: "table-wrap" }, h("table", { "aria-label": "Chats" },
+    fill(list, chats.length ? h("div", { class: "table-wrap" }, h("table", { "aria-label": "Chats" },
       h("thead", {}, h("tr", {}, ["Name", "Datasets", "Model"].map((t) => h("th", { scope: "col" }, t)),
         h("th", { scope: "col", class: "hide-narrow" }, "Created"), h("th", { scope: "col" }, h("span", { class: "muted" }, "Actions")))),
       h("tbody", {}, chats.map((c) => h("tr", {},
@@ -58,7 +58,7 @@ export async function chatsPage(main) {
     if (made) location.hash = `#/chats/${made.id}/new`;
   }
 
-  main.replaceChildren(title("Chats"),
+  fill(main, title("Chats"),
     h("form", { class: "panel", onsubmit: create, "aria-label": "Create a chat" },
       h("div", { class: "row" }, h("div", { class: "grow" }, field("New chat name", name)),
         h("div", { class: "grow" }, field("Chat model", model, h("a", { href: "#/models" }, "Models: add a provider"))),
@@ -108,9 +108,9 @@ export function citationOpener(sources) {
         type: "button", class: "thumbs",
         onclick: async () => {
           show.disabled = true;
-          pages.replaceChildren(h("p", { class: "muted" }, "Drawing the page…"));
+          fill(pages, h("p", { class: "muted" }, "Drawing the page…"));
           const figures = await guard(() => drawPages(sources.get(key), chunk.positions));
-          pages.replaceChildren(...(figures || []));
+          fill(pages, ...(figures || []));
           show.remove();
         },
       }, map, h("span", {}, "Show on the page"));
@@ -134,9 +134,14 @@ export async function chatPage(main, chatId, sessionId) {
   const open = citationOpener(new Map());
   let current = sessionId && sessionId !== "new" ? sessionId : null;
 
-  function render(messages) {
-    log.replaceChildren(...messages.map((m) => (m.role === "user" ? h("div", { class: "bubble user" }, m.content)
-      : answer(m.content || "", m.reference, open))));
+  // a session keeps one reference per answer (RAGFlow's conversation.reference), in the order of the answers
+  function render(messages, references = []) {
+    let answered = 0;
+    fill(log, ...messages.map((m, i) => {
+      if (m.role === "user") return h("div", { class: "bubble user" }, m.content);
+      const isAnswer = i > 0 && messages[i - 1].role === "user";
+      return answer(m.content || "", m.reference || (isAnswer ? references[answered++] : null), open);
+    }));
     log.scrollTop = log.scrollHeight;
   }
 
@@ -147,7 +152,7 @@ export async function chatPage(main, chatId, sessionId) {
       current = list[0].id;
       history.replaceState(null, "", `#/chats/${chatId}/${current}`);
     }
-    sessions.replaceChildren(...list.map((s) => h("li", {}, h("a", {
+    fill(sessions, ...list.map((s) => h("li", {}, h("a", {
       href: `#/chats/${chatId}/${s.id}`, "aria-current": s.id === current ? "true" : null, title: s.name,
     }, s.name || "session"))));
     return list.find((s) => s.id === current);
@@ -185,7 +190,7 @@ export async function chatPage(main, chatId, sessionId) {
     ? [modelLabel(EXTRACTIVE).split(" — ")[0], " — ", h("a", { href: "#/models" }, "add a provider under Models")]
     : chat.llm_id || "default";
   question.addEventListener("keydown", (e) => { if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); ask(e); } });
-  main.replaceChildren(
+  fill(main, 
     h("nav", { class: "crumbs", "aria-label": "Breadcrumb" }, h("a", { href: "#/chats" }, "Chats"), " /"),
     title(chat.name),
     h("p", { class: "muted" }, `Answers from ${(chat.kb_names || []).join(", ") || "no dataset"} · model `, model),
@@ -195,6 +200,7 @@ export async function chatPage(main, chatId, sessionId) {
       h("section", { class: "conversation", "aria-label": "Conversation" }, log,
         h("form", { onsubmit: ask, "aria-label": "Ask" }, field("Your question", question), h("p", {}, sendButton)))));
   const shown = await loadSessions(true);
-  render(shown ? shown.messages : [{ role: "assistant", content: (chat.prompt_config && chat.prompt_config.prologue) || "" }]);
+  render(shown ? shown.messages : [{ role: "assistant", content: (chat.prompt_config && chat.prompt_config.prologue) || "" }],
+    shown ? shown.reference : []);
   question.focus({ preventScroll: true });
 }

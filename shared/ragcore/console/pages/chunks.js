@@ -2,7 +2,7 @@
 // the chunks carry them.
 import { blobUrl, call, del, patch, post } from "../api.js";
 import { drawPages, drawable, pageSource } from "../pageview.js";
-import { field, guard, h, pageMap, pager, title } from "../ui.js";
+import { field, fill, guard, h, pageMap, pager, title } from "../ui.js";
 
 const PAGE_SIZE = 20;
 const RUN_NAMES = { 0: "UNSTART", 1: "RUNNING", 2: "CANCEL", 3: "DONE", 4: "FAIL" };  // this route's doc gives the codes
@@ -40,7 +40,7 @@ export async function chunksPage(main, datasetId, documentId) {
     }, field("Content", content), field("Keywords", kw),
     h("p", { class: "row" }, h("button", { class: "primary", type: "submit" }, "Save chunk"),
       h("button", { type: "button", onclick: () => load() }, "Cancel")));
-    card.replaceChildren(form);
+    fill(card, form);
     content.focus();
   }
 
@@ -74,10 +74,10 @@ export async function chunksPage(main, datasetId, documentId) {
           const open = show.getAttribute("aria-expanded") === "true";
           show.setAttribute("aria-expanded", String(!open));
           show.textContent = open ? "Show on the page" : "Hide the page";
-          if (open) { view.replaceChildren(); return; }
-          view.replaceChildren(h("p", { class: "muted" }, "Drawing the page…"));
+          if (open) { fill(view); return; }
+          fill(view, h("p", { class: "muted" }, "Drawing the page…"));
           const figures = await guard(() => drawPages(source, chunk.positions));
-          view.replaceChildren(...(figures || []));
+          fill(view, ...(figures || []));
         },
       }, "Show on the page");
       el.append(h("p", {}, show), view);
@@ -97,13 +97,13 @@ export async function chunksPage(main, datasetId, documentId) {
     if (!source && doc && drawable(doc.name)) source = pageSource(`/datasets/${datasetId}/documents/${documentId}`, doc.name);
     document.title = `${heading.textContent} · ragflow-serverless`;
     info.textContent = doc ? `${total} chunk(s) · ${RUN_NAMES[doc.run] || doc.run} · ${doc.chunk_method}` : "";
-    list.replaceChildren(...(chunks.length ? chunks.map(card) : [h("p", { class: "muted" }, "No chunks.")]),
+    fill(list, ...(chunks.length ? chunks.map(card) : [h("p", { class: "muted" }, "No chunks.")]),
       pager(page, PAGE_SIZE, total, (p) => { page = p; load(); }));
   }
 
   let debounce = null;
   keywords.addEventListener("input", () => { clearTimeout(debounce); debounce = setTimeout(() => { page = 1; load(); }, 300); });
-  main.replaceChildren(
+  fill(main, 
     h("nav", { class: "crumbs", "aria-label": "Breadcrumb" }, h("a", { href: "#/datasets" }, "Datasets"), " / ",
       h("a", { href: `#/datasets/${datasetId}` }, dataset ? dataset.name : "Documents"), " / ", crumb),
     heading, info,

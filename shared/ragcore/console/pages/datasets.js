@@ -1,7 +1,7 @@
 // Datasets: the list (create, delete) and one dataset's tabs: documents, retrieval testing, settings.
 import { call, del, get, post, put } from "../api.js";
 import { modelSelect } from "../modelpick.js";
-import { field, guard, h, methodField, pager, title, toast, when } from "../ui.js";
+import { field, fill, guard, h, methodField, pager, title, toast, when } from "../ui.js";
 import { documentsTab } from "./documents.js";
 import { retrievalTab } from "./retrieval.js";
 
@@ -32,7 +32,7 @@ export async function datasetsPage(main) {
 
   async function load() {
     const body = await call("GET", "/datasets", { query: { page, page_size: PAGE_SIZE, orderby: "create_time", desc: true } });
-    list.replaceChildren(
+    fill(list, 
       body.data.length ? h("ul", { class: "plain card-grid", "aria-label": "Datasets" }, body.data.map(card))
         : h("p", { class: "muted" }, "No datasets yet: create one above."),
       pager(page, PAGE_SIZE, body.total_datasets ?? body.total ?? body.data.length, (p) => { page = p; load(); }));
@@ -46,7 +46,7 @@ export async function datasetsPage(main) {
     if (made) location.hash = `#/datasets/${made.id}`;
   }
 
-  main.replaceChildren(title("Datasets"),
+  fill(main, title("Datasets"),
     h("form", { class: "panel", onsubmit: create, "aria-label": "Create a dataset" },
       h("div", { class: "row start" }, h("div", { class: "grow" }, field("New dataset name", name)),
         h("div", { class: "grow" }, method.field), field("Embedding model", embedding)),
@@ -60,7 +60,7 @@ export async function datasetPage(main, id, tab = "documents") {
   if (!ds) throw new Error(`No dataset ${id}`);
   const tabs = [["documents", "Documents"], ["retrieval", "Retrieval testing"], ["settings", "Settings"]];
   const body = h("section");
-  main.replaceChildren(
+  fill(main, 
     h("nav", { class: "crumbs", "aria-label": "Breadcrumb" }, h("a", { href: "#/datasets" }, "Datasets"), " / "),
     title(ds.name),
     h("nav", { class: "tabs", "aria-label": "Dataset" }, tabs.map(([key, text]) =>

@@ -1,7 +1,7 @@
 // A dataset's documents: drag-and-drop upload (presigned PUT for large files), parse/stop with live progress,
 // failures with their reason, and filters/paging done by the API (page, page_size, keywords, run).
 import { call, del, post, putBytes, upload } from "../api.js";
-import { field, floating, floatingIsOpen, guard, h, pager, size, toast, when } from "../ui.js";
+import { field, fill, floating, floatingIsOpen, guard, h, pager, size, toast, when } from "../ui.js";
 
 const PAGE_SIZE = 20;
 // above this a file goes to a presigned URL (API Gateway caps bodies at 10 MB); localStorage can lower it to try
@@ -127,7 +127,7 @@ export async function documentsTab(body, ds) {
       h("td", {}, d.run === "RUNNING"
         ? h("button", { type: "button", onclick: () => act(`/datasets/${ds.id}/chunks`, [d.id], "stop") }, "Stop")
         : h("button", { type: "button", onclick: () => act(`/datasets/${ds.id}/chunks`, [d.id], "parse") }, d.run === "UNSTART" ? "Parse" : "Re-parse"))));
-    table.replaceChildren(
+    fill(table, 
       h("div", { class: "row" },
         h("button", { type: "button", onclick: () => act(`/datasets/${ds.id}/chunks`, [...selected], "parse") }, "Parse selected"),
         h("button", { type: "button", onclick: () => act(`/datasets/${ds.id}/chunks`, [...selected], "stop") }, "Stop selected"),

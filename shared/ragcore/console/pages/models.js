@@ -1,7 +1,7 @@
 // Models: add a provider's key (RAGFlow's /providers routes check it against the provider), remove a provider,
 // list every model the tenant can use and choose the defaults (/models, /models/default).
 import { del, get, patch, post, put } from "../api.js";
-import { field, guard, h, title } from "../ui.js";
+import { field, fill, guard, h, title } from "../ui.js";
 
 function table(label, headers, rows) {
   return h("div", { class: "table-wrap" }, h("table", { "aria-label": label },
@@ -53,10 +53,12 @@ export async function modelsPage(main) {
       : h("button", { type: "button", onclick: () => makeDefault(m, t), "aria-label": `Make ${m.name} the default ${t} model` }, `default ${t}`);
   });
   const about = (m) => (provider(m) !== "Builtin" ? null
-    : m.model_type.includes("chat") ? h("div", { class: "muted" }, "No language model is configured: answers quote the retrieved passages. Add a provider above for written answers.")
+    : m.model_type.includes("chat") ? h("div", { class: "muted" }, setTypes.has("chat")
+      ? "Quotes the retrieved passages: used only by chats that name it."
+      : "No language model is configured: answers quote the retrieved passages. Add a provider above for written answers.")
       : h("div", { class: "muted" }, "Bundled with the server: runs offline."));
 
-  main.replaceChildren(title("Models"),
+  fill(main, title("Models"),
     h("form", { class: "panel", onsubmit: add, "aria-label": "Add a model provider" },
       h("h2", {}, "Add a provider"),
       h("div", { class: "row" }, field("Provider", factory), field("Instance name", instance),

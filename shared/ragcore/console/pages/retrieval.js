@@ -1,7 +1,7 @@
 // Retrieval testing: one /retrieval call with the knobs RAGFlow's console shows; each result with its term and
 // vector similarity and the matched terms highlighted.
 import { call } from "../api.js";
-import { field, guard, h, highlighted, pageMap } from "../ui.js";
+import { field, fill, guard, h, highlighted, pageMap } from "../ui.js";
 import { modelSelect } from "../modelpick.js";
 
 export async function retrievalTab(body, ds) {
@@ -16,17 +16,17 @@ export async function retrievalTab(body, ds) {
 
   async function run(ev) {
     ev.preventDefault();
-    results.replaceChildren(h("p", { class: "muted" }, "Searching…"));
+    fill(results, h("p", { class: "muted" }, "Searching…"));
     const req = { question: question.value, dataset_ids: [ds.id], vector_similarity_weight: Number(weight.value),
       similarity_threshold: Number(threshold.value), top_k: Number(topK.value), page: 1, page_size: Number(pageSize.value),
       keyword: keyword.checked, highlight: true };
     if (rerank.value) req.rerank_id = rerank.value;
     const started = performance.now();
     const res = await guard(() => call("POST", "/retrieval", { json: req }));
-    if (!res) { results.replaceChildren(); return; }
+    if (!res) { fill(results); return; }
     const { chunks, total } = res.data;
     const ms = Math.round(performance.now() - started);
-    results.replaceChildren(h("p", { class: "muted" }, `${total} matching chunk(s), ${ms} ms`),
+    fill(results, h("p", { class: "muted" }, `${total} matching chunk(s), ${ms} ms`),
       h("div", { class: "cards" }, chunks.map((c, i) => h("article", { class: "card result", "data-chunk": c.id },
         h("header", {}, h("span", {}, `#${i + 1}`),
           h("a", { href: `#/datasets/${c.dataset_id}/documents/${c.document_id}` }, c.document_keyword || c.document_name || c.document_id),
