@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import openai
 from openai import OpenAI
@@ -14,6 +14,7 @@ from ragcore.errors import ProviderError
 from ragcore.ports import ChatUsage, ToolCall, ToolTurn
 
 PASSED_OPTIONS = ("temperature", "top_p", "presence_penalty", "frequency_penalty", "max_tokens", "stop")
+T = TypeVar("T")
 RETRYABLE = (openai.APITimeoutError, openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError)
 
 
@@ -34,19 +35,12 @@ class OpenAIChatModel:
     def _options(self, options: dict[str, Any]) -> dict[str, Any]:
         return {k: options[k] for k in PASSED_OPTIONS if options.get(k) is not None}
 
-    def complete(self, messages: list[dict[str, str]], **options: Any) -> tuple[str, ChatUsage]:
+    def _retried(self, call: Callable[[], T]) -> T:
+        """One request, retried on timeouts, connection errors, 429 and 5xx with backoff; a refusal is final."""
         last: Exception | None = None
         for attempt in range(self._attempts):
             try:
-                reply = self._client.chat.completions.create(model=self.model_name, messages=messages,  # type: ignore[arg-type]
-                                                             **self._options(options))
-                text = reply.choices[0].message.content or ""
-                usage = reply.usage
-                return text, {
-                    "prompt_tokens": usage.prompt_tokens if usage else 0,
-                    "completion_tokens": usage.completion_tokens if usage else 0,
-                    "total_tokens": usage.total_tokens if usage else 0,
-                }
+                return call()
             except RETRYABLE as exc:
                 last = exc
                 time.sleep(self._backoff * 2**attempt)
@@ -54,23 +48,30 @@ class OpenAIChatModel:
                 raise ProviderError(f"The chat model refused the request: {describe(exc)}") from exc
         raise ProviderError(f"The chat model failed after {self._attempts} attempts: {describe(last or Exception())}")
 
+    def complete(self, messages: list[dict[str, str]], **options: Any) -> tuple[str, ChatUsage]:
+        def call() -> tuple[str, ChatUsage]:
+            reply = self._client.chat.completions.create(model=self.model_name, messages=messages,  # type: ignore[arg-type]
+                                                         **self._options(options))
+            usage = reply.usage
+            return reply.choices[0].message.content or "", {
+                "prompt_tokens": usage.prompt_tokens if usage else 0,
+                "completion_tokens": usage.completion_tokens if usage else 0,
+                "total_tokens": usage.total_tokens if usage else 0,
+            }
+
+        return self._retried(call)
+
     def complete_with_tools(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], **options: Any) -> ToolTurn:
-        last: Exception | None = None
-        for attempt in range(self._attempts):
-            try:
-                reply = self._client.chat.completions.create(model=self.model_name, messages=messages,  # type: ignore[arg-type]
-                                                             tools=tools, **self._options(options))  # type: ignore[arg-type]
-                message = reply.choices[0].message
-                # function calls only (a "custom" tool call is not one we offered)
-                calls = tuple(ToolCall(id=c.id, name=c.function.name, arguments=c.function.arguments or "{}")
-                              for c in message.tool_calls or [] if isinstance(c, ChatCompletionMessageFunctionToolCall))
-                return ToolTurn(text=message.content or "", calls=calls)
-            except RETRYABLE as exc:
-                last = exc
-                time.sleep(self._backoff * 2**attempt)
-            except openai.APIError as exc:
-                raise ProviderError(f"The chat model refused the request: {describe(exc)}") from exc
-        raise ProviderError(f"The chat model failed after {self._attempts} attempts: {describe(last or Exception())}")
+        def call() -> ToolTurn:
+            reply = self._client.chat.completions.create(model=self.model_name, messages=messages,  # type: ignore[arg-type]
+                                                         tools=tools, **self._options(options))  # type: ignore[arg-type]
+            message = reply.choices[0].message
+            # function calls only (a "custom" tool call is not one we offered)
+            calls = tuple(ToolCall(id=c.id, name=c.function.name, arguments=c.function.arguments or "{}")
+                          for c in message.tool_calls or [] if isinstance(c, ChatCompletionMessageFunctionToolCall))
+            return ToolTurn(text=message.content or "", calls=calls)
+
+        return self._retried(call)
 
     def stream(self, messages: list[dict[str, str]], **options: Any) -> Iterator[str]:
         last: Exception | None = None
