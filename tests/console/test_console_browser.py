@@ -235,6 +235,9 @@ def test_console_flow(browser: Any, console_server: ConsoleServer, screenshots: 
     [run] = srv.api("GET", f"/agents/{agent_id}/sessions")["data"]
     assert run["message"][-1]["role"] == "assistant" and "Nile" in run["message"][-1]["content"]
     shot(d, screenshots, "09-agent-run")
+    d.refresh()  # the session reopened: its answer keeps its citation
+    click(d, ".log .bubble.assistant button.cite")
+    assert "longest river" in css(d, "[data-floating]").text
 
     # the file manager: a file uploaded there, linked to the dataset, becomes one of its documents
     css(d, 'nav a[data-section="files"]').click()

@@ -2,7 +2,7 @@
 // component's inputs and a streamed answer, in sessions; its saved versions; its DSL, read-only (no canvas editor).
 import { agentStream, call, del, get, post } from "../api.js";
 import { field, fill, guard, h, pager, title, toast, when } from "../ui.js";
-import { answer, citationOpener, datasetBoxes, datasetFieldset } from "./chats.js";
+import { answer, citationOpener, datasetBoxes, datasetFieldset, showConversation } from "./chats.js";
 
 const PAGE_SIZE = 20;
 
@@ -177,12 +177,6 @@ async function runTab(body, agent, sessionId) {
     return list.find((s) => s.id === current);
   }
 
-  function render(messages) {
-    fill(log, ...messages.map((m) => (m.role === "user" ? h("div", { class: "bubble user" }, m.content)
-      : answer(m.content || "", null, open))));
-    log.scrollTop = log.scrollHeight;
-  }
-
   async function run(ev) {
     ev.preventDefault();
     const text = question.value.trim();
@@ -222,7 +216,8 @@ async function runTab(body, agent, sessionId) {
         inputs.length ? h("fieldset", {}, h("legend", {}, "Inputs (the Begin component's)"), h("div", { class: "row start" }, inputs.map((i) => i.el))) : null,
         field(params.mode === "task" ? "Message (optional)" : "Your message", question), h("p", {}, runButton)))));
   const shown = await loadSessions(true);
-  render(shown ? shown.message || [] : params.prologue ? [{ role: "assistant", content: params.prologue }] : []);
+  showConversation(log, shown ? shown.message || [] : params.prologue ? [{ role: "assistant", content: params.prologue }] : [],
+    shown ? shown.reference : [], open);
 }
 
 async function versionsTab(body, agentId) {

@@ -92,6 +92,18 @@ export function answer(text, reference, open) {
   return el;
 }
 
+/** A session's messages as bubbles. A session keeps one reference per answer (RAGFlow's conversation.reference,
+ *  in the order of the answers), so earlier answers keep their citations. */
+export function showConversation(log, messages, references, open) {
+  let answered = 0;
+  fill(log, ...messages.map((m, i) => {
+    if (m.role === "user") return h("div", { class: "bubble user" }, m.content);
+    const isAnswer = i > 0 && messages[i - 1].role === "user";
+    return answer(m.content || "", m.reference || (isAnswer ? (references || [])[answered++] : null), open);
+  }));
+  log.scrollTop = log.scrollHeight;
+}
+
 /** The popover of a cited passage: its document, score, text, where it sits on its pages, and (for PDFs and
  *  images) "Show on the page", which draws the page with the passage highlighted. `sources` caches each document's
  *  file for the page visit. */
@@ -133,17 +145,6 @@ export async function chatPage(main, chatId, sessionId) {
   const sendButton = h("button", { class: "primary", type: "submit" }, "Send");
   const open = citationOpener(new Map());
   let current = sessionId && sessionId !== "new" ? sessionId : null;
-
-  // a session keeps one reference per answer (RAGFlow's conversation.reference), in the order of the answers
-  function render(messages, references = []) {
-    let answered = 0;
-    fill(log, ...messages.map((m, i) => {
-      if (m.role === "user") return h("div", { class: "bubble user" }, m.content);
-      const isAnswer = i > 0 && messages[i - 1].role === "user";
-      return answer(m.content || "", m.reference || (isAnswer ? references[answered++] : null), open);
-    }));
-    log.scrollTop = log.scrollHeight;
-  }
 
   async function loadSessions(pickLast) {
     const list = await get(`/chats/${chatId}/sessions`, { page: 1, page_size: 30, orderby: "update_time", desc: true });
@@ -200,7 +201,7 @@ export async function chatPage(main, chatId, sessionId) {
       h("section", { class: "conversation", "aria-label": "Conversation" }, log,
         h("form", { onsubmit: ask, "aria-label": "Ask" }, field("Your question", question), h("p", {}, sendButton)))));
   const shown = await loadSessions(true);
-  render(shown ? shown.messages : [{ role: "assistant", content: (chat.prompt_config && chat.prompt_config.prologue) || "" }],
-    shown ? shown.reference : []);
+  showConversation(log, shown ? shown.messages : [{ role: "assistant", content: (chat.prompt_config && chat.prompt_config.prologue) || "" }],
+    shown ? shown.reference : [], open);
   question.focus({ preventScroll: true });
 }
