@@ -41,9 +41,12 @@ serve: $(STAMP)
 test: $(DEVSTAMP) $(CHECKOV_STAMP)
 	@tests/console/install_chromium.sh
 	$(VENV)/bin/ruff check shared functions tests infra bench examples layers
-	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
-	$(PY) -m pytest
+	# mypy runs beside pytest (a fresh mypy takes minutes, mostly reading aws-cdk-lib's stubs); its report follows
+	# pytest's, and either failing fails the target
+	@log=$$(mktemp); $(VENV)/bin/mypy > $$log 2>&1 & pid=$$!; \
+	$(PY) -m pytest; tests=$$?; wait $$pid; types=$$?; echo "mypy:"; cat $$log; rm -f $$log; \
+	test $$tests -eq 0 && test $$types -eq 0
 
 lint: $(DEVSTAMP)
 	$(VENV)/bin/ruff check shared functions tests infra bench examples layers

@@ -155,3 +155,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     srv = start_server(tmp_path_factory.mktemp("srv") / "var")
     yield srv
     stop_server(srv)
+
+
+# the longest files first: `make test` hands whole files to its workers in this order, so none is left running one
+# long file alone at the end
+SLOW_FILES = ("tests/aws/test_flat_cost.py", "tests/infra/test_import_budget.py", "tests/infra/test_aws_checks.py",
+              "tests/aws/test_concurrent_writers.py", "tests/fuzz/test_fuzz.py", "tests/infra/test_stack.py",
+              "tests/console/test_console_browser.py", "tests/console/test_console_areas.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {path: n for n, path in enumerate(SLOW_FILES)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(SLOW_FILES)))
