@@ -176,7 +176,8 @@ def only_public_api(server: Any, least: int = 20) -> None:
     patterns = [re.compile("^" + re.sub(r"\{[^/]+\}", "[^/]+", path) + "$") for path in schema["paths"]]
     api_calls = [(m, p.split("?")[0]) for m, p, _ in seen if p.startswith("/api/")]
     assert len(api_calls) > least
-    other = [p for _, p, _ in seen if not p.startswith(("/api/v1/", "/console/")) and p != "/"]
+    # "/openapi.json": this check's own read of the schema, when an earlier module ran it against the same server
+    other = [p for _, p, _ in seen if not p.startswith(("/api/v1/", "/console/")) and p not in ("/", "/openapi.json")]
     assert other == [], other
     unknown = sorted({p for _, p in api_calls if not any(rx.match(p) for rx in patterns)})
     assert unknown == [], unknown

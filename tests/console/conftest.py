@@ -59,7 +59,7 @@ class ConsoleServer:
         raise AssertionError(f"{name} was not parsed: {docs}")
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def deepseek() -> Iterator[FakeOpenAI]:
     """A model provider on loopback: DeepSeek's default URL points here (PROVIDER_BASE_URLS)."""
     fake = FakeOpenAI()
@@ -67,7 +67,7 @@ def deepseek() -> Iterator[FakeOpenAI]:
     fake.close()
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def langfuse() -> Iterator[FakeLangfuse]:
     """A Langfuse on loopback (allowed by LANGFUSE_ALLOWED_HOSTS): the keys the console saves are checked there."""
     fake = FakeLangfuse()
@@ -75,7 +75,9 @@ def langfuse() -> Iterator[FakeLangfuse]:
     fake.close()
 
 
-@pytest.fixture(scope="package")
+# a server and a browser per test module: each module's tests count what they made, whatever ran before (and
+# whichever worker of `make test` runs them)
+@pytest.fixture(scope="module")
 def console_server(tmp_path_factory: pytest.TempPathFactory, deepseek: FakeOpenAI,
                    langfuse: FakeLangfuse) -> Iterator[ConsoleServer]:
     root = tmp_path_factory.mktemp("console")
@@ -116,7 +118,7 @@ def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
         pytest.skip(f"no browser: {CHROMIUM} and {CHROMEDRIVER} are needed (apt-get install chromium chromium-driver; "

@@ -61,6 +61,8 @@ def test_console_flow(browser: Any, console_server: ConsoleServer, screenshots: 
 
     d, srv = browser, console_server
     started = time.time()
+    d.get(srv.base_url + "/console/")
+    d.execute_script("localStorage.clear(); sessionStorage.clear();")  # a first visit, whatever ran in this browser before
     d.get(srv.base_url + "/")
     assert d.current_url.endswith("/console/")
     labelled(d, "API key").send_keys("ragflow-not-a-key")

@@ -24,7 +24,7 @@ from infra.stacks.function_specs import api_function
 from layers.build import copy_app
 
 BUDGET = 1.5
-RUNS = 3
+RUNS = 5
 RETRIES = 3
 BARE = "import fastapi, mangum; mangum.Mangum(fastapi.FastAPI(), lifespan='off')"
 # what no API function may import before its first request: models, parsers, AWS SDKs, HTTP clients of providers
