@@ -15,6 +15,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from ragcore.api.app import install_body_limit, install_error_handlers, install_usage_meter, merged_router
+from ragcore.api.route_index import install_route_index
 from ragcore.bootstrap.local import start_background
 
 import functions
@@ -54,11 +55,12 @@ def create_local_app(*, background: bool = True) -> FastAPI:
 
     app = FastAPI(title="ragflow-serverless", version="0.1.0", docs_url="/docs", openapi_url="/openapi.json",
                   redoc_url=None, lifespan=lifespan)
-    app.include_router(merged_router(routers()))
+    app.router.routes.extend(merged_router(routers()).routes)  # flat: an included router is scanned twice
     install_error_handlers(app)
     install_body_limit(app)
     install_usage_meter(app)
     mount_console(app)
+    install_route_index(app.router)
     return app
 
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # the agent engine loads with the first agent run, not with e
     from ragcore.services.agents.runs import AgentRunner, Turn
 
 # included by functions/completions/routes.py under its /api/v1 prefix
-router = APIRouter(tags=["agent completions"], dependencies=[Depends(current_tenant)])
+router = APIRouter(prefix="/api/v1", tags=["agent completions"], dependencies=[Depends(current_tenant)])
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "Connection": "keep-alive"}
 
 

@@ -188,7 +188,7 @@ async def transcription(request: Request, tenant: str = Depends(current_tenant))
 # Agent conversations stream from the same function (a function URL in RESPONSE_STREAM mode on AWS).
 from functions.completions.agent_routes import router as agent_router  # noqa: E402
 
-router.include_router(agent_router)
+router.routes.extend(agent_router.routes)  # the same prefix and key; no nested router to scan
 
 # The embeddable bots answer to a beta token, not an API key: their own router, beside this one.
 from functions.completions.bot_routes import router as public_router  # noqa: E402, F401

@@ -20,9 +20,10 @@ from functions.system.aimlapi import router as aimlapi_router
 from functions.system.models import router as models_router
 
 router = APIRouter(tags=["system"])
-router.include_router(accounts_router)  # users, teams and tokens ride on the same Lambda as the system routes
-router.include_router(models_router)  # and so do model providers and the tenant's models
-router.include_router(aimlapi_router)  # and the AI/ML API sign-in that provisions one provider's key
+# users, teams and tokens ride on the same Lambda as the system routes, and so do model providers, the tenant's
+# models and the AI/ML API sign-in; their routes carry their own paths and keys, so they join this router as they
+# are (include_router would nest a router that every request scans twice)
+router.routes.extend([*accounts_router.routes, *models_router.routes, *aimlapi_router.routes])
 VERSION = "0.1.0"
 
 

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute
 
 from ragcore.api.envelope import error
+from ragcore.api.route_index import install_route_index
 from ragcore.domain.validation import format_validation_error
 from ragcore.errors import ApiError, ProviderError, RetCode, StorageBusy, StorageError
 
@@ -21,10 +22,11 @@ log = logging.getLogger("ragcore.api")
 
 def create_app(routers: Iterable[APIRouter], *, title: str = "ragflow-serverless") -> FastAPI:
     app = FastAPI(title=title, version="0.1.0", docs_url="/docs", openapi_url="/openapi.json", redoc_url=None)
-    app.include_router(merged_router(routers))
+    app.router.routes.extend(merged_router(routers).routes)  # flat: an included router is scanned twice
     install_error_handlers(app)
     install_body_limit(app)
     install_usage_meter(app)
+    install_route_index(app.router)
     return app
 
 
