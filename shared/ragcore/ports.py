@@ -53,8 +53,10 @@ class MetadataStore(Protocol):
         no tally)."""
         ...
 
-    def put_many(self, kind: str, tenant: str, items: list[Item], *, parent: str = "") -> None:
-        """Write many whole items under one parent (overwriting), in as few round trips as the store allows."""
+    def put_many(self, kind: str, tenant: str, items: list[Item], *, parent: str = "",
+                 tally: Callable[[Item], Tally | None] | None = None) -> None:
+        """Write many whole items under one parent (overwriting), in as few round trips as the store allows; each
+        item's tally (its parent's counts) is added in the same write as the item."""
         ...
 
     def import_items(self, kind: str, tenant: str, items: list[Item], *, parent: str = "") -> None:

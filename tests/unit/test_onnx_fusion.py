@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from ragcore.parsing.onnx_fusion import _schema, simplify
+from ragcore.parsing.onnx_fusion import onnx_schema, simplify
 
 from tests.unit.files_factory import make_pdf
 from tests.unit.ocr_documents import page_pictures
@@ -28,7 +28,7 @@ def session(model: bytes) -> Any:
 
 
 def op_counts(model: bytes) -> Counter[str]:
-    proto = _schema()["ModelProto"]()
+    proto = onnx_schema()["ModelProto"]()
     proto.ParseFromString(model)
     return Counter(node.op_type for node in proto.graph.node)
 

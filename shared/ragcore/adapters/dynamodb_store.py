@@ -235,19 +235,21 @@ class DynamoMetadataStore:
         }}
 
     def _write(self, actions: list[dict[str, Any]], moves: dict[ranks.NodeKey, dict[int, int]],
-               tally: dict[str, Any] | None = None) -> None:
-        """The item actions, their rank-node moves and a tally in one transaction (a lone item write without
-        moves or tally: the plain call). A tally whose item is gone is dropped and the rest written again."""
-        if not moves and len(actions) == 1 and tally is None:
+               tally: dict[str, Any] | list[dict[str, Any]] | None = None) -> None:
+        """The item actions, their rank-node moves and tallies in one transaction (a lone item write without
+        moves or tally: the plain call). Tallies whose item is gone are dropped and the rest written again."""
+        tallies = [] if tally is None else tally if isinstance(tally, list) else [tally]
+        if not moves and len(actions) == 1 and not tallies:
             self._single(actions[0])
             return
         whole = actions + [self._node_action(k, v) for k, v in moves.items()]
         try:
-            transact(self._client, whole + ([tally] if tally is not None else []))
+            transact(self._client, whole + tallies)
         except Stale as stale:
-            if tally is None or stale.failed != {len(whole)}:
+            if not tallies or not stale.failed or min(stale.failed) < len(whole):
                 raise
-            transact(self._client, whole)
+            kept = [t for n, t in enumerate(tallies) if len(whole) + n not in stale.failed]
+            transact(self._client, whole + kept)
 
     def _single(self, action: dict[str, Any]) -> None:
         """A lone item write (no rank node moves): the plain API call, same condition."""
@@ -289,12 +291,25 @@ class DynamoMetadataStore:
 
         return bool(self._retrying(step))
 
-    def put_many(self, kind: str, tenant: str, items: list[Item], *, parent: str = "") -> None:
+    def put_many(self, kind: str, tenant: str, items: list[Item], *, parent: str = "",
+                 tally: Callable[[Item], Tally | None] | None = None) -> None:
         for start in range(0, len(items), _BATCH):
             part = items[start : start + _BATCH]
-            self._retrying(lambda part=part: self._put_batch(kind, tenant, part, parent))  # type: ignore[misc]
+            self._retrying(lambda part=part: self._put_batch(kind, tenant, part, parent, tally))  # type: ignore[misc]
 
-    def _put_batch(self, kind: str, tenant: str, items: list[Item], parent: str) -> None:
+    def _tallies(self, tenant: str, items: list[Item], tally: Callable[[Item], Tally | None] | None) -> list[dict[str, Any]]:
+        """The items' tallies summed per counted item: one ADD each in the transaction that writes the items."""
+        summed: dict[tuple[str, str], dict[str, int | float]] = {}
+        for it in items:
+            t = tally(it) if tally is not None else None
+            if t is not None:
+                acc = summed.setdefault((t.kind, t.item_id), {})
+                for name, value in t.deltas.items():
+                    acc[name] = acc.get(name, 0) + value
+        return [self._tally_action(tenant, Tally(k, i, d)) for (k, i), d in summed.items()]
+
+    def _put_batch(self, kind: str, tenant: str, items: list[Item], parent: str,
+                   tally: Callable[[Item], Tally | None] | None = None) -> None:
         items = list({it["id"]: it for it in items}.values())
         raws = {r[PARTITION_KEY]: r for r in self._raw_many([self._key(kind, tenant, it["id"]) for it in items])}
         fresh = [it for it in items if self._key(kind, tenant, it["id"])[PARTITION_KEY] not in raws
@@ -316,23 +331,27 @@ class DynamoMetadataStore:
                 version = int(raw.get(_VER, 0))
             action = self._put_action(self._record(kind, tenant, it, place, (version or 0) + 1), version)
             writes.append((action, ranks.deltas(old.members() if old else [], place.members())))
-        if not self._tracked(kind):
+        if not self._tracked(kind) and tally is None:
             for action, _ in writes:  # nothing to keep in step: plain writes
                 self._single(action)
             return
-        # as many items per transaction as its 100 actions allow, their rank-node changes merged
+        # as many items per transaction as its 100 actions allow, their rank-node changes merged, and with them
+        # the counts they add (a count never drifts from the items written)
+        room = _MAX_ACTIONS - len(self._tallies(tenant, items, tally))
         actions: list[dict[str, Any]] = []
         moves: dict[ranks.NodeKey, dict[int, int]] = {}
-        for action, delta in writes:
+        written: list[Item] = []
+        for (action, delta), it in zip(writes, items, strict=True):
             merged = {k: dict(v) for k, v in moves.items()}
             ranks.merge_into(merged, delta)
-            if actions and len(actions) + 1 + len(merged) > _MAX_ACTIONS:
-                self._write(actions, moves)
-                actions, merged = [], {k: dict(v) for k, v in delta.items()}
+            if actions and len(actions) + 1 + len(merged) > room:
+                self._write(actions, moves, self._tallies(tenant, written, tally))
+                actions, merged, written = [], {k: dict(v) for k, v in delta.items()}, []
             actions.append(action)
+            written.append(it)
             moves = merged
         if actions:
-            self._write(actions, moves)
+            self._write(actions, moves, self._tallies(tenant, written, tally))
 
     def import_items(self, kind: str, tenant: str, items: list[Item], *, parent: str = "") -> None:
         """Batch writes of the items and one ADD per rank node they touch: no reads, no transactions."""

@@ -228,12 +228,16 @@ class SqliteMetadataStore:
             target[name] = (target.get(name) or 0) + delta
         self._write(db, tally.kind, tenant, target, row[1])
 
-    def put_many(self, kind: str, tenant: str, items: list[Item], *, parent: str = "") -> None:
+    def put_many(self, kind: str, tenant: str, items: list[Item], *, parent: str = "",
+                 tally: Callable[[Item], Tally | None] | None = None) -> None:
         if not items:
             return
         with self._tx() as db:
             for item in items:
                 self._write(db, kind, tenant, item, parent)
+                counted = tally(item) if tally is not None else None
+                if counted is not None:
+                    self._add(db, tenant, counted)
 
     def import_items(self, kind: str, tenant: str, items: list[Item], *, parent: str = "") -> None:
         self.put_many(kind, tenant, items, parent=parent)

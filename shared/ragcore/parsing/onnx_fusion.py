@@ -29,7 +29,7 @@ ATTR_FLOAT, ATTR_INT, ATTR_TENSOR, ATTR_INTS = 1, 2, 4, 7  # AttributeProto.Attr
 
 
 @lru_cache(maxsize=1)
-def _schema() -> dict[str, Any]:
+def onnx_schema() -> dict[str, Any]:
     """ModelProto and friends, only the fields the rewrites read or write (numbers as in onnx.proto)."""
     from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
@@ -66,10 +66,10 @@ def _schema() -> dict[str, Any]:
 
 def simplify(model: bytes) -> tuple[bytes, Counter[str]]:
     """The model with the rewrites above applied, and how many of each were made."""
-    schema = _schema()
+    schema = onnx_schema()
     proto = schema["ModelProto"]()
     proto.ParseFromString(model)
-    graph = _Graph(proto.graph, schema)
+    graph = OnnxGraph(proto.graph, schema)
     counts: Counter[str] = Counter()
     counts["conv_affine"] = graph.fold_affine_after_conv()
     counts["hard_swish"] = graph.hard_swish()
@@ -79,7 +79,7 @@ def simplify(model: bytes) -> tuple[bytes, Counter[str]]:
     return proto.SerializeToString(), counts
 
 
-class _Graph:
+class OnnxGraph:
     """The graph's nodes as a plain list of our own message objects (identity is stable there, unlike on a
     protobuf repeated field); each rewrite pass indexes them once, edits, and drops what it replaced."""
 
