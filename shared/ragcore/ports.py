@@ -84,6 +84,11 @@ class MetadataStore(Protocol):
         """Merge changes into an existing item; None when it does not exist (nothing is created)."""
         ...
 
+    def update_many(self, kind: str, tenant: str, changes: Mapping[str, Mapping[str, Any]]) -> dict[str, Item]:
+        """update() of many items (item id → its changes) in as few writes as the store allows; the items that
+        exist, as updated, by id."""
+        ...
+
     def increment(self, kind: str, tenant: str, item_id: str, deltas: Mapping[str, int | float]) -> Item | None:
         """Atomically add numbers to fields of an existing item."""
         ...

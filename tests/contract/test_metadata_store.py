@@ -213,3 +213,24 @@ def test_an_import_reads_back_as_put_many_would_write_it(store: Any) -> None:
     assert store.count(done) == 61 and store.count(ListQuery("document", "t1", "ds")) == 121
     assert _ids(store.page(done, 58, 5)) == ["d117", "d119", "later"]
     assert _ids(store.page(ListQuery("document", "t1", "ds", order="update_time"), 0, 2)) == ["later", "d119"]
+
+
+def test_update_many_moves_items_between_views_and_counts_stay_exact(store: Any) -> None:
+    from ragcore.ports import Tally
+
+    store.put("dataset", "t1", {"id": "ds", "document_count": 0})
+    docs = [{"id": f"d{i}", "name": f"n{i}.txt", "run": "UNSTART", "suffix": "txt", "create_time": i, "update_time": i}
+            for i in range(30)]  # more than one transaction's worth on DynamoDB
+    store.put_many("document", "t1", docs, parent="ds", tally=lambda it: Tally("dataset", "ds", {"document_count": 1}))
+    assert store.get("dataset", "t1", "ds")["document_count"] == 30  # each document's count written with it
+    changed = store.update_many("document", "t1", {f"d{i}": {"run": "RUNNING", "update_time": 100 + i}
+                                                   for i in range(0, 30, 2)} | {"missing": {"run": "RUNNING"}})
+    assert sorted(changed) == sorted(f"d{i}" for i in range(0, 30, 2))  # only what exists, nothing created
+    assert changed["d4"]["run"] == "RUNNING" and changed["d4"]["name"] == "n4.txt"
+    assert store.get("document", "t1", "missing") is None
+    running = ListQuery("document", "t1", "ds", where={"run": ["RUNNING"]})
+    assert store.count(running) == 15 and store.count(ListQuery("document", "t1", "ds", where={"run": ["UNSTART"]})) == 15
+    assert _ids(store.page(running, 0, 3)) == ["d28", "d26", "d24"]
+    by_update = _ids(store.page(ListQuery("document", "t1", "ds", order="update_time"), 0, 30))
+    assert by_update[:2] == ["d28", "d26"] and by_update[15:17] == ["d29", "d27"]  # moved ones first, newest first
+    assert store.count(ListQuery("document", "t1", "ds")) == 30

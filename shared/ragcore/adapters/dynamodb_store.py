@@ -160,7 +160,7 @@ class DynamoMetadataStore:
         return record
 
     def _placement(self, kind: str, tenant: str, parent: str, item: Item, old: _Placement | None,
-                   old_raw: dict[str, Any] | None) -> _Placement:
+                   old_raw: dict[str, Any] | None, next_u: Callable[[], int] | None = None) -> _Placement:
         a, b = slot_values(kind, item)
         declared = position_of(kind, item)
         if old is None:
@@ -169,7 +169,7 @@ class DynamoMetadataStore:
         u = old.u
         moved = old_raw is not None and _from_dynamo(old_raw.get("update_time")) != item.get("update_time")
         if "update_time" in fields_of(kind).orders and (u is None or moved):
-            u = self._allocate(tenant, kind, 1)
+            u = next_u() if next_u is not None else self._allocate(tenant, kind, 1)
         return _Placement(kind, tenant, parent, a, b, old.c if declared is None else declared, u)
 
     # ---- low-level reads ------------------------------------------------------------------------
@@ -424,10 +424,17 @@ class DynamoMetadataStore:
         raw = self._raw(kind, tenant, item_id)
         if raw is None:
             return None
+        action, delta, item = self._update_action(kind, tenant, raw, changes)
+        self._write([action], delta)
+        return item
+
+    def _update_action(self, kind: str, tenant: str, raw: dict[str, Any], changes: Mapping[str, Any],
+                       next_u: Callable[[], int] | None = None) -> tuple[dict[str, Any], dict[ranks.NodeKey, dict[int, int]], Item]:
+        """An item's changes as one conditional Update (on its version), the rank-node moves it makes, the item."""
         item = _clean(raw)
         item.update(changes)
         old = _Placement.of_raw(kind, tenant, raw)
-        place = self._placement(kind, tenant, old.parent, item, old, raw)
+        place = self._placement(kind, tenant, old.parent, item, old, raw, next_u)
         version = int(raw.get(_VER, 0))
         sets = {**{k: _to_dynamo(v) for k, v in changes.items()}, **place.keys(), _VER: version + 1}
         lname = name_key(kind, item)
@@ -444,11 +451,50 @@ class DynamoMetadataStore:
         if removes:
             names["#rm"] = removes[0]
             expr += " REMOVE #rm"
-        action = {"Update": {"TableName": self._name, "Key": self._key(kind, tenant, item_id),
+        action = {"Update": {"TableName": self._name, "Key": self._key(kind, tenant, item["id"]),
                              "UpdateExpression": expr, "ConditionExpression": "#ver = :ver",
                              "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}}
-        self._write([action], ranks.deltas(old.members(), place.members()))
-        return item
+        return action, ranks.deltas(old.members(), place.members()), item
+
+    def update_many(self, kind: str, tenant: str, changes: Mapping[str, Mapping[str, Any]]) -> dict[str, Item]:
+        spec = fields_of(kind)
+        indexed = set(spec.slots) | ({spec.name} if spec.name else set()) | {"update_time"}
+        if not self._tracked(kind) or not any(indexed & set(change) for change in changes.values()):
+            found = {i: self.update(kind, tenant, i, change) for i, change in changes.items()}
+            return {i: item for i, item in found.items() if item is not None}
+        out: dict[str, Item] = {}
+        ids = list(changes)
+        for start in range(0, len(ids), _BATCH):
+            part = {i: changes[i] for i in ids[start : start + _BATCH]}
+            out.update(self._retrying(lambda part=part: self._update_batch(kind, tenant, part)))  # type: ignore[misc]
+        return out
+
+    def _update_batch(self, kind: str, tenant: str, changes: Mapping[str, Mapping[str, Any]]) -> dict[str, Item]:
+        """The items' updates in as few transactions as 100 actions allow, their rank-node moves merged and their
+        new update positions taken as one block (a batch of documents started together moves one path)."""
+        raws = {_clean(r)["id"]: r for r in self._raw_many([self._key(kind, tenant, i) for i in changes])}
+        moving = sum(1 for i in raws if "update_time" in changes[i])
+        block = iter(range(self._allocate(tenant, kind, moving), 1 << 62)) if moving else None
+
+        def next_u() -> int:
+            return next(block) if block is not None else self._allocate(tenant, kind, 1)
+
+        out: dict[str, Item] = {}
+        actions: list[dict[str, Any]] = []
+        moves: dict[ranks.NodeKey, dict[int, int]] = {}
+        for item_id, raw in raws.items():
+            action, delta, item = self._update_action(kind, tenant, raw, changes[item_id], next_u)
+            merged = {k: dict(v) for k, v in moves.items()}
+            ranks.merge_into(merged, delta)
+            if actions and len(actions) + 1 + len(merged) > _MAX_ACTIONS:
+                self._write(actions, moves)
+                actions, merged = [], {k: dict(v) for k, v in delta.items()}
+            actions.append(action)
+            moves = merged
+            out[item_id] = item
+        if actions:
+            self._write(actions, moves)
+        return out
 
     def increment(self, kind: str, tenant: str, item_id: str, deltas: Mapping[str, int | float]) -> Item | None:
         if not deltas:

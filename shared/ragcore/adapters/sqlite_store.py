@@ -401,6 +401,22 @@ class SqliteMetadataStore:
     def update(self, kind: str, tenant: str, item_id: str, changes: Mapping[str, Any]) -> Item | None:
         return self._change(kind, tenant, item_id, lambda item: item.update(changes))
 
+    def update_many(self, kind: str, tenant: str, changes: Mapping[str, Mapping[str, Any]]) -> dict[str, Item]:
+        out: dict[str, Item] = {}
+        if not changes:
+            return out
+        with self._tx() as db:  # one commit for the lot
+            for item_id, change in changes.items():
+                row = db.execute("SELECT data, parent FROM items WHERE kind=? AND tenant=? AND id=?",
+                                 (kind, tenant, item_id)).fetchone()
+                if row is None:
+                    continue
+                item: Item = _loads(row[0])
+                item.update(change)
+                self._write(db, kind, tenant, item, row[1])
+                out[item_id] = item
+        return out
+
     def increment(self, kind: str, tenant: str, item_id: str, deltas: Mapping[str, int | float]) -> Item | None:
         def add(item: Item) -> None:
             for name, delta in deltas.items():

@@ -43,19 +43,34 @@ class ParseControl:
         missing = [i for i in unique if i not in found]
         if missing:
             raise ApiError(RetCode.DATA_ERROR, f"Documents not found: {missing}")
-        for doc_id in unique:
-            self.queue_parse(tenant, dataset, found[doc_id])
+        self.queue_parses(tenant, dataset, [found[doc_id] for doc_id in unique])
         if repeated:
             return {"success_count": len(unique), "errors": repeated}, f"Partially parsed {len(unique)} documents with {len(repeated)} errors"
         return {"success_count": len(unique)}, None
 
     def queue_parse(self, tenant: str, dataset: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
-        # the earlier runs' chunks go when this run is DONE: purged now, they could race this run's writes of the
-        # chunks that keep their ids (same place, same content) and take them with them
-        run_id = self._documents.retire_chunks(tenant, dataset, item, purge=False)
+        return self.queue_parses(tenant, dataset, [item])[0]
+
+    def queue_parses(self, tenant: str, dataset: dict[str, Any], items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Each document RUNNING with a fresh run, written together (one store write for the lot where the store
+        allows: on DynamoDB their list moves share one transaction), then each one's plan task queued."""
+        changes: dict[str, dict[str, Any]] = {}
+        runs: dict[str, int] = {}
+        for item in items:
+            # the earlier runs' chunks go when this run is DONE: purged now, they could race this run's writes of
+            # the chunks that keep their ids (same place, same content) and take them with them
+            runs[item["id"]] = self._documents.retire_chunks(tenant, dataset, item, purge=False)
+            changes[item["id"]] = stamp_update(self._running(item, runs[item["id"]]))
+        updated = self._store.update_many(KIND, tenant, changes)
+        for item in items:
+            self._queue().submit({"type": "plan", "tenant": tenant, "dataset_id": dataset["id"], "document_id": item["id"],
+                                  "run_id": runs[item["id"]]})
+        return [updated.get(item["id"], item) for item in items]
+
+    def _running(self, item: dict[str, Any], run_id: int) -> dict[str, Any]:
         earlier = bool(item.get("chunk_count")) or int(item.get("_run_id") or 0) > 0
         ms = now_ms()
-        changes = {
+        return {
             "run": "RUNNING",
             "progress": 0.0,
             "progress_msg": progress_line("Task has been received."),
@@ -71,9 +86,6 @@ class ParseControl:
             "_purge_earlier": earlier,
             "_lease_resumes": 0,  # a lapsed lease's parse again sets its count after this
         }
-        updated = self._store.update(KIND, tenant, item["id"], stamp_update(changes)) or item
-        self._queue().submit({"type": "plan", "tenant": tenant, "dataset_id": dataset["id"], "document_id": item["id"], "run_id": run_id})
-        return updated
 
     def requeue_running(self, tenant: str) -> int:
         """Documents left RUNNING by a process that stopped lost their in-memory tasks: parse them again (the local
