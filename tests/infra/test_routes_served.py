@@ -64,7 +64,9 @@ def test_each_route_is_served_by_the_handler_it_is_deployed_to(data_dir: Path) -
         # and one of an unknown chat channel is our HTTP 404 naming it
         webhook_unknown = path.endswith("/webhook") and (status, json.loads(body)) in (
             (400, {"code": 400, "message": "Canvas not found."}), (404, {"code": 404, "message": "No chat channel has this id."}))
-        wrong_route = (status not in (200, 401) and not webhook_unknown) or "MethodNotAllowed" in body
+        # the OAuth sign-in callback sends the browser back to the console (RAGFlow's redirect with the error)
+        oauth_redirect = status == 302 and path == "/api/v1/auth/oauth/{channel}/callback"
+        wrong_route = (status not in (200, 401) and not webhook_unknown and not oauth_redirect) or "MethodNotAllowed" in body
         assert not wrong_route, f"{method} {path} → functions/{module}/handler.py answered {status}: {body[:200]}"
         if status == 401:  # RAGFlow's envelope; the MCP endpoint's JSON-RPC error (no key)
             refusal = json.loads(body)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from ragcore.domain.kinds import DATASET as DATASET_KIND
 from ragcore.domain.kinds import DOCUMENT as DOC_KIND
+from ragcore.domain.kinds import INGESTION_LOG as LOG_KIND
 from ragcore.domain.kinds import PARSE_MARK
 from ragcore.errors import ProviderError
 from ragcore.ids import now_ms
@@ -33,7 +34,7 @@ from ragcore.services.knowledge.document_assets import (
     store_thumbnail,
 )
 from ragcore.services.knowledge.documents import progress_line
-from ragcore.services.knowledge.ingestion_logs import record_run
+from ragcore.services.knowledge.ingestion_logs import record_run, run_log
 from ragcore.text.tokenize import count_tokens
 
 if TYPE_CHECKING:
@@ -75,6 +76,24 @@ class Parsed:
     @property
     def span(self) -> str:
         return _span(self.task)
+
+
+@dataclass
+class PendingWrites:
+    """A write group's document changes and run logs, written together once its counts are in: one store write for
+    the lot instead of two per document (the logs first: a client that sees DONE finds its log)."""
+
+    docs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    logs: list[dict[str, Any]] = field(default_factory=list)
+
+    def flush(self, store: MetadataStore, tenant: str) -> None:
+        by_dataset: dict[str, list[dict[str, Any]]] = {}
+        for item in self.logs:
+            by_dataset.setdefault(str(item["kb_id"]), []).append(item)
+        for dataset_id, logs in by_dataset.items():
+            store.put_many(LOG_KIND, tenant, logs, parent=dataset_id)
+        store.update_many(DOC_KIND, tenant, self.docs)
+        self.docs, self.logs = {}, []
 
 
 class IngestionService:
@@ -357,15 +376,19 @@ class IngestionService:
                     self._fail(tenant, parsed.doc, parsed.run_id, f"{parsed.span}: {exc}")
                 return
         still = self._running(tenant, keep)
+        pending = PendingWrites()  # the documents' run logs and new states, written together after their counts
         for parsed in keep:
             if parsed.doc["id"] not in still:  # stopped while being written: what it wrote goes
                 self._chunks.delete_ids(tenant, [r["id"] for r in parsed.rows])
                 continue
             share = embed_s * len(parsed.rows) / max(len(rows), 1)
             tokens = sum(count_tokens(r["content"]) for r in parsed.rows)
+            if parsed.doc["id"] in pending.docs:  # a second range of one document: it builds on the first one's state
+                pending.flush(self._store, tenant)
             self._finish_task(tenant, live[parsed.doc["id"]], parsed.run_id, parsed.index, len(parsed.rows), tokens,
                               [*parsed.lines, f"{parsed.span}: Embedding chunks ({share:.2f}s); indexing done."],
-                              parsed.changes)
+                              parsed.changes, pending)
+        pending.flush(self._store, tenant)
 
     def _running(self, tenant: str, group: list[Parsed]) -> dict[str, dict[str, Any]]:
         """The group's documents still in the run their tasks belong to, by id (one read for the group)."""
@@ -421,7 +444,10 @@ class IngestionService:
                                                       "_lease_until": time.time() + self._lease_s})
 
     def _finish_task(self, tenant: str, doc: dict[str, Any], run_id: int, index: int, chunks: int, tokens: int,
-                     lines: list[str], changes: dict[str, Any] | None = None) -> None:
+                     lines: list[str], changes: dict[str, Any] | None = None,
+                     pending: PendingWrites | None = None) -> None:
+        """The task's counts, and the document's progress or end; with `pending`, the document's changes are left
+        there for the caller to write together with its batch's others (one store write for the lot)."""
         # the task's counts go into the document in one write with the task's mark (both or neither): a delivery
         # of a task already counted finds the mark and only finishes what a crash may have left (the run's end)
         counts = Tally(DOC_KIND, doc["id"], {"_tasks_done": 1, "chunk_count": chunks, "token_count": tokens})
@@ -449,12 +475,20 @@ class IngestionService:
                             tally=Tally(DATASET_KIND, doc["dataset_id"], {"chunk_count": int(updated["chunk_count"]),
                                                                           "token_num": int(updated["token_count"])}))
         if changes.get("run") == "DONE":  # the log first: a client that sees DONE finds its log
-            record_run(self._store, tenant, updated, "DONE", str(changes["progress_msg"]), float(changes["process_duration"]))
+            if pending is not None:
+                pending.logs.append(run_log(tenant, updated, "DONE", str(changes["progress_msg"]),
+                                            float(changes["process_duration"])))
+            else:
+                record_run(self._store, tenant, updated, "DONE", str(changes["progress_msg"]),
+                           float(changes["process_duration"]))
             if updated.get("_purge_earlier", True):  # what earlier runs wrote and this one did not rewrite
                 changes["_purge_earlier"] = False
                 self._queue().submit({"type": "purge_chunks", "tenant": tenant, "dataset_id": doc["dataset_id"],
                                       "document_id": doc["id"], "run_id": run_id})
-        self._store.update(DOC_KIND, tenant, doc["id"], changes)
+        if pending is not None:
+            pending.docs[doc["id"]] = changes
+        else:
+            self._store.update(DOC_KIND, tenant, doc["id"], changes)
 
     def _fail(self, tenant: str, doc: dict[str, Any], run_id: int, reason: str) -> None:
         current = self._store.get(DOC_KIND, tenant, doc["id"])

@@ -22,6 +22,11 @@ DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 def record_run(store: MetadataStore, tenant: str, doc: dict[str, Any], run: str, progress_msg: str, duration: float) -> None:
     """Called where a parse run ends; a log write never fails the run it describes. One log per run and outcome:
     a run's end written again (a task resumed after a crash) rewrites the same log."""
+    store.put(KIND, tenant, run_log(tenant, doc, run, progress_msg, duration), parent=doc["dataset_id"])
+
+
+def run_log(tenant: str, doc: dict[str, Any], run: str, progress_msg: str, duration: float) -> dict[str, Any]:
+    """The log item of a document's parse run (its id fixed by the document, run and outcome), under its dataset."""
     ms = now_ms()
     name = str(doc.get("name", ""))
     log_id = hashlib.md5(f"{doc['id']}:{doc.get('_run_id', 0)}:{run}".encode(), usedforsecurity=False).hexdigest()
@@ -34,7 +39,7 @@ def record_run(store: MetadataStore, tenant: str, doc: dict[str, Any], run: str,
         "task_type": "Parse", "operation_status": STATUS_CODES[run], "avatar": "", "status": "1",
         "create_time": ms, "create_date": http_date(ms), "update_time": ms, "update_date": http_date(ms),
     }
-    store.put(KIND, tenant, item, parent=doc["dataset_id"])
+    return item
 
 
 def record_dataset_run(store: MetadataStore, tenant: str, dataset: dict[str, Any], task_type: str, run: str,
