@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -76,6 +77,10 @@ def test_tools_list_reads_one_page_of_datasets_and_chats(aws: Aws) -> None:
         aws.usage.lines.clear()
         assert client.get("/api/v1/datasets", params={"page_size": 30}).json()["code"] == 0
         assert client.get("/api/v1/chats", params={"page_size": 30}).json()["code"] == 0
+        # the server logs a request's usage after its reply is sent: wait for both lines
+        deadline = time.monotonic() + 5
+        while not (aws.reads("GET /api/v1/datasets") and aws.reads("GET /api/v1/chats")) and time.monotonic() < deadline:
+            time.sleep(0.02)
         pages = sum(aws.reads("GET /api/v1/datasets")) + sum(aws.reads("GET /api/v1/chats"))
 
     async def use(s: Any) -> Any:
@@ -85,6 +90,9 @@ def test_tools_list_reads_one_page_of_datasets_and_chats(aws: Aws) -> None:
     tools = {t.name: t.description for t in session(aws, use).tools}
     assert f"(30 of {DATASETS} shown; call ragflow_list_datasets" in tools["ragflow_retrieval"]
     assert f"(30 of {CHATS} shown; call ragflow_list_chats" in tools["ragflow_list_chats"]
+    deadline = time.monotonic() + 5
+    while len(aws.reads("POST /api/v1/mcp")) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
     reads = aws.reads("POST /api/v1/mcp")
     assert len(reads) >= 2  # initialize (and its notification), then tools/list: each a request of its own
     assert max(reads) <= pages + 10 < DATASETS + CHATS, (reads, pages)  # as the two REST pages read, not all
