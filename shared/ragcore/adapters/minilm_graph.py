@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from ragcore.parsing.onnx_fusion import OnnxGraph, onnx_schema
+from ragcore.parsing.onnx_fusion import OnnxGraph, apply_rewrites
 
 INT8 = 3  # TensorProto.DataType
 CONTRIB = "com.microsoft"
@@ -30,17 +30,8 @@ CONTRIB = "com.microsoft"
 
 def rewrite(model: bytes, *, quantize: bool = True) -> tuple[bytes, Counter[str]]:
     """The model with the rewrites above applied, and how many of each were made."""
-    schema = onnx_schema()
-    proto = schema["ModelProto"]()
-    proto.ParseFromString(model)
-    graph = MiniLMGraph(proto.graph, schema)
-    counts: Counter[str] = Counter()
-    counts["nan_guards"] = graph.drop_nan_guards()
-    counts["gelu"] = graph.gelu()
-    if quantize:
-        counts["int8_matmul"] = graph.int8_matmuls()
-    graph.write_back()
-    return proto.SerializeToString(), counts
+    passes = {"nan_guards": "drop_nan_guards", "gelu": "gelu"} | ({"int8_matmul": "int8_matmuls"} if quantize else {})
+    return apply_rewrites(model, MiniLMGraph, passes)
 
 
 class MiniLMGraph(OnnxGraph):

@@ -66,15 +66,18 @@ def onnx_schema() -> dict[str, Any]:
 
 def simplify(model: bytes) -> tuple[bytes, Counter[str]]:
     """The model with the rewrites above applied, and how many of each were made."""
+    return apply_rewrites(model, OnnxGraph, {"conv_affine": "fold_affine_after_conv", "hard_swish": "hard_swish",
+                                             "affine_into_pointwise": "fold_affine_into_pointwise_conv",
+                                             "affine_as_channel_conv": "affine_as_channel_conv"})
+
+
+def apply_rewrites(model: bytes, graph_type: type[OnnxGraph], passes: dict[str, str]) -> tuple[bytes, Counter[str]]:
+    """The model after each named rewrite method of graph_type in turn (count name → method), and the counts."""
     schema = onnx_schema()
     proto = schema["ModelProto"]()
     proto.ParseFromString(model)
-    graph = OnnxGraph(proto.graph, schema)
-    counts: Counter[str] = Counter()
-    counts["conv_affine"] = graph.fold_affine_after_conv()
-    counts["hard_swish"] = graph.hard_swish()
-    counts["affine_into_pointwise"] = graph.fold_affine_into_pointwise_conv()
-    counts["affine_as_channel_conv"] = graph.affine_as_channel_conv()
+    graph = graph_type(proto.graph, schema)
+    counts: Counter[str] = Counter({name: getattr(graph, method)() for name, method in passes.items()})
     graph.write_back()
     return proto.SerializeToString(), counts
 
