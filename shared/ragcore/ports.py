@@ -84,9 +84,13 @@ class MetadataStore(Protocol):
         """Merge changes into an existing item; None when it does not exist (nothing is created)."""
         ...
 
-    def update_many(self, kind: str, tenant: str, changes: Mapping[str, Mapping[str, Any]]) -> dict[str, Item]:
+    def update_many(self, kind: str, tenant: str, changes: Mapping[str, Mapping[str, Any]], *,
+                    when: Callable[[Item], bool] | None = None,
+                    tally: Callable[[Item], Tally | None] | None = None) -> dict[str, Item]:
         """update() of many items (item id → its changes) in as few writes as the store allows; the items that
-        exist, as updated, by id."""
+        exist, as updated, by id. With `when`, an item is updated only if it holds for the item as stored at the
+        write (atomically: a concurrent change makes it be asked again); with `tally`, each updated item's counts
+        (of the item as updated) are added in the same write, so a count and its items never disagree."""
         ...
 
     def increment(self, kind: str, tenant: str, item_id: str, deltas: Mapping[str, int | float]) -> Item | None:

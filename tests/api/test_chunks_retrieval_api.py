@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from ragcore.services.knowledge.chunks.term_stats import TERMSTATS_VERSION
 
 from tests.api.docs_helpers import eventually, ingest, make_dataset, retrieve, stored, upload
 from tests.conftest import Api
@@ -197,8 +198,9 @@ def test_term_similarity_is_bm25_over_the_datasets_own_statistics(api: Api) -> N
     assert all(0.0 <= c["term_similarity"] < 1.0 for c in mixed)
 
 
+@pytest.mark.parametrize("mark", [None, 1], ids=["no statistics", "128-bucket statistics"])
 def test_a_dataset_from_before_keyword_statistics_is_recounted_in_the_background(
-        api: Api, corpus: tuple[str, dict[str, str]]) -> None:
+        api: Api, corpus: tuple[str, dict[str, str]], mark: int | None) -> None:
     from ragcore import bootstrap
     from ragcore.bootstrap.container import get_container
 
@@ -206,11 +208,13 @@ def test_a_dataset_from_before_keyword_statistics_is_recounted_in_the_background
     store = get_container().store
     before = bootstrap.chunk_store().stats.read(api.tenant, [ds], ["planet"])
     assert before.chunks == store.get("dataset", api.tenant, ds)["chunk_count"] > 0 and before.frequency == {"planet": 1}
-    # what an earlier version left: no statistics and no mark on the dataset
+    # what an earlier version left: no statistics and no mark on the dataset, or statistics in buckets laid out
+    # otherwise (version 1) that the current layout does not read
     bootstrap.chunk_store().stats.drop_dataset(api.tenant, ds)
     item = store.get("dataset", api.tenant, ds)
-    store.put("dataset", api.tenant, {k: v for k, v in item.items() if k != "_termstats"}, if_absent=False)
+    older = {k: v for k, v in item.items() if k != "_termstats"} | ({"_termstats": mark} if mark else {})
+    store.put("dataset", api.tenant, older, if_absent=False)
     assert retrieve(api, question="largest planet", dataset_ids=[ds])["chunks"]  # still answers meanwhile
-    eventually(lambda: bool((store.get("dataset", api.tenant, ds) or {}).get("_termstats")))
+    eventually(lambda: (store.get("dataset", api.tenant, ds) or {}).get("_termstats") == TERMSTATS_VERSION)
     after = bootstrap.chunk_store().stats.read(api.tenant, [ds], ["planet"])
     assert (after.chunks, after.frequency, after.mean_length) == (before.chunks, before.frequency, before.mean_length)

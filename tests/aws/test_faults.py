@@ -177,10 +177,10 @@ def test_redelivered_and_duplicated_messages_make_no_duplicates(aws: Aws) -> Non
     assert "Everest" in best_hit(aws, "Everest mountain", dataset_id)
 
 
-@pytest.mark.parametrize("dies_after", ["its chunks were written", "its counts were written"])
+@pytest.mark.parametrize("dies_after", ["its chunks were written", "its run log was written", "its counts were written"])
 def test_a_function_killed_mid_task_is_resumed_by_the_redelivery(aws: Aws, dies_after: str) -> None:
     from ragcore.adapters.dynamodb_store import DynamoMetadataStore
-    from ragcore.domain.kinds import PARSE_MARK
+    from ragcore.domain.kinds import INGESTION_LOG
     from ragcore.services.knowledge.chunks.store import ChunkStore
 
     aws.s3.put_object(Bucket=BUCKET, Key="inbox/kill/a.txt", Body=b"Alpha beta gamma.\n\nDelta epsilon.\n")
@@ -195,20 +195,29 @@ def test_a_function_killed_mid_task_is_resumed_by_the_redelivery(aws: Aws, dies_
                 raise Killed
 
             mp.setattr(ChunkStore, "write", write_then_die)
-        else:
-            put = DynamoMetadataStore.put
+        elif dies_after == "its run log was written":
+            put_many = DynamoMetadataStore.put_many
 
-            def put_then_die(self: DynamoMetadataStore, kind: str, *args: Any, **kwargs: Any) -> bool:
-                done = put(self, kind, *args, **kwargs)
-                if kind == PARSE_MARK:
+            def put_then_die(self: DynamoMetadataStore, kind: str, *args: Any, **kwargs: Any) -> None:
+                put_many(self, kind, *args, **kwargs)
+                if kind == INGESTION_LOG:
+                    raise Killed
+
+            mp.setattr(DynamoMetadataStore, "put_many", put_then_die)
+        else:  # the document's end and its dataset's counts, written together
+            update_many = DynamoMetadataStore.update_many
+
+            def update_then_die(self: DynamoMetadataStore, *args: Any, **kwargs: Any) -> dict[str, Any]:
+                done = update_many(self, *args, **kwargs)
+                if kwargs.get("tally") is not None:
                     raise Killed
                 return done
 
-            mp.setattr(DynamoMetadataStore, "put", put_then_die)
+            mp.setattr(DynamoMetadataStore, "update_many", update_then_die)
         with pytest.raises(Killed):
             aws.run_lambda([plan])  # the message is never deleted: SQS hands it out again after its timeout
     dataset_id, [doc] = ingested(aws, "kill")
-    assert doc["run"] == "RUNNING"
+    assert doc["run"] == ("DONE" if dies_after == "its counts were written" else "RUNNING")
     time.sleep(1.1)
     again = aws.receive(aws.task_queue, visibility=30)
     assert [r["messageId"] for r in again] == [plan["messageId"]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import pytest
 from ragcore.ports import ListQuery
 
 
@@ -234,3 +235,60 @@ def test_update_many_moves_items_between_views_and_counts_stay_exact(store: Any)
     by_update = _ids(store.page(ListQuery("document", "t1", "ds", order="update_time"), 0, 30))
     assert by_update[:2] == ["d28", "d26"] and by_update[15:17] == ["d29", "d27"]  # moved ones first, newest first
     assert store.count(ListQuery("document", "t1", "ds")) == 30
+
+
+def test_chunk_pages_across_the_head_range_and_with_items_from_before_head_nodes(
+        store: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A document's chunks (positions from 0) count in head nodes on DynamoDB; chunks written before head nodes
+    existed keep their paths. Mixed in one view, moved between runs and deleted, every page is still exact."""
+    import ragcore.adapters.dynamodb_store as dynamodb_store
+
+    def chunk(i: int) -> dict[str, Any]:
+        return {"id": f"c{i}", "order": i, "_run": 1, "available": True, "create_time": i}
+
+    positions = [*range(0, 600, 3), *range(100_000, 100_005)]  # below and above the head range, and a second task
+    with monkeypatch.context() as before_heads:
+        before_heads.setattr(dynamodb_store, "_heads", lambda kind: False)
+        store.put_many("chunk", "t1", [chunk(i) for i in positions[::2]], parent="doc")
+    store.put_many("chunk", "t1", [chunk(i) for i in positions[1::2]], parent="doc")
+    moved, deleted = set(positions[:40:4]), set(positions[40:80:5])
+    for i in moved:
+        store.update("chunk", "t1", f"c{i}", {"_run": 2})
+    for i in deleted:
+        assert store.delete("chunk", "t1", f"c{i}")
+    for run in (1, 2):
+        want = [f"c{i}" for i in positions if i not in deleted and (i in moved) == (run == 2)]
+        for desc in (False, True):
+            q = ListQuery("chunk", "t1", "doc", desc=desc, where={"_run": [run]})
+            assert store.count(q) == len(want)
+            ordered = want[::-1] if desc else want
+            for offset in sorted({0, 1, 7, 63, 127, 128, 170, max(len(want) - 3, 0)}):
+                for size in (1, 10, 64):
+                    assert _ids(store.page(q, offset, size)) == ordered[offset : offset + size], (run, desc, offset, size)
+
+
+def test_update_many_when_and_tally_update_only_what_still_qualifies_and_count_it_once(store: Any) -> None:
+    from ragcore.ports import Tally
+
+    store.put("dataset", "t1", {"id": "ds", "chunk_count": 0})
+    docs = [{"id": f"d{i}", "name": f"n{i}.txt", "run": "RUNNING", "suffix": "txt", "create_time": i, "update_time": i,
+             "chunk_count": 0} for i in range(30)]
+    store.put_many("document", "t1", docs, parent="ds")
+    store.update("document", "t1", "d3", {"run": "CANCEL"})  # stopped meanwhile: not ended, not counted
+
+    def end(n: int) -> dict[str, dict[str, Any]]:
+        return {f"d{i}": {"run": "DONE", "chunk_count": i, "update_time": 100 + i} for i in range(n)}
+
+    def running(doc: dict[str, Any]) -> bool:
+        return doc["run"] == "RUNNING"
+
+    def counts(doc: dict[str, Any]) -> Tally:
+        return Tally("dataset", "ds", {"chunk_count": doc["chunk_count"]})
+
+    ended = store.update_many("document", "t1", end(30), when=running, tally=counts)
+    assert sorted(ended) == sorted(f"d{i}" for i in range(30) if i != 3)
+    assert store.get("document", "t1", "d3")["run"] == "CANCEL" and store.get("document", "t1", "d3")["chunk_count"] == 0
+    assert store.get("dataset", "t1", "ds")["chunk_count"] == sum(range(30)) - 3
+    assert store.update_many("document", "t1", end(30), when=running, tally=counts) == {}  # a redelivery: nothing twice
+    assert store.get("dataset", "t1", "ds")["chunk_count"] == sum(range(30)) - 3
+    assert store.count(ListQuery("document", "t1", "ds", where={"run": ["DONE"]})) == 29

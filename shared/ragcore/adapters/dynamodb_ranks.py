@@ -14,6 +14,13 @@ from ragcore.errors import StorageError
 NodeKey = tuple[str, str, int, int]  # (order "c"/"u", view, level, index)
 
 
+# Positions under the first level-1 node. An item written with `head` counts there in the view's head node (level
+# 0, index 0) alone, not on a path of LEVELS nodes: a document's chunks (positions from 0 per document) cost one
+# node write per view instead of four. Readers add the head node into the tree they descend (head_read), so the
+# counts are the same tree either way, and an item written before heads existed keeps its path.
+HEAD = LEAF * FANOUT
+
+
 @dataclass(frozen=True)
 class Membership:
     """An item's place in one ordered view."""
@@ -21,13 +28,17 @@ class Membership:
     order: str  # "c" (creation) or "u" (last update)
     view: str
     position: int
+    head: bool = False  # counted in the view's head node when the position is below HEAD
 
 
-def path(position: int) -> list[tuple[int, int, int]]:
-    """(level, node index, child slot) from the leaves' parents up to the root."""
+def path(position: int, head: bool = False) -> list[tuple[int, int, int]]:
+    """(level, node index, child slot) from the leaves' parents up to the root; with `head`, a position below HEAD
+    is the head node's slot alone."""
     if not 0 <= position < CAPACITY:
         raise StorageError(f"List position {position} is outside the store's range (0 to {CAPACITY - 1}).")
     leaf = position // LEAF
+    if head and position < HEAD:
+        return [(0, 0, leaf)]
     out = []
     for level in range(1, LEVELS + 1):
         out.append((level, leaf // FANOUT**level, (leaf // FANOUT ** (level - 1)) % FANOUT))
@@ -39,7 +50,7 @@ def deltas(removed: Iterable[Membership], added: Iterable[Membership]) -> dict[N
     acc: dict[NodeKey, dict[int, int]] = {}
     for sign, members in ((-1, removed), (1, added)):
         for m in members:
-            for level, index, slot in path(m.position):
+            for level, index, slot in path(m.position, m.head):
                 node = acc.setdefault((m.order, m.view, level, index), {})
                 node[slot] = node.get(slot, 0) + sign
     out: dict[NodeKey, dict[int, int]] = {}
@@ -62,6 +73,30 @@ def merge_into(total: dict[NodeKey, dict[int, int]], more: dict[NodeKey, dict[in
 
 
 ReadLevel = Callable[[int, int], list[dict[int, int]]]  # (level, index) → each view's child counts there
+
+
+def head_read(read: ReadLevel) -> ReadLevel:
+    """The tree as if every head-counted item were on its path: `read` returns each view's counts in the views'
+    order (an empty dict for a missing node); the head node (0, 0) is added into node (1, 0)'s slots and, as one
+    sum, into slot 0 of the nodes above it."""
+
+    def combined(level: int, index: int) -> list[dict[int, int]]:
+        found = read(level, index)
+        if index != 0:
+            return found
+        out = []
+        for counts, head in zip(found, read(0, 0), strict=True):
+            merged = dict(counts)
+            if head:
+                if level == 1:
+                    for slot, n in head.items():
+                        merged[slot] = merged.get(slot, 0) + n
+                else:
+                    merged[0] = merged.get(0, 0) + sum(head.values())
+            out.append(merged)
+        return out
+
+    return combined
 
 
 def total(read: ReadLevel) -> int:

@@ -50,6 +50,7 @@ ADD_PER_UPDATE = 200  # "ADD #fNNN :vNNN, " is ≤ 17 characters: 200 of them st
 _KEY_ATTRS = {PARTITION_KEY, SORT_KEY, VIEW_ALL, VIEW_A, VIEW_B, POS_CREATE, POS_UPDATE, NAME}
 _VER = "~ver"
 _PARENT = "~parent"
+_HEAD = "~h"  # the item counts in its views' head nodes (ranks.HEAD): items written before heads existed lack it
 _ORDER_CODES = {"create_time": "c", "update_time": "u"}
 _GSI = {("c", VIEW_ALL): "by_create", ("u", VIEW_ALL): "by_update", ("c", VIEW_A): "by_a_create",
         ("u", VIEW_A): "by_a_update", ("c", VIEW_B): "by_b_create", ("u", VIEW_B): "by_b_update"}
@@ -79,11 +80,18 @@ def _clean(raw: dict[str, Any]) -> Item:
     return {k: _from_dynamo(v) for k, v in raw.items() if k not in _KEY_ATTRS and not k.startswith("~")}
 
 
+def _heads(kind: str) -> bool:
+    """Kinds whose items place themselves (chunks: positions from 0 per document) count in head nodes: most of
+    their views never leave the first level-1 node's range."""
+    return bool(fields_of(kind).position)
+
+
 class _Placement:
     """Where an item sits: its collection, slot views and positions (what its list keys say)."""
 
-    def __init__(self, kind: str, tenant: str, parent: str, a: str | None, b: str | None, c: int, u: int | None) -> None:
-        self.kind, self.parent, self.a, self.b, self.c, self.u = kind, parent, a, b, c, u
+    def __init__(self, kind: str, tenant: str, parent: str, a: str | None, b: str | None, c: int, u: int | None,
+                 head: bool = False) -> None:
+        self.kind, self.parent, self.a, self.b, self.c, self.u, self.head = kind, parent, a, b, c, u, head
         self.v0 = f"{tenant}#{kind}#{parent}"
         self.va = f"{self.v0}#a={a}" if a is not None else None
         self.vb = f"{self.v0}#b={b}" if b is not None else None
@@ -94,7 +102,7 @@ class _Placement:
         b = raw.get("~b")
         u = raw.get(POS_UPDATE)
         return cls(kind, tenant, str(raw.get(_PARENT, "")), None if a is None else str(a), None if b is None else str(b),
-                   int(raw[POS_CREATE]), None if u is None else int(u))
+                   int(raw[POS_CREATE]), None if u is None else int(u), bool(raw.get(_HEAD)))
 
     def members(self) -> list[ranks.Membership]:
         spec = fields_of(self.kind)
@@ -104,13 +112,15 @@ class _Placement:
             if view is None or name not in spec.counted:
                 continue
             if "create_time" in orders:
-                out.append(ranks.Membership("c", view, self.c))
+                out.append(ranks.Membership("c", view, self.c, self.head))
             if "update_time" in orders and self.u is not None:
-                out.append(ranks.Membership("u", view, self.u))
+                out.append(ranks.Membership("u", view, self.u, self.head))
         return out
 
     def keys(self) -> dict[str, Any]:
         out: dict[str, Any] = {VIEW_ALL: self.v0, POS_CREATE: self.c, _PARENT: self.parent}
+        if self.head:
+            out[_HEAD] = 1
         if self.va is not None:
             out[VIEW_A], out["~a"] = self.va, self.a
         if self.vb is not None:
@@ -165,12 +175,13 @@ class DynamoMetadataStore:
         declared = position_of(kind, item)
         if old is None:
             c = self._allocate(tenant, kind, 1) if declared is None else declared
-            return _Placement(kind, tenant, parent, a, b, c, c if "update_time" in fields_of(kind).orders else None)
+            return _Placement(kind, tenant, parent, a, b, c, c if "update_time" in fields_of(kind).orders else None,
+                              _heads(kind))
         u = old.u
         moved = old_raw is not None and _from_dynamo(old_raw.get("update_time")) != item.get("update_time")
         if "update_time" in fields_of(kind).orders and (u is None or moved):
             u = next_u() if next_u is not None else self._allocate(tenant, kind, 1)
-        return _Placement(kind, tenant, parent, a, b, old.c if declared is None else declared, u)
+        return _Placement(kind, tenant, parent, a, b, old.c if declared is None else declared, u, old.head)
 
     # ---- low-level reads ------------------------------------------------------------------------
     def _raw(self, kind: str, tenant: str, item_id: str) -> dict[str, Any] | None:
@@ -324,7 +335,7 @@ class DynamoMetadataStore:
                 a, b = slot_values(kind, it)
                 declared = position_of(kind, it)
                 c = declared if declared is not None else positions.get(it["id"]) or self._allocate(tenant, kind, 1)
-                place, old, version = _Placement(kind, tenant, parent, a, b, c, c if tracked else None), None, None
+                place, old, version = _Placement(kind, tenant, parent, a, b, c, c if tracked else None, _heads(kind)), None, None
             else:
                 old = _Placement.of_raw(kind, tenant, raw)
                 place = self._placement(kind, tenant, parent, it, old, raw)
@@ -368,7 +379,7 @@ class DynamoMetadataStore:
             a, b = slot_values(kind, it)
             declared = position_of(kind, it)
             c = declared if declared is not None else positions[it["id"]]
-            place = _Placement(kind, tenant, parent, a, b, c, c if tracked else None)
+            place = _Placement(kind, tenant, parent, a, b, c, c if tracked else None, _heads(kind))
             records.append(self._record(kind, tenant, it, place, 1))
             ranks.merge_into(moves, ranks.deltas([], place.members()))
         for start in range(0, len(records), _BATCH):
@@ -456,44 +467,56 @@ class DynamoMetadataStore:
                              "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}}
         return action, ranks.deltas(old.members(), place.members()), item
 
-    def update_many(self, kind: str, tenant: str, changes: Mapping[str, Mapping[str, Any]]) -> dict[str, Item]:
+    def update_many(self, kind: str, tenant: str, changes: Mapping[str, Mapping[str, Any]], *,
+                    when: Callable[[Item], bool] | None = None,
+                    tally: Callable[[Item], Tally | None] | None = None) -> dict[str, Item]:
         spec = fields_of(kind)
         indexed = set(spec.slots) | ({spec.name} if spec.name else set()) | {"update_time"}
-        if not self._tracked(kind) or not any(indexed & set(change) for change in changes.values()):
+        plain = not self._tracked(kind) or not any(indexed & set(change) for change in changes.values())
+        if plain and when is None and tally is None:
             found = {i: self.update(kind, tenant, i, change) for i, change in changes.items()}
             return {i: item for i, item in found.items() if item is not None}
         out: dict[str, Item] = {}
         ids = list(changes)
         for start in range(0, len(ids), _BATCH):
             part = {i: changes[i] for i in ids[start : start + _BATCH]}
-            out.update(self._retrying(lambda part=part: self._update_batch(kind, tenant, part)))  # type: ignore[misc]
+            out.update(self._retrying(lambda part=part: self._update_batch(kind, tenant, part, when, tally)))  # type: ignore[misc]
         return out
 
-    def _update_batch(self, kind: str, tenant: str, changes: Mapping[str, Mapping[str, Any]]) -> dict[str, Item]:
-        """The items' updates in as few transactions as 100 actions allow, their rank-node moves merged and their
-        new update positions taken as one block (a batch of documents started together moves one path)."""
+    def _update_batch(self, kind: str, tenant: str, changes: Mapping[str, Mapping[str, Any]],
+                      when: Callable[[Item], bool] | None = None,
+                      tally: Callable[[Item], Tally | None] | None = None) -> dict[str, Item]:
+        """The items' updates in as few transactions as 100 actions allow, their rank-node moves merged, their
+        new update positions taken as one block (a batch of documents started together moves one path) and their
+        tallies summed per transaction. Each update is conditional on the version read, so `when` holds at the
+        write or the batch is read and decided again."""
         raws = {_clean(r)["id"]: r for r in self._raw_many([self._key(kind, tenant, i) for i in changes])}
-        moving = sum(1 for i in raws if "update_time" in changes[i])
+        if when is not None:
+            raws = {i: r for i, r in raws.items() if when(_clean(r))}
+        moving = sum(1 for i in raws if "update_time" in changes[i]) if self._tracked(kind) else 0
         block = iter(range(self._allocate(tenant, kind, moving), 1 << 62)) if moving else None
 
         def next_u() -> int:
             return next(block) if block is not None else self._allocate(tenant, kind, 1)
 
         out: dict[str, Item] = {}
+        updated = [self._update_action(kind, tenant, raw, changes[item_id], next_u) for item_id, raw in raws.items()]
+        room = _MAX_ACTIONS - len(self._tallies(tenant, [item for _, _, item in updated], tally))
         actions: list[dict[str, Any]] = []
         moves: dict[ranks.NodeKey, dict[int, int]] = {}
-        for item_id, raw in raws.items():
-            action, delta, item = self._update_action(kind, tenant, raw, changes[item_id], next_u)
+        written: list[Item] = []
+        for action, delta, item in updated:
             merged = {k: dict(v) for k, v in moves.items()}
             ranks.merge_into(merged, delta)
-            if actions and len(actions) + 1 + len(merged) > _MAX_ACTIONS:
-                self._write(actions, moves)
-                actions, merged = [], {k: dict(v) for k, v in delta.items()}
+            if actions and len(actions) + 1 + len(merged) > room:
+                self._write(actions, moves, self._tallies(tenant, written, tally))
+                actions, merged, written = [], {k: dict(v) for k, v in delta.items()}, []
             actions.append(action)
+            written.append(item)
             moves = merged
-            out[item_id] = item
+            out[item["id"]] = item
         if actions:
-            self._write(actions, moves)
+            self._write(actions, moves, self._tallies(tenant, written, tally))
         return out
 
     def increment(self, kind: str, tenant: str, item_id: str, deltas: Mapping[str, int | float]) -> Item | None:
@@ -610,19 +633,27 @@ class DynamoMetadataStore:
         wanted = list(dict.fromkeys(filter_value(v) for v in values))
         return (VIEW_A if slot == "a" else VIEW_B), [f"{base}#{slot}={v}" for v in wanted]
 
-    def _reader(self, order: str, views: list[str]) -> ranks.ReadLevel:
+    def _reader(self, kind: str, order: str, views: list[str]) -> ranks.ReadLevel:
+        """Each view's child counts at a node (views in order, {} where a node is missing), read once per node;
+        for a kind whose items count in head nodes, the tree with its heads added (its root and heads read together)."""
         cache: dict[tuple[int, int], list[dict[int, int]]] = {}
+        heads = _heads(kind)
+
+        def fetch(*nodes: tuple[int, int]) -> None:
+            keys = [{PARTITION_KEY: f"R#{order}#{v}", SORT_KEY: f"{level}:{index}"} for level, index in nodes for v in views]
+            found = {(r[PARTITION_KEY], r[SORT_KEY]): r for r in self._raw_many(keys)}
+            for level, index in nodes:
+                cache[(level, index)] = [
+                    {int(k[1:]): int(v) for k, v in found.get((f"R#{order}#{view}", f"{level}:{index}"), {}).items()
+                     if k.startswith("c") and k[1:].isdigit() and int(v)}
+                    for view in views]
 
         def read(level: int, index: int) -> list[dict[int, int]]:
             if (level, index) not in cache:
-                keys = [{PARTITION_KEY: f"R#{order}#{v}", SORT_KEY: f"{level}:{index}"} for v in views]
-                cache[(level, index)] = [
-                    {int(k[1:]): int(v) for k, v in raw.items() if k.startswith("c") and k[1:].isdigit() and int(v)}
-                    for raw in self._raw_many(keys)
-                ]
+                fetch(*([(level, index), (0, 0)] if heads and (0, 0) not in cache else [(level, index)]))
             return cache[(level, index)]
 
-        return read
+        return ranks.head_read(read) if heads else read
 
     def count(self, query: ListQuery) -> int:
         plan = self._views(query)
@@ -631,7 +662,7 @@ class DynamoMetadataStore:
         _, views = plan
         if not views:
             return 0
-        return ranks.total(self._reader(_ORDER_CODES[query.order], views))
+        return ranks.total(self._reader(query.kind, _ORDER_CODES[query.order], views))
 
     def page(self, query: ListQuery, offset: int, limit: int) -> list[Item]:
         if limit <= 0 or offset < 0:
@@ -653,7 +684,7 @@ class DynamoMetadataStore:
         index = _GSI[(order, attr)]
         if offset == 0:  # the first page needs no tree: read the views from the requested end
             return self._merged(index, attr, pos_attr, views, None, limit, 0, descending=query.desc)
-        read = self._reader(order, views)
+        read = self._reader(query.kind, order, views)
         grand = ranks.total(read)
         if offset >= grand:
             return []

@@ -401,7 +401,9 @@ class SqliteMetadataStore:
     def update(self, kind: str, tenant: str, item_id: str, changes: Mapping[str, Any]) -> Item | None:
         return self._change(kind, tenant, item_id, lambda item: item.update(changes))
 
-    def update_many(self, kind: str, tenant: str, changes: Mapping[str, Mapping[str, Any]]) -> dict[str, Item]:
+    def update_many(self, kind: str, tenant: str, changes: Mapping[str, Mapping[str, Any]], *,
+                    when: Callable[[Item], bool] | None = None,
+                    tally: Callable[[Item], Tally | None] | None = None) -> dict[str, Item]:
         out: dict[str, Item] = {}
         if not changes:
             return out
@@ -412,8 +414,13 @@ class SqliteMetadataStore:
                 if row is None:
                     continue
                 item: Item = _loads(row[0])
+                if when is not None and not when(item):
+                    continue
                 item.update(change)
                 self._write(db, kind, tenant, item, row[1])
+                counted = tally(item) if tally is not None else None
+                if counted is not None:
+                    self._add(db, tenant, counted)
                 out[item_id] = item
         return out
 

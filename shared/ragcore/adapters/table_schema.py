@@ -6,7 +6,7 @@ Base table (PK, SK) records:
 |---|---|---|---|
 | item | `I#<tenant>#<kind>#<id>` | `I` | the item, its list keys (below), `~ver` (optimistic version) |
 | sequence | `S#<tenant>#<kind>` | `S` | `n`: the last list position handed out for the kind |
-| rank node | `R#<c or u>#<view>` | `<level>:<index>` | `c0`…`c127`: live items below each child |
+| rank node | `R#<c or u>#<view>` | `<level>:<index>` | `c0`…`c127`: live items below each child (`0:0`: the head) |
 | unique claim | `U#<tenant>#<scope>#<key>` | `U` | `owner` (dataset/document names…) |
 
 Every item has its own partition key, so no tenant, dataset or document is a hot partition of the base table; a
@@ -25,7 +25,9 @@ top-down, then Queries the GSI from the start of the leaf found, skipping at mos
 reads ≤ page_size + LEVELS + LEAF − 1 items; its total is the root (one read). Every write that adds, removes
 or moves an item in a view changes the item and the ≤ LEVELS nodes on its path in one TransactWriteItems with a
 condition on the item's version, so counts are exact under retries, redeliveries and concurrent writers (a
-conflicting writer retries with the item re-read).
+conflicting writer retries with the item re-read). Kinds that place their own items (a document's chunks, from 0)
+count positions below LEAF·FANOUT in the view's head node `0:0` alone (one node, not LEVELS); a reader adds the head
+into the nodes above it, read with the root (dynamodb_ranks.HEAD).
 
 Hot keys: a collection's view is one GSI partition and a tree's nodes one partition key, and concurrent writes to a
 dataset share the whole path of each of its trees (positions are handed out in sequence) and the dataset item.

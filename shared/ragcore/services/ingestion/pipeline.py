@@ -6,7 +6,8 @@ exists and its run id has not moved on because of a stop, a re-parse or a delete
 what it wrote. A repeated task (SQS redelivery, or a function killed mid-task whose message comes back after its
 visibility timeout) rewrites the same chunk ids and is counted once: a task's counts go into its document in the
 same write as a mark that says so, and the run's into its dataset likewise, so a task resumed after any crash
-finishes what is left and counts nothing twice. Vectors the index would not take after its retries fail the
+finishes what is left and counts nothing twice (a document of one task needs no marks: its end, with its counts,
+is written only while it is still RUNNING and uncounted, together with its dataset's counts). Vectors the index would not take after its retries fail the
 document with the index's reason (never DONE with chunks missing).
 """
 
@@ -77,14 +78,27 @@ class Parsed:
     def span(self) -> str:
         return _span(self.task)
 
+    @property
+    def whole(self) -> bool:
+        """The document's only task (planned as one range and read right there)."""
+        return self.changes.get("_tasks_total") == 1
+
 
 @dataclass
 class PendingWrites:
     """A write group's document changes and run logs, written together once its counts are in: one store write for
-    the lot instead of two per document (the logs first: a client that sees DONE finds its log)."""
+    the lot instead of several per document (the logs first: a client that sees DONE finds its log).
+
+    `ends` are whole documents (one task) whose end carries the task's counts: each is written only while its run is
+    still current and uncounted, and its dataset's counts go in the same write, so the document itself is the mark
+    that a redelivered task finds (no mark items, no second write of the document)."""
 
     docs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    ends: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)  # id → (run id, changes)
     logs: list[dict[str, Any]] = field(default_factory=list)
+
+    def __contains__(self, doc_id: str) -> bool:
+        return doc_id in self.docs or doc_id in self.ends
 
     def flush(self, store: MetadataStore, tenant: str) -> None:
         by_dataset: dict[str, list[dict[str, Any]]] = {}
@@ -92,8 +106,27 @@ class PendingWrites:
             by_dataset.setdefault(str(item["kb_id"]), []).append(item)
         for dataset_id, logs in by_dataset.items():
             store.put_many(LOG_KIND, tenant, logs, parent=dataset_id)
-        store.update_many(DOC_KIND, tenant, self.docs)
-        self.docs, self.logs = {}, []
+        if self.docs:
+            store.update_many(DOC_KIND, tenant, self.docs)
+        if self.ends:
+            runs = {doc_id: run_id for doc_id, (run_id, _) in self.ends.items()}
+            ended = store.update_many(
+                DOC_KIND, tenant, {doc_id: changes for doc_id, (_, changes) in self.ends.items()},
+                when=lambda doc: _uncounted(doc, runs[doc["id"]]),
+                tally=lambda doc: Tally(DATASET_KIND, str(doc["dataset_id"]),
+                                        {"chunk_count": int(doc["chunk_count"]), "token_num": int(doc["token_count"])}))
+            missed = [doc_id for doc_id in self.ends if doc_id not in ended]
+            if missed:  # stopped, re-parsed or deleted meanwhile: a DONE log this run did not earn goes
+                done = {d["id"] for d in store.get_many(DOC_KIND, tenant, missed)
+                        if d.get("run") == "DONE" and int(d.get("_run_id", 0)) == runs[d["id"]]}
+                for item in self.logs:
+                    if item["document_id"] in missed and item["document_id"] not in done:
+                        store.delete(LOG_KIND, tenant, item["id"])
+        self.docs, self.ends, self.logs = {}, {}, []
+
+
+def _uncounted(doc: dict[str, Any], run_id: int) -> bool:
+    return int(doc.get("_run_id", 0)) == run_id and doc.get("run") == "RUNNING" and not int(doc.get("_tasks_done") or 0)
 
 
 class IngestionService:
@@ -383,11 +416,15 @@ class IngestionService:
                 continue
             share = embed_s * len(parsed.rows) / max(len(rows), 1)
             tokens = sum(count_tokens(r["content"]) for r in parsed.rows)
-            if parsed.doc["id"] in pending.docs:  # a second range of one document: it builds on the first one's state
+            if parsed.doc["id"] in pending:  # a second range of one document: it builds on the first one's state
                 pending.flush(self._store, tenant)
-            self._finish_task(tenant, live[parsed.doc["id"]], parsed.run_id, parsed.index, len(parsed.rows), tokens,
-                              [*parsed.lines, f"{parsed.span}: Embedding chunks ({share:.2f}s); indexing done."],
-                              parsed.changes, pending)
+            current = live[parsed.doc["id"]]
+            lines = [*parsed.lines, f"{parsed.span}: Embedding chunks ({share:.2f}s); indexing done."]
+            if parsed.whole and _uncounted(current, parsed.run_id):
+                self._finish_whole(tenant, current, parsed, len(parsed.rows), tokens, lines, pending)
+            else:
+                self._finish_task(tenant, current, parsed.run_id, parsed.index, len(parsed.rows), tokens, lines,
+                                  parsed.changes, pending)
         pending.flush(self._store, tenant)
 
     def _running(self, tenant: str, group: list[Parsed]) -> dict[str, dict[str, Any]]:
@@ -489,6 +526,21 @@ class IngestionService:
             pending.docs[doc["id"]] = changes
         else:
             self._store.update(DOC_KIND, tenant, doc["id"], changes)
+
+    def _finish_whole(self, tenant: str, doc: dict[str, Any], parsed: Parsed, chunks: int, tokens: int,
+                      lines: list[str], pending: PendingWrites) -> None:
+        """A one-task document's end, left in `pending`: its counts, DONE and its log, written with its batch."""
+        duration = (now_ms() - int(doc.get("_begin_ms") or now_ms())) / 1000
+        message = _append(doc, *lines) + "\n" + progress_line(
+            f"Task done ({duration:.2f}s): {chunks} chunks, {tokens} tokens.")
+        changes = {**parsed.changes, "_tasks_done": 1, "chunk_count": chunks, "token_count": tokens, "run": "DONE",
+                   "progress": 1.0, "process_duration": round(duration, 4), "progress_msg": message}
+        pending.logs.append(run_log(tenant, doc, "DONE", message, duration))
+        if doc.get("_purge_earlier", True):  # what earlier runs wrote and this one did not rewrite
+            changes["_purge_earlier"] = False
+            self._queue().submit({"type": "purge_chunks", "tenant": tenant, "dataset_id": doc["dataset_id"],
+                                  "document_id": doc["id"], "run_id": parsed.run_id})
+        pending.ends[doc["id"]] = (parsed.run_id, changes)
 
     def _fail(self, tenant: str, doc: dict[str, Any], run_id: int, reason: str) -> None:
         current = self._store.get(DOC_KIND, tenant, doc["id"])

@@ -29,7 +29,7 @@ from ragcore.ids import new_id
 from ragcore.ports import Embedder, MetadataStore, Reranker, VectorIndex
 from ragcore.services.common import rest_api_page
 from ragcore.services.knowledge.chunks.store import ChunkStore, is_current, searchable_text
-from ragcore.services.knowledge.chunks.term_stats import chunk_terms
+from ragcore.services.knowledge.chunks.term_stats import TERMSTATS_VERSION, chunk_terms
 from ragcore.services.knowledge.metadata.vocabulary import MetaVocabulary
 from ragcore.text.tokenize import content_terms, tokenize
 from ragcore.text.tokenize import term_weights as _term_weights
@@ -265,7 +265,7 @@ class RetrievalService:
         models = {d.get("embedding_model") for d in datasets}
         ds_ids = [d["id"] for d in datasets]
         for dataset in datasets:
-            if not dataset.get("_termstats"):
+            if dataset.get("_termstats") != TERMSTATS_VERSION:
                 self._queue_recount(tenant, dataset["id"])
         scope = document_ids
         if document_ids:

@@ -3,7 +3,9 @@ many chunks each term occurs. Kept incrementally as chunks are written, rewritte
 question: a question reads one summary item and one bucket per distinct term of its own.
 
 Terms are spread over BUCKETS items per dataset (a term's bucket is a hash of it), so no item outgrows the
-store's item size however large the vocabulary, and a write batch touches at most BUCKETS items.
+store's item size (32 × 400 KB: about a million distinct terms), and a write batch touches at most BUCKETS items:
+a batch of 20 abstracts (~1,300 distinct terms) was 128 DynamoDB updates with 128 buckets, is 32 now, each still
+one update (≤ 200 terms). The bytes written are the same either way; the round trips and items are a quarter.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from ragcore.domain import kinds
 from ragcore.ports import MetadataStore
 
 KIND = kinds.TERMSTATS
-# a dataset created before statistics were kept lacks `_termstats`: its first question queues a recount
-TERMSTATS_VERSION = 1
-BUCKETS = 128
+# a dataset whose `_termstats` is not this version (none: from before statistics were kept; 1: 128 buckets) is
+# recounted in the background from its first question on
+TERMSTATS_VERSION = 2
+BUCKETS = 32
 FIELD = "t_"  # term fields are prefixed: a term never collides with an item's own fields (id, kind, …)
 SUMMARY = "summary"
 
@@ -31,8 +34,9 @@ def chunk_terms(row: dict[str, Any]) -> list[str]:
     return str(row.get("_terms") or "").split()
 
 
-def _bucket(term: str) -> int:
-    return zlib.crc32(term.encode()) % BUCKETS
+def _bucket(term: str) -> str:
+    """The term's bucket part; named by the layout, so a version 1 dataset's buckets are never read as these."""
+    return f"b{BUCKETS}.{zlib.crc32(term.encode()) % BUCKETS}"
 
 
 def _item_id(dataset_id: str, part: str) -> str:
@@ -74,7 +78,7 @@ class TermStats:
                 summary["chunks"] = summary.get("chunks", 0) + sign
                 summary["length"] = summary.get("length", 0) + sign * len(terms)
                 for term in set(terms):
-                    bucket = parts.setdefault(str(_bucket(term)), {})
+                    bucket = parts.setdefault(_bucket(term), {})
                     bucket[FIELD + term] = bucket.get(FIELD + term, 0) + sign
         for dataset_id, parts in net.items():
             deltas = {_item_id(dataset_id, part): kept for part, fields in parts.items()
@@ -83,7 +87,7 @@ class TermStats:
 
     def read(self, tenant: str, dataset_ids: list[str], terms: Iterable[str]) -> Stats:
         wanted = sorted(set(terms))
-        parts = [SUMMARY, *sorted({str(_bucket(t)) for t in wanted})]
+        parts = [SUMMARY, *sorted({_bucket(t) for t in wanted})]
         items = self._store.get_many(KIND, tenant, [_item_id(ds, part) for ds in dataset_ids for part in parts])
         chunks = length = 0
         frequency: Counter[str] = Counter()
