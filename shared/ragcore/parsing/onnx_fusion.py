@@ -123,6 +123,18 @@ class OnnxGraph:
         self.nodes = nodes
         self._reindex()
 
+    def drop_unused(self) -> int:
+        """Nodes whose outputs nothing reads any more (the shape arithmetic of a fused pattern), transitively."""
+        before = len(self.nodes)
+        while True:
+            used = {name for node in self.nodes for name in node.input} | self.outputs
+            kept = [n for n in self.nodes if any(o in used for o in n.output)]
+            if len(kept) == len(self.nodes):
+                break
+            self.nodes = kept
+        self._reindex()
+        return before - len(self.nodes)
+
     def write_back(self) -> None:
         """The edited nodes into the graph, without the constants nothing reads any more."""
         used = {name for node in self.nodes for name in node.input} | self.outputs
