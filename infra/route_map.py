@@ -19,8 +19,6 @@ for extra in (ROOT, ROOT / "shared"):
         sys.path.insert(0, str(extra))
 
 FUNCTIONS = ROOT / "functions"
-# router-only packages served by another module's Lambda (functions/datasets/handler.py mounts the system router)
-RIDES_ON = {"system": "datasets"}
 WHOLE_SEGMENT = re.compile(r"^\{[A-Za-z_][A-Za-z0-9_]*\}$")
 
 
@@ -41,8 +39,7 @@ def api_path(path: str) -> str:
 
 def lambda_modules() -> list[str]:
     """Modules with a Lambda of their own: a routes.py and a handler.py (one still being written is skipped)."""
-    return sorted(p.parent.name for p in FUNCTIONS.glob("*/routes.py")
-                  if p.parent.name not in RIDES_ON and (p.parent / "handler.py").is_file())
+    return sorted(p.parent.name for p in FUNCTIONS.glob("*/routes.py") if (p.parent / "handler.py").is_file())
 
 
 def _routers(package: str) -> list[object]:
@@ -64,9 +61,8 @@ def route_table() -> list[tuple[str, str, str]]:
     owner: dict[tuple[str, str], str] = {}
     conflicts: list[str] = []
     modules = lambda_modules()
-    packages = [(m, m) for m in modules] + [(p, host) for p, host in RIDES_ON.items() if host in modules]
-    for package, module in packages:
-        for router in _routers(package):
+    for module in modules:
+        for router in _routers(module):
             if not isinstance(router, APIRouter):
                 continue
             for route in router.routes:

@@ -27,7 +27,7 @@ def list_agents(request: Request, tenant: str = Depends(current_tenant)) -> JSON
 
 
 @router.post("/agents")
-async def create_agent(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
+def create_agent(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
     return ok(bootstrap.agents().create(tenant, body), message="success")
 
 
@@ -37,18 +37,18 @@ def get_agent(agent_id: str, tenant: str = Depends(current_tenant)) -> JSONRespo
 
 
 @router.put("/agents/{agent_id}")
-async def update_agent(agent_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
+def update_agent(agent_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
     return ok(bootstrap.agents().update(tenant, agent_id, body), message="success")
 
 
 @router.delete("/agents/{agent_id}")
-async def delete_agent(agent_id: str, tenant: str = Depends(current_tenant), _: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
+def delete_agent(agent_id: str, tenant: str = Depends(current_tenant), _: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
     bootstrap.agents().delete(tenant, agent_id)
     return ok(True, message="success")
 
 
 @router.post("/agents/{agent_id}/sessions")
-async def create_session(agent_id: str, request: Request, tenant: str = Depends(current_tenant),
+def create_session(agent_id: str, request: Request, tenant: str = Depends(current_tenant),
                          body: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
     return ok(bootstrap.agents().create_session(tenant, agent_id, body, request.query_params.get("user_id", "")))
 
@@ -60,7 +60,7 @@ def list_sessions(agent_id: str, request: Request, tenant: str = Depends(current
 
 
 @router.delete("/agents/{agent_id}/sessions")
-async def delete_sessions(agent_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
+def delete_sessions(agent_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
     # RAGFlow answers with get_result, which drops a success's message and leaves out an empty data
     partial = bootstrap.agents().delete_sessions(tenant, agent_id, body)
     return ok(partial) if partial else ok_bare()
@@ -73,7 +73,7 @@ def get_session(agent_id: str, session_id: str, tenant: str = Depends(current_te
 
 
 @router.delete("/agents/{agent_id}/sessions/{session_id}")
-async def delete_session(agent_id: str, session_id: str, tenant: str = Depends(current_tenant),
+def delete_session(agent_id: str, session_id: str, tenant: str = Depends(current_tenant),
                          _: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
     bootstrap.agents().delete_session(tenant, agent_id, session_id)
     return ok(True)
@@ -85,7 +85,7 @@ def run_log(agent_id: str, message_id: str, tenant: str = Depends(current_tenant
 
 
 @router.put("/agents/{canvas_id}/tags")
-async def update_tags(canvas_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
+def update_tags(canvas_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
     bootstrap.agents().set_tags(tenant, canvas_id, body.get("tags", ""))
     return ok(True)
 
@@ -105,7 +105,7 @@ def get_version(agent_id: str, version_id: str, tenant: str = Depends(current_te
 
 
 @router.post("/agents/{agent_id}/reset")
-async def reset_agent(agent_id: str, tenant: str = Depends(current_tenant), _: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
+def reset_agent(agent_id: str, tenant: str = Depends(current_tenant), _: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
     return ok(bootstrap.agents().reset(tenant, agent_id))
 
 
@@ -121,7 +121,7 @@ def debug_component(agent_id: str, component_id: str, tenant: str = Depends(curr
 
 
 @router.post("/agents/rerun")
-async def rerun(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
+def rerun(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
     """Parse again the document an ingestion log (RAGFlow: a pipeline operation log) describes."""
     require_arguments(body, "id", "dsl", "component_id")
     if not isinstance(body["dsl"], dict):
@@ -131,7 +131,7 @@ async def rerun(tenant: str = Depends(current_tenant), body: dict[str, Any] = De
 
 
 @router.post("/agents/test_db_connection")
-async def test_db_connection(body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
+def test_db_connection(body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
     from ragcore.services.agents.db_connection import test_db_connection as check
 
     return ok(check(body))

@@ -15,7 +15,7 @@ router = APIRouter(prefix="/api/v1", tags=["chats"], dependencies=[Depends(curre
 
 
 @router.post("/chats")
-async def create_chat(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
+def create_chat(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
     return ok(bootstrap.chats().create(tenant, body), message="success")
 
 
@@ -33,17 +33,17 @@ def get_chat(chat_id: str, tenant: str = Depends(current_tenant)) -> JSONRespons
 
 
 @router.put("/chats/{chat_id}")
-async def update_chat(chat_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
+def update_chat(chat_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
     return ok(bootstrap.chats().update(tenant, chat_id, body), message="success")
 
 
 @router.patch("/chats/{chat_id}")
-async def patch_chat(chat_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
+def patch_chat(chat_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
     return ok(bootstrap.chats().update(tenant, chat_id, body, patch=True), message="success")
 
 
 @router.delete("/chats")
-async def delete_chats(tenant: str = Depends(current_tenant), body: Any = Depends(json_value)) -> JSONResponse:
+def delete_chats(tenant: str = Depends(current_tenant), body: Any = Depends(json_value)) -> JSONResponse:
     data, message = bootstrap.chats().delete(tenant, body)
     return ok(data, message=message or "success")
 
@@ -56,7 +56,7 @@ def delete_chat(chat_id: str, tenant: str = Depends(current_tenant)) -> JSONResp
 
 
 @router.post("/chats/{chat_id}/sessions")
-async def create_session(chat_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
+def create_session(chat_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
     return ok(bootstrap.chats().create_session(tenant, chat_id, body), message="success")
 
 
@@ -73,14 +73,14 @@ def get_session(chat_id: str, session_id: str, tenant: str = Depends(current_ten
 
 @router.patch("/chats/{chat_id}/sessions/{session_id}")
 @router.put("/chats/{chat_id}/sessions/{session_id}")
-async def update_session(
+def update_session(
     chat_id: str, session_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)
 ) -> JSONResponse:
     return ok(bootstrap.chats().update_session(tenant, chat_id, session_id, body), message="success")
 
 
 @router.delete("/chats/{chat_id}/sessions")
-async def delete_sessions(chat_id: str, tenant: str = Depends(current_tenant), body: Any = Depends(json_value)) -> JSONResponse:
+def delete_sessions(chat_id: str, tenant: str = Depends(current_tenant), body: Any = Depends(json_value)) -> JSONResponse:
     data, message = bootstrap.chats().delete_sessions(tenant, chat_id, body)
     return ok(data, message=message or "success")
 
@@ -91,7 +91,7 @@ def delete_message(chat_id: str, session_id: str, msg_id: str, tenant: str = Dep
 
 
 @router.put("/chats/{chat_id}/sessions/{session_id}/messages/{msg_id}/feedback")
-async def message_feedback(
+def message_feedback(
     chat_id: str, session_id: str, msg_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)
 ) -> JSONResponse:
     return ok(bootstrap.chats().set_feedback(tenant, chat_id, session_id, msg_id, body), message="success")
@@ -100,7 +100,7 @@ async def message_feedback(
 # Langfuse keys: the tenant's chat completions are traced there (RAGFlow's langfuse_api)
 @router.post("/langfuse/api-key")
 @router.put("/langfuse/api-key")
-async def set_langfuse_key(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
+def set_langfuse_key(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
     return ok(bootstrap.langfuse().set_keys(tenant, body), message="success")
 
 

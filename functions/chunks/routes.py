@@ -22,14 +22,14 @@ def list_chunks(dataset_id: str, document_id: str, request: Request, tenant: str
 
 
 @router.post(BASE)
-async def add_chunk(
+def add_chunk(
     dataset_id: str, document_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)
 ) -> JSONResponse:
     return ok({"chunk": bootstrap.chunks().add(tenant, dataset_id, document_id, body)})
 
 
 @router.patch(BASE)
-async def switch_chunks(
+def switch_chunks(
     dataset_id: str, document_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)
 ) -> JSONResponse:
     bootstrap.chunks().set_available(tenant, dataset_id, document_id, body)
@@ -37,7 +37,7 @@ async def switch_chunks(
 
 
 @router.delete(BASE)
-async def delete_chunks(
+def delete_chunks(
     dataset_id: str, document_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)
 ) -> JSONResponse:
     partial = bootstrap.chunks().delete(tenant, dataset_id, document_id, body)
@@ -51,7 +51,7 @@ def get_chunk(dataset_id: str, document_id: str, chunk_id: str, tenant: str = De
 
 @router.patch(BASE + "/{chunk_id}")
 @router.put(BASE + "/{chunk_id}")
-async def update_chunk(
+def update_chunk(
     dataset_id: str, document_id: str, chunk_id: str, tenant: str = Depends(current_tenant),
     body: dict[str, Any] = Depends(json_object),
 ) -> JSONResponse:
@@ -65,7 +65,7 @@ def structure_graph(dataset_id: str, document_id: str, tenant: str = Depends(cur
 
 
 @router.delete("/datasets/{dataset_id}/documents/{document_id}/structure/graph")
-async def delete_structure_graph(
+def delete_structure_graph(
     dataset_id: str, document_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)
 ) -> JSONResponse:
     deleted = bootstrap.structure_graphs().delete(tenant, dataset_id, document_id, body)

@@ -88,17 +88,17 @@ def _openai_response(runner: AgentRunner, turn: Turn, body: dict[str, Any], *, s
 
 
 @router.post("/agents/chat/completions")
-async def agent_completions(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> Any:
+def agent_completions(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> Any:
     return converse(tenant, body)
 
 
 @router.post("/agents/{agent_id}/completions")
-async def agent_completions_legacy(agent_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> Any:
+def agent_completions_legacy(agent_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> Any:
     return converse(tenant, body, agent_id)
 
 
 @router.post("/agents_openai/{agent_id}/chat/completions")
-async def agent_openai_completions(agent_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> Any:
+def agent_openai_completions(agent_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> Any:
     runner = bootstrap.agent_runner()
     turn = runner.start(tenant, body, agent_id=agent_id, openai=True)
     return _openai_response(runner, turn, body, stream=body.get("stream") is True)

@@ -38,7 +38,7 @@ def chatbot_info(dialog_id: str, tenant: str = Depends(current_bot_tenant)) -> J
 
 
 @router.post("/chatbots/{dialog_id}/completions")
-async def chatbot_completions(dialog_id: str, tenant: str = Depends(current_bot_tenant),
+def chatbot_completions(dialog_id: str, tenant: str = Depends(current_bot_tenant),
                               body: dict[str, Any] = Depends(json_object)) -> Any:
     """Without a session: a new one, answered with the chat's prologue (RAGFlow's widget opens this way). With
     one: the turn, answered by the chat as its API-key completion would."""
@@ -72,7 +72,7 @@ async def chatbot_completions(dialog_id: str, tenant: str = Depends(current_bot_
 
 # ---- agentbots ---------------------------------------------------------------------------------------------------
 @router.post("/agentbots/{agent_id}/completions")
-async def agentbot_completions(agent_id: str, tenant: str = Depends(current_bot_tenant),
+def agentbot_completions(agent_id: str, tenant: str = Depends(current_bot_tenant),
                                body: dict[str, Any] = Depends(json_object)) -> Any:
     bootstrap.bots().agent(tenant, agent_id)
     native = {k: v for k, v in body.items() if k not in ("openai-compatible", "openai_compatible")}
@@ -91,7 +91,7 @@ def agentbot_log(shared_id: str, message_id: str, tenant: str = Depends(current_
 
 # ---- searchbots --------------------------------------------------------------------------------------------------
 @router.post("/searchbots/ask")
-async def searchbot_ask(tenant: str = Depends(current_bot_tenant), body: dict[str, Any] = Depends(json_object)) -> Any:
+def searchbot_ask(tenant: str = Depends(current_bot_tenant), body: dict[str, Any] = Depends(json_object)) -> Any:
     settings = bootstrap.bots().ask_settings(tenant, body)
     service = bootstrap.completion()
     try:
@@ -102,13 +102,13 @@ async def searchbot_ask(tenant: str = Depends(current_bot_tenant), body: dict[st
 
 
 @router.post("/searchbots/retrieval_test")
-async def searchbot_retrieval_test(tenant: str = Depends(current_bot_tenant),
+def searchbot_retrieval_test(tenant: str = Depends(current_bot_tenant),
                                    body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
     return ok(bootstrap.bots().retrieval_test(tenant, body), message="success")
 
 
 @router.post("/searchbots/related_questions")
-async def searchbot_related_questions(tenant: str = Depends(current_bot_tenant),
+def searchbot_related_questions(tenant: str = Depends(current_bot_tenant),
                                       body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
     require_arguments(body, "question")
     question = body["question"]
@@ -127,5 +127,5 @@ def searchbot_detail(request: Request, tenant: str = Depends(current_bot_tenant)
 
 
 @router.post("/searchbots/mindmap")
-async def searchbot_mind_map(tenant: str = Depends(current_bot_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
+def searchbot_mind_map(tenant: str = Depends(current_bot_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
     return ok(bootstrap.bots().mind_map(tenant, body), message="success")

@@ -99,16 +99,16 @@ def _converse(tenant: str, chat_id: str | None, body: dict[str, Any], *, default
 
 
 @router.post("/chat/completions")
-async def chat_completions(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> Any:
+def chat_completions(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> Any:
     return _converse(tenant, body.get("chat_id") or None, body, default_stream=True)
 
 
 @router.post("/chats/{chat_id}/completions")
-async def chat_completions_legacy(chat_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> Any:
+def chat_completions_legacy(chat_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> Any:
     return _converse(tenant, chat_id, body, default_stream=True)
 
 
-async def _openai(chat_id: str, tenant: str, body: dict[str, Any]) -> Any:
+def _openai(chat_id: str, tenant: str, body: dict[str, Any]) -> Any:
     req = parse_openai_chat(body)
     chats, service = bootstrap.chats(), bootstrap.completion()
     chat = chats.get_owned(tenant, chat_id, f"You don't own the chat {chat_id}")
@@ -128,19 +128,19 @@ async def _openai(chat_id: str, tenant: str, body: dict[str, Any]) -> Any:
 
 
 @router.post("/openai/{chat_id}/chat/completions")
-async def openai_completions(chat_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> Any:
-    return await _openai(chat_id, tenant, body)
+def openai_completions(chat_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> Any:
+    return _openai(chat_id, tenant, body)
 
 
 @router.post("/chats_openai/{chat_id}/chat/completions")
-async def openai_completions_legacy(chat_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> Any:
-    return await _openai(chat_id, tenant, body)
+def openai_completions_legacy(chat_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> Any:
+    return _openai(chat_id, tenant, body)
 
 
 @router.post("/chat/recommandation")
 @router.post("/chat/recommendation")
 @router.post("/sessions/related_questions")
-async def related_questions(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
+def related_questions(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
     question = body.get("question")
     if not isinstance(question, str) or not question.strip():
         raise ApiError(RetCode.ARGUMENT_ERROR, "`question` is required.")
@@ -152,12 +152,12 @@ async def related_questions(tenant: str = Depends(current_tenant), body: dict[st
 
 
 @router.post("/chat/mindmap")
-async def mind_map(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
+def mind_map(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
     return ok(bootstrap.search_apps().mind_map(tenant, body))
 
 
 @router.post("/chat/audio/speech")
-async def speech(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> StreamingResponse:
+def speech(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> StreamingResponse:
     """The text read aloud by the tenant's default TTS model, streamed as it is made."""
     audio = bootstrap.audio().speech(tenant, body)
     return StreamingResponse(audio, media_type="audio/mpeg", headers=SSE_HEADERS)
@@ -196,7 +196,7 @@ from functions.completions.bot_routes import router as public_router  # noqa: E4
 
 @router.post("/searches/{search_id}/completions")
 @router.post("/searches/{search_id}/completion")
-async def search_completion(search_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> Any:
+def search_completion(search_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> Any:
     """A search app's answer: streamed deltas, then the references, as RAGFlow's search page receives them."""
     settings = bootstrap.search_apps().answer_settings(tenant, search_id, body)
     service = bootstrap.completion()

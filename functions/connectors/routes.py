@@ -21,7 +21,7 @@ public_router = APIRouter(prefix="/api/v1", tags=["connectors"])
 
 
 @router.post("/connectors")
-async def create_connector(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
+def create_connector(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
     return ok(bootstrap.connectors().create(tenant, body), message="success")
 
 
@@ -36,7 +36,7 @@ def get_connector(connector_id: str, tenant: str = Depends(current_tenant)) -> J
 
 
 @router.patch("/connectors/{connector_id}")
-async def update_connector(connector_id: str, tenant: str = Depends(current_tenant),
+def update_connector(connector_id: str, tenant: str = Depends(current_tenant),
                            body: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
     return ok(bootstrap.connectors().update(tenant, connector_id, body), message="success")
 
@@ -52,38 +52,38 @@ def connector_logs(connector_id: str, request: Request, tenant: str = Depends(cu
 
 
 @router.post("/connectors/{connector_id}/rebuild")
-async def rebuild_connector(connector_id: str, tenant: str = Depends(current_tenant),
+def rebuild_connector(connector_id: str, tenant: str = Depends(current_tenant),
                             body: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
     return ok(bootstrap.connectors().rebuild(tenant, connector_id, body), message="success")
 
 
 @router.post("/connectors/{connector_id}/test")
-async def test_connector(connector_id: str, tenant: str = Depends(current_tenant),
+def test_connector(connector_id: str, tenant: str = Depends(current_tenant),
                          body: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
     return ok(bootstrap.connectors().test(tenant, connector_id, body), message="success")
 
 
 # ---- OAuth web flows ----------------------------------------------------------------------------------------------
 @router.post("/connectors/google/oauth/web/start")
-async def start_google_oauth(request: Request, tenant: str = Depends(current_tenant),
+def start_google_oauth(request: Request, tenant: str = Depends(current_tenant),
                              body: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
     return ok(bootstrap.oauth_flows().start_google(tenant, request.query_params.get("type"), body), message="success")
 
 
 @router.post("/connectors/google/oauth/web/result")
-async def google_oauth_result(request: Request, tenant: str = Depends(current_tenant),
+def google_oauth_result(request: Request, tenant: str = Depends(current_tenant),
                               body: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
     return ok(bootstrap.oauth_flows().google_result(tenant, request.query_params.get("type"), body), message="success")
 
 
 @router.post("/connectors/box/oauth/web/start")
-async def start_box_oauth(tenant: str = Depends(current_tenant),
+def start_box_oauth(tenant: str = Depends(current_tenant),
                           body: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
     return ok(bootstrap.oauth_flows().start_box(tenant, body), message="success")
 
 
 @router.post("/connectors/box/oauth/web/result")
-async def box_oauth_result(tenant: str = Depends(current_tenant),
+def box_oauth_result(tenant: str = Depends(current_tenant),
                            body: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
     return ok(bootstrap.oauth_flows().box_result(tenant, body), message="success")
 

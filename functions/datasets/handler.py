@@ -6,7 +6,6 @@ from mangum import Mangum
 from ragcore.api.app import create_app
 
 from functions.datasets.routes import router
-from functions.system.routes import router as system_router
 
-app = create_app([router, system_router], title="ragflow-serverless datasets")
+app = create_app([router], title="ragflow-serverless datasets")
 handler = Mangum(app, lifespan="off")

@@ -17,7 +17,7 @@ router = APIRouter(prefix="/api/v1", tags=["datasets"], dependencies=[Depends(cu
 
 
 @router.post("/datasets")
-async def create_dataset(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
+def create_dataset(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
     # `connectors` is not a field of the dataset: the service links them once the dataset exists
     refs = body.get("connectors")
     fields = body if refs is None else {k: v for k, v in body.items() if k != "connectors"}
@@ -44,25 +44,25 @@ def get_dataset(dataset_id: str, tenant: str = Depends(current_tenant)) -> JSONR
 
 
 @router.put("/datasets/{dataset_id}")
-async def update_dataset(
+def update_dataset(
     dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(required_json_object)
 ) -> JSONResponse:
     return ok(bootstrap.datasets().update(tenant, dataset_id, body))
 
 
 @router.delete("/datasets")
-async def delete_datasets(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(required_json_object)) -> JSONResponse:
+def delete_datasets(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(required_json_object)) -> JSONResponse:
     return ok(bootstrap.datasets().delete(tenant, body))
 
 
 # ---- search, tags, ingestion logs, knowledge graph ---------------------------------------------
 @router.post("/datasets/search")
-async def search_datasets(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
+def search_datasets(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
     return ok(bootstrap.retrieval().search_request(tenant, body))
 
 
 @router.post("/datasets/{dataset_id}/search")
-async def search_dataset(dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
+def search_dataset(dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
     return ok(bootstrap.retrieval().search_request(tenant, body, dataset_id))
 
 
@@ -78,12 +78,12 @@ def list_tags(dataset_id: str, tenant: str = Depends(current_tenant)) -> JSONRes
 
 
 @router.delete("/datasets/{dataset_id}/tags")
-async def delete_tags(dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
+def delete_tags(dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
     return ok(bootstrap.tags().delete(tenant, dataset_id, body))
 
 
 @router.put("/datasets/{dataset_id}/tags")
-async def rename_tag(dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
+def rename_tag(dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
     return ok(bootstrap.tags().rename(tenant, dataset_id, body))
 
 
@@ -163,7 +163,7 @@ def delete_index_by_path(dataset_id: str, index_type: str, request: Request, ten
 
 
 @router.post("/datasets/{dataset_id}/embedding/check")
-async def check_embedding(
+def check_embedding(
     dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)
 ) -> JSONResponse:
     return ok(bootstrap.embedding_check().check(tenant, dataset_id, body))

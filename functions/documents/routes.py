@@ -13,6 +13,7 @@ from ragcore.api.auth import current_tenant
 from ragcore.api.envelope import ok, ok_bare
 from ragcore.api.requests import json_object, optional_json_object
 from ragcore.errors import ApiError, RetCode
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 router = APIRouter(prefix="/api/v1", tags=["documents"], dependencies=[Depends(current_tenant)])
@@ -46,7 +47,8 @@ async def upload_documents(dataset_id: str, request: Request, tenant: str = Depe
         raise ApiError(RetCode.ARGUMENT_ERROR, '`type` must be one of "local", "web", or "empty".')
     if kind == "web":
         raise ApiError(RetCode.ARGUMENT_ERROR, "type=web needs a crawler; this server has no outbound web access configured.")
-    return ok(service.upload(tenant, dataset_id, await _files(request)))
+    files = await _files(request)
+    return ok(await run_in_threadpool(service.upload, tenant, dataset_id, files))
 
 
 @router.get("/datasets/{dataset_id}/documents")
@@ -60,14 +62,14 @@ def list_documents(dataset_id: str, request: Request, tenant: str = Depends(curr
 
 # Declared before the {document_id} routes so `metadatas` is not taken for a document id.
 @router.patch("/datasets/{dataset_id}/documents/metadatas")
-async def documents_metadatas(
+def documents_metadatas(
     dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)
 ) -> JSONResponse:
     return ok(bootstrap.metadata().set_document_metadata(tenant, dataset_id, body))
 
 
 @router.post("/datasets/{dataset_id}/documents/batch-update-status")
-async def batch_update_status(
+def batch_update_status(
     dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)
 ) -> JSONResponse:
     return ok(bootstrap.document_assets().batch_update_status(tenant, dataset_id, body), message="success")
@@ -86,21 +88,21 @@ def download_document(dataset_id: str, document_id: str, tenant: str = Depends(c
 
 @router.put("/datasets/{dataset_id}/documents/{document_id}")
 @router.patch("/datasets/{dataset_id}/documents/{document_id}")
-async def update_document(
+def update_document(
     dataset_id: str, document_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)
 ) -> JSONResponse:
     return ok(bootstrap.documents().update(tenant, dataset_id, document_id, body))
 
 
 @router.delete("/datasets/{dataset_id}/documents")
-async def delete_documents(
+def delete_documents(
     dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)
 ) -> JSONResponse:
     return ok({"deleted": bootstrap.documents().delete(tenant, dataset_id, body)})
 
 
 @router.post("/datasets/{dataset_id}/chunks")
-async def parse_documents_legacy(
+def parse_documents_legacy(
     dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)
 ) -> JSONResponse:
     """chunk_api's parse: {"code": 0} alone, or a partial success with a message when ids repeat."""
@@ -110,7 +112,7 @@ async def parse_documents_legacy(
 
 
 @router.post("/datasets/{dataset_id}/documents/parse")
-async def parse_documents(
+def parse_documents(
     dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)
 ) -> JSONResponse:
     """document_api's parse: {"success_count": n} (with "errors" for repeated ids)."""
@@ -118,7 +120,7 @@ async def parse_documents(
 
 
 @router.post("/documents/ingest")
-async def ingest_documents(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
+def ingest_documents(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
     return ok(bootstrap.document_parsing().ingest(tenant, body))
 
 
@@ -130,7 +132,7 @@ def run_document(dataset_id: str, document_id: str, tenant: str = Depends(curren
 
 
 @router.delete("/datasets/{dataset_id}/chunks")
-async def stop_parsing_legacy(
+def stop_parsing_legacy(
     dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)
 ) -> JSONResponse:
     partial, _ = bootstrap.document_parsing().stop_parse(tenant, dataset_id, body, legacy=True)
@@ -138,7 +140,7 @@ async def stop_parsing_legacy(
 
 
 @router.post("/datasets/{dataset_id}/documents/stop")
-async def stop_parsing(
+def stop_parsing(
     dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)
 ) -> JSONResponse:
     return ok(bootstrap.document_parsing().stop_parse(tenant, dataset_id, body)[0])
@@ -150,7 +152,7 @@ def get_document(document_id: str, tenant: str = Depends(current_tenant)) -> JSO
 
 
 @router.post("/datasets/{dataset_id}/documents/upload_url")
-async def upload_url(
+def upload_url(
     dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)
 ) -> JSONResponse:
     """Large files: a URL to PUT the bytes to (presigned S3 on AWS), then parse the returned document."""
@@ -183,7 +185,7 @@ def metadata_summary(dataset_id: str, tenant: str = Depends(current_tenant)) -> 
 
 
 @router.post("/datasets/{dataset_id}/metadata/update")
-async def metadata_update(
+def metadata_update(
     dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)
 ) -> JSONResponse:
     return ok(bootstrap.metadata().batch_update(tenant, dataset_id, body))
@@ -195,14 +197,14 @@ def get_metadata_config(dataset_id: str, tenant: str = Depends(current_tenant)) 
 
 
 @router.put("/datasets/{dataset_id}/metadata/config")
-async def put_metadata_config(
+def put_metadata_config(
     dataset_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)
 ) -> JSONResponse:
     return ok(bootstrap.metadata().put_config(tenant, dataset_id, body))
 
 
 @router.put("/datasets/{dataset_id}/documents/{document_id}/metadata/config")
-async def put_document_metadata_config(
+def put_document_metadata_config(
     dataset_id: str, document_id: str, tenant: str = Depends(current_tenant),
     body: dict[str, Any] = Depends(optional_json_object),
 ) -> JSONResponse:

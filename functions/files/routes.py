@@ -15,6 +15,7 @@ from ragcore.api.requests import json_object, optional_json_object
 from ragcore.domain.files import CreateFolderReq, DeleteFileReq, ListFilesQuery, MoveFileReq
 from ragcore.domain.validation import parse_model
 from ragcore.errors import ApiError, RetCode
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 if TYPE_CHECKING:
@@ -28,11 +29,11 @@ async def _upload_or_create(request: Request, tenant: str) -> JSONResponse:
         form = await request.form(max_files=1000, max_fields=1000)
         files = [(v.filename or "", await v.read()) for v in form.getlist("file") if isinstance(v, UploadFile)]
         parent = form.get("parent_id")
-        return ok(bootstrap.files().upload(tenant, parent if isinstance(parent, str) else None, files))
+        return ok(await run_in_threadpool(bootstrap.files().upload, tenant, parent if isinstance(parent, str) else None, files))
     body = await json_object(request)
     if not body:
         raise ApiError(RetCode.BAD_REQUEST, "No file part!")
-    return ok(bootstrap.files().create(tenant, parse_model(CreateFolderReq, body)))
+    return ok(await run_in_threadpool(bootstrap.files().create, tenant, parse_model(CreateFolderReq, body)))
 
 
 def _download(tenant: str, file_id: str) -> Response:
@@ -53,17 +54,17 @@ def list_files(request: Request, tenant: str = Depends(current_tenant)) -> JSONR
 
 
 @router.delete("/files")
-async def delete_files(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
+def delete_files(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
     return ok(bootstrap.files().delete(tenant, parse_model(DeleteFileReq, body)))
 
 
 @router.post("/files/move")
-async def move_files(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
+def move_files(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
     return ok(bootstrap.files().move(tenant, parse_model(MoveFileReq, body)))
 
 
 @router.post("/files/link-to-datasets")
-async def link_files(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
+def link_files(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
     return ok(bootstrap.files().link_to_datasets(tenant, body))
 
 
@@ -111,19 +112,19 @@ def legacy_ancestors(file_id: str = "", tenant: str = Depends(current_tenant)) -
 
 
 @router.post("/file/rm")
-async def legacy_rm(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
+def legacy_rm(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
     bootstrap.files().delete(tenant, parse_model(DeleteFileReq, {"ids": body.get("file_ids", body.get("ids"))}))
     return ok(True)
 
 
 @router.post("/file/rename")
-async def legacy_rename(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
+def legacy_rename(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
     return ok(bootstrap.files().move(tenant, parse_model(MoveFileReq, {"src_file_ids": [body.get("file_id")],
                                                                           "new_name": body.get("name")})))
 
 
 @router.post("/file/mv")
-async def legacy_mv(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
+def legacy_mv(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
     return ok(bootstrap.files().move(tenant, parse_model(MoveFileReq, {"src_file_ids": body.get("src_file_ids"),
                                                                           "dest_file_id": body.get("dest_file_id")})))
 
@@ -134,7 +135,7 @@ def legacy_get(file_id: str, tenant: str = Depends(current_tenant)) -> Response:
 
 
 @router.post("/file/convert")
-async def legacy_convert(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
+def legacy_convert(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
     return ok(bootstrap.files().link_to_datasets(tenant, body))
 
 
@@ -146,7 +147,7 @@ def _commit_routes(prefix: str, param: str, kind: str) -> None:
         return bootstrap.file_commits().scope(tenant, kind, request.path_params[param])
 
     @router.post(f"{prefix}/commits", name=f"create_commit_{kind}")
-    async def create_commit(request: Request, tenant: str = Depends(current_tenant),
+    def create_commit(request: Request, tenant: str = Depends(current_tenant),
                             body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
         missing = [k for k in ("message", "files") if k not in body]
         if missing:  # RAGFlow checks the body before the scope

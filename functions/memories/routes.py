@@ -19,7 +19,7 @@ def _many(request: Request, name: str) -> list[str]:
 
 
 @router.post("/memories")
-async def create_memory(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
+def create_memory(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
     return ok(bootstrap.memories().create(tenant, body), message=True)
 
 
@@ -29,7 +29,7 @@ def list_memories(request: Request, tenant: str = Depends(current_tenant)) -> JS
 
 
 @router.put("/memories/{memory_id}")
-async def update_memory(memory_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
+def update_memory(memory_id: str, tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
     return ok(bootstrap.memories().update(tenant, memory_id, body), message=True)
 
 
@@ -46,13 +46,13 @@ def memory_config(memory_id: str, tenant: str = Depends(current_tenant)) -> JSON
 
 
 @router.delete("/memories/{memory_id}")
-async def delete_memory(memory_id: str, tenant: str = Depends(current_tenant), _: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
+def delete_memory(memory_id: str, tenant: str = Depends(current_tenant), _: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
     bootstrap.memories().delete(tenant, memory_id)
     return ok(None, message=True)
 
 
 @router.post("/messages")
-async def add_messages(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
+def add_messages(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
     return ok(None, message=bootstrap.memories().add(tenant, body))
 
 
@@ -67,14 +67,14 @@ def search_messages(request: Request, tenant: str = Depends(current_tenant)) -> 
 
 
 @router.delete("/messages/{memory_id}:{message_id}")
-async def forget_message(memory_id: str, message_id: str, tenant: str = Depends(current_tenant),
+def forget_message(memory_id: str, message_id: str, tenant: str = Depends(current_tenant),
                          _: dict[str, Any] = Depends(optional_json_object)) -> JSONResponse:
     bootstrap.memories().forget(tenant, memory_id, message_id)
     return ok(None, message=True)
 
 
 @router.put("/messages/{memory_id}:{message_id}")
-async def message_status(memory_id: str, message_id: str, tenant: str = Depends(current_tenant),
+def message_status(memory_id: str, message_id: str, tenant: str = Depends(current_tenant),
                          body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
     bootstrap.memories().set_status(tenant, memory_id, message_id, body)
     return ok(None, message=True)

@@ -12,13 +12,14 @@ from ragcore.api.auth import current_tenant
 from ragcore.api.envelope import ok
 from ragcore.api.requests import json_object
 from ragcore.services.published.dify import DifyError, request_from_body, request_from_query
+from starlette.concurrency import run_in_threadpool
 
 # auth per route: Dify's health check is open, as in RAGFlow
 router = APIRouter(prefix="/api/v1", tags=["retrieval"])
 
 
 @router.post("/retrieval")
-async def retrieve(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
+def retrieve(tenant: str = Depends(current_tenant), body: dict[str, Any] = Depends(json_object)) -> JSONResponse:
     return ok(bootstrap.retrieval().retrieve_request(tenant, body))
 
 
@@ -36,8 +37,8 @@ def dify_retrieval_get(request: Request, tenant: str = Depends(current_tenant)) 
 
 @router.post("/dify/retrieval")
 async def dify_retrieval_post(request: Request, tenant: str = Depends(current_tenant)) -> JSONResponse:
-    raw = await request.body()
-    return _dify(tenant, lambda: request_from_body(raw, request.headers.get("content-type", "")))
+    raw, content_type = await request.body(), request.headers.get("content-type", "")
+    return await run_in_threadpool(_dify, tenant, lambda: request_from_body(raw, content_type))
 
 
 @router.get("/dify/retrieval/health")

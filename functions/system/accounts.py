@@ -1,5 +1,5 @@
 """Accounts: RAGFlow's user routes (register, log in and out, the profile, login channels, password reset), its
-tenant (team) routes and its API-token routes. Mounted by the system router, so they ride on the datasets Lambda."""
+tenant (team) routes and its API-token routes. Mounted by the system router (the system Lambda)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from ragcore.errors import ApiError, RetCode
 from ragcore.ids import http_date
 from ragcore.services.accounts.tenants import masked
 from ragcore.services.accounts.users import SignedIn, safe_user
+from starlette.concurrency import run_in_threadpool
 
 router = APIRouter(tags=["accounts"])
 LIST_LIMIT = 1000  # RAGFlow returns these lists whole; a page of this size is the most one request reads
@@ -66,14 +67,14 @@ def _data_error(message: str, code: int = RetCode.DATA_ERROR) -> JSONResponse:
 async def register(request: Request) -> JSONResponse:
     body = await _body(request)
     _require(body, "nickname", "email", "password")
-    signed = bootstrap.users().register(body)
+    signed = await run_in_threadpool(bootstrap.users().register, body)  # the password's hash: off the event loop
     return _signed_in(signed, f"{signed.user['nickname']}, welcome aboard!")
 
 
 @router.post("/api/v1/auth/login")
 async def login(request: Request) -> JSONResponse:
     address = client_address(request, bootstrap.trusted_proxies())
-    return _signed_in(bootstrap.users().login(await _body(request), address), "Welcome back!")
+    return _signed_in(await run_in_threadpool(bootstrap.users().login, await _body(request), address), "Welcome back!")
 
 
 @router.post("/api/v1/auth/logout")

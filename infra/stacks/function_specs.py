@@ -8,9 +8,9 @@ Grants follow the code, not guesses (least privilege): every function reads and 
 - datasets: deleting a dataset purges its documents' blobs (bucket delete only) and queues GraphRAG/RAPTOR/mind-map
   builds (send); its embedding check embeds sampled chunks with the candidate model;
 - provider keys (KMS Encrypt/Decrypt/GenerateDataKey on the provider-key KMS key, and its id in the environment):
-  only the functions that call tenants' model providers or store/show their keys — datasets (it serves the
-  provider routes and checks embedding models), chunks, retrieval, chats, completions, agents, memories, searches
-  (they check or call a named model), ingest and stream; documents and files never touch a provider key;
+  only the functions that call tenants' model providers or store/show their keys — system (the provider routes),
+  datasets (it checks embedding models), chunks, retrieval, chats, completions, agents, memories, searches (they
+  check or call a named model), ingest and stream; documents and files never touch a provider key;
 - ingest: reads dropped and uploaded files, writes/deletes the documents it creates from the drop folder, and
   fans a document's "plan" task out into "parse" tasks on the same queue (send); it also runs the dataset-level
   index builds, and invokes the OCR function for images and scanned pages;
@@ -65,8 +65,10 @@ def _api(module: str, memory_mb: int, **kwargs: object) -> FunctionSpec:
 
 # Memory buys CPU on Lambda (1,769 MB = one vCPU): 1 GB where a request embeds, scores or moves file bytes.
 API_FUNCTIONS: dict[str, FunctionSpec] = {
-    # embeds: /embedding/check; provider keys: it also serves the /providers routes (the system router)
+    # embeds and provider keys: /embedding/check tries a candidate model on sampled chunks
     "datasets": _api("datasets", 1024, bucket="delete", sends_tasks=True, embeds=True, provider_keys=True),
+    # health, status, accounts (a password's hash: 1 GB of CPU), the model providers' routes (their keys), task stops
+    "system": _api("system", 1024, provider_keys=True),
     "documents": _api("documents", 1024, bucket="read_write", sends_tasks=True),
     "chunks": _api("chunks", 1024, embeds=True, provider_keys=True),
     "retrieval": _api("retrieval", 1024, embeds=True, provider_keys=True),

@@ -58,7 +58,7 @@ def test_bad_key_through_the_handler(lambda_key: str) -> None:
 
 
 def test_healthz_through_the_handler(lambda_key: str) -> None:
-    from functions.datasets.handler import handler
+    from functions.system.handler import handler
 
     e = event("apigw_v2_list_datasets.json", lambda_key)
     e["rawPath"] = e["requestContext"]["http"]["path"] = "/api/v1/system/healthz"
@@ -125,7 +125,7 @@ def test_the_login_limit_counts_api_gateways_source_ip(monkeypatch: pytest.Monke
     with emulated_aws(monkeypatch, "login-test", "login-bucket", env):
         from ragcore import bootstrap
 
-        from functions.datasets.handler import handler
+        from functions.system.handler import handler
 
         bootstrap.users().register({"email": "u@example.com", "nickname": "u", "password": "secret"})
 

@@ -52,7 +52,7 @@ def _start(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fake: FakeOpenAI, se
         if with_key_id:
             monkeypatch.setenv("PROVIDER_KEY_KMS_KEY_ID", key_id)
         container_module.reset()
-        from functions.datasets.handler import app
+        from functions.system.handler import app
 
         yield Env(TestClient(app), key, tenant, key_id, monkeypatch)
 

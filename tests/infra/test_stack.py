@@ -91,8 +91,9 @@ def test_route_table_comes_from_the_routers() -> None:
     table = route_table()
     assert len(table) <= 300  # an HTTP API's default quota of routes
     assert ("POST", "/api/v1/datasets", "datasets") in table
-    assert ("GET", "/api/v1/system/healthz", "datasets") in table  # system router rides on datasets' function
-    assert ("GET", "/v1/system/healthz", "datasets") in table  # the legacy health check
+    assert ("GET", "/api/v1/system/healthz", "system") in table  # health, accounts and providers: a function of their own
+    assert ("GET", "/v1/system/healthz", "system") in table  # the legacy health check
+    assert ("POST", "/api/v1/auth/login", "system") in table
     assert ("POST", "/api/v1/chats_openai/{chat_id}/chat/completions", "completions") in table
     assert {m for _, _, m in table} == set(lambda_modules())
     assert len(table) == len({(method, path) for method, path, _ in table})  # one owner per route
@@ -380,7 +381,7 @@ def test_provider_keys_kms_key_is_rotated_retained_and_granted_only_where_keys_a
     assert key["DeletionPolicy"] == "Retain" and key["UpdateReplacePolicy"] == "Retain"
     kms_actions = {"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"}
     users = {"datasets", "chunks", "retrieval", "chats", "completions", "agents", "memories", "searches", "connectors",
-             "chat_channels", "mcp"}
+             "chat_channels", "mcp", "system"}
     functions = {m: module_function(template, m) for m in lambda_modules()}
     functions["ingest"] = module_function(template, "ingest")
     functions["stream"] = function_id(template, "run.sh")
