@@ -346,20 +346,24 @@ class DynamoMetadataStore:
             for action, _ in writes:  # nothing to keep in step: plain writes
                 self._single(action)
             return
-        # as many items per transaction as its 100 actions allow, their rank-node changes merged, and with them
-        # the counts they add (a count never drifts from the items written)
-        room = _MAX_ACTIONS - len(self._tallies(tenant, items, tally))
+        self._write_packed(tenant, [(action, delta, it) for (action, delta), it in zip(writes, items, strict=True)], tally)
+
+    def _write_packed(self, tenant: str, writes: list[tuple[dict[str, Any], dict[ranks.NodeKey, dict[int, int]], Item]],
+                      tally: Callable[[Item], Tally | None] | None) -> None:
+        """Item writes (action, rank-node moves, item) in as many items per transaction as its 100 actions allow,
+        their rank-node changes merged, and with them the counts they add (a count never drifts from its items)."""
+        room = _MAX_ACTIONS - len(self._tallies(tenant, [item for _, _, item in writes], tally))
         actions: list[dict[str, Any]] = []
         moves: dict[ranks.NodeKey, dict[int, int]] = {}
         written: list[Item] = []
-        for (action, delta), it in zip(writes, items, strict=True):
+        for action, delta, item in writes:
             merged = {k: dict(v) for k, v in moves.items()}
             ranks.merge_into(merged, delta)
             if actions and len(actions) + 1 + len(merged) > room:
                 self._write(actions, moves, self._tallies(tenant, written, tally))
                 actions, merged, written = [], {k: dict(v) for k, v in delta.items()}, []
             actions.append(action)
-            written.append(it)
+            written.append(item)
             moves = merged
         if actions:
             self._write(actions, moves, self._tallies(tenant, written, tally))
@@ -499,25 +503,9 @@ class DynamoMetadataStore:
         def next_u() -> int:
             return next(block) if block is not None else self._allocate(tenant, kind, 1)
 
-        out: dict[str, Item] = {}
         updated = [self._update_action(kind, tenant, raw, changes[item_id], next_u) for item_id, raw in raws.items()]
-        room = _MAX_ACTIONS - len(self._tallies(tenant, [item for _, _, item in updated], tally))
-        actions: list[dict[str, Any]] = []
-        moves: dict[ranks.NodeKey, dict[int, int]] = {}
-        written: list[Item] = []
-        for action, delta, item in updated:
-            merged = {k: dict(v) for k, v in moves.items()}
-            ranks.merge_into(merged, delta)
-            if actions and len(actions) + 1 + len(merged) > room:
-                self._write(actions, moves, self._tallies(tenant, written, tally))
-                actions, merged, written = [], {k: dict(v) for k, v in delta.items()}, []
-            actions.append(action)
-            written.append(item)
-            moves = merged
-            out[item["id"]] = item
-        if actions:
-            self._write(actions, moves, self._tallies(tenant, written, tally))
-        return out
+        self._write_packed(tenant, updated, tally)
+        return {item["id"]: item for _, _, item in updated}
 
     def increment(self, kind: str, tenant: str, item_id: str, deltas: Mapping[str, int | float]) -> Item | None:
         if not deltas:
