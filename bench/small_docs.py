@@ -174,7 +174,7 @@ def main() -> None:
     parser.add_argument("--base-url")
     parser.add_argument("--api-key")
     parser.add_argument("--aws", action="store_true", help="count DynamoDB items written per document instead")
-    parser.add_argument("--sqs-batch", type=int, default=20)  # the ingest event source's batch size (CDK)
+    parser.add_argument("--sqs-batch", type=int, default=50)  # INGEST_BATCH_SIZE, the event source's batch (CDK)
     args = parser.parse_args()
     docs = abstracts(args.docs)
     if args.aws:

@@ -4,13 +4,15 @@ notifications.
 The tasks of one SQS batch are handed to the pipeline together, so small documents are embedded and written
 together (CDK sets the batch size and batching window); drop-folder events are handled one by one. Failures are
 reported per message (ReportBatchItemFailures): only the messages that failed come back, and end in the DLQ after
-their retries. Re-delivery is harmless: parse tasks rewrite the same chunk ids and count once; a dropped file with
-the same bytes is a no-op.
+their retries. Tasks not started when the invocation's time runs low are queued again as new messages (not
+failures: no retry is spent on them), so the batch size is not bounded by the slowest tasks. Re-delivery is
+harmless: parse tasks rewrite the same chunk ids and count once; a dropped file with the same bytes is a no-op.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -59,8 +61,9 @@ def _message(record: dict[str, Any]) -> Any:
     return json.loads(str(record.get("body") or ""))
 
 
-def handle_batch(records: list[dict[str, Any]]) -> list[str]:
-    """The message ids that failed (to be delivered again)."""
+def handle_batch(records: list[dict[str, Any]], time_left: Callable[[], float] | None = None) -> list[str]:
+    """The message ids that failed (to be delivered again). `time_left`: the invocation's remaining seconds (tasks
+    not started near the end are queued again rather than cut off by the timeout)."""
     failed: list[str] = []
     tasks: list[tuple[str, dict[str, Any]]] = []
     for record in records:
@@ -81,7 +84,7 @@ def handle_batch(records: list[dict[str, Any]]) -> list[str]:
             failed.append(message_id)
     if tasks:
         try:
-            positions = bootstrap.ingestion().handle_batch([task for _, task in tasks])
+            positions = bootstrap.ingestion().handle_batch([task for _, task in tasks], time_left=time_left)
         except Exception:  # the whole batch: every task comes back
             logger.exception("a batch of tasks failed")
             positions = list(range(len(tasks)))
@@ -93,5 +96,5 @@ def handle_batch(records: list[dict[str, Any]]) -> list[str]:
 @metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    failed = handle_batch(list(event.get("Records") or []))
+    failed = handle_batch(list(event.get("Records") or []), lambda: context.get_remaining_time_in_millis() / 1000)
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}

@@ -37,10 +37,12 @@ MODEL_SETTINGS = {
     "drop_folder_tenant": ("DROP_FOLDER_TENANT", ""),
     "log_level": ("LOG_LEVEL", "INFO"),
 }
-# parse tasks of up to 12 PDF pages each (12 OCR'd pages take ~12 s, so 20 stay far from the 15-minute limit), or
-# whole small documents: the tasks of a batch are embedded and written together (one embedding call, one write of
-# the chunks and of the keyword statistics), so a burst of small files costs about what embedding them costs
-INGEST_BATCH_SIZE = 20
+# parse tasks of up to 12 PDF pages each (~12 s when OCR'd), or whole small documents: the tasks of a batch are
+# embedded and written together (one embedding call, one write of the chunks and of the keyword statistics), so a
+# burst of small files costs about what embedding them costs, and the dataset's shared items (keyword statistics,
+# counts) are written once per batch: 50 one-chunk documents take ~10 DynamoDB items each, 20 took ~12. The handler
+# queues again the tasks it cannot start in the first two thirds of its time, so 50 page-range tasks are safe too.
+INGEST_BATCH_SIZE = 50
 INGEST_BATCHING_WINDOW_S = 2  # a burst's messages gather for two seconds into one invocation
 INGEST_MAX_CONCURRENCY = 20  # caps parallel parsing, i.e. the request rate at the embedding API and Pinecone
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH  # every function's log group and the API's access log

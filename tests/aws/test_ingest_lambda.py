@@ -133,3 +133,45 @@ def test_deepdoc_pdf_tables_and_positions_on_the_ingest_lambda(aws: Aws) -> None
     positions = [p for c in chunks for p in c["positions"]]
     assert positions and all(type(v) is int for p in positions for v in p)
     assert all(p[0] == 1 and p[1] < p[2] and p[3] < p[4] for p in positions)
+
+
+class RunningOut:
+    """A Lambda context whose remaining time drops to `low_ms` after `full_reads` readings."""
+
+    def __init__(self, full_reads: int, low_ms: int) -> None:
+        self.reads, self.full_reads, self.low_ms = 0, full_reads, low_ms
+        self.function_name, self.memory_limit_in_mb, self.aws_request_id = "ingest", 3008, "req"
+        self.invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:ingest"
+
+    def get_remaining_time_in_millis(self) -> int:
+        self.reads += 1
+        return 900_000 if self.reads <= self.full_reads else self.low_ms
+
+
+def test_tasks_not_started_near_the_timeout_are_queued_again(aws: Aws) -> None:
+    from ragcore import bootstrap
+    from ragcore.domain.datasets import CreateDataset
+
+    from functions.ingest.handler import handler
+
+    dataset = bootstrap.datasets().create(aws.tenant, CreateDataset(name="deadline"))["id"]
+    files = [(f"{word}.txt", f"{word} is the word of document {n}.".encode()) for n, word in enumerate(["amber", "basil", "cedar"])]
+    ids = [d["id"] for d in bootstrap.documents().upload(aws.tenant, dataset, files)]
+    bootstrap.document_parsing().start_parse(aws.tenant, dataset, {"document_ids": ids})
+    records = aws.drain(aws.task_queue)
+    assert sorted(json.loads(r["body"])["document_id"] for r in records) == sorted(ids)
+
+    # the reserve is a third of 900 s; after the first task only 200 s are left: the other two are not started
+    result = handler({"Records": records}, RunningOut(full_reads=2, low_ms=200_000))  # type: ignore[arg-type]
+    assert result == {"batchItemFailures": []}  # not failures: no retry spent, nothing towards the DLQ
+    runs = {d["id"]: d["run"] for d in documents_of(aws, dataset)}
+    first = json.loads(records[0]["body"])["document_id"]
+    assert runs[first] == "DONE" and sorted(r for i, r in runs.items() if i != first) == ["RUNNING", "RUNNING"]
+
+    requeued = aws.drain(aws.task_queue)  # new messages with the same tasks
+    assert sorted(r["body"] for r in requeued) == sorted(r["body"] for r in records[1:])
+    assert aws.run_lambda(requeued) == {"batchItemFailures": []}
+    docs = documents_of(aws, dataset)
+    assert {d["run"] for d in docs} == {"DONE"} and all(d["chunk_count"] == 1 for d in docs)
+    assert bootstrap.datasets().find(aws.tenant, dataset)["chunk_count"] == 3  # type: ignore[index]
+    assert [c["content"] for c in search(aws, "basil", dataset)["chunks"]][0] == "basil is the word of document 1."

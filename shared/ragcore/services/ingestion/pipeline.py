@@ -44,6 +44,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("ragcore.ingestion")
 
 EMBED_BATCH = 32
+# A batch with a deadline (a Lambda invocation) starts no task once less than this share of the time it began with
+# is left (and never with under a minute): the tasks parsed so far still need embedding and writing, and the ones
+# not started go back on the queue as new messages instead of dying with the invocation.
+DEADLINE_RESERVE_SHARE = 1 / 3
+DEADLINE_RESERVE_MIN_S = 60.0
 
 
 class Stale(Exception):
@@ -168,22 +173,35 @@ class IngestionService:
             return
         self._handle_other(task)
 
-    def handle_batch(self, tasks: list[dict[str, Any]]) -> list[int]:
+    def handle_batch(self, tasks: list[dict[str, Any]], *, time_left: Callable[[], float] | None = None) -> list[int]:
         """Tasks the queue handed over together (the local pool drains them, SQS delivers them in a batch).
 
         Small documents' chunks are embedded together and written together — an embedding call and a write per
         batch instead of per document — while each document keeps its own progress, state and failure: a file
         that cannot be parsed fails alone. Returns the positions of the tasks that raised (to be retried: SQS's
         partial batch failures); a document that failed for a reason of its own is FAIL, not retried.
+
+        `time_left` (seconds, a Lambda's remaining time): tasks not started when the reserve is reached are queued
+        again as new messages and count as handled, so a large batch never runs into the invocation's timeout.
         """
         failed: list[int] = []
         ready: list[tuple[int, Parsed]] = []
         seen: set[tuple[Any, ...]] = set()
+        reserve = None if time_left is None else max(DEADLINE_RESERVE_MIN_S, time_left() * DEADLINE_RESERVE_SHARE)
+        deferred = 0
         for position, task in enumerate(tasks):
             key = (task.get("type"), task.get("tenant"), task.get("document_id"), task.get("run_id"), task.get("index"))
             if task.get("type") in ("plan", "parse") and key in seen:
                 continue  # SQS delivered it twice in one batch: once is the work
             seen.add(key)
+            if reserve is not None and time_left is not None and time_left() < reserve:
+                try:
+                    self._queue().submit(task)
+                    deferred += 1
+                except Exception:  # not queued again: the message itself comes back
+                    log.exception("a deferred task could not be queued again")
+                    failed.append(position)
+                continue
             try:
                 kind = task.get("type")
                 if kind == "plan":
@@ -206,6 +224,8 @@ class IngestionService:
                 failed.append(position)
         for positions in self._embed_together(ready):
             failed.extend(positions)
+        if deferred:
+            log.info("%d of %d tasks queued again: the invocation's time is running out", deferred, len(tasks))
         return sorted(failed)
 
     def _handle_other(self, task: dict[str, Any]) -> None:
