@@ -62,6 +62,10 @@ def main() -> None:
         sys.argv = [sys.argv[0], "--docs", sys.argv[sys.argv.index("--small-docs") + 1]]
         small_docs.main()
         return
+    sys.path.insert(0, str(ROOT / "bench"))
+    from machine import describe
+
+    print(describe())
     os.environ["DATA_DIR"] = tempfile.mkdtemp(prefix="ingest-bench-")
     from ragcore.chunking import chunk_document
     from ragcore.parsing import parse_document

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from machine import describe
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "shared")]
@@ -135,6 +136,7 @@ def main() -> None:
     parser.add_argument("--base-url")
     parser.add_argument("--api-key")
     args = parser.parse_args()
+    print(describe())
     server = None
     base, key = args.base_url, args.api_key
     if not base:

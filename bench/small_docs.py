@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from machine import describe
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "data" / "nfcorpus" / "corpus.jsonl"
@@ -176,6 +177,7 @@ def main() -> None:
     parser.add_argument("--aws", action="store_true", help="count DynamoDB items written per document instead")
     parser.add_argument("--sqs-batch", type=int, default=50)  # INGEST_BATCH_SIZE, the event source's batch (CDK)
     args = parser.parse_args()
+    print(describe())
     docs = abstracts(args.docs)
     if args.aws:
         aws_items(docs, args.sqs_batch)
