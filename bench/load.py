@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from machine import describe
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "shared")]
@@ -136,6 +135,8 @@ def main() -> None:
     parser.add_argument("--base-url")
     parser.add_argument("--api-key")
     args = parser.parse_args()
+    from machine import describe  # bench/ is on the path when a bench runs as a script
+
     print(describe())
     server = None
     base, key = args.base_url, args.api_key

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from machine import describe
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "data" / "nfcorpus" / "corpus.jsonl"
@@ -177,6 +176,8 @@ def main() -> None:
     parser.add_argument("--aws", action="store_true", help="count DynamoDB items written per document instead")
     parser.add_argument("--sqs-batch", type=int, default=50)  # INGEST_BATCH_SIZE, the event source's batch (CDK)
     args = parser.parse_args()
+    from machine import describe  # bench/ is on the path when a bench runs as a script
+
     print(describe())
     docs = abstracts(args.docs)
     if args.aws:
