@@ -1,12 +1,12 @@
-"""Cold start: every API function's handler imports within 1.5× a bare FastAPI + Mangum app, and without the
-heavy packages its requests load only on first use.
+"""Cold start: what every API function's handler imports, beyond a bare FastAPI + Mangum app, before its first
+request — only our own modules (within a budget), the standard library and the packages the bare app already loads;
+never the heavy packages its requests load on first use.
 
-The budget is a ratio to the bare import measured in the same run (CPU time, best of several fresh interpreters
-each, measured again for a handler over budget), so it holds on any machine, as Powertools keeps its own
-import-time budget. The interpreter sees what a Lambda sees: our
-code as layers/build.py bundles it (tests and docs left out, compiled ahead), the installed packages, `-S` so no
-site hooks run, read-only bytecode (PYTHONDONTWRITEBYTECODE) and RAGFLOW_RUNTIME=aws.
-bench/package_size.py prints the same figures from the real per-function bundles.
+Counted, not timed: a module list is the same on any machine, where import times vary with the host and its load
+(a 1.5x time ratio asserted here failed CI at 1.53 on a busy machine). bench/package_size.py prints the times, from
+the real per-function bundles, against the bare app. The interpreter sees what a Lambda sees: our code as
+layers/build.py bundles it (tests and docs left out, compiled ahead), the installed packages, `-S` so no site hooks
+run, read-only bytecode (PYTHONDONTWRITEBYTECODE) and RAGFLOW_RUNTIME=aws.
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ from infra.route_map import lambda_modules
 from infra.stacks.function_specs import api_function
 from layers.build import copy_app
 
-BUDGET = 1.5
-RUNS = 5
-RETRIES = 3
+# our modules a handler may import before its first request: the largest (agents, completions) need 57 today; a
+# handler crossing this has started importing another area's code or an adapter it only needs on first use
+OWN_MODULE_BUDGET = 70
+OWN = ("ragcore", "functions")
 BARE = "import fastapi, mangum; mangum.Mangum(fastapi.FastAPI(), lifespan='off')"
 # what no API function may import before its first request: models, parsers, AWS SDKs, HTTP clients of providers
 DEFERRED = ("numpy", "onnxruntime", "tokenizers", "pypdf", "pypdfium2", "docx", "openpyxl", "pptx", "boto3", "botocore",
@@ -48,30 +49,23 @@ def run(environment: dict[str, str], code: str, cwd: Path) -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
-def import_ms(environment: dict[str, str], statement: str, cwd: Path) -> float:
-    # CPU time of the importing process: what the import costs, less what other processes on the machine take
-    code = f"import time; t = time.process_time(); {statement}; print((time.process_time() - t) * 1000)"
-    return float(run(environment, code, cwd))
+def imported(environment: dict[str, str], statement: str, cwd: Path) -> set[str]:
+    return set(run(environment, f"import sys; {statement}; print(' '.join(sorted(sys.modules)))", cwd).split())
 
 
-def test_every_api_handler_imports_within_budget_of_bare_fastapi(environment: dict[str, str], tmp_path: Path) -> None:
-    statements = {"bare": BARE, **{handler: f"import {handler}" for handler in HANDLERS}}
-    best = dict.fromkeys(statements, float("inf"))
+@pytest.fixture(scope="module")
+def bare_modules(environment: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> set[str]:
+    return imported(environment, BARE, tmp_path_factory.mktemp("bare"))
 
-    def measure(names: list[str]) -> None:
-        for _ in range(RUNS):  # interleaved, so a slow moment of the machine weighs on every figure alike
-            for name in names:
-                best[name] = min(best[name], import_ms(environment, statements[name], tmp_path))
 
-    measure(list(statements))
-    for _ in range(RETRIES):  # a handler over budget is measured again beside the bare app: noise passes, a cost stays
-        over = [h for h in HANDLERS if best[h] > BUDGET * best["bare"]]
-        if not over:
-            break
-        measure(["bare", *over])
-    ratios = {handler: round(best[handler] / best["bare"], 2) for handler in HANDLERS}
-    print(f"bare {best['bare']:.0f} ms; handler / bare: {ratios}")
-    assert max(ratios.values()) <= BUDGET, f"bare {best['bare']:.0f} ms; handler / bare: {ratios}"
+@pytest.mark.parametrize("handler", HANDLERS)
+def test_handler_imports_only_our_modules_and_the_standard_library_beyond_bare_fastapi(
+        environment: dict[str, str], bare_modules: set[str], tmp_path: Path, handler: str) -> None:
+    added = imported(environment, f"import {handler}", tmp_path) - bare_modules
+    known = {name.split(".")[0] for name in bare_modules} | set(sys.stdlib_module_names) | set(OWN)
+    assert sorted({name.split(".")[0] for name in added} - known) == []  # no third-party package of its own
+    own = sorted(name for name in added if name.split(".")[0] in OWN)
+    assert handler in own and len(own) <= OWN_MODULE_BUDGET, own
 
 
 @pytest.mark.parametrize("handler", HANDLERS)

@@ -27,7 +27,7 @@ HISTORY_TURNS = 6
 
 def count_tokens(text: str) -> int:
     # imported on first use: the tokenizer compiles its Unicode regexes, which the completions function's cold
-    # import need not wait for (tests/infra/test_import_budget.py)
+    # import need not wait for (bench/package_size.py)
     from ragcore.text.tokenize import count_tokens as count
 
     return int(count(text))
