@@ -84,12 +84,15 @@ def handle_batch(records: list[dict[str, Any]], time_left: Callable[[], float] |
             failed.append(message_id)
     if tasks:
         try:
-            positions = bootstrap.ingestion().handle_batch([task for _, task in tasks], time_left=time_left)
+            outcome = bootstrap.ingestion().run_batch([task for _, task in tasks], time_left=time_left)
+            positions, deferred = outcome.failed, outcome.deferred
         except Exception:  # the whole batch: every task comes back
             logger.exception("a batch of tasks failed")
-            positions = list(range(len(tasks)))
+            positions, deferred = list(range(len(tasks))), 0
         failed.extend(tasks[position][0] for position in positions)
-        metrics.add_metric(name="TasksProcessed", unit=MetricUnit.Count, value=len(tasks) - len(positions))
+        metrics.add_metric(name="TasksProcessed", unit=MetricUnit.Count, value=len(tasks) - len(positions) - deferred)
+        if deferred:
+            metrics.add_metric(name="TasksDeferred", unit=MetricUnit.Count, value=deferred)
     return failed
 
 

@@ -10,6 +10,8 @@ import json
 import time
 from typing import Any
 
+import pytest
+
 from tests.aws.conftest import BUCKET, Aws
 
 
@@ -148,7 +150,16 @@ class RunningOut:
         return 900_000 if self.reads <= self.full_reads else self.low_ms
 
 
-def test_tasks_not_started_near_the_timeout_are_queued_again(aws: Aws) -> None:
+def emitted_metrics(out: str) -> dict[str, float]:
+    """The metrics of the CloudWatch embedded-metric-format records a function printed."""
+    records = [json.loads(line) for line in out.splitlines() if line.startswith("{") and '"_aws"' in line]
+    names = [m["Name"] for r in records for d in r["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]]
+    values = {name: [v for r in records if name in r for v in (r[name] if isinstance(r[name], list) else [r[name]])]
+              for name in names}
+    return {name: sum(float(v) for v in vs) for name, vs in values.items()}
+
+
+def test_tasks_not_started_near_the_timeout_are_queued_again(aws: Aws, capsys: pytest.CaptureFixture[str]) -> None:
     from ragcore import bootstrap
     from ragcore.domain.datasets import CreateDataset
 
@@ -164,6 +175,8 @@ def test_tasks_not_started_near_the_timeout_are_queued_again(aws: Aws) -> None:
     # the reserve is a third of 900 s; after the first task only 200 s are left: the other two are not started
     result = handler({"Records": records}, RunningOut(full_reads=2, low_ms=200_000))  # type: ignore[arg-type]
     assert result == {"batchItemFailures": []}  # not failures: no retry spent, nothing towards the DLQ
+    counted = emitted_metrics(capsys.readouterr().out)
+    assert (counted.get("TasksProcessed"), counted.get("TasksDeferred")) == (1, 2)
     runs = {d["id"]: d["run"] for d in documents_of(aws, dataset)}
     first = json.loads(records[0]["body"])["document_id"]
     assert runs[first] == "DONE" and sorted(r for i, r in runs.items() if i != first) == ["RUNNING", "RUNNING"]

@@ -51,6 +51,14 @@ DEADLINE_RESERVE_SHARE = 1 / 3
 DEADLINE_RESERVE_MIN_S = 60.0
 
 
+@dataclass(frozen=True)
+class BatchOutcome:
+    """What became of a batch of tasks: the positions that raised, and how many were queued again unstarted."""
+
+    failed: list[int]
+    deferred: int = 0
+
+
 class Stale(Exception):
     """The run this task belongs to was stopped, replaced or deleted."""
 
@@ -173,16 +181,20 @@ class IngestionService:
             return
         self._handle_other(task)
 
-    def handle_batch(self, tasks: list[dict[str, Any]], *, time_left: Callable[[], float] | None = None) -> list[int]:
+    def handle_batch(self, tasks: list[dict[str, Any]]) -> list[int]:
+        """The positions of the tasks that raised, of a batch the local pool drained (see `run_batch`)."""
+        return self.run_batch(tasks).failed
+
+    def run_batch(self, tasks: list[dict[str, Any]], *, time_left: Callable[[], float] | None = None) -> BatchOutcome:
         """Tasks the queue handed over together (the local pool drains them, SQS delivers them in a batch).
 
         Small documents' chunks are embedded together and written together — an embedding call and a write per
         batch instead of per document — while each document keeps its own progress, state and failure: a file
-        that cannot be parsed fails alone. Returns the positions of the tasks that raised (to be retried: SQS's
+        that cannot be parsed fails alone. `failed`: the positions of the tasks that raised (to be retried: SQS's
         partial batch failures); a document that failed for a reason of its own is FAIL, not retried.
 
         `time_left` (seconds, a Lambda's remaining time): tasks not started when the reserve is reached are queued
-        again as new messages and count as handled, so a large batch never runs into the invocation's timeout.
+        again as new messages (`deferred`, not failed), so a large batch never runs into the invocation's timeout.
         """
         failed: list[int] = []
         ready: list[tuple[int, Parsed]] = []
@@ -226,7 +238,7 @@ class IngestionService:
             failed.extend(positions)
         if deferred:
             log.info("%d of %d tasks queued again: the invocation's time is running out", deferred, len(tasks))
-        return sorted(failed)
+        return BatchOutcome(failed=sorted(failed), deferred=deferred)
 
     def _handle_other(self, task: dict[str, Any]) -> None:
         kind = task.get("type")
