@@ -118,6 +118,7 @@ def test_one_failing_item_is_logged_and_skipped(small_api: Api, moto_s3: str) ->
     assert sorted(d["name"] for d in wait_parsed(small_api, ds, 2)) == ["fine.md", "ok.txt"]
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the kill is the test's own
 def test_a_killed_run_resumes_from_its_checkpoint_without_duplicates(capi: Api, moto_s3: str,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     from ragcore import bootstrap
