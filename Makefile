@@ -12,7 +12,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 export CHECKOV := $(CURDIR)/$(CHECKOV_VENV)/bin/checkov
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
 
-.PHONY: serve test lint typecheck synth aws-checks package deploy bench clean
+.PHONY: serve test browser lint typecheck synth aws-checks package deploy bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,8 +38,9 @@ $(CHECKOV_STAMP): pyproject.toml
 serve: $(STAMP)
 	PORT=$(PORT) DATA_DIR=$(DATA_DIR) $(VENV)/bin/ragflow-serverless serve
 
-test: $(DEVSTAMP) $(CHECKOV_STAMP)
-	@tests/console/install_chromium.sh
+# the three set-ups wait mostly on downloads: side by side they take about the longest one's time
+test:
+	@$(MAKE) --no-print-directory -j3 $(DEVSTAMP) $(CHECKOV_STAMP) browser
 	$(VENV)/bin/ruff check shared functions tests infra bench examples layers
 	$(VENV)/bin/lint-imports
 	# mypy runs beside pytest (a fresh mypy takes minutes, mostly reading aws-cdk-lib's stubs); its report follows
@@ -47,6 +48,9 @@ test: $(DEVSTAMP) $(CHECKOV_STAMP)
 	@log=$$(mktemp); $(VENV)/bin/mypy > $$log 2>&1 & pid=$$!; \
 	$(PY) -m pytest; tests=$$?; wait $$pid; types=$$?; echo "mypy:"; cat $$log; rm -f $$log; \
 	test $$tests -eq 0 && test $$types -eq 0
+
+browser:
+	@tests/console/install_chromium.sh
 
 lint: $(DEVSTAMP)
 	$(VENV)/bin/ruff check shared functions tests infra bench examples layers
