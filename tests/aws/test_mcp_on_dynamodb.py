@@ -78,7 +78,7 @@ def test_tools_list_reads_one_page_of_datasets_and_chats(aws: Aws) -> None:
         assert client.get("/api/v1/datasets", params={"page_size": 30}).json()["code"] == 0
         assert client.get("/api/v1/chats", params={"page_size": 30}).json()["code"] == 0
         # the server logs a request's usage after its reply is sent: wait for both lines
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 30  # ends as soon as the lines are there
         while not (aws.reads("GET /api/v1/datasets") and aws.reads("GET /api/v1/chats")) and time.monotonic() < deadline:
             time.sleep(0.02)
         pages = sum(aws.reads("GET /api/v1/datasets")) + sum(aws.reads("GET /api/v1/chats"))
@@ -90,7 +90,7 @@ def test_tools_list_reads_one_page_of_datasets_and_chats(aws: Aws) -> None:
     tools = {t.name: t.description for t in session(aws, use).tools}
     assert f"(30 of {DATASETS} shown; call ragflow_list_datasets" in tools["ragflow_retrieval"]
     assert f"(30 of {CHATS} shown; call ragflow_list_chats" in tools["ragflow_list_chats"]
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 30  # ends as soon as the lines are there
     while len(aws.reads("POST /api/v1/mcp")) < 2 and time.monotonic() < deadline:
         time.sleep(0.02)
     reads = aws.reads("POST /api/v1/mcp")
